@@ -1,0 +1,76 @@
+"""raw-to-curated: validate, normalise, dedupe and mask one raw object (or each object of an event).
+
+Triggers: Step Functions task input {"bucket", "key"}, the EventBridge S3 "Object Created" event, or a
+classic S3 notification. Output (per the state machine contract in docs/ARCHITECTURE.md): counts, the
+curated partitions touched per dataset, and the quality report's key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from curation.engine import curate, object_id
+from curation.outputs import write_result
+from retail_platform import aws, s3io
+from retail_platform.contracts import load_sources, route
+from retail_platform.events import object_refs
+from retail_platform.exceptions import UnreadableFileError
+from retail_platform.observability import logger, metrics, tracer
+from retail_platform.settings import get_settings
+
+SETTINGS = get_settings()
+CONTRACTS = load_sources()
+
+
+def _file_failure(s3: Any, body: bytes, key: str, dataset: str, error: Exception) -> dict:
+    """A file that cannot be decoded at all: keep a copy in quarantine whole, with the reason."""
+    oid = object_id(key)
+    s3io.write_bytes(s3, SETTINGS.curated_bucket, f"_quarantine/_files/{dataset}/{oid}/{key.rsplit('/', 1)[-1]}",
+                     body, "application/octet-stream")
+    report = {"source_key": key, "dataset": dataset, "object_id": oid, "file_error": str(error),
+              "rows_in": None, "rows_curated": 0, "rows_quarantined": None, "partitions": []}
+    report_key = f"_reports/{dataset}/{oid}.json"
+    s3io.write_json(s3, SETTINGS.curated_bucket, report_key, report)
+    return {**report, "report_key": report_key}
+
+
+@tracer.capture_method
+def process_object(s3: Any, bucket: str, key: str) -> dict:
+    contract = route(key, CONTRACTS)
+    logger.info("curating object", extra={"bucket": bucket, "key": key, "contract": contract.name})
+    body = s3io.read_bytes(s3, bucket, key)
+    try:
+        result = curate(body, key, contract)
+    except UnreadableFileError as e:
+        logger.warning("file quarantined whole", extra={"key": key, "error": str(e)})
+        return _file_failure(s3, body, key, contract.dataset, e)
+    summary = write_result(s3, SETTINGS.curated_bucket, result, contract.canonical.partition_by)
+    metrics.add_metric(name="RowsCurated", unit="Count", value=summary["rows_curated"])
+    metrics.add_metric(name="RowsQuarantined", unit="Count", value=summary["rows_quarantined"])
+    return summary
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: Any) -> dict:
+    s3 = aws.client("s3")
+    results = []
+    for ref in object_refs(event):
+        if ref.bucket != SETTINGS.raw_bucket:
+            logger.warning("object is not in the raw bucket", extra={"bucket": ref.bucket})
+        results.append(process_object(s3, ref.bucket, ref.key))
+    partitions: dict[str, list[str]] = {}
+    for r in results:
+        partitions.setdefault(r["dataset"], [])
+        partitions[r["dataset"]] = sorted(set(partitions[r["dataset"]]) | set(r.get("partitions", [])))
+    totals = {k: sum((r.get(k) or 0) for r in results) for k in ("rows_in", "rows_curated", "rows_quarantined")}
+    return {
+        **totals,
+        "objects": [
+            {k: r.get(k) for k in ("source_key", "dataset", "rows_in", "rows_curated", "rows_quarantined",
+                                   "report_key", "file_error")}
+            for r in results
+        ],
+        "partitions": partitions,
+    }

@@ -1,0 +1,1 @@
+"""Card data (PCI DSS) detection and masking; compliance-guardian owns and extends it."""

@@ -1,0 +1,105 @@
+"""S3 adapter: bytes, JSON and Parquet in and out, with ClientErrors turned into domain errors.
+
+Every function takes the boto3 client as an argument so that tests and the local run inject their own.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from botocore.exceptions import ClientError
+
+from retail_platform.exceptions import ObjectNotFoundError, StorageError
+
+_MISSING_CODES = {"NoSuchKey", "404", "NotFound", "NoSuchBucket"}
+
+
+def _translate(error: ClientError, bucket: str, key: str) -> Exception:
+    code = error.response.get("Error", {}).get("Code", "")
+    if code in _MISSING_CODES:
+        return ObjectNotFoundError(f"s3://{bucket}/{key} does not exist ({code})")
+    return StorageError(f"S3 call on s3://{bucket}/{key} failed: {code or error}")
+
+
+def head(s3: Any, bucket: str, key: str) -> dict[str, Any]:
+    try:
+        return s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as e:
+        raise _translate(e, bucket, key) from e
+
+
+def read_bytes(s3: Any, bucket: str, key: str) -> bytes:
+    try:
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as e:
+        raise _translate(e, bucket, key) from e
+
+
+def download(s3: Any, bucket: str, key: str, path: str) -> None:
+    """Stream an object to a local file (for files too big to hold in memory twice)."""
+    try:
+        s3.download_file(bucket, key, path)
+    except ClientError as e:
+        raise _translate(e, bucket, key) from e
+
+
+def write_bytes(s3: Any, bucket: str, key: str, body: bytes, content_type: str) -> None:
+    try:
+        s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+    except ClientError as e:
+        raise _translate(e, bucket, key) from e
+
+
+def read_json(s3: Any, bucket: str, key: str) -> Any:
+    return json.loads(read_bytes(s3, bucket, key))
+
+
+def write_json(s3: Any, bucket: str, key: str, payload: Any) -> None:
+    body = json.dumps(payload, indent=2, sort_keys=True, default=str).encode()
+    write_bytes(s3, bucket, key, body, "application/json")
+
+
+def dataframe_to_parquet_bytes(frame: pd.DataFrame, schema: pa.Schema | None = None) -> bytes:
+    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+def write_parquet(s3: Any, bucket: str, key: str, frame: pd.DataFrame, schema: pa.Schema | None = None) -> None:
+    write_bytes(s3, bucket, key, dataframe_to_parquet_bytes(frame, schema), "application/vnd.apache.parquet")
+
+
+def read_parquet(s3: Any, bucket: str, key: str) -> pd.DataFrame:
+    return pq.read_table(io.BytesIO(read_bytes(s3, bucket, key))).to_pandas()
+
+
+def list_keys(s3: Any, bucket: str, prefix: str) -> Iterator[str]:
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                yield item["Key"]
+    except ClientError as e:
+        raise _translate(e, bucket, prefix) from e
+
+
+def read_parquet_prefix(s3: Any, bucket: str, prefix: str) -> pd.DataFrame:
+    """All Parquet objects under a prefix as one frame (empty frame when there are none)."""
+    frames = [read_parquet(s3, bucket, key) for key in sorted(list_keys(s3, bucket, prefix)) if key.endswith(".parquet")]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def delete_keys(s3: Any, bucket: str, keys: list[str]) -> None:
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start : start + 1000]
+        try:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True})
+        except ClientError as e:
+            raise _translate(e, bucket, chunk[0]) from e

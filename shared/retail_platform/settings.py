@@ -1,0 +1,53 @@
+"""Typed settings read once from environment variables; fails fast with a clear message."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from retail_platform.exceptions import ConfigurationError
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str
+    raw_bucket: str
+    curated_bucket: str
+    prod_bucket: str
+    artifacts_bucket: str
+    event_bus_name: str
+    reporting_currency: str
+    endpoint_url: str | None
+    region: str
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        missing = [
+            name
+            for name in ("RAW_BUCKET", "CURATED_BUCKET", "PROD_BUCKET", "ARTIFACTS_BUCKET")
+            if not env.get(name)
+        ]
+        if missing:
+            raise ConfigurationError(f"missing required environment variables: {', '.join(missing)}")
+        currency = env.get("REPORTING_CURRENCY", "EUR").strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise ConfigurationError(f"REPORTING_CURRENCY must be an ISO 4217 code, got {currency!r}")
+        return cls(
+            environment=env.get("ENVIRONMENT", "dev"),
+            raw_bucket=env["RAW_BUCKET"],
+            curated_bucket=env["CURATED_BUCKET"],
+            prod_bucket=env["PROD_BUCKET"],
+            artifacts_bucket=env["ARTIFACTS_BUCKET"],
+            event_bus_name=env.get("EVENT_BUS_NAME") or "default",
+            reporting_currency=currency,
+            endpoint_url=env.get("LOCAL_ENDPOINT_URL") or None,
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings of this process (cached: read once at cold start)."""
+    return Settings.from_env()
