@@ -1,0 +1,152 @@
+"""`python dev.py demo [options]` — run the whole platform locally and write a report.
+
+Without --source it generates the seeded sample exports; with --source it ingests real exports
+(a file or a folder) through a source contract, picked by --contract or recognised from the header.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from retail_platform.local.endpoint import BUCKET_ENV, s3_endpoint
+
+
+def _progress(started: float):
+    def say(message: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f}s] {message}", flush=True)
+
+    return say
+
+
+def _guess_contract(path: Path, contracts) -> str | None:
+    """The one contract whose mapped source columns all appear in the file's header line."""
+    from retail_platform.contracts import SourceContract
+
+    head = path.read_bytes()[:65536]
+    matches = []
+    for contract in contracts:
+        assert isinstance(contract, SourceContract)
+        if contract.format != "csv" or path.suffix == ".gz":
+            continue
+        first_line = head.decode(contract.csv.get("encoding", "utf-8"), errors="replace").splitlines()[:1]
+        if not first_line:
+            continue
+        header = {h.strip().strip('"') for h in first_line[0].split(contract.csv.get("delimiter", ","))}
+        needed = {m.source for m in contract.columns.values() if m.source}
+        if needed and needed <= header:
+            matches.append(contract.name)
+    return matches[0] if len(matches) == 1 else None
+
+
+def stage_source(source: Path, contract_name: str | None, contracts, staging: Path) -> Path:
+    """Lay out real export files under the contract's prefix, as they would land in the raw bucket."""
+    files = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
+    if not files:
+        sys.exit(f"error: no files found at {source}")
+    by_name = {c.name: c for c in contracts}
+    for path in files:
+        name = contract_name or _guess_contract(path, contracts)
+        if name is None:
+            sys.exit(f"error: cannot tell which contract {path.name} follows; pass --contract "
+                     f"(one of: {', '.join(sorted(by_name))}) or write one (see README: onboarding)")
+        if name not in by_name:
+            sys.exit(f"error: unknown contract {name!r}; known: {', '.join(sorted(by_name))}")
+        target = staging / by_name[name].prefix / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    return staging
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python dev.py demo", description=__doc__)
+    parser.add_argument("--source", type=Path, help="a real export file or folder to ingest instead of sample data")
+    parser.add_argument("--contract", help="source contract name for --source (default: recognised from the header)")
+    parser.add_argument("--contracts-dir", type=Path, help="folder of your own source contracts (*.yaml)")
+    parser.add_argument("--small", action="store_true", help="a small sample (a quarter, few SKUs): seconds")
+    parser.add_argument("--seed", type=int, default=7, help="sample data seed (default 7)")
+    parser.add_argument("--out", type=Path, default=Path("local-run"), help="report folder (default local-run/)")
+    parser.add_argument("--keep-running", action="store_true",
+                        help="keep the S3 endpoint up on 0.0.0.0 afterwards, for `sam local invoke` (Ctrl-C stops)")
+    parser.add_argument("--port", type=int, default=None, help="endpoint port (default: free port; 5055 with --keep-running)")
+    opts = parser.parse_args(argv)
+
+    say = _progress(time.perf_counter())
+    out = opts.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    host = "0.0.0.0" if opts.keep_running else "127.0.0.1"  # noqa: S104 - containers reach it only when asked
+    port = opts.port or (5055 if opts.keep_running else None)
+    with tempfile.TemporaryDirectory(prefix="retail-raw-") as tmp, s3_endpoint(host, port) as url:
+        say(f"S3 endpoint up at {url}")
+        import boto3
+
+        from retail_platform.contracts import load_sources
+
+        s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1")
+        extra = (opts.contracts_dir,) if opts.contracts_dir else ()
+        contracts = load_sources(extra)
+        if opts.contracts_dir:
+            for path in sorted(opts.contracts_dir.glob("*.yaml")):
+                s3.upload_file(str(path), BUCKET_ENV["ARTIFACTS_BUCKET"], f"contracts/{path.name}")
+            say(f"uploaded {len(list(opts.contracts_dir.glob('*.yaml')))} contract(s) to the artifacts bucket")
+        raw_root = Path(tmp)
+        if opts.source:
+            stage_source(opts.source, opts.contract, contracts, raw_root)
+            say(f"staged {opts.source} for ingestion")
+        else:
+            from retail_platform.sampledata import generate, small_profile
+
+            params = small_profile() if opts.small else {}
+            manifest = generate(raw_root, seed=opts.seed, **params)
+            shutil.copytree(raw_root / "_manifest", out / "sample-manifest", dirs_exist_ok=True)
+            say(f"generated sample exports (seed {opts.seed}): {manifest}")
+        from retail_platform.local import report, run
+
+        uploaded = run.upload_tree(s3, BUCKET_ENV["RAW_BUCKET"], raw_root)
+        say(f"uploaded {len(uploaded)} raw objects to s3://{BUCKET_ENV['RAW_BUCKET']}")
+        pipeline = run.run_pipeline(s3, BUCKET_ENV["RAW_BUCKET"], uploaded, say)
+        ai_results = run.run_ai_systems(BUCKET_ENV["PROD_BUCKET"], pipeline["prod"], say)
+        summary = run.summarise(pipeline)
+
+        from retail_platform import s3io
+
+        reports = [s3io.read_json(s3, BUCKET_ENV["CURATED_BUCKET"], o["report_key"])
+                   for o in pipeline["curation"] if o.get("report_key")]
+        prod_frames = {name: s3io.read_parquet_prefix(s3, BUCKET_ENV["PROD_BUCKET"], f"{name}/")
+                       for name in pipeline["prod"].get("prod_datasets", {})}
+        currency = os.environ.get("REPORTING_CURRENCY", "EUR")
+        page = report.render(
+            "Retail AI platform — local run",
+            [report.quality_section(summary, pipeline["curation"], reports),
+             report.prod_section(prod_frames, currency),
+             report.ai_section(ai_results)],
+        )
+        (out / "report.html").write_text(page, encoding="utf-8")
+        s3io.write_bytes(s3, BUCKET_ENV["PROD_BUCKET"], "_reports/local-run/report.html", page.encode(),
+                         "text/html")
+        run.write_json(out / "summary.json", {"summary": summary, "pipeline": pipeline, "ai_systems": ai_results})
+        totals = summary["totals"]
+        say(f"done: {totals['rows_in']:,} rows in, {totals['rows_curated']:,} curated, "
+            f"{totals['rows_quarantined']:,} quarantined; conservation "
+            f"{'holds' if totals['conservation_ok'] else 'BROKEN'}")
+        for name, frame in sorted(prod_frames.items()):
+            say(f"  prod {name}: {len(frame):,} rows")
+        say(f"report: {out / 'report.html'} (also s3://{BUCKET_ENV['PROD_BUCKET']}/_reports/local-run/report.html)")
+        if opts.keep_running:
+            say(f"endpoint stays up at {url} (containers: http://host.containers.internal:{url.rsplit(':', 1)[1]}); "
+                "Ctrl-C to stop")
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+    return 0 if summary["totals"]["conservation_ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""The main job: raw files → raw bucket → raw-to-curated → curated-to-prod → AI systems → report.
+
+Every function runs through its real handler with the real event shapes (an EventBridge "Object
+Created" event per raw object, the state machine's task input for curated-to-prod, a
+`ProdDatasetUpdated` event for the AI systems), against the embedded S3 endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from retail_platform.local.functions import AI_SYSTEMS, PIPELINE, load_handler
+
+ACCOUNT = "123456789012"
+
+
+@dataclass
+class LocalContext:
+    """The parts of the Lambda context object that the handlers and Powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int = 3072
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+def object_created_event(bucket: str, key: str, size: int) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": ACCOUNT,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "region": "us-east-1",
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": {"key": key, "size": size},
+            "reason": "PutObject",
+        },
+    }
+
+
+def prod_dataset_updated_event(dataset: str, bucket: str, partitions: list[str]) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "ProdDatasetUpdated",
+        "source": "retail.platform",
+        "account": ACCOUNT,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {"dataset": dataset, "bucket": bucket, "prefix": f"{dataset}/", "partitions": partitions},
+    }
+
+
+def upload_tree(s3: Any, bucket: str, root: Path) -> list[tuple[str, int]]:
+    """Upload every file under root (except the generator's `_manifest/`) with its relative path as key."""
+    uploaded = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        key = path.relative_to(root).as_posix()
+        if key.startswith("_manifest/"):
+            continue
+        s3.upload_file(str(path), bucket, key)
+        uploaded.append((key, path.stat().st_size))
+    return uploaded
+
+
+def invoke(function_name: str, event: dict[str, Any]) -> dict[str, Any]:
+    spec = next(s for s in PIPELINE + AI_SYSTEMS if s.name == function_name)
+    module = load_handler(spec)
+    return module.lambda_handler(event, LocalContext(function_name))
+
+
+def run_pipeline(s3: Any, raw_bucket: str, uploaded: list[tuple[str, int]], progress) -> dict[str, Any]:
+    """Curate every uploaded object, then build prod from the union of touched partitions."""
+    curation: list[dict[str, Any]] = []
+    partitions: dict[str, set[str]] = {}
+    for n, (key, size) in enumerate(uploaded, start=1):
+        started = time.perf_counter()
+        result = invoke("raw-to-curated", object_created_event(raw_bucket, key, size))
+        for obj in result["objects"]:
+            obj["seconds"] = round(time.perf_counter() - started, 2)
+            curation.append(obj)
+        for dataset, days in result["partitions"].items():
+            partitions.setdefault(dataset, set()).update(days)
+        progress(f"raw-to-curated {n}/{len(uploaded)} {key}: {result['rows_curated']} curated, "
+                 f"{result['rows_quarantined']} quarantined")
+    started = time.perf_counter()
+    prod = invoke("curated-to-prod", {"partitions": {k: sorted(v) for k, v in partitions.items()}})
+    progress(f"curated-to-prod: {len(prod.get('prod_datasets', {}))} prod datasets in "
+             f"{time.perf_counter() - started:.1f}s")
+    return {"curation": curation, "prod": prod}
+
+
+def run_ai_systems(prod_bucket: str, prod: dict[str, Any], progress) -> dict[str, Any]:
+    """Run the batch path of every AI system that exists in this checkout."""
+    results: dict[str, Any] = {}
+    for spec in AI_SYSTEMS:
+        if not spec.exists:
+            results[spec.name] = {"status": "not built yet"}
+            continue
+        started = time.perf_counter()
+        outputs = []
+        for dataset, days in sorted(prod.get("prod_datasets", {}).items()):
+            outputs.append(invoke(spec.name, prod_dataset_updated_event(dataset, prod_bucket, days)))
+        results[spec.name] = {"status": "ran", "seconds": round(time.perf_counter() - started, 2), "outputs": outputs}
+        progress(f"{spec.name}: done in {results[spec.name]['seconds']}s")
+    return results
+
+
+def summarise(pipeline: dict[str, Any]) -> dict[str, Any]:
+    totals = {"objects": 0, "rows_in": 0, "rows_curated": 0, "rows_quarantined": 0, "files_quarantined_whole": 0}
+    by_dataset: dict[str, dict[str, int]] = {}
+    for obj in pipeline["curation"]:
+        totals["objects"] += 1
+        if obj.get("file_error"):
+            totals["files_quarantined_whole"] += 1
+            continue
+        entry = by_dataset.setdefault(obj["dataset"], {"objects": 0, "rows_in": 0, "rows_curated": 0,
+                                                        "rows_quarantined": 0})
+        entry["objects"] += 1
+        for k in ("rows_in", "rows_curated", "rows_quarantined"):
+            entry[k] += obj[k] or 0
+            totals[k] += obj[k] or 0
+    totals["conservation_ok"] = totals["rows_in"] == totals["rows_curated"] + totals["rows_quarantined"]
+    return {"totals": totals, "datasets": by_dataset}
+
+
+def write_json(path: Path, payload: Any) -> None:
+    path.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str))
