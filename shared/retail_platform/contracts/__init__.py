@@ -242,3 +242,21 @@ def route(key: str, contracts: list[SourceContract]) -> SourceContract:
         prefixes = ", ".join(sorted(c.prefix for c in contracts))
         raise ContractError(f"no source contract matches key {key!r}; known prefixes: {prefixes}")
     return max(matching, key=lambda c: len(c.prefix))
+
+
+# ---------------------------------------------------------------- prod datasets (curated-to-prod outputs)
+# Same YAML format as canonical/, kept apart in prod/ so that canonical_names() stays the list of curated
+# datasets that source contracts can feed.
+
+
+@lru_cache(maxsize=None)
+def load_prod(name: str) -> CanonicalDataset:
+    """The contract of a prod dataset (contracts/prod/<name>.yaml)."""
+    path = HERE / "prod" / f"{name}.yaml"
+    if not path.exists():
+        raise ContractError(f"no prod dataset named {name!r} (looked for {path})")
+    return parse_canonical(path)
+
+
+def prod_names() -> list[str]:
+    return sorted(p.stem for p in (HERE / "prod").glob("*.yaml"))
