@@ -7,6 +7,9 @@ curated partitions touched per dataset, and the quality report's key.
 
 from __future__ import annotations
 
+import tempfile
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from curation.engine import curate, object_id
@@ -19,7 +22,24 @@ from retail_platform.observability import logger, metrics, tracer
 from retail_platform.settings import get_settings
 
 SETTINGS = get_settings()
-CONTRACTS = load_sources()
+USER_CONTRACTS_PREFIX = "contracts/"
+
+
+@lru_cache(maxsize=1)
+def contracts() -> list:
+    """Built-in source contracts plus a retailer's own from s3://<artifacts>/contracts/*.yaml.
+
+    Read once per execution environment, on first use: onboarding an export means uploading one YAML
+    file, no redeploy (new environments pick it up; `sam deploy` or a config change refreshes all).
+    """
+    s3 = aws.client("s3")
+    keys = [k for k in s3io.list_keys(s3, SETTINGS.artifacts_bucket, USER_CONTRACTS_PREFIX) if k.endswith(".yaml")]
+    if not keys:
+        return load_sources()
+    folder = Path(tempfile.mkdtemp(prefix="contracts-"))
+    for key in keys:
+        (folder / key.rsplit("/", 1)[-1]).write_bytes(s3io.read_bytes(s3, SETTINGS.artifacts_bucket, key))
+    return load_sources((folder,))
 
 
 def _file_failure(s3: Any, body: bytes, key: str, dataset: str, error: Exception) -> dict:
@@ -36,7 +56,7 @@ def _file_failure(s3: Any, body: bytes, key: str, dataset: str, error: Exception
 
 @tracer.capture_method
 def process_object(s3: Any, bucket: str, key: str) -> dict:
-    contract = route(key, CONTRACTS)
+    contract = route(key, contracts())
     logger.info("curating object", extra={"bucket": bucket, "key": key, "contract": contract.name})
     body = s3io.read_bytes(s3, bucket, key)
     try:

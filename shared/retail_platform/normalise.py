@@ -34,6 +34,15 @@ COUNTRY_ALIASES = {
     "ITALIA": "IT",
     "NEDERLAND": "NL",
     "SVERIGE": "SE",
+    "ÖSTERREICH": "AT",
+    "OESTERREICH": "AT",
+    "SCHWEIZ": "CH",
+    "SUISSE": "CH",
+    "BELGIQUE": "BE",
+    "BELGIË": "BE",
+    "DANMARK": "DK",
+    "NORGE": "NO",
+    "POLSKA": "PL",
 }
 # Codes that are not countries but that exports legitimately use as a market.
 EXTRA_COUNTRY_CODES = {"EU"}

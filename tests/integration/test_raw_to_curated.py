@@ -187,3 +187,47 @@ def test_key_no_contract_matches(s3, lambda_context):
 def test_malformed_events(bad_event, lambda_context, endpoint):
     with pytest.raises(BadEventError):
         handler("raw-to-curated").lambda_handler(bad_event, lambda_context)
+
+
+def test_onboarding_a_new_export_with_a_contract_in_the_artifacts_bucket(s3, lambda_context):
+    """A retailer's own export (German ERP: semicolons, decimal comma, cp1252) onboarded by one YAML file."""
+    contract = """
+name: my-shop-orders
+dataset: order_lines
+prefix: my-shop/orders/
+format: csv
+csv: {delimiter: ";", encoding: cp1252, decimal: ",", thousands: "."}
+timezone: Europe/Berlin
+columns:
+  order_id: {source: Bestellnummer}
+  line_no: {source: Position}
+  order_ts: {source: Datum, format: "%d.%m.%Y %H:%M"}
+  sku: {source: Artikel}
+  description: {source: Bezeichnung}
+  quantity: {source: Menge}
+  unit_price: {source: Preis}
+  currency: {constant: EUR}
+  customer_id: {source: Kunde}
+  country: {source: Land}
+  is_cancellation: {source: Status, map: {storniert: true, bezahlt: false}}
+"""
+    s3.put_object(Bucket="local-artifacts", Key="contracts/my-shop-orders.yaml", Body=contract.encode())
+    handler("raw-to-curated").contracts.cache_clear()
+    export = (
+        "Bestellnummer;Position;Datum;Artikel;Bezeichnung;Menge;Preis;Kunde;Land;Status\n"
+        "A-1;1;24.11.2023 23:30;SKU-9;Kaffeemühle;2;1.299,50;K17;Deutschland;bezahlt\n"
+        "A-2;1;25.11.2023 10:00;SKU-9;Kaffeemühle;-1;1.299,50;K17;Österreich;storniert\n"
+    ).encode("cp1252")
+    try:
+        result = invoke(lambda_context, "my-shop/orders/2023-11.csv", export, s3)
+    finally:
+        s3.delete_object(Bucket="local-artifacts", Key="contracts/my-shop-orders.yaml")
+        handler("raw-to-curated").contracts.cache_clear()
+    assert (result["rows_curated"], result["rows_quarantined"]) == (2, 0)
+    rows = curated_rows(s3).sort_values("order_id")
+    assert rows["unit_price"].tolist() == [1299.5, 1299.5]
+    assert rows["description"].iloc[0] == "Kaffeemühle"
+    assert rows["country"].tolist() == ["DE", "AT"]
+    assert rows["is_cancellation"].tolist() == [False, True]
+    assert str(rows["order_ts"].iloc[0]) == "2023-11-24 22:30:00+00:00"  # Berlin local time -> UTC
+    assert result["partitions"]["order_lines"] == ["2023-11-24", "2023-11-25"]
