@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from contextlib import contextmanager
@@ -42,6 +43,8 @@ def local_environment(endpoint_url: str) -> dict[str, str]:
 def s3_endpoint(host: str = "127.0.0.1", port: int | None = None) -> Iterator[str]:
     """Start moto's server, create the local buckets, export the environment; stop it on exit."""
     from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
 
     port = port or free_port()
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
