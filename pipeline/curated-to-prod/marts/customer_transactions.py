@@ -1,0 +1,34 @@
+"""customer_transactions: one row per order and day, sale lines and cancellation lines apart."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from marts import fx
+from marts.schema import conform
+
+NAME = "customer_transactions"
+
+
+def build(facts: pd.DataFrame, orders: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
+    """`facts`: `sales.line_facts`; `orders`: curated order headers (fill a missing customer id, same day)."""
+    keys = ["date", "order_id", "is_cancellation"]
+    grouped = facts.groupby(keys, sort=True, dropna=False)
+    frame = grouped.agg(
+        customer_id=("customer_id", "first"),  # first non-null, lines in line_no order
+        country=("country", "first"),
+        currency=("currency", "first"),
+        order_ts=("order_ts", "min"),
+        units=("qty", "sum"),
+        revenue=("amount", "sum"),
+        n_lines=("qty", "size"),
+    ).reset_index()
+    headers = orders.loc[orders["customer_id"].notna(), ["_date", "order_id", "customer_id"]].rename(
+        columns={"_date": "date", "customer_id": "header_customer_id"}
+    )
+    frame = frame.merge(headers, on=["date", "order_id"], how="left")
+    frame["customer_id"] = frame["customer_id"].where(
+        frame["customer_id"].notna(), frame["header_customer_id"]
+    )
+    frame["revenue_reporting"] = fx.to_reporting(frame, "revenue", factors)
+    return conform(frame, NAME)

@@ -1,0 +1,55 @@
+"""market_series: weekly net sales per category x country, with country "ALL" and category "ALL" totals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from marts import fx
+from marts.sales import week_start, with_category
+from marts.schema import conform
+
+NAME = "market_series"
+ALL = "ALL"
+
+
+def build(facts: pd.DataFrame, products: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
+    """`facts` must hold every day of each week wanted (a partial week gives a partial total)."""
+    facts = facts.assign(amount_reporting=fx.to_reporting(facts, "amount", factors))
+    daily = (
+        facts.groupby(["date", "sku", "country"], sort=False, dropna=False)
+        .agg(
+            units=("qty", "sum"),
+            gross_units=("gross_qty", "sum"),
+            revenue_reporting=("amount_reporting", "sum"),
+        )
+        .reset_index()
+    )
+    daily["week"] = week_start(daily["date"])
+    daily["category"] = with_category(daily, products)
+    daily["sold_sku"] = daily["sku"].where(daily["gross_units"] > 0)
+
+    levels = []
+    for category_all, country_all in ((False, False), (False, True), (True, False), (True, True)):
+        level = daily[["week", "category", "country", "units", "revenue_reporting", "sold_sku"]].copy()
+        if category_all:
+            level["category"] = ALL
+        if country_all:
+            level["country"] = ALL
+        levels.append(level)
+    stacked = pd.concat(levels, ignore_index=True)
+    frame = (
+        stacked.groupby(["week", "category", "country"], sort=True, dropna=False)
+        .agg(
+            units=("units", "sum"),
+            revenue_reporting=("revenue_reporting", "sum"),
+            n_skus=("sold_sku", "nunique"),
+        )
+        .reset_index()
+        .rename(columns={"week": "date"})
+    )
+    positive = frame["units"] > 0
+    frame["avg_price_reporting"] = np.where(
+        positive, frame["revenue_reporting"] / frame["units"].where(positive), np.nan
+    )
+    return conform(frame, NAME)

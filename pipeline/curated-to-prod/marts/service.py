@@ -1,0 +1,164 @@
+"""curated-to-prod as a plain function: request in, prod partitions written and announced, summary out.
+
+The handler passes the boto3 clients and settings in; nothing here knows about Lambda.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from retail_platform.contracts import canonical_names
+from retail_platform.events import prod_dataset_updated_entries, put_events
+from retail_platform.exceptions import BadEventError
+from retail_platform.observability import logger
+from retail_platform.settings import Settings
+
+from marts import PROD_DATASETS
+from marts.build import build_marts
+from marts.curated import CuratedInputs
+from marts.incremental import PARTITIONED_INPUTS, Plan, full_plan, incremental_plan
+from marts.store import CuratedReader, ProdWriter, partition_bytes
+
+REPORTING_COLUMNS = {"payment_transactions": "amount_reporting", "market_series": "revenue_reporting"}
+
+
+@dataclass(frozen=True)
+class Request:
+    full_rebuild: bool
+    changed: dict[str, list[date]] = field(default_factory=dict)
+
+
+def _days(dataset: str, values: Any) -> list[date]:
+    if values is None:
+        return []
+    if not isinstance(values, list):
+        raise BadEventError(
+            f"partitions.{dataset} must be a list of YYYY-MM-DD dates, got {type(values).__name__}"
+        )
+    days = []
+    for value in values:
+        try:
+            days.append(date.fromisoformat(value))
+        except (TypeError, ValueError) as e:
+            raise BadEventError(f"partitions.{dataset}: {value!r} is not a YYYY-MM-DD date") from e
+    return sorted(set(days))
+
+
+def parse_request(event: Any) -> Request:
+    """`{"partitions": {...}}` (the raw-to-curated result), `{"full_rebuild": true}` or a Scheduled Event."""
+    if not isinstance(event, dict):
+        raise BadEventError(f"event must be a JSON object, got {type(event).__name__}")
+    if event.get("detail-type") == "Scheduled Event":
+        return Request(full_rebuild=True)
+    if "full_rebuild" in event:
+        if not isinstance(event["full_rebuild"], bool):
+            raise BadEventError(f"full_rebuild must be true or false, got {event['full_rebuild']!r}")
+        if event["full_rebuild"]:
+            return Request(full_rebuild=True)
+    if "partitions" not in event:
+        raise BadEventError(
+            'unsupported event: expected {"partitions": {"<curated dataset>": ["YYYY-MM-DD", ...]}}, '
+            '{"full_rebuild": true} or an EventBridge "Scheduled Event"'
+        )
+    partitions = event["partitions"]
+    if not isinstance(partitions, dict):
+        raise BadEventError(
+            f"partitions must be an object of dataset -> dates, got {type(partitions).__name__}"
+        )
+    known = set(canonical_names())
+    unknown = sorted(str(name) for name in partitions if name not in known)
+    if unknown:
+        raise BadEventError(f"partitions names unknown curated datasets {unknown}; known: {sorted(known)}")
+    return Request(full_rebuild=False, changed={name: _days(name, days) for name, days in partitions.items()})
+
+
+@dataclass
+class Outcome:
+    written: dict[str, list[date]] = field(default_factory=dict)
+    deleted: dict[str, list[date]] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    events_emitted: int = 0
+
+    def response(self) -> dict[str, Any]:
+        iso = lambda parts: {k: [d.isoformat() for d in v] for k, v in sorted(parts.items()) if v}  # noqa: E731
+        return {
+            "prod_datasets": iso(self.written),
+            "events_emitted": self.events_emitted,
+            "partitions_deleted": iso(self.deleted),
+        }
+
+
+def read_inputs(reader: CuratedReader, plan: Plan) -> CuratedInputs:
+    frames = {name: reader.read(name, plan.reads.get(name, ())) for name in PARTITIONED_INPUTS}
+    if plan.read_products:
+        frames["products"] = reader.read("products", None)
+    return CuratedInputs.from_frames(frames)
+
+
+def publish(outcome: Outcome, events_client: Any, settings: Settings) -> int:
+    entries = []
+    for name, days in sorted(outcome.written.items()):
+        if days:
+            entries += prod_dataset_updated_entries(
+                settings.event_bus_name, name, settings.prod_bucket, [d.isoformat() for d in days]
+            )
+    return put_events(events_client, entries) if entries else 0
+
+
+def run(request: Request, s3: Any, events_client: Any, settings: Settings) -> Outcome:
+    reader = CuratedReader(s3, settings.curated_bucket)
+    available = reader.available(PARTITIONED_INPUTS)
+    plan = full_plan(available) if request.full_rebuild else incremental_plan(request.changed, available)
+    logger.info(
+        "plan",
+        extra={
+            "full_rebuild": plan.full,
+            "notes": list(plan.notes),
+            "targets": {k: len(v) for k, v in plan.targets.items()},
+            "reads": {k: len(v) for k, v in plan.reads.items()},
+        },
+    )
+    outcome = Outcome()
+    if plan.empty and not plan.full:
+        return outcome
+    marts = build_marts(read_inputs(reader, plan), plan.targets, settings.reporting_currency)
+
+    writer = ProdWriter(s3, settings.prod_bucket)
+    for name in PROD_DATASETS:
+        targets = plan.targets.get(name, frozenset())
+        if not targets and not plan.full:
+            continue
+        frame = marts.get(name)
+        parts = partition_bytes(frame, name) if frame is not None else {}
+        existing = writer.existing(name)
+        stale = (existing if plan.full else existing & targets) - set(parts)
+        outcome.written[name] = writer.write(name, parts)
+        outcome.deleted[name] = writer.delete(name, stale) if stale else []
+        outcome.rows[name] = 0 if frame is None else len(frame)
+        _warn_unconverted(name, frame)
+    outcome.events_emitted = publish(outcome, events_client, settings)
+    logger.info(
+        "prod written",
+        extra={
+            "rows": outcome.rows,
+            "partitions": {k: len(v) for k, v in outcome.written.items()},
+            "deleted": {k: len(v) for k, v in outcome.deleted.items() if v},
+            "events_emitted": outcome.events_emitted,
+        },
+    )
+    return outcome
+
+
+def _warn_unconverted(name: str, frame: Mapping[str, Any] | None) -> None:
+    column = REPORTING_COLUMNS.get(name, "revenue_reporting")
+    if frame is None or column not in frame:
+        return
+    missing = int(frame[column].isna().sum())
+    if missing:
+        logger.warning(
+            "rows without an FX rate to the reporting currency",
+            extra={"dataset": name, "column": column, "rows": missing},
+        )
