@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from tests.e2e import harness
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "hello-nested"
 FUNCTION = "Child/HelloNestedFunction"
-BUCKET = "local-e2e"
+BUCKET_PREFIX = "local-e2e"
 
 
 @pytest.fixture(scope="module")
@@ -28,9 +29,10 @@ def hello_app(
 
 @pytest.fixture()
 def bucket(moto_server: harness.MotoServer) -> str:
-    moto_server.reset()
-    moto_server.client().create_bucket(Bucket=BUCKET)
-    return BUCKET
+    """A fresh bucket per test (the moto server is shared by the whole e2e session: never reset it here)."""
+    name = f"{BUCKET_PREFIX}-{uuid.uuid4().hex[:12]}"
+    moto_server.client().create_bucket(Bucket=name)
+    return name
 
 
 def test_nested_image_tag_is_logical_id_and_docker_tag(hello_app: harness.SamApp) -> None:
@@ -56,12 +58,14 @@ def test_sam_local_invoke_nested_function_writes_to_s3(
 def test_function_error_is_raised_with_lambda_error_document(
     hello_app: harness.SamApp, moto_server: harness.MotoServer
 ) -> None:
-    moto_server.reset()  # no bucket: the handler's put_object fails
     with pytest.raises(harness.FunctionError) as raised:
         hello_app.invoke(
             FUNCTION,
             FIXTURE / "events" / "hello.json",
-            {"BUCKET_NAME": "missing-bucket", "LOCAL_ENDPOINT_URL": moto_server.container_url},
+            {
+                "BUCKET_NAME": f"{BUCKET_PREFIX}-never-created",
+                "LOCAL_ENDPOINT_URL": moto_server.container_url,
+            },
         )
     assert raised.value.response["errorType"] == "NoSuchBucket"
 
