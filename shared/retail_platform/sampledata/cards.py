@@ -1,4 +1,4 @@
-"""Card numbers: Luhn, issuer BINs per country, PAN generation, and notes that leak PANs or merely look like it."""
+"""Card numbers: Luhn, issuer BINs per country, PAN generation, notes that leak PANs or only look like it."""
 
 from __future__ import annotations
 
@@ -21,11 +21,26 @@ BRAND_SHARE = {"visa": 0.55, "mastercard": 0.35, "other": 0.10}
 
 # Published test card numbers (Stripe/Datatrans docs), 13-19 digits, several brands.
 KNOWN_TEST_PANS: tuple[str, ...] = (
-    "4111111111111111", "4242424242424242", "4012888888881881", "4222222222222",
-    "5555555555554444", "2223003122003222", "5105105105105100", "2221000000000009",
-    "378282246310005", "371449635398431", "6011000990139424", "6011111111111117",
-    "30569309025904", "36227206271667", "3566002020360505", "3530111333300000",
-    "6200000000000005", "6205500000000000004", "6759649826438453", "5019717010103742",
+    "4111111111111111",
+    "4242424242424242",
+    "4012888888881881",
+    "4222222222222",
+    "5555555555554444",
+    "2223003122003222",
+    "5105105105105100",
+    "2221000000000009",
+    "378282246310005",
+    "371449635398431",
+    "6011000990139424",
+    "6011111111111117",
+    "30569309025904",
+    "36227206271667",
+    "3566002020360505",
+    "3530111333300000",
+    "6200000000000005",
+    "6205500000000000004",
+    "6759649826438453",
+    "5019717010103742",
 )
 
 LEAK_TEMPLATES: tuple[str, ...] = (
@@ -39,10 +54,18 @@ LEAK_TEMPLATES: tuple[str, ...] = (
     "gift order, pay with {pan} exp 11/26 name on card J. Doe",
 )
 BENIGN_NOTES: tuple[str, ...] = (
-    "Please leave the parcel with the neighbour", "Gift wrap please", "Deliver after 5pm",
-    "Bitte beim Nachbarn abgeben", "Livrer chez le gardien", "No plastic packaging please",
-    "Ring twice", "Birthday present - no invoice in the box", "Entregar en conserjería",
-    "Leave at the back door", "Lasciare al portiere", "Please call before delivery",
+    "Please leave the parcel with the neighbour",
+    "Gift wrap please",
+    "Deliver after 5pm",
+    "Bitte beim Nachbarn abgeben",
+    "Livrer chez le gardien",
+    "No plastic packaging please",
+    "Ring twice",
+    "Birthday present - no invoice in the box",
+    "Entregar en conserjería",
+    "Leave at the back door",
+    "Lasciare al portiere",
+    "Please call before delivery",
 )
 LOOKALIKE_TEMPLATES: tuple[str, ...] = (
     "Reorder of order {order}, same address",
@@ -83,7 +106,9 @@ def make_pan(bin6: str, length: int, rng: np.random.Generator) -> str:
     return body + luhn_check_digit(body)
 
 
-def build_bin_table(countries: tuple[str, ...], rng: np.random.Generator) -> dict[str, list[tuple[str, str, int]]]:
+def build_bin_table(
+    countries: tuple[str, ...], rng: np.random.Generator
+) -> dict[str, list[tuple[str, str, int]]]:
     """Per issuing country: a few (bin6, brand, length) issuer ranges, unique across countries."""
     table: dict[str, list[tuple[str, str, int]]] = {}
     used: set[str] = set()
@@ -107,9 +132,13 @@ def issue_card(table: dict[str, list[tuple[str, str, int]]], country: str, rng: 
     """A new PAN issued in country (Visa/Mastercard mostly)."""
     entries = table[country]
     u = rng.random()
-    pool = ([e for e in entries if e[1] == "visa"] if u < BRAND_SHARE["visa"]
-            else [e for e in entries if e[1] == "mastercard"] if u < 1 - BRAND_SHARE["other"]
-            else [e for e in entries if e[1] not in ("visa", "mastercard")])
+    pool = (
+        [e for e in entries if e[1] == "visa"]
+        if u < BRAND_SHARE["visa"]
+        else [e for e in entries if e[1] == "mastercard"]
+        if u < 1 - BRAND_SHARE["other"]
+        else [e for e in entries if e[1] not in ("visa", "mastercard")]
+    )
     bin6, _, length = pool[int(rng.integers(len(pool)))]
     return make_pan(bin6, length, rng)
 
@@ -118,12 +147,10 @@ def format_pan(pan: str, style: str) -> str:
     """Write a PAN as a person would: plain, in groups separated by spaces or dashes."""
     if style == "plain":
         return pan
-    if len(pan) == 15:  # Amex 4-6-5
-        groups = [pan[:4], pan[4:10], pan[10:]]
-    elif len(pan) == 14:  # Diners 4-6-4
+    if len(pan) in (14, 15):  # Diners 4-6-4, Amex 4-6-5
         groups = [pan[:4], pan[4:10], pan[10:]]
     else:
-        groups = [pan[i:i + 4] for i in range(0, len(pan), 4)]
+        groups = [pan[i : i + 4] for i in range(0, len(pan), 4)]
     return (" " if style == "spaces" else "-").join(groups)
 
 
@@ -132,9 +159,10 @@ def leaked_pan(rng: np.random.Generator) -> tuple[str, str, str]:
     if rng.random() < 0.4:
         pan = KNOWN_TEST_PANS[int(rng.integers(len(KNOWN_TEST_PANS)))]
     else:
-        brand, prefixes, lengths = BRANDS[int(rng.integers(len(BRANDS)))]
+        _, prefixes, lengths = BRANDS[int(rng.integers(len(BRANDS)))]
         prefix = prefixes[int(rng.integers(len(prefixes)))]
-        pan = make_pan(prefix + random_digits(6 - len(prefix), rng), int(lengths[int(rng.integers(len(lengths)))]), rng)
+        length = int(lengths[int(rng.integers(len(lengths)))])
+        pan = make_pan(prefix + random_digits(6 - len(prefix), rng), length, rng)
     written = format_pan(pan, str(rng.choice(["plain", "spaces", "dashes"], p=[0.4, 0.4, 0.2])))
     text = LEAK_TEMPLATES[int(rng.integers(len(LEAK_TEMPLATES)))].format(pan=written)
     return text, written, pan
@@ -160,20 +188,22 @@ def iban(country: str, rng: np.random.Generator) -> str:
     num = "".join(str(int(ch, 36)) for ch in rearranged)
     check = 98 - int(num) % 97
     raw = f"{country}{check:02d}{bban}"
-    return " ".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+    return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
 def lookalike_note(order_no: str, phone: str, rng: np.random.Generator) -> str:
-    """A note full of numbers that are NOT card numbers (order ids, phones, IBAN, tracking, bad-Luhn gift cards)."""
+    """A note full of numbers that are NOT card numbers (order ids, phones, IBAN, tracking, bad-Luhn)."""
     while True:
         giftcard_body = "6" + random_digits(15, rng)
-        giftcard = giftcard_body[:-1] + str((int(luhn_check_digit(giftcard_body[:-1])) + 1 + int(rng.integers(9))) % 10)
+        giftcard = giftcard_body[:-1] + str(
+            (int(luhn_check_digit(giftcard_body[:-1])) + 1 + int(rng.integers(9))) % 10
+        )
         text = LOOKALIKE_TEMPLATES[int(rng.integers(len(LOOKALIKE_TEMPLATES)))].format(
             order=order_no,
             phone=phone,
             iban=iban(str(rng.choice(["DE", "NL", "GB", "FR"])), rng),
             tracking="1Z" + random_digits(2, rng) + "X" + random_digits(13, rng),
-            giftcard=" ".join(giftcard[i:i + 4] for i in range(0, 16, 4)),
+            giftcard=" ".join(giftcard[i : i + 4] for i in range(0, 16, 4)),
         )
         if not contains_luhn_run(text):
             return text

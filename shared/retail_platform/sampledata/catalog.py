@@ -10,22 +10,71 @@ from .params import Params, stream
 
 # category -> (brands, product nouns, median base price EUR, log-sd of price)
 CATEGORIES: dict[str, tuple[tuple[str, ...], tuple[str, ...], float, float]] = {
-    "Electronics": (("Voltix", "Nordvik", "Lumen"), ("Wireless Earbuds", "Bluetooth Speaker", "Smart Watch",
-                    "4K Monitor", "Laptop 14in", "Power Bank", "Action Camera", "Noise-Cancelling Headphones"), 120.0, 1.0),
-    "Home & Kitchen": (("Kochwerk", "Casa Bella", "Hearth & Co"), ("Espresso Machine", "Chef Knife", "Cast Iron Pan",
-                       "Blender", "Stand Mixer", "Kettle", "Cookware Set"), 55.0, 0.8),
-    "Garden": (("GreenThumb", "Gartenfreund"), ("Garden Hose 25m", "Pruning Shears", "Raised Bed", "Lawn Mower",
-               "Solar Lights", "Watering Can"), 40.0, 0.9),
-    "Toys": (("Playfox", "Bricktown", "Kidora"), ("Building Set", "Plush Bear", "RC Car", "Puzzle 1000pc",
-             "Board Game", "Wooden Train"), 28.0, 0.6),
-    "Sports": (("Stride", "Alpenfit"), ("Yoga Mat", "Running Shoes", "Dumbbell Set", "Cycling Helmet",
-               "Tennis Racket", "Fitness Tracker"), 45.0, 0.7),
-    "Beauty": (("Belle Rose", "Skinlab"), ("Face Serum", "Hair Dryer", "Perfume 50ml", "Lip Balm Set",
-               "Night Cream"), 25.0, 0.6),
-    "Books": (("Paperleaf", "Kestrel Press"), ("Cookbook", "Crime Novel", "Travel Guide", "Children's Atlas",
-              "Garden Handbook"), 16.0, 0.35),
-    "Fashion": (("Urbane", "Maison Fil", "Nordkap"), ("Winter Jacket", "Wool Scarf", "Leather Belt", "Sneakers",
-                "Denim Jeans", "Rain Coat"), 50.0, 0.6),
+    "Electronics": (
+        ("Voltix", "Nordvik", "Lumen"),
+        (
+            "Wireless Earbuds",
+            "Bluetooth Speaker",
+            "Smart Watch",
+            "4K Monitor",
+            "Laptop 14in",
+            "Power Bank",
+            "Action Camera",
+            "Noise-Cancelling Headphones",
+        ),
+        120.0,
+        1.0,
+    ),
+    "Home & Kitchen": (
+        ("Kochwerk", "Casa Bella", "Hearth & Co"),
+        (
+            "Espresso Machine",
+            "Chef Knife",
+            "Cast Iron Pan",
+            "Blender",
+            "Stand Mixer",
+            "Kettle",
+            "Cookware Set",
+        ),
+        55.0,
+        0.8,
+    ),
+    "Garden": (
+        ("GreenThumb", "Gartenfreund"),
+        ("Garden Hose 25m", "Pruning Shears", "Raised Bed", "Lawn Mower", "Solar Lights", "Watering Can"),
+        40.0,
+        0.9,
+    ),
+    "Toys": (
+        ("Playfox", "Bricktown", "Kidora"),
+        ("Building Set", "Plush Bear", "RC Car", "Puzzle 1000pc", "Board Game", "Wooden Train"),
+        28.0,
+        0.6,
+    ),
+    "Sports": (
+        ("Stride", "Alpenfit"),
+        ("Yoga Mat", "Running Shoes", "Dumbbell Set", "Cycling Helmet", "Tennis Racket", "Fitness Tracker"),
+        45.0,
+        0.7,
+    ),
+    "Beauty": (
+        ("Belle Rose", "Skinlab"),
+        ("Face Serum", "Hair Dryer", "Perfume 50ml", "Lip Balm Set", "Night Cream"),
+        25.0,
+        0.6,
+    ),
+    "Books": (
+        ("Paperleaf", "Kestrel Press"),
+        ("Cookbook", "Crime Novel", "Travel Guide", "Children's Atlas", "Garden Handbook"),
+        16.0,
+        0.35,
+    ),
+    "Fashion": (
+        ("Urbane", "Maison Fil", "Nordkap"),
+        ("Winter Jacket", "Wool Scarf", "Leather Belt", "Sneakers", "Denim Jeans", "Rain Coat"),
+        50.0,
+        0.6,
+    ),
 }
 COLOURS = ("black", "white", "grey", "navy", "red", "green", "oak", "steel")
 
@@ -82,7 +131,11 @@ def build_catalog(params: Params) -> Catalog:
 
     # long-tailed popularity: Zipf-like over a random ranking, cheaper items a little more popular
     rank = rng.permutation(n) + 1
-    pop = (rank + 1.0) ** -0.65 * np.exp(0.3 * rng.standard_normal(n)) * (base_price / np.median(base_price)) ** -0.15
+    pop = (
+        (rank + 1.0) ** -0.65
+        * np.exp(0.3 * rng.standard_normal(n))
+        * (base_price / np.median(base_price)) ** -0.15
+    )
     intermittent = np.zeros(n, dtype=bool)
     tail = np.argsort(-rank)[: max(2, n // 10)]  # the least popular tenth sells intermittently
     intermittent[tail] = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,8 +94,14 @@ def build_customers(params: Params, countries: tuple[CountryInfo, ...]) -> Custo
     )
 
 
-def assign_customers(params: Params, customers: Customers, day: np.ndarray, country: np.ndarray,
-                     guest: np.ndarray, min_tenure: np.ndarray) -> np.ndarray:
+def assign_customers(
+    params: Params,
+    customers: Customers,
+    day: np.ndarray,
+    country: np.ndarray,
+    guest: np.ndarray,
+    min_tenure: np.ndarray,
+) -> np.ndarray:
     """Customer index per order (-1 = guest checkout) among those signed up and not churned that day."""
     rng = stream(params.seed, "assign-customers")
     out = np.full(len(day), -1, dtype=np.int64)
@@ -103,7 +110,7 @@ def assign_customers(params: Params, customers: Customers, day: np.ndarray, coun
     key = day.astype(np.int64) * 64 + country
     order = np.argsort(key, kind="stable")
     bounds = np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1], True])
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+    for lo, hi in itertools.pairwise(bounds):
         idx = order[lo:hi]
         d, c = int(day[idx[0]]), int(country[idx[0]])
         pool = by_country[c]

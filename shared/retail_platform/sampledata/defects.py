@@ -9,19 +9,48 @@ import numpy as np
 import pandas as pd
 
 KINDS = (
-    "missing_required", "unparseable_date", "negative_price", "invalid_country", "invalid_currency",
-    "exact_duplicate", "business_key_duplicate", "category_typo", "placeholder", "outlier_quantity",
-    "leaked_pan", "wrong_type",
+    "missing_required",
+    "unparseable_date",
+    "negative_price",
+    "invalid_country",
+    "invalid_currency",
+    "exact_duplicate",
+    "business_key_duplicate",
+    "category_typo",
+    "placeholder",
+    "outlier_quantity",
+    "leaked_pan",
+    "wrong_type",
 )
 DUPLICATE_KINDS = ("exact_duplicate", "business_key_duplicate")
 
 INVALID_COUNTRIES = ("Atlantis", "Narnia", "Wakanda")
 INVALID_CURRENCIES = ("XYZ", "GPB", "EUX")
 PLACEHOLDERS = ("N/A", "-", "0000")
-NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+NUMBER_WORDS = (
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+)
 CATEGORY_TYPOS = {
-    "Electronics": "Electornics", "Home & Kitchen": "Home & Kitchn", "Garden": "Gardn", "Toys": "Tosy",
-    "Sports": "Sprots", "Beauty": "Beuaty", "Books": "Bokos", "Fashion": "Fashon",
+    "Electronics": "Electornics",
+    "Home & Kitchen": "Home & Kitchn",
+    "Garden": "Gardn",
+    "Toys": "Tosy",
+    "Sports": "Sprots",
+    "Beauty": "Beuaty",
+    "Books": "Bokos",
+    "Fashion": "Fashon",
 }
 
 Maker = Callable[[object, np.random.Generator], object]
@@ -33,9 +62,12 @@ class Rule:
 
     kind: str
     columns: tuple[str, ...]  # one is chosen per defect; () for exact duplicates
-    make: Maker | None = None  # bad value from the original one (for business-key duplicates: the copy's value)
+    make: Maker | None = (
+        None  # bad value from the original one (for business-key duplicates: the copy's value)
+    )
     rate: float = 0.0  # expected share of rows
     count: int | None = None  # fixed number instead of a rate (tiny tables)
+    at_least: int = 0  # floor on the drawn number (so that small files still show every kind)
     eligible: str | None = None  # key of a boolean row mask passed to inject()
 
     def __post_init__(self) -> None:
@@ -65,10 +97,15 @@ def _plain(v: object) -> object:
     return v
 
 
-def inject(frame: pd.DataFrame, key: str, rules: list[Rule], rng: np.random.Generator,
-           masks: dict[str, np.ndarray] | None = None,
-           presets: list[Preset] | None = None) -> tuple[pd.DataFrame, list[dict[str, object]], np.ndarray]:
-    """Apply the rules to a copy of frame. Returns (defective frame, defect records, new row index of each old row).
+def inject(
+    frame: pd.DataFrame,
+    key: str,
+    rules: list[Rule],
+    rng: np.random.Generator,
+    masks: dict[str, np.ndarray] | None = None,
+    presets: list[Preset] | None = None,
+) -> tuple[pd.DataFrame, list[dict[str, object]], np.ndarray]:
+    """Apply the rules to a copy of frame -> (defective frame, defect records, new row index of each old row).
 
     Every defect gets its own row; duplicates are inserted right after their source row, and all
     recorded positions refer to the final file (0-based data rows).
@@ -76,7 +113,9 @@ def inject(frame: pd.DataFrame, key: str, rules: list[Rule], rng: np.random.Gene
     n = len(frame)
     df = frame.copy()
     taken = np.zeros(n, dtype=bool)
-    cells: list[tuple[int, str, str, object, object, dict[str, object]]] = []  # row, col, kind, value, original
+    cells: list[
+        tuple[int, str, str, object, object, dict[str, object]]
+    ] = []  # row, col, kind, value, original
     dups: dict[int, tuple[str, str | None, object, object]] = {}
     for p in presets or []:
         taken[p.row] = True
@@ -84,7 +123,7 @@ def inject(frame: pd.DataFrame, key: str, rules: list[Rule], rng: np.random.Gene
     for rule in rules:
         ok = ~taken if rule.eligible is None else (~taken & (masks or {})[rule.eligible])
         cand = np.flatnonzero(ok)
-        k = rule.count if rule.count is not None else int(rng.binomial(n, rule.rate))
+        k = rule.count if rule.count is not None else max(int(rng.binomial(n, rule.rate)), rule.at_least)
         k = min(k, len(cand))
         if k == 0:
             continue
@@ -107,25 +146,46 @@ def inject(frame: pd.DataFrame, key: str, rules: list[Rule], rng: np.random.Gene
     counts = np.ones(n, dtype=np.int64)
     dup_rows = np.array(sorted(dups), dtype=np.int64)
     counts[dup_rows] = 2
-    new_index = np.arange(n) + np.concatenate([[0], np.cumsum(counts - 1)[:-1]]) if n else np.zeros(0, np.int64)
+    new_index = (
+        np.arange(n) + np.concatenate([[0], np.cumsum(counts - 1)[:-1]]) if n else np.zeros(0, np.int64)
+    )
     if len(dup_rows):
         df = df.iloc[np.repeat(np.arange(n), counts)].reset_index(drop=True)
 
     records: list[dict[str, object]] = []
     for r, col, kind, new, orig, extra in cells:
-        records.append({"file": key, "row": int(new_index[r]), "column": col, "kind": kind,
-                        "value": _plain(new), "original": _plain(orig), **extra})
+        records.append(
+            {
+                "file": key,
+                "row": int(new_index[r]),
+                "column": col,
+                "kind": kind,
+                "value": _plain(new),
+                "original": _plain(orig),
+                **extra,
+            }
+        )
     for r, (kind, col, new, orig) in dups.items():
         pos = int(new_index[r]) + 1
         if col is not None:
             df.at[pos, col] = new
-        records.append({"file": key, "row": pos, "column": col, "kind": kind, "value": _plain(new),
-                        "original": _plain(orig), "of_row": pos - 1})
+        records.append(
+            {
+                "file": key,
+                "row": pos,
+                "column": col,
+                "kind": kind,
+                "value": _plain(new),
+                "original": _plain(orig),
+                "of_row": pos - 1,
+            }
+        )
     records.sort(key=lambda d: (d["row"], d["kind"]))
     return df, records, new_index
 
 
-# --- value makers ---------------------------------------------------------------------------------------------
+# --- value makers ---------------------------------------------------------------------------------
+
 
 def empty(_: object, __: np.random.Generator) -> object:
     return ""
@@ -183,7 +243,9 @@ def bad_date(choices: tuple[str, ...]) -> Maker:
     def make(value: object, rng: np.random.Generator) -> object:
         text = choices[int(rng.integers(len(choices)))]
         digits = "".join(ch for ch in str(value) if ch.isdigit())
-        year = next((digits[i:i + 4] for i in range(len(digits) - 3) if digits[i:i + 2] in ("19", "20")), "2023")
+        year = next(
+            (digits[i : i + 4] for i in range(len(digits) - 3) if digits[i : i + 2] in ("19", "20")), "2023"
+        )
         return text.replace("{y}", year)
 
     return make

@@ -42,14 +42,25 @@ def launch_ramp(params: Params, catalog: Catalog) -> np.ndarray:
     return np.where(t < 0, 0.0, 1.0 - 0.7 * np.exp(-np.maximum(t, 0) / 30.0))
 
 
-def expected_lines(params: Params, catalog: Catalog, countries: tuple[CountryInfo, ...],
-                   prices: PriceBook, cal: dict[str, np.ndarray]) -> np.ndarray:
+def expected_lines(
+    params: Params,
+    catalog: Catalog,
+    countries: tuple[CountryInfo, ...],
+    prices: PriceBook,
+    cal: dict[str, np.ndarray],
+) -> np.ndarray:
     """(day, sku, country) expected number of order lines."""
     scale = np.array([c.demand_scale for c in countries])
     per_day = cal["weekday"] * cal["events"] * cal["trend"]  # (D,)
     season = cal["season"][:, catalog.category_idx]  # (D, S)
-    lam = (per_day[:, None, None] * season[:, :, None] * launch_ramp(params, catalog)[:, :, None]
-           * catalog.popularity[None, :, None] * scale[None, None, :] * cal["holiday"][:, None, :])
+    lam = (
+        per_day[:, None, None]
+        * season[:, :, None]
+        * launch_ramp(params, catalog)[:, :, None]
+        * catalog.popularity[None, :, None]
+        * scale[None, None, :]
+        * cal["holiday"][:, None, :]
+    )
     lam = lam * (prices.price / prices.reference[None, :, :]) ** PRICE_ELASTICITY
     return lam * np.where(prices.promo, PROMO_VISIBILITY_UPLIFT, 1.0)
 
@@ -64,4 +75,6 @@ def sample_lines(params: Params, catalog: Catalog, lam: np.ndarray) -> DemandLin
     day, rest = np.divmod(flat, S * C)
     sku, country = np.divmod(rest, C)
     qty = rng.choice(QTY_VALUES, size=len(flat), p=QTY_PROBS)
-    return DemandLines(day.astype(np.int32), sku.astype(np.int32), country.astype(np.int32), qty.astype(np.int64))
+    return DemandLines(
+        day.astype(np.int32), sku.astype(np.int32), country.astype(np.int32), qty.astype(np.int64)
+    )

@@ -7,7 +7,7 @@ must keep matching the committed source contracts in contracts/sources/sample-*.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -36,7 +36,9 @@ class ExportFile:
     data: bytes
     rows: int
     defects: list[dict[str, object]]
-    extras: dict[str, list[dict[str, object]]] = field(default_factory=dict)  # other ground truth, by manifest name
+    extras: dict[str, list[dict[str, object]]] = field(
+        default_factory=dict
+    )  # other ground truth, by manifest name
 
 
 def _rng(params: Params, key: str) -> np.random.Generator:
@@ -56,11 +58,16 @@ def _months(labels: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
 
 def _fmt2(x: np.ndarray) -> np.ndarray:
     """Two-decimal strings ('12.90')."""
-    return np.array(["%.2f" % v for v in np.round(x, 2).tolist()], dtype=object)
+    return np.array([f"{v:.2f}" for v in np.round(x, 2).tolist()], dtype=object)
 
 
-def order_lines(params: Params, catalog: Catalog, countries: tuple[CountryInfo, ...], customers: Customers,
-                orders: OrderBook) -> Iterator[ExportFile]:
+def order_lines(
+    params: Params,
+    catalog: Catalog,
+    countries: tuple[CountryInfo, ...],
+    customers: Customers,
+    orders: OrderBook,
+) -> Iterator[ExportFile]:
     """Monthly gzipped CSVs, shop-local naive timestamps, country names for some rows and codes for others."""
     rng = stream(params.seed, "export:order_lines")
     o = orders.line_order
@@ -69,41 +76,53 @@ def order_lines(params: Params, catalog: Catalog, countries: tuple[CountryInfo, 
     names = np.array([x.name for x in countries])
     codes = np.array([x.code for x in countries])
     cust = orders.customer[o]
-    frame = pd.DataFrame({
-        "OrderNo": orders.order_no[o],
-        "LineNo": orders.line_no.astype(str),
-        "OrderDate": local,
-        "Sku": catalog.sku[orders.line_sku],
-        "Description": catalog.description[orders.line_sku],
-        "Qty": orders.line_qty.astype(str),
-        "UnitPrice": _fmt2(orders.line_price),
-        "Currency": np.array([x.currency for x in countries])[c],
-        "CustomerId": np.where(cust >= 0, customers.customer_id[np.maximum(cust, 0)], ""),
-        "Country": np.where(rng.random(len(o)) < 0.55, names[c], codes[c]),
-        "Promo": np.where(orders.line_promo, "yes", "no"),
-        "Cancelled": np.where(orders.line_cancel, "Y", "N"),
-    }).astype(object)
+    frame = pd.DataFrame(
+        {
+            "OrderNo": orders.order_no[o],
+            "LineNo": orders.line_no.astype(str),
+            "OrderDate": local,
+            "Sku": catalog.sku[orders.line_sku],
+            "Description": catalog.description[orders.line_sku],
+            "Qty": orders.line_qty.astype(str),
+            "UnitPrice": _fmt2(orders.line_price),
+            "Currency": np.array([x.currency for x in countries])[c],
+            "CustomerId": np.where(cust >= 0, customers.customer_id[np.maximum(cust, 0)], ""),
+            "Country": np.where(rng.random(len(o)) < 0.55, names[c], codes[c]),
+            "Promo": np.where(orders.line_promo, "yes", "no"),
+            "Cancelled": np.where(orders.line_cancel, "Y", "N"),
+        }
+    ).astype(object)
     sale = ~orders.line_cancel
     rules = [
-        d.Rule("missing_required", ("OrderNo", "Sku"), d.empty, rate=0.0006),
-        d.Rule("unparseable_date", ("OrderDate",), d.bad_date(("31/02/{y}", "yesterday", "{y}-02-30 12:00:00")), rate=0.0005),
-        d.Rule("negative_price", ("UnitPrice",), d.negative_text, rate=0.0005, eligible="sale"),
-        d.Rule("invalid_country", ("Country",), d.invalid_country, rate=0.0005),
-        d.Rule("invalid_currency", ("Currency",), d.invalid_currency, rate=0.0005),
-        d.Rule("outlier_quantity", ("Qty",), d.outlier_quantity, rate=0.00005, eligible="sale"),
-        d.Rule("wrong_type", ("Qty",), d.quantity_in_words, rate=0.0005, eligible="sale"),
-        d.Rule("exact_duplicate", (), rate=0.001),
-        d.Rule("business_key_duplicate", ("Qty",), d.other_quantity, rate=0.0005, eligible="sale"),
+        d.Rule("missing_required", ("OrderNo", "Sku"), d.empty, rate=0.0006, at_least=1),
+        d.Rule(
+            "unparseable_date",
+            ("OrderDate",),
+            d.bad_date(("31/02/{y}", "yesterday", "{y}-02-30 12:00:00")),
+            rate=0.0005,
+            at_least=1,
+        ),
+        d.Rule("negative_price", ("UnitPrice",), d.negative_text, rate=0.0005, eligible="sale", at_least=1),
+        d.Rule("invalid_country", ("Country",), d.invalid_country, rate=0.0005, at_least=1),
+        d.Rule("invalid_currency", ("Currency",), d.invalid_currency, rate=0.0005, at_least=1),
+        d.Rule("outlier_quantity", ("Qty",), d.outlier_quantity, rate=0.00005, eligible="sale", at_least=1),
+        d.Rule("wrong_type", ("Qty",), d.quantity_in_words, rate=0.0005, eligible="sale", at_least=1),
+        d.Rule("exact_duplicate", (), rate=0.001, at_least=1),
+        d.Rule(
+            "business_key_duplicate", ("Qty",), d.other_quantity, rate=0.0005, eligible="sale", at_least=1
+        ),
     ]
-    for month, idx in _months(np.array([s[:7] for s in local])):
+    for i, (month, idx) in enumerate(_months(np.array([s[:7] for s in local]))):
         key = f"{PREFIX}/order_lines/order_lines-{month}.csv.gz"
         sub = frame.iloc[idx].reset_index(drop=True)
-        out, recs, _ = d.inject(sub, key, rules, _rng(params, key), masks={"sale": sale[idx]})
+        file_rules = rules if i == 0 else [replace(r, at_least=0) for r in rules]  # every kind at least once
+        out, recs, _ = d.inject(sub, key, file_rules, _rng(params, key), masks={"sale": sale[idx]})
         yield ExportFile("order_lines", key, csv_bytes(out), len(out), recs)
 
 
-def orders_files(params: Params, countries: tuple[CountryInfo, ...], customers: Customers,
-                 orders: OrderBook) -> Iterator[ExportFile]:
+def orders_files(
+    params: Params, countries: tuple[CountryInfo, ...], customers: Customers, orders: OrderBook
+) -> Iterator[ExportFile]:
     """Monthly JSON Lines with camelCase keys, ISO 8601 timestamps with UTC offset, free-text notes."""
     local = orders.ts_utc.tz_convert(SHOP_TIMEZONE).tz_localize(None).to_numpy()
     offset_min = ((local - orders.ts_utc.tz_localize(None).to_numpy()) // np.timedelta64(1, "m")).astype(int)
@@ -111,21 +130,28 @@ def orders_files(params: Params, countries: tuple[CountryInfo, ...], customers: 
     stamp = np.char.add(np.datetime_as_string(local.astype("datetime64[s]")), offset)
     cust = orders.customer
     codes = np.array([x.code for x in countries])
-    frame = pd.DataFrame({
-        "orderId": orders.order_no,
-        "createdAt": stamp,
-        "customerId": np.where(cust >= 0, customers.customer_id[np.maximum(cust, 0)], None),
-        "billingCountry": codes[orders.country],
-        "currency": np.array([x.currency for x in countries])[orders.country],
-        "salesChannel": orders.channel,
-        "status": orders.status,
-        "shipToCountry": orders.ship_country,
-        "notes": orders.notes,
-    }).astype(object)
+    frame = pd.DataFrame(
+        {
+            "orderId": orders.order_no,
+            "createdAt": stamp,
+            "customerId": np.where(cust >= 0, customers.customer_id[np.maximum(cust, 0)], None),
+            "billingCountry": codes[orders.country],
+            "currency": np.array([x.currency for x in countries])[orders.country],
+            "salesChannel": orders.channel,
+            "status": orders.status,
+            "shipToCountry": orders.ship_country,
+            "notes": orders.notes,
+        }
+    ).astype(object)
     frame.loc[frame["customerId"].isna(), "customerId"] = None
     rules = [
         d.Rule("missing_required", ("orderId",), d.null, rate=0.0003),
-        d.Rule("unparseable_date", ("createdAt",), d.bad_date(("yesterday", "{y}-02-31T10:00:00+01:00")), rate=0.0005),
+        d.Rule(
+            "unparseable_date",
+            ("createdAt",),
+            d.bad_date(("yesterday", "{y}-02-31T10:00:00+01:00")),
+            rate=0.0005,
+        ),
         d.Rule("invalid_country", ("billingCountry",), d.invalid_country, rate=0.0005),
     ]
     leaked = {i: (written, digits) for i, written, digits in orders.leaked}
@@ -133,32 +159,52 @@ def orders_files(params: Params, countries: tuple[CountryInfo, ...], customers: 
     for month, idx in _months(months):
         key = f"{PREFIX}/orders/orders-{month}.jsonl"
         sub = frame.iloc[idx].reset_index(drop=True)
-        presets = [d.Preset(j, "notes", "leaked_pan", sub.at[j, "notes"],
-                            {"pan": leaked[int(i)][1], "pan_as_written": leaked[int(i)][0]})
-                   for j, i in enumerate(idx) if int(i) in leaked]
+        presets = [
+            d.Preset(
+                j,
+                "notes",
+                "leaked_pan",
+                sub.at[j, "notes"],
+                {"pan": leaked[int(i)][1], "pan_as_written": leaked[int(i)][0]},
+            )
+            for j, i in enumerate(idx)
+            if int(i) in leaked
+        ]
         out, recs, new_index = d.inject(sub, key, rules, _rng(params, key), presets=presets)
-        look = [{"file": key, "row": int(new_index[j]), "column": "notes", "value": sub.at[j, "notes"]}
-                for j, i in enumerate(idx) if orders.lookalike[i]]
+        look = [
+            {"file": key, "row": int(new_index[j]), "column": "notes", "value": sub.at[j, "notes"]}
+            for j, i in enumerate(idx)
+            if orders.lookalike[i]
+        ]
         yield ExportFile("orders", key, jsonl_bytes(out), len(out), recs, {"pan_lookalikes": look})
 
 
-def customers_file(params: Params, countries: tuple[CountryInfo, ...], customers: Customers) -> Iterator[ExportFile]:
+def customers_file(
+    params: Params, countries: tuple[CountryInfo, ...], customers: Customers
+) -> Iterator[ExportFile]:
     """One semicolon CSV in cp1252 from a German CRM: accented cities, dd.mm.yyyy sign-up dates."""
     signup = np.datetime64(params.start, "D") + customers.signup_day.astype("timedelta64[D]")
     ymd = np.datetime_as_string(signup)
-    frame = pd.DataFrame({
-        "Kundennummer": customers.customer_id,
-        "E-Mail": customers.email,
-        "Land": np.array([x.code for x in countries])[customers.country],
-        "Ort": customers.city,
-        "PLZ": customers.postcode,
-        "Registriert": [f"{s[8:10]}.{s[5:7]}.{s[:4]}" for s in ymd],
-        "Kundengruppe": [SEGMENT_LABELS[s] for s in customers.segment],
-    }).astype(object)
+    frame = pd.DataFrame(
+        {
+            "Kundennummer": customers.customer_id,
+            "E-Mail": customers.email,
+            "Land": np.array([x.code for x in countries])[customers.country],
+            "Ort": customers.city,
+            "PLZ": customers.postcode,
+            "Registriert": [f"{s[8:10]}.{s[5:7]}.{s[:4]}" for s in ymd],
+            "Kundengruppe": [SEGMENT_LABELS[s] for s in customers.segment],
+        }
+    ).astype(object)
     rules = [
-        d.Rule("placeholder", ("PLZ",), d.placeholder, rate=0.004),
-        d.Rule("placeholder", ("Ort",), d.placeholder_text, rate=0.002),
-        d.Rule("unparseable_date", ("Registriert",), d.bad_date(("31.02.{y}", "yesterday", "00.00.0000")), rate=0.002),
+        d.Rule("placeholder", ("PLZ",), d.placeholder, rate=0.004, at_least=1),
+        d.Rule("placeholder", ("Ort",), d.placeholder_text, rate=0.002, at_least=1),
+        d.Rule(
+            "unparseable_date",
+            ("Registriert",),
+            d.bad_date(("31.02.{y}", "yesterday", "00.00.0000")),
+            rate=0.002,
+        ),
         d.Rule("invalid_country", ("Land",), d.invalid_country, rate=0.002),
         d.Rule("missing_required", ("Kundennummer",), d.empty, rate=0.001),
     ]
@@ -175,15 +221,17 @@ def _german_number(x: float) -> str:
 def products_file(params: Params, catalog: Catalog) -> Iterator[ExportFile]:
     """A German ERP article master: semicolons, decimal comma, thousands dot, UTF-8 with BOM."""
     launch = np.datetime64(params.start, "D") + catalog.launch_day.astype("timedelta64[D]")
-    frame = pd.DataFrame({
-        "Artikelnummer": catalog.sku,
-        "Bezeichnung": catalog.description,
-        "Warengruppe": catalog.category,
-        "Marke": catalog.brand,
-        "Listenpreis": [_german_number(float(x)) for x in catalog.base_price],
-        "Währung": "EUR",
-        "Einführungsdatum": [f"{s[8:10]}.{s[5:7]}.{s[:4]}" for s in np.datetime_as_string(launch)],
-    }).astype(object)
+    frame = pd.DataFrame(
+        {
+            "Artikelnummer": catalog.sku,
+            "Bezeichnung": catalog.description,
+            "Warengruppe": catalog.category,
+            "Marke": catalog.brand,
+            "Listenpreis": [_german_number(float(x)) for x in catalog.base_price],
+            "Währung": "EUR",
+            "Einführungsdatum": [f"{s[8:10]}.{s[5:7]}.{s[:4]}" for s in np.datetime_as_string(launch)],
+        }
+    ).astype(object)
     rules = [
         d.Rule("category_typo", ("Warengruppe",), d.category_typo, count=max(2, round(0.025 * len(catalog)))),
         d.Rule("negative_price", ("Listenpreis",), d.negative_text, count=1),
@@ -201,19 +249,22 @@ def _cells(params: Params, catalog: Catalog, n_countries: int) -> tuple[np.ndarr
     return day[live], sku[live], ctry[live]
 
 
-def inventory_files(params: Params, catalog: Catalog, countries: tuple[CountryInfo, ...],
-                    stock: StockLedger) -> Iterator[ExportFile]:
+def inventory_files(
+    params: Params, catalog: Catalog, countries: tuple[CountryInfo, ...], stock: StockLedger
+) -> Iterator[ExportFile]:
     """Monthly gzipped JSON Lines of daily snapshots per SKU x warehouse (warehouses named by ISO alpha-3)."""
     day, sku, ctry = _cells(params, catalog, len(countries))
     dates = np.datetime_as_string(np.datetime64(params.start, "D") + np.arange(params.days))
-    frame = pd.DataFrame({
-        "date": dates[day],
-        "item_sku": catalog.sku[sku],
-        "warehouse_country": np.array([x.alpha3 for x in countries])[ctry],
-        "qty_on_hand": stock.on_hand[day, sku, ctry],
-        "qty_on_order": stock.on_order[day, sku, ctry],
-        "lead_time_days": stock.lead_time[sku, ctry],
-    })
+    frame = pd.DataFrame(
+        {
+            "date": dates[day],
+            "item_sku": catalog.sku[sku],
+            "warehouse_country": np.array([x.alpha3 for x in countries])[ctry],
+            "qty_on_hand": stock.on_hand[day, sku, ctry],
+            "qty_on_order": stock.on_order[day, sku, ctry],
+            "lead_time_days": stock.lead_time[sku, ctry],
+        }
+    )
     frame["item_sku"] = frame["item_sku"].astype(object)
     frame["date"] = frame["date"].astype(object)
     frame["warehouse_country"] = frame["warehouse_country"].astype(object)
@@ -230,23 +281,26 @@ def inventory_files(params: Params, catalog: Catalog, countries: tuple[CountryIn
         yield ExportFile("inventory", key, jsonl_bytes(out), len(out), recs)
 
 
-def prices_files(params: Params, catalog: Catalog, countries: tuple[CountryInfo, ...],
-                 prices: PriceBook) -> Iterator[ExportFile]:
-    """Monthly gzipped CSVs from a pricing tool: US-style dates, 1/0 promo flag, blank competitor price if unseen."""
+def prices_files(
+    params: Params, catalog: Catalog, countries: tuple[CountryInfo, ...], prices: PriceBook
+) -> Iterator[ExportFile]:
+    """Monthly gzipped CSVs from a pricing tool: US dates, 1/0 promo flag, blank unseen competitor price."""
     day, sku, ctry = _cells(params, catalog, len(countries))
     days = np.datetime64(params.start, "D") + np.arange(params.days)
     iso = np.datetime_as_string(days)
     us = np.array([f"{s[5:7]}/{s[8:10]}/{s[:4]}" for s in iso])
     comp = prices.competitor[day, sku, ctry]
-    frame = pd.DataFrame({
-        "date": us[day],
-        "product_id": catalog.sku[sku],
-        "market": np.array([x.code for x in countries])[ctry],
-        "shelf_price": _fmt2(prices.price[day, sku, ctry]),
-        "currency": np.array([x.currency for x in countries])[ctry],
-        "on_promo": np.where(prices.promo[day, sku, ctry], "1", "0"),
-        "competitor_price": np.where(np.isnan(comp), "", _fmt2(np.nan_to_num(comp))),
-    }).astype(object)
+    frame = pd.DataFrame(
+        {
+            "date": us[day],
+            "product_id": catalog.sku[sku],
+            "market": np.array([x.code for x in countries])[ctry],
+            "shelf_price": _fmt2(prices.price[day, sku, ctry]),
+            "currency": np.array([x.currency for x in countries])[ctry],
+            "on_promo": np.where(prices.promo[day, sku, ctry], "1", "0"),
+            "competitor_price": np.where(np.isnan(comp), "", _fmt2(np.nan_to_num(comp))),
+        }
+    ).astype(object)
     rules = [
         d.Rule("negative_price", ("shelf_price",), d.negative_text, rate=0.001),
         d.Rule("invalid_currency", ("currency",), d.invalid_currency, rate=0.001),
@@ -266,9 +320,18 @@ def fx_files(params: Params, fx: dict[str, np.ndarray]) -> Iterator[ExportFile]:
     rows = []
     for t, day in enumerate(iso):
         for ccy, values in fx.items():
-            rows.append({"KEY": f"EXR.D.{ccy}.EUR.SP00.A", "FREQ": "D", "CURRENCY": ccy, "CURRENCY_DENOM": "EUR",
-                         "EXR_TYPE": "SP00", "EXR_SUFFIX": "A", "TIME_PERIOD": day,
-                         "OBS_VALUE": f"{values[t]:.{FX_LEVELS[ccy][1]}f}"})
+            rows.append(
+                {
+                    "KEY": f"EXR.D.{ccy}.EUR.SP00.A",
+                    "FREQ": "D",
+                    "CURRENCY": ccy,
+                    "CURRENCY_DENOM": "EUR",
+                    "EXR_TYPE": "SP00",
+                    "EXR_SUFFIX": "A",
+                    "TIME_PERIOD": day,
+                    "OBS_VALUE": f"{values[t]:.{FX_LEVELS[ccy][1]}f}",
+                }
+            )
     frame = pd.DataFrame(rows).astype(object)
     rules = [
         d.Rule("unparseable_date", ("TIME_PERIOD",), d.bad_date(("{y}-02-30", "yesterday")), rate=0.001),
@@ -283,14 +346,28 @@ def fx_files(params: Params, fx: dict[str, np.ndarray]) -> Iterator[ExportFile]:
         yield ExportFile("fx_rates", key, csv_bytes(out), len(out), recs)
 
 
-PAYMENTS_SCHEMA = pa.schema([
-    ("id", pa.string()), ("order_ref", pa.string()), ("customer_ref", pa.string()),
-    ("created", pa.timestamp("us", tz="UTC")), ("amount", pa.float64()), ("currency", pa.string()),
-    ("payment_method", pa.string()), ("card_number", pa.string()), ("bin_country", pa.string()),
-    ("billing_country", pa.string()), ("shipping_country", pa.string()), ("ip_country", pa.string()),
-    ("ip_address", pa.string()), ("device_id", pa.string()), ("email", pa.string()),
-    ("account_created", pa.timestamp("us", tz="UTC")), ("status", pa.string()), ("is_fraud", pa.bool_()),
-])
+PAYMENTS_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("order_ref", pa.string()),
+        ("customer_ref", pa.string()),
+        ("created", pa.timestamp("us", tz="UTC")),
+        ("amount", pa.float64()),
+        ("currency", pa.string()),
+        ("payment_method", pa.string()),
+        ("card_number", pa.string()),
+        ("bin_country", pa.string()),
+        ("billing_country", pa.string()),
+        ("shipping_country", pa.string()),
+        ("ip_country", pa.string()),
+        ("ip_address", pa.string()),
+        ("device_id", pa.string()),
+        ("email", pa.string()),
+        ("account_created", pa.timestamp("us", tz="UTC")),
+        ("status", pa.string()),
+        ("is_fraud", pa.bool_()),
+    ]
+)
 
 
 def payments_files(params: Params, payments: pd.DataFrame, labels: dict[str, str]) -> Iterator[ExportFile]:
@@ -306,6 +383,11 @@ def payments_files(params: Params, payments: pd.DataFrame, labels: dict[str, str
         key = f"{PREFIX}/payments/payments-{month}.parquet"
         sub = payments.iloc[idx].reset_index(drop=True)
         out, recs, new_index = d.inject(sub, key, rules, _rng(params, key))
-        fraud = [{"file": key, "row": int(new_index[j]), "payment_id": pid, "pattern": labels[pid]}
-                 for j, pid in enumerate(sub["id"]) if pid in labels]
-        yield ExportFile("payments", key, parquet_bytes(out, PAYMENTS_SCHEMA), len(out), recs, {"fraud": fraud})
+        fraud = [
+            {"file": key, "row": int(new_index[j]), "payment_id": pid, "pattern": labels[pid]}
+            for j, pid in enumerate(sub["id"])
+            if pid in labels
+        ]
+        yield ExportFile(
+            "payments", key, parquet_bytes(out, PAYMENTS_SCHEMA), len(out), recs, {"fraud": fraud}
+        )

@@ -26,11 +26,20 @@ from .writers import write
 DATASETS = ("order_lines", "orders", "customers", "products", "payments", "inventory", "prices", "fx_rates")
 
 
-def generate(out_dir: Path, *, seed: int = 7, start: date = date(2023, 1, 1), days: int = 730, n_skus: int = 120,
-             n_customers: int = 3000, countries: tuple[str, ...] = DEFAULT_COUNTRIES) -> Manifest:
-    """Write raw shop exports under out_dir (paths = raw object keys) and out_dir/_manifest; same args -> same bytes."""
-    params = Params(seed=seed, start=start, days=days, n_skus=n_skus, n_customers=n_customers,
-                    countries=tuple(countries))
+def generate(
+    out_dir: Path,
+    *,
+    seed: int = 7,
+    start: date = date(2023, 1, 1),
+    days: int = 730,
+    n_skus: int = 120,
+    n_customers: int = 3000,
+    countries: tuple[str, ...] = DEFAULT_COUNTRIES,
+) -> Manifest:
+    """Write raw exports under out_dir (paths = raw object keys) + _manifest/; same args -> same bytes."""
+    params = Params(
+        seed=seed, start=start, days=days, n_skus=n_skus, n_customers=n_customers, countries=tuple(countries)
+    )
     out_dir = Path(out_dir)
     markets = check_countries(params.countries)
 
@@ -71,15 +80,20 @@ def generate(out_dir: Path, *, seed: int = 7, start: date = date(2023, 1, 1), da
         "seed": params.seed,
         "params": params.as_dict(),
         "files": row_counts,
-        "datasets": {ds: {"files": sum(f.dataset == ds for f in files), "rows": sum(f.rows for f in files if f.dataset == ds)}
-                     for ds in DATASETS},
+        "datasets": {
+            ds: {
+                "files": sum(f.dataset == ds for f in files),
+                "rows": sum(f.rows for f in files if f.dataset == ds),
+            }
+            for ds in DATASETS
+        },
         "orders": len(orders),
         "order_lines_sales": int((~orders.line_cancel).sum()),
         "order_lines_cancellations": int(orders.line_cancel.sum()),
         "cancelled_orders": int((orders.status == "cancelled").sum()),
         "guest_orders": int((orders.customer < 0).sum()),
         "customers": len(customers),
-        "customers_with_orders": int(len(np.unique(orders.customer[orders.customer >= 0]))),
+        "customers_with_orders": len(np.unique(orders.customer[orders.customer >= 0])),
         "skus": len(catalog),
         "skus_launched_in_history": int((catalog.launch_day >= 0).sum()),
         "intermittent_skus": int(catalog.intermittent.sum()),
@@ -99,7 +113,9 @@ def generate(out_dir: Path, *, seed: int = 7, start: date = date(2023, 1, 1), da
         },
         "defects": len(defects),
         "defects_by_kind": dict(sorted(Counter(str(x["kind"]) for x in defects).items())),
-        "defects_by_dataset": {ds: sum(1 for f in files if f.dataset == ds for _ in f.defects) for ds in DATASETS},
+        "defects_by_dataset": {
+            ds: sum(1 for f in files if f.dataset == ds for _ in f.defects) for ds in DATASETS
+        },
     }
     manifest = Manifest(out_dir, row_counts, defects, summary, extras)
     manifest.write()

@@ -37,12 +37,12 @@ def _disruption_mask(params: Params, S: int, C: int, rng: np.random.Generator) -
     for s in range(S):
         for _ in range(rng.poisson(SKU_DISRUPTIONS_PER_YEAR * years)):
             start, length = int(rng.integers(0, D)), int(rng.integers(14, 40))
-            blocked[start:start + length, s, :] = True
+            blocked[start : start + length, s, :] = True
             n += 1
         for c in range(C):
             for _ in range(rng.poisson(CELL_DISRUPTIONS_PER_YEAR * years)):
                 start, length = int(rng.integers(0, D)), int(rng.integers(10, 35))
-                blocked[start:start + length, s, c] = True
+                blocked[start : start + length, s, c] = True
                 n += 1
     return blocked, n
 
@@ -102,7 +102,9 @@ def simulate_stock(params: Params, catalog: Catalog, lam: np.ndarray, lines: Dem
         reorder_point = forward(d, lead + SAFETY_DAYS) * 1.1 + 1
         need = active & (on_hand + on_order <= reorder_point) & ~blocked[d]
         if need.any():
-            target = reorder_point + forward(d, lead + SAFETY_DAYS + CYCLE_DAYS) - forward(d, lead + SAFETY_DAYS)
+            target = (
+                reorder_point + forward(d, lead + SAFETY_DAYS + CYCLE_DAYS) - forward(d, lead + SAFETY_DAYS)
+            )
             qty_order = np.ceil(target - on_hand - on_order).astype(np.int64)
             qty_order = np.where(need, np.maximum(qty_order, 1), 0)
             due = d + lead

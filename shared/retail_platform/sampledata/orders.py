@@ -12,14 +12,40 @@ from .catalog import Catalog
 from .countries import SHOP_TIMEZONE, CountryInfo, fill_digits
 from .customers import Customers, assign_customers
 from .demand import DemandLines
-from .params import Params, stream
 from .fraud import ATO, STOLEN_CARD, plan_order_fraud
+from .params import Params, stream
 from .pricing import PriceBook
 
 LINES_PER_ORDER_BREAK = 0.55  # P(a line starts a new order): sizes 1-4, mean ~1.8
 MAX_LINES = 4
-HOUR_WEIGHTS = np.array([0.6, 0.35, 0.2, 0.15, 0.15, 0.25, 0.6, 1.2, 2.0, 2.6, 3.0, 3.3,
-                         3.8, 3.7, 3.3, 3.2, 3.3, 3.6, 4.2, 5.0, 5.4, 5.0, 3.6, 1.8])
+HOUR_WEIGHTS = np.array(
+    [
+        0.6,
+        0.35,
+        0.2,
+        0.15,
+        0.15,
+        0.25,
+        0.6,
+        1.2,
+        2.0,
+        2.6,
+        3.0,
+        3.3,
+        3.8,
+        3.7,
+        3.3,
+        3.2,
+        3.3,
+        3.6,
+        4.2,
+        5.0,
+        5.4,
+        5.0,
+        3.6,
+        1.8,
+    ]
+)
 CHANNELS = ("web", "app", "marketplace")
 CHANNEL_PROBS = (0.62, 0.26, 0.12)
 CANCEL_SHARE = 0.02
@@ -78,12 +104,22 @@ def _group(lines: DemandLines, rng: np.random.Generator) -> tuple[np.ndarray, np
 
 
 def _local_to_utc(params: Params, day: np.ndarray, seconds: np.ndarray, tz: str) -> pd.DatetimeIndex:
-    local = pd.DatetimeIndex(pd.Timestamp(params.start) + pd.to_timedelta(day, "D") + pd.to_timedelta(seconds, "s"))
-    return local.tz_localize(tz, ambiguous=np.zeros(len(local), dtype=bool), nonexistent="shift_forward").tz_convert("UTC")
+    local = pd.DatetimeIndex(
+        pd.Timestamp(params.start) + pd.to_timedelta(day, "D") + pd.to_timedelta(seconds, "s")
+    )
+    return local.tz_localize(
+        tz, ambiguous=np.zeros(len(local), dtype=bool), nonexistent="shift_forward"
+    ).tz_convert("UTC")
 
 
-def _timestamps(params: Params, countries: tuple[CountryInfo, ...], day: np.ndarray, country: np.ndarray,
-                night: np.ndarray, rng: np.random.Generator) -> pd.DatetimeIndex:
+def _timestamps(
+    params: Params,
+    countries: tuple[CountryInfo, ...],
+    day: np.ndarray,
+    country: np.ndarray,
+    night: np.ndarray,
+    rng: np.random.Generator,
+) -> pd.DatetimeIndex:
     """Order time: an intraday profile in the buyer's local time (night for stolen-card orders), as UTC."""
     hours = rng.choice(24, size=len(day), p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
     hours = np.where(night, rng.integers(0, 5, size=len(day)), hours)
@@ -99,8 +135,14 @@ def _timestamps(params: Params, countries: tuple[CountryInfo, ...], day: np.ndar
     return utc - pd.to_timedelta(np.where(beyond, 8 * 3600, 0), "s")
 
 
-def build_orders(params: Params, catalog: Catalog, countries: tuple[CountryInfo, ...], prices: PriceBook,
-                 customers: Customers, lines: DemandLines) -> OrderBook:
+def build_orders(
+    params: Params,
+    catalog: Catalog,
+    countries: tuple[CountryInfo, ...],
+    prices: PriceBook,
+    customers: Customers,
+    lines: DemandLines,
+) -> OrderBook:
     """Orders with customers, fraud plan, times, numbers, cancellations, statuses and notes."""
     rng = stream(params.seed, "orders")
     perm, oid = _group(lines, rng)
@@ -114,15 +156,23 @@ def build_orders(params: Params, catalog: Catalog, countries: tuple[CountryInfo,
     factor = np.array([c.price_factor for c in countries])
 
     fraud = plan_order_fraud(params, amount / factor[o_country])
-    customer = assign_customers(params, customers, o_day, o_country, guest=fraud == STOLEN_CARD,
-                                min_tenure=np.where(fraud == ATO, 60, 0))
+    customer = assign_customers(
+        params,
+        customers,
+        o_day,
+        o_country,
+        guest=fraud == STOLEN_CARD,
+        min_tenure=np.where(fraud == ATO, 60, 0),
+    )
     fraud[(fraud == ATO) & (customer < 0)] = 0
     ts = _timestamps(params, countries, o_day, o_country, fraud == STOLEN_CARD, rng)
 
     chrono = np.argsort(ts.asi8, kind="stable")  # order numbers follow time
     rank = np.empty(n, dtype=np.int64)
     rank[chrono] = np.arange(n)
-    o_day, o_country, amount, fraud, customer = (a[chrono] for a in (o_day, o_country, amount, fraud, customer))
+    o_day, o_country, amount, fraud, customer = (
+        a[chrono] for a in (o_day, o_country, amount, fraud, customer)
+    )
     ts = ts[chrono]
     oid = rank[oid]
     line_sort = np.lexsort((np.arange(len(oid)), oid))
@@ -176,10 +226,20 @@ def build_orders(params: Params, catalog: Catalog, countries: tuple[CountryInfo,
             notes[i] = cards.BENIGN_NOTES[int(rng.integers(len(cards.BENIGN_NOTES)))]
 
     return OrderBook(
-        order_no=order_no, ts_utc=ts, country=o_country, customer=customer, channel=channel,
-        status=status.astype(str), ship_country=ship.astype(str), notes=notes, leaked=leaked,
-        lookalike=lookalike, fraud=fraud, amount=np.round(amount, 2),
-        line_order=all_oid[final], line_no=all_no[final],
+        order_no=order_no,
+        ts_utc=ts,
+        country=o_country,
+        customer=customer,
+        channel=channel,
+        status=status.astype(str),
+        ship_country=ship.astype(str),
+        notes=notes,
+        leaked=leaked,
+        lookalike=lookalike,
+        fraud=fraud,
+        amount=np.round(amount, 2),
+        line_order=all_oid[final],
+        line_no=all_no[final],
         line_sku=np.r_[sku, sku[c_lines]][final],
         line_qty=np.r_[qty, -qty[c_lines]][final],
         line_price=np.r_[price, price[c_lines]][final],

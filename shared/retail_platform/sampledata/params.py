@@ -57,5 +57,5 @@ class Params:
 
 
 def stream(seed: int, name: str) -> np.random.Generator:
-    """An independent random generator per (seed, purpose): changing one module leaves the others' draws alone."""
+    """An independent generator per (seed, purpose): changing one module leaves the others' draws alone."""
     return np.random.default_rng([seed, zlib.crc32(name.encode())])

@@ -1,4 +1,4 @@
-"""Payment authorisations for the orders, plus injected fraud (account takeover, stolen cards, card testing)."""
+"""Payment authorisations for the orders, plus injected fraud (account takeover, stolen card, testing)."""
 
 from __future__ import annotations
 
@@ -33,8 +33,9 @@ def _throwaway_email(rng: np.random.Generator) -> str:
     return f"{local}@{DISPOSABLE_DOMAINS[int(rng.integers(len(DISPOSABLE_DOMAINS)))]}"
 
 
-def build_payments(params: Params, countries: tuple[CountryInfo, ...], customers: Customers,
-                   orders: OrderBook) -> tuple[pd.DataFrame, dict[str, str]]:
+def build_payments(
+    params: Params, countries: tuple[CountryInfo, ...], customers: Customers, orders: OrderBook
+) -> tuple[pd.DataFrame, dict[str, str]]:
     """(payments sorted by time, {payment_id: fraud pattern})."""
     rng = stream(params.seed, "payments")
     codes = [c.code for c in countries]
@@ -45,10 +46,23 @@ def build_payments(params: Params, countries: tuple[CountryInfo, ...], customers
     wallet: list[list[str]] = []  # each customer's cards, mostly issued at home
     for i in range(len(customers)):
         home = codes[customers.country[i]]
-        wallet.append([cards.issue_card(bins, home if rng.random() < 0.94 else codes[int(rng.integers(len(codes)))], rng)
-                       for _ in range(int(rng.integers(1, 3)))])
-    signup_ns = (pd.Timestamp(params.start) + pd.to_timedelta(customers.signup_day, "D")
-                 + pd.to_timedelta(customers.signup_seconds, "s")).tz_localize(SHOP_TIMEZONE).asi8
+        wallet.append(
+            [
+                cards.issue_card(
+                    bins, home if rng.random() < 0.94 else codes[int(rng.integers(len(codes)))], rng
+                )
+                for _ in range(int(rng.integers(1, 3)))
+            ]
+        )
+    signup_ns = (
+        (
+            pd.Timestamp(params.start)
+            + pd.to_timedelta(customers.signup_day, "D")
+            + pd.to_timedelta(customers.signup_seconds, "s")
+        )
+        .tz_localize(SHOP_TIMEZONE)
+        .asi8
+    )
     order_ns = orders.ts_utc.asi8
     nat = np.iinfo(np.int64).min  # NaT
 
@@ -66,9 +80,14 @@ def build_payments(params: Params, countries: tuple[CountryInfo, ...], customers
         ts = int(order_ns[i]) + int(delay[i]) * SECOND
         m = "card" if kind else str(method[i])
         row: dict[str, object] = {
-            "order_ref": orders.order_no[i], "customer_ref": customers.customer_id[cust] if cust >= 0 else None,
-            "created": ts, "amount": float(orders.amount[i]), "currency": info.currency, "payment_method": m,
-            "billing_country": info.code, "shipping_country": orders.ship_country[i],
+            "order_ref": orders.order_no[i],
+            "customer_ref": customers.customer_id[cust] if cust >= 0 else None,
+            "created": ts,
+            "amount": float(orders.amount[i]),
+            "currency": info.currency,
+            "payment_method": m,
+            "billing_country": info.code,
+            "shipping_country": orders.ship_country[i],
             "account_created": int(signup_ns[cust]) if cust >= 0 else nat,
         }
         if cust >= 0:
@@ -88,7 +107,11 @@ def build_payments(params: Params, countries: tuple[CountryInfo, ...], customers
             row["ip_address"], row["ip_country"] = random_ip(other.ip_octets, rng), other.code
         pan = None
         if m == "card":
-            pan = wallet[cust][int(u[i, 2] * len(wallet[cust]))] if cust >= 0 else cards.issue_card(bins, info.code, rng)
+            pan = (
+                wallet[cust][int(u[i, 2] * len(wallet[cust]))]
+                if cust >= 0
+                else cards.issue_card(bins, info.code, rng)
+            )
         status = "refunded" if orders.status[i] in ("cancelled", "returned") else "approved"
 
         if kind == ATO:  # someone else logged into an established account: new device, foreign IP
@@ -105,8 +128,13 @@ def build_payments(params: Params, countries: tuple[CountryInfo, ...], customers
             row["email"] = _throwaway_email(rng)
             status = "chargeback" if u[i, 3] < 0.55 else "declined" if u[i, 3] < 0.85 else "approved"
         elif m == "card" and u[i, 3] < DECLINED_RETRY_SHARE:  # a declined first attempt, then success
-            retry = dict(row, created=ts - int(rng.integers(30, 300)) * SECOND, card_number=pan,
-                         bin_country=bin_country[pan[:6]], status="declined")
+            retry = dict(
+                row,
+                created=ts - int(rng.integers(30, 300)) * SECOND,
+                card_number=pan,
+                bin_country=bin_country[pan[:6]],
+                status="declined",
+            )
             rows.append(retry)
             fraud_kind.append(0)
         row["card_number"] = pan
@@ -129,14 +157,26 @@ def build_payments(params: Params, countries: tuple[CountryInfo, ...], customers
         for k in range(size):
             card_cc = list(bins)[int(rng.integers(len(bins)))]
             pan = cards.issue_card(bins, card_cc, rng)
-            rows.append({
-                "order_ref": None, "customer_ref": None, "created": start + int(offsets[k]) * SECOND,
-                "amount": round(float(rng.uniform(0.5, 3.0)), 2), "currency": target.currency,
-                "payment_method": "card", "billing_country": target.code, "shipping_country": None,
-                "account_created": nat, "email": _throwaway_email(rng), "device_id": dev,
-                "ip_address": ip, "ip_country": ip_cc, "card_number": pan, "bin_country": card_cc,
-                "status": "approved" if rng.random() < 0.15 else "declined",
-            })
+            rows.append(
+                {
+                    "order_ref": None,
+                    "customer_ref": None,
+                    "created": start + int(offsets[k]) * SECOND,
+                    "amount": round(float(rng.uniform(0.5, 3.0)), 2),
+                    "currency": target.currency,
+                    "payment_method": "card",
+                    "billing_country": target.code,
+                    "shipping_country": None,
+                    "account_created": nat,
+                    "email": _throwaway_email(rng),
+                    "device_id": dev,
+                    "ip_address": ip,
+                    "ip_country": ip_cc,
+                    "card_number": pan,
+                    "bin_country": card_cc,
+                    "status": "approved" if rng.random() < 0.15 else "declined",
+                }
+            )
             fraud_kind.append(CARD_TESTING)
 
     df = pd.DataFrame(rows)
@@ -149,7 +189,24 @@ def build_payments(params: Params, countries: tuple[CountryInfo, ...], customers
     df = df.iloc[order].reset_index(drop=True)
     pattern = pattern[order]
     labels = {pid: p for pid, p in zip(df["id"], pattern, strict=True) if p}
-    columns = ["id", "order_ref", "customer_ref", "created", "amount", "currency", "payment_method", "card_number",
-               "bin_country", "billing_country", "shipping_country", "ip_country", "ip_address", "device_id", "email",
-               "account_created", "status", "is_fraud"]
+    columns = [
+        "id",
+        "order_ref",
+        "customer_ref",
+        "created",
+        "amount",
+        "currency",
+        "payment_method",
+        "card_number",
+        "bin_country",
+        "billing_country",
+        "shipping_country",
+        "ip_country",
+        "ip_address",
+        "device_id",
+        "email",
+        "account_created",
+        "status",
+        "is_fraud",
+    ]
     return df[columns], labels

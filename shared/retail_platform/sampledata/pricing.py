@@ -16,7 +16,11 @@ PROMOS_PER_YEAR = 2.5
 PROMO_DISCOUNTS = (0.10, 0.15, 0.20, 0.25, 0.30)
 COMPETITOR_MISSING_SHARE = 0.08
 
-FX_LEVELS: dict[str, tuple[float, int]] = {"GBP": (0.865, 5), "USD": (1.085, 4), "SEK": (11.45, 4)}  # level, decimals
+FX_LEVELS: dict[str, tuple[float, int]] = {
+    "GBP": (0.865, 5),
+    "USD": (1.085, 4),
+    "SEK": (11.45, 4),
+}  # level, decimals
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,9 @@ def build_prices(params: Params, catalog: Catalog, countries: tuple[CountryInfo,
     for s in range(S):
         k = rng.poisson(PRICE_CHANGES_PER_YEAR * years)
         days = rng.integers(1, D, size=k)
-        mult = rng.choice([0.90, 0.95, 1.04, 1.06, 1.08, 1.10, 1.12], size=k, p=[.1, .15, .2, .2, .15, .1, .1])
+        mult = rng.choice(
+            [0.90, 0.95, 1.04, 1.06, 1.08, 1.10, 1.12], size=k, p=[0.1, 0.15, 0.2, 0.2, 0.15, 0.1, 0.1]
+        )
         steps[days, s] *= mult
         n_changes += k
     base_path = catalog.base_price[None, :] * np.cumprod(steps, axis=0)
@@ -75,7 +81,7 @@ def build_prices(params: Params, catalog: Catalog, countries: tuple[CountryInfo,
             markets = rng.random(C) < 0.7
             markets[int(rng.integers(C))] = True
             disc = float(rng.choice(PROMO_DISCOUNTS))
-            sl = discount[start:start + length, s, :]
+            sl = discount[start : start + length, s, :]
             sl[:, markets] = np.maximum(sl[:, markets], disc)
             n_windows += 1
     dates = params.dates
@@ -106,8 +112,15 @@ def build_prices(params: Params, catalog: Catalog, countries: tuple[CountryInfo,
     competitor = np.round(regular * np.exp(bias + wobble), 2)
     competitor[rng.random((D, S, C)) < COMPETITOR_MISSING_SHARE] = np.nan
 
-    return PriceBook(price=price, regular=regular, reference=reference, discount=discount,
-                     competitor=competitor, n_price_changes=n_changes, n_promo_windows=n_windows)
+    return PriceBook(
+        price=price,
+        regular=regular,
+        reference=reference,
+        discount=discount,
+        competitor=competitor,
+        n_price_changes=n_changes,
+        n_promo_windows=n_windows,
+    )
 
 
 def build_fx_rates(params: Params) -> dict[str, np.ndarray]:

@@ -41,11 +41,20 @@ def event_factor(dates: pd.DatetimeIndex) -> np.ndarray:
     for year in sorted({d.year for d in dates}):
         bf = black_friday(year)
         effects = {bf + timedelta(days=k): 1.25 for k in range(-4, 0)}
-        effects.update({bf: 2.6, bf + timedelta(days=1): 1.6, bf + timedelta(days=2): 1.4, bf + timedelta(days=3): 1.9})
+        effects.update(
+            {bf: 2.6, bf + timedelta(days=1): 1.6, bf + timedelta(days=2): 1.4, bf + timedelta(days=3): 1.9}
+        )
         effects.update({date(year, 12, k): 1.25 for k in range(1, 19)})
         effects.update({date(year, 12, k): 1.1 for k in range(19, 23)})
-        effects.update({date(year, 12, 23): 0.8, date(year, 12, 24): 0.55, date(year, 12, 25): 0.5,
-                        date(year, 12, 26): 0.9, date(year, 1, 1): 0.6})
+        effects.update(
+            {
+                date(year, 12, 23): 0.8,
+                date(year, 12, 24): 0.55,
+                date(year, 12, 25): 0.5,
+                date(year, 12, 26): 0.9,
+                date(year, 1, 1): 0.6,
+            }
+        )
         effects.update({date(year, 12, k): 0.9 for k in range(27, 32)})
         for d, v in effects.items():
             if d in day:
@@ -70,7 +79,11 @@ def holiday_mask(dates: pd.DatetimeIndex, countries: tuple[str, ...]) -> np.ndar
     years = sorted({d.year for d in dates})
     mask = np.zeros((len(dates), len(countries)), dtype=bool)
     for j, code in enumerate(countries):
-        cal = holidays.SE(years=years, include_sundays=False) if code == "SE" else holidays.country_holidays(code, years=years)
+        cal = (
+            holidays.SE(years=years, include_sundays=False)
+            if code == "SE"
+            else holidays.country_holidays(code, years=years)
+        )
         mask[:, j] = [d.date() in cal for d in dates]
     return mask
 
