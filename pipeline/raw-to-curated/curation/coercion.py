@@ -58,28 +58,21 @@ def _numbers(values: pd.Series, contract: SourceContract) -> pd.Series:
     return pd.to_numeric(text, errors="coerce")
 
 
+_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+
+
 def _timestamps(values: pd.Series, fmt: str | None, timezone: str) -> pd.Series:
+    """UTC timestamps; values with an offset keep it, naive values are read in the contract's zone."""
     text = values.astype("string").str.strip()
-    parsed = pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce", utc=False)
-    if getattr(parsed.dt, "tz", None) is None:
-        parsed = parsed.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
-    return parsed.dt.tz_convert("UTC")
-
-
-def _mixed_tz_timestamps(values: pd.Series, fmt: str | None, timezone: str) -> pd.Series:
-    try:
-        return _timestamps(values, fmt, timezone)
-    except (ValueError, TypeError):
-        # mixed offsets or naive+aware values: parse one by one
-        out = []
-        for v in values:
-            try:
-                ts = pd.Timestamp(v) if fmt is None else pd.to_datetime(v, format=fmt)
-                ts = ts.tz_localize(timezone) if ts.tzinfo is None else ts
-                out.append(ts.tz_convert("UTC"))
-            except (ValueError, TypeError):
-                out.append(pd.NaT)
-        return pd.Series(pd.to_datetime(out, utc=True), index=values.index)
+    aware = text.str.contains(_OFFSET, regex=True).fillna(False).astype(bool)
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    if aware.any():
+        out[aware] = pd.to_datetime(text[aware], format=fmt or "ISO8601", errors="coerce", utc=True)
+    naive = ~aware & text.notna()
+    if naive.any():
+        parsed = pd.to_datetime(text[naive], format=fmt or "ISO8601", errors="coerce")
+        out[naive] = parsed.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert("UTC")
+    return out
 
 
 def coerce_column(values: pd.Series, column: Column, mapping: ColumnMapping, contract: SourceContract):
@@ -107,7 +100,7 @@ def coerce_column(values: pd.Series, column: Column, mapping: ColumnMapping, con
             numbers = numbers.where(~fractional).astype("Int64")
         return numbers, bad, f"a {'whole ' if kind == 'int' else ''}number"
     if kind == "timestamp":
-        stamps = _mixed_tz_timestamps(values, mapping.format, contract.timezone)
+        stamps = _timestamps(values, mapping.format, contract.timezone)
         return stamps, present & stamps.isna(), f"a timestamp like {mapping.format or 'ISO 8601'}"
     if kind == "date":  # calendar dates carry no time zone: never shifted
         text = values.astype("string").str.strip().str[:10] if mapping.format is None else values.astype("string")

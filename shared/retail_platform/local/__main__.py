@@ -99,9 +99,9 @@ def main(argv: list[str] | None = None) -> int:
             stage_source(opts.source, opts.contract, contracts, raw_root)
             say(f"staged {opts.source} for ingestion")
         else:
-            from retail_platform.sampledata import generate, small_profile
+            from retail_platform.sampledata import SMALL_PROFILE, generate
 
-            params = small_profile() if opts.small else {}
+            params = dict(SMALL_PROFILE) if opts.small else {}
             manifest = generate(raw_root, seed=opts.seed, **params)
             shutil.copytree(raw_root / "_manifest", out / "sample-manifest", dirs_exist_ok=True)
             say(f"generated sample exports (seed {opts.seed}): {manifest}")

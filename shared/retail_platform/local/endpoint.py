@@ -35,6 +35,7 @@ def local_environment(endpoint_url: str) -> dict[str, str]:
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
         "POWERTOOLS_METRICS_NAMESPACE": "RetailPlatformLocal",
+        "POWERTOOLS_METRICS_DISABLED": "true",  # EMF lines would drown the progress output
         "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
     }
 
