@@ -1,0 +1,195 @@
+"""Typos and rare variants of categorical values.
+
+A rare value (at most `rare_share` of the column, or at most `rare_count` occurrences) that is a case,
+whitespace or accent variant of a much more frequent value, or within a small Damerau-Levenshtein distance
+of it, is a `typo` ('Electornics' beside 'Electronics'); with a clearly dominant variant (>= `repair_ratio`
+times more frequent, no rival) the dominant value is proposed as its repair. A rare value of a
+low-cardinality column with no close variant, in a column whose other values are all far more frequent,
+is a `rare_category` (lower confidence, never repaired).
+
+Codes are not words: two values whose digits differ ('Puzzle 1000pc' / 'Puzzle 100pc', '22423' / '22424')
+are never typos of each other, and values shorter than 4 characters only match case/space variants.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from curation.detectors.context import Context, fold
+from curation.detectors.flags import Flag, clamp, shown
+
+_DIGITS = re.compile(r"\d+")
+MAX_DELETE_LENGTH = 30  # longer values are indexed with single deletions only
+
+
+def osa_distance(a: str, b: str, limit: int = 3) -> int:
+    """Optimal-string-alignment (restricted Damerau-Levenshtein) distance, cut off above `limit`."""
+    if a == b:
+        return 0
+    la, lb = len(a), len(b)
+    if abs(la - lb) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(lb + 1))
+    for i in range(1, la + 1):
+        cur = [i] + [0] * lb
+        best = cur[0]
+        ca = a[i - 1]
+        for j in range(1, lb + 1):
+            cost = 0 if ca == b[j - 1] else 1
+            v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == b[j - 1]:
+                v = min(v, prev2[j - 2] + 1)
+            cur[j] = v
+            best = min(best, v)
+        if best > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[lb]
+
+
+def allowed_distance(length: int, max_distance: int, min_similarity: float) -> int:
+    """How many edits a value of this length may be away from its variant."""
+    if length < 4:
+        return 0
+    d = 1
+    while d < max_distance and (d + 1) / length <= 1 - min_similarity:
+        d += 1
+    return d
+
+
+def _deletes(word: str, depth: int) -> set[str]:
+    out = {word}
+    frontier = {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w))}
+        out |= frontier
+    return out
+
+
+@dataclass
+class _Index:
+    """Frequent values by folded form and by their deletion neighbourhood (SymSpell-style candidate lookup)."""
+
+    by_fold: dict[str, list[int]]
+    by_delete: dict[str, set[int]]
+
+
+def _index(folded: list[str], members: np.ndarray, max_distance: int, min_similarity: float) -> _Index:
+    by_fold: dict[str, list[int]] = {}
+    by_delete: dict[str, set[int]] = {}
+    for i in members.tolist():
+        key = folded[i]
+        by_fold.setdefault(key, []).append(i)
+        depth = allowed_distance(len(key), max_distance, min_similarity)
+        if depth == 0:
+            continue
+        for d in _deletes(key, depth if len(key) <= MAX_DELETE_LENGTH else 1):
+            by_delete.setdefault(d, set()).add(i)
+    return _Index(by_fold, by_delete)
+
+
+def _digits(text: str) -> list[str]:
+    return _DIGITS.findall(text)
+
+
+def candidate_columns(ctx: Context) -> list[str]:
+    return [c for c in ctx.names if ctx.types[c] == "string" or (ctx.types[c] not in
+            ("text", "email", "country", "currency") and ctx.frame[c].dtype == object)]
+
+
+def detect(ctx: Context) -> list[Flag]:
+    typo_on, rare_on = ctx.policy.enabled("typo"), ctx.policy.enabled("rare_category")
+    tp, rp = ctx.policy.params("typo"), ctx.policy.params("rare_category")
+    flags: list[Flag] = []
+    typo_cols = set(ctx.allowed("typo", candidate_columns(ctx))) if typo_on else set()
+    rare_cols = set(ctx.allowed("rare_category", candidate_columns(ctx))) if rare_on else set()
+    for name in [c for c in ctx.names if c in typo_cols or c in rare_cols]:
+        f = ctx.factor(name)
+        if f.distinct < 2 or f.distinct > tp["max_distinct"] or f.distinct > 0.5 * f.non_null:
+            continue
+        counts = f.counts.astype(np.float64)
+        rare_limit = max(tp["rare_count"], tp["rare_share"] * f.non_null)
+        rare = np.flatnonzero(counts <= rare_limit)
+        if rare.size == 0:
+            continue
+        texts = [v if isinstance(v, str) else str(v) for v in f.uniques]
+        folded = [fold(t) for t in texts]
+        found: dict[int, tuple[int, int, float]] = {}  # rare code -> (variant code, distance, ratio)
+        if name in typo_cols:
+            frequent = np.flatnonzero(counts >= tp["min_ratio"] * counts[rare].min())
+            index = _index(folded, frequent, tp["max_distance"], tp["min_similarity"])
+            for r in rare.tolist():
+                best = _best_variant(r, texts, folded, counts, index, tp)
+                if best is not None:
+                    found[r] = best
+            for r, (v, dist, ratio) in found.items():
+                flags.extend(_typo_flags(f, name, r, v, dist, ratio, texts, counts, tp))
+        if name in rare_cols:
+            flags.extend(_rare_flags(f, name, rare, set(found), counts, rp))
+    return flags
+
+
+def _best_variant(r: int, texts: list[str], folded: list[str], counts: np.ndarray, index: _Index,
+                  tp: dict) -> tuple[int, int, float] | None:
+    """The frequent value this rare one is most plausibly a misspelling of: (code, distance, frequency ratio)."""
+    key = folded[r]
+    need = tp["min_ratio"] * counts[r]
+    options: list[tuple[int, float, int]] = []  # (distance, -count, code)
+    for v in index.by_fold.get(key, []):
+        if v != r and counts[v] >= need:
+            options.append((0, -counts[v], v))
+    depth = allowed_distance(len(key), tp["max_distance"], tp["min_similarity"])
+    if depth and not options:
+        seen: set[int] = set()
+        for d in _deletes(key, depth if len(key) <= MAX_DELETE_LENGTH else 1):
+            seen |= index.by_delete.get(d, set())
+        digits = _digits(key)
+        for v in seen:
+            if v == r or counts[v] < need or _digits(folded[v]) != digits:
+                continue
+            limit = min(depth, allowed_distance(len(folded[v]), tp["max_distance"], tp["min_similarity"]))
+            dist = osa_distance(key, folded[v], limit)
+            if 0 < dist <= limit:
+                options.append((dist, -counts[v], v))
+    if not options:
+        return None
+    options.sort()
+    dist, neg, v = options[0]
+    ratio = -neg / counts[r]
+    return v, dist, ratio
+
+
+def _typo_flags(f, name, r, v, dist, ratio, texts, counts, tp) -> list[Flag]:
+    closeness = {0: 1.0, 1: 0.95}.get(dist, 0.85)
+    confidence = clamp(closeness * (0.55 + 0.45 * ratio / (ratio + 5)))
+    repair = texts[v] if ratio >= tp["repair_ratio"] else None
+    expected = shown(texts[v])
+    rows = np.flatnonzero(f.codes == r)
+    observed = shown(texts[r])
+    return [Flag(int(row), name, "typo", confidence, expected, observed, repair) for row in rows.tolist()]
+
+
+def _rare_flags(f, name, rare, typo_codes, counts, rp) -> list[Flag]:
+    if f.distinct > rp["max_distinct"] or f.non_null < rp["min_rows"]:
+        return []
+    very_rare = [r for r in rare.tolist() if counts[r] <= rp["max_count"]]
+    if not very_rare or len(very_rare) > rp["max_rare_values"]:
+        return []
+    others = np.delete(counts, very_rare)
+    if others.size == 0:
+        return []
+    floor = others.min()
+    flags: list[Flag] = []
+    for r in very_rare:
+        if r in typo_codes or floor < rp["gap_ratio"] * counts[r]:
+            continue
+        gap = floor / counts[r]
+        confidence = clamp(0.35 + 0.25 * min(1.0, gap / (4 * rp["gap_ratio"])))
+        expected = f"one of the {len(others)} usual values"
+        for row in np.flatnonzero(f.codes == r).tolist():
+            flags.append(Flag(int(row), name, "rare_category", confidence, expected, shown(f.uniques[r])))
+    return flags

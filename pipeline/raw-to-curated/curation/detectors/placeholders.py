@@ -1,0 +1,125 @@
+"""Placeholder and sentinel values standing in for a missing one.
+
+* text: 'N/A', '-', '?', 'none', 'null', 'unknown', 'tbd', 'xxx', '0000', '9999', repeated single characters
+  ('....', 'aaaa'), punctuation only; plus the contract's own `tokens`;
+* numbers: -1, 0, 9, 99, 999, 9999... when the value is a spike (>= `spike_ratio` times more frequent than
+  the values around it, or isolated far outside the column's range) and repeated (`min_spike_count`);
+* dates: 1900-01-01, 1970-01-01, 1899-12-30/31, 2099-12-31, 2199-12-31 (later ones do not fit a timestamp).
+
+A 'placeholder' covering more than `max_share` of a column is the column's convention, not a defect: the
+contract's `na_values` is the place for it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from curation.detectors.context import NUMERIC_TYPES, TEMPORAL_TYPES, Context, fold
+from curation.detectors.flags import Flag, number, shown
+
+TOKENS = {
+    "n/a", "na", "n.a.", "n.a", "n/a.", "#n/a", "-", "--", "---", "?", "??", "???", "none", "null", "nil", "nan",
+    "unknown", "unk", "tbd", "tba", "xxx", "xx", "0000", "00000", "9999", "999999", "not available",
+    "not applicable", "missing", "undefined", "blank", "empty", "no data", "nodata", "(null)", "(none)", "(blank)",
+}
+_REPEATED = re.compile(r"^(.)\1{2,}$", re.DOTALL)  # 'xxx', '0000', '....'
+_PUNCTUATION = re.compile(r"^[^\w\s]+$")  # '-', '?', '/', '*'
+SENTINELS = (-1.0, 0.0, -9.0, -99.0, -999.0, -9999.0, 99.0, 999.0, 9999.0, 99999.0, 999999.0, 9999999.0)
+DATE_SENTINELS = ("1900-01-01", "1970-01-01", "1899-12-30", "1899-12-31", "2099-12-31", "2199-12-31")
+TEXT_TYPES = {"string", "text"}
+
+
+def text_confidence(value: str, extra: set[str]) -> float | None:
+    """How sure we are that this text is a placeholder (None: it is not one)."""
+    key = fold(value)
+    if key in TOKENS or key in extra:
+        return 0.9
+    if _PUNCTUATION.match(key):
+        return 0.8
+    if _REPEATED.match(key):
+        return 0.75
+    return None
+
+
+def _text_flags(ctx: Context, name: str, params: dict) -> list[Flag]:
+    f = ctx.factor(name)
+    extra = {fold(t) for t in params["tokens"]}
+    hits: dict[int, float] = {}
+    for code, value in enumerate(f.uniques.tolist()):
+        conf = text_confidence(value if isinstance(value, str) else str(value), extra)
+        if conf is not None:
+            hits[code] = conf
+    if not hits or f.counts[list(hits)].sum() > params["max_share"] * f.non_null:
+        return []
+    flags = []
+    codes = np.array(sorted(hits))
+    for row in np.flatnonzero(np.isin(f.codes, codes)).tolist():
+        code = int(f.codes[row])
+        flags.append(Flag(row, name, "placeholder", hits[code], "a real value (not a placeholder)",
+                          shown(f.uniques[code])))
+    return flags
+
+
+def _numeric_flags(ctx: Context, name: str, params: dict) -> list[Flag]:
+    x = ctx.numbers(name)
+    v = x[~np.isnan(x)]
+    if v.size < 20:
+        return []
+    integer = bool(np.all(v == np.round(v)))
+    q25, q75 = np.quantile(v, (0.25, 0.75))
+    lo, hi = np.quantile(v, (0.001, 0.999)) if v.size >= 1000 else (v.min(), v.max())
+    flags: list[Flag] = []
+    for s in SENTINELS:
+        hit = x == s
+        count = int(hit.sum())
+        if count < params["min_spike_count"] or count > params["max_share"] * v.size:
+            continue
+        width = max((q75 - q25) / 4, abs(s) * 0.05, 1.0 if integer else 0.0)
+        near = v[(v >= s - width) & (v <= s + width) & (v != s)]
+        if near.size:
+            per_value = near.size / np.unique(near).size
+            ratio = count / per_value
+            if ratio < params["spike_ratio"]:
+                continue
+            confidence = min(0.9, 0.5 + 0.1 * np.log10(ratio / params["spike_ratio"] * 10))
+            expected = f"no spike at {number(s)} (neighbours ~{number(per_value)} each)"
+        else:
+            inside = v[v != s]
+            if inside.size == 0 or (inside.min() <= s <= inside.max() and not (s < lo or s > hi)):
+                continue  # a gap in the middle of the data is not a sentinel
+            confidence = 0.8
+            expected = f"within [{number(inside.min())}, {number(inside.max())}]"
+        for row in np.flatnonzero(hit).tolist():
+            flags.append(Flag(row, name, "placeholder", round(float(confidence), 3), expected, shown(x[row])))
+    return flags
+
+
+def _date_flags(ctx: Context, name: str) -> list[Flag]:
+    series = ctx.frame[name]
+    if not pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return []
+    naive = series.dt.tz_convert(None) if getattr(series.dt, "tz", None) is not None else series
+    days = naive.dt.normalize()
+    on_midnight = naive == days
+    sentinel = days.isin(pd.to_datetime(list(DATE_SENTINELS))) & on_midnight
+    return [Flag(row, name, "placeholder", 0.85, "a real date (not a sentinel)", shown(series.iloc[row]))
+            for row in np.flatnonzero(sentinel.to_numpy(dtype=bool, na_value=False)).tolist()]
+
+
+def detect(ctx: Context) -> list[Flag]:
+    params = ctx.policy.params("placeholder")
+    flags: list[Flag] = []
+    for name in ctx.allowed("placeholder", ctx.names):
+        kind = ctx.types[name]
+        if kind in TEXT_TYPES or (kind not in NUMERIC_TYPES | TEMPORAL_TYPES | {"bool", "email", "country",
+                                                                             "currency"}
+                                  and ctx.frame[name].dtype == object):
+            flags.extend(_text_flags(ctx, name, params))
+        elif kind in NUMERIC_TYPES:
+            flags.extend(_numeric_flags(ctx, name, params))
+        elif kind in TEMPORAL_TYPES:
+            flags.extend(_date_flags(ctx, name))
+    return flags
