@@ -132,7 +132,18 @@ def _timestamps(
     utc = pd.DatetimeIndex(ts).tz_localize("UTC")
     last = pd.Timestamp(params.end) + pd.Timedelta(days=1)
     beyond = utc.tz_convert(SHOP_TIMEZONE).tz_localize(None) >= last  # keep every order inside the history
-    return utc - pd.to_timedelta(np.where(beyond, 8 * 3600, 0), "s")
+    return _unambiguous(utc - pd.to_timedelta(np.where(beyond, 8 * 3600, 0), "s"))
+
+
+def _unambiguous(utc: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Move instants whose naive shop-local time is ambiguous (the repeated hour when DST ends) 2 hours on.
+
+    The order-lines export writes naive shop-local times; keeping them unambiguous means every bad
+    timestamp in that file is a recorded defect.
+    """
+    local = utc.tz_convert(SHOP_TIMEZONE).tz_localize(None)
+    ambiguous = local.tz_localize(SHOP_TIMEZONE, ambiguous="NaT", nonexistent="NaT").isna()
+    return utc + pd.to_timedelta(np.where(ambiguous, 2 * 3600, 0), "s")
 
 
 def build_orders(
@@ -189,7 +200,7 @@ def build_orders(
     status[returned] = "returned"
     status[cancelled] = "cancelled"
     cancel_ts = ts + pd.to_timedelta(rng.integers(1800, 48 * 3600, size=n), "s")
-    cancel_ts = cancel_ts.where(cancel_ts <= end_utc, end_utc)
+    cancel_ts = _unambiguous(cancel_ts.where(cancel_ts <= end_utc, end_utc))
 
     c_lines = np.flatnonzero(cancelled[oid])
     n_per_order = np.bincount(oid, minlength=n)
