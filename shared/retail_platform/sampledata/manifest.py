@@ -10,7 +10,7 @@ from pathlib import Path
 MANIFEST_DIR = "_manifest"  # under out_dir; not a raw object key (do not upload it to the raw bucket)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Manifest:
     """What generate() wrote: raw keys with data-row counts, every injected defect, and a summary."""
 
@@ -19,6 +19,15 @@ class Manifest:
     defects: list[dict[str, object]]
     summary: dict[str, object]
     extras: dict[str, list[dict[str, object]]] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # short: the full lists are on disk
+        fraud = self.summary.get("fraud", {})
+        return (
+            f"Manifest(out_dir={str(self.out_dir)!r}, files={len(self.files)}, "
+            f"rows={sum(self.files.values())}, defects={len(self.defects)}, "
+            f"leaked_pans={self.summary.get('leaked_pans')}, "
+            f"fraud_rate={fraud.get('rate') if isinstance(fraud, dict) else None})"
+        )
 
     def defects_in(self, key: str) -> list[dict[str, object]]:
         return [x for x in self.defects if x["file"] == key]
