@@ -20,7 +20,7 @@ from marts import PROD_DATASETS
 from marts.build import build_marts
 from marts.curated import CuratedInputs
 from marts.incremental import PARTITIONED_INPUTS, Plan, full_plan, incremental_plan
-from marts.store import CuratedReader, ProdWriter, partition_bytes
+from marts.store import CuratedReader, ProdWriter, partition_tables
 
 REPORTING_COLUMNS = {"payment_transactions": "amount_reporting", "market_series": "revenue_reporting"}
 
@@ -132,7 +132,7 @@ def run(request: Request, s3: Any, events_client: Any, settings: Settings) -> Ou
         if not targets and not plan.full:
             continue
         frame = marts.get(name)
-        parts = partition_bytes(frame, name) if frame is not None else {}
+        parts = partition_tables(frame, name) if frame is not None else {}
         existing = writer.existing(name)
         stale = (existing if plan.full else existing & targets) - set(parts)
         outcome.written[name] = writer.write(name, parts)

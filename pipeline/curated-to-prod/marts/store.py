@@ -70,8 +70,8 @@ class CuratedReader:
         return table.replace_schema_metadata(None)  # mixed pandas metadata across files is noise here
 
 
-def partition_bytes(frame: Any, dataset: str) -> dict[date, bytes]:
-    """Parquet bytes per date partition of a conformed prod frame (rows keep their order within a day)."""
+def partition_tables(frame: Any, dataset: str) -> dict[date, pa.Table]:
+    """Arrow table per date partition of a conformed prod frame (rows keep their order within a day)."""
     if frame.empty:
         return {}
     days = frame["date"].to_numpy(dtype="datetime64[D]")
@@ -79,12 +79,18 @@ def partition_bytes(frame: Any, dataset: str) -> dict[date, bytes]:
     days = days[order]
     table = to_table(frame.iloc[order].reset_index(drop=True), dataset)
     bounds = [0, *(np.flatnonzero(days[1:] != days[:-1]) + 1).tolist(), len(days)]
-    out: dict[date, bytes] = {}
-    for start, end in itertools.pairwise(bounds):
-        sink = io.BytesIO()
-        pq.write_table(table.slice(start, end - start), sink, compression="zstd")
-        out[days[start].item()] = sink.getvalue()
-    return out
+    return {days[start].item(): table.slice(start, end - start) for start, end in itertools.pairwise(bounds)}
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+def partition_bytes(frame: Any, dataset: str) -> dict[date, bytes]:
+    """Parquet bytes per date partition: exactly what `ProdWriter.write` stores."""
+    return {day: parquet_bytes(table) for day, table in partition_tables(frame, dataset).items()}
 
 
 class ProdWriter:
@@ -100,9 +106,12 @@ class ProdWriter:
             if key.endswith(PROD_PART) and (d := partition_day(key)) is not None
         }
 
-    def write(self, dataset: str, parts: Mapping[date, bytes]) -> list[date]:
-        def put(item: tuple[date, bytes]) -> date:
-            day, body = item
+    def write(self, dataset: str, parts: Mapping[date, pa.Table]) -> list[date]:
+        """Serialise and put every partition (concurrently: Arrow releases the GIL while encoding)."""
+
+        def put(item: tuple[date, pa.Table]) -> date:
+            day, table = item
+            body = parquet_bytes(table)
             s3io.write_bytes(
                 self.s3, self.bucket, prod_key(dataset, day), body, "application/vnd.apache.parquet"
             )
