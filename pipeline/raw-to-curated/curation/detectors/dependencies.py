@@ -23,6 +23,7 @@ import pandas as pd
 
 from curation.detectors.context import Context
 from curation.detectors.flags import Flag, clamp, number, shown
+from curation.detectors.placeholders import text_confidence
 from curation.detectors.policy import Dependency
 
 DETERMINANT_TYPES = {"string", "int", "country", "currency", "email", "date"}
@@ -38,65 +39,96 @@ class Found:
     declared: bool
 
 
-def _codes(ctx: Context, names: tuple[str, ...], rows: np.ndarray | None = None) -> np.ndarray:
-    """Group codes of one or more columns (-1 when any of them is missing)."""
-    out = ctx.factor(names[0]).codes
-    for name in names[1:]:
-        other = ctx.factor(name)
-        combined = out * (other.distinct + 1) + other.codes
-        combined = np.where((out < 0) | (other.codes < 0), -1, combined)
-        codes, _ = pd.factorize(combined)
-        out = np.where(combined < 0, -1, codes)
-    return out if rows is None else out[rows]
-
-
 def _is_numeric(ctx: Context, name: str) -> bool:
     return ctx.types[name] == "float"
 
 
-def _exact_strength(a: np.ndarray, b: np.ndarray, nb: int, min_groups: int) -> tuple[float, float, int]:
-    """(share of multi-row groups with one dependent value, that share expected by chance, number of groups)."""
+def _agreement(a: np.ndarray, b: np.ndarray, nb: int) -> tuple[float, int]:
+    """(share of the rows in multi-row determinant groups that carry their group's majority value, groups).
+
+    1 - agreement is the g3 error of the dependency a -> b: the share of rows to drop for it to hold exactly.
+    """
     ok = (a >= 0) & (b >= 0)
     a, b = a[ok], b[ok]
     if a.size == 0:
-        return 0.0, 1.0, 0
+        return 0.0, 0
     sizes = np.bincount(a)
-    multi = sizes >= 2
-    groups = int(multi.sum())
-    if groups < min_groups:
-        return 0.0, 1.0, groups
-    pairs = pd.unique(a * np.int64(nb + 1) + b)
-    distinct = np.bincount(pairs // np.int64(nb + 1), minlength=sizes.size)
-    strength = float((distinct[multi] == 1).mean())
-    p = np.bincount(b, minlength=nb) / b.size
-    p = p[p > 0]
-    baseline = 0.0
-    group_sizes, how_many = np.unique(sizes[multi], return_counts=True)
-    for s, k in zip(group_sizes.tolist(), how_many.tolist(), strict=True):
-        baseline += k * float(np.sum(p ** min(s, 200)))
-    return strength, baseline / groups, groups
-
-
-def _numeric_strength(a: np.ndarray, x: np.ndarray, tolerance: float, min_groups: int,
-                      shuffle: bool = False) -> tuple[float, int]:
-    ok = (a >= 0) & np.isfinite(x)
-    a, x = a[ok], x[ok]
-    if shuffle:
-        x = np.random.default_rng(1).permutation(x)
+    multi = sizes[a] >= 2
+    a, b = a[multi], b[multi]
     if a.size == 0:
         return 0.0, 0
-    frame = pd.DataFrame({"a": a, "x": x})
-    g = frame.groupby("a")["x"].agg(["min", "max", "size"])
-    g = g[g["size"] >= 2]
-    if len(g) < min_groups:
-        return 0.0, len(g)
-    lo, hi = g["min"].to_numpy(), g["max"].to_numpy()
-    consistent = (hi == lo) | ((lo > 0) & (hi <= lo * (1 + tolerance)))
-    return float(consistent.mean()), len(g)
+    pair_id, pairs = pd.factorize(a * np.int64(nb + 1) + b)
+    counts = np.bincount(pair_id)
+    majority = np.zeros(sizes.size, dtype=np.int64)
+    np.maximum.at(majority, pairs // np.int64(nb + 1), counts)
+    return float(majority.sum() / a.size), int((sizes >= 2).sum())
+
+
+def _numeric_agreement(a: np.ndarray, x: np.ndarray, tolerance: float) -> tuple[float, int]:
+    """(share of the rows in multi-row groups within `tolerance` of their group's median, groups)."""
+    ok = (a >= 0) & np.isfinite(x)
+    a, x = a[ok], x[ok]
+    if a.size == 0:
+        return 0.0, 0
+    sizes = np.bincount(a)
+    multi = sizes[a] >= 2
+    a, x = a[multi], x[multi]
+    if a.size == 0:
+        return 0.0, 0
+    median = pd.Series(x).groupby(a).transform("median").to_numpy()
+    close = (x == median) | ((median > 0) & (np.abs(x / np.where(median > 0, median, 1) - 1) <= tolerance))
+    return float(close.mean()), int((sizes >= 2).sum())
+
+
+def _group_sample(a: np.ndarray, max_rows: int) -> np.ndarray:
+    """Rows of a deterministic sample of whole determinant groups (about max_rows rows)."""
+    valid = a >= 0
+    n = int(valid.sum())
+    if n <= max_rows:
+        return np.flatnonzero(valid)
+    m = int(np.ceil(n / max_rows))
+    with np.errstate(over="ignore"):
+        chosen = ((a.astype(np.uint64) * np.uint64(2654435761)) >> np.uint64(7)) % np.uint64(m) == 0
+    return np.flatnonzero(valid & chosen)
+
+
+def _strength(ctx: Context, a: np.ndarray, dep: str, params: dict, rows: np.ndarray | None = None,
+              shuffle: bool = False) -> tuple[float, int]:
+    """Agreement of dependent `dep` with determinant codes `a` (given for `rows`, or for every row)."""
+    rng = np.random.default_rng(1)
+    if _is_numeric(ctx, dep):
+        x = ctx.numbers(dep) if rows is None else ctx.numbers(dep)[rows]
+        return _numeric_agreement(a, x if not shuffle else rng.permutation(x), params["tolerance"])
+    fb = ctx.factor(dep)
+    b = fb.codes if rows is None else fb.codes[rows]
+    return _agreement(a, b if not shuffle else rng.permutation(b), fb.distinct)
+
+
+def _placeholder_codes(ctx: Context, name: str) -> np.ndarray:
+    """Codes of the column's values that are placeholders ('N/A', '0000'): never a determinant group."""
+    f = ctx.factor(name)
+    if not ctx.is_text_valued(name):
+        return np.zeros(0, dtype=np.int64)
+    return np.array([i for i, v in enumerate(f.uniques.tolist())
+                     if text_confidence(v if isinstance(v, str) else str(v), set()) is not None], dtype=np.int64)
+
+
+def determinant_codes(ctx: Context, names: tuple[str, ...]) -> np.ndarray:
+    """Group codes of the determinant, -1 where a part is missing or a placeholder."""
+    masked = []
+    for name in names:
+        codes = ctx.factor(name).codes
+        bad = _placeholder_codes(ctx, name)
+        masked.append(np.where(np.isin(codes, bad), -1, codes) if bad.size else codes)
+    out = masked[0]
+    for name, codes in zip(names[1:], masked[1:], strict=True):
+        combined = np.where((out < 0) | (codes < 0), -1, out * np.int64(ctx.factor(name).distinct + 1) + codes)
+        ids, _ = pd.factorize(combined)
+        out = np.where(combined < 0, -1, ids)
+    return out
 
 
 def discover(ctx: Context, params: dict) -> list[Found]:
-    rows = ctx.sample_rows(int(params["max_sample_rows"]), salt=11)
     names = ctx.allowed("dependency", ctx.names)
     determinants = []
     for name in names:
@@ -107,22 +139,19 @@ def discover(ctx: Context, params: dict) -> list[Found]:
     dependents = [c for c in names if ctx.types[c] not in EXCLUDED_DEPENDENTS and ctx.factor(c).distinct >= 2]
     found: list[Found] = []
     for det in determinants:
-        a = _codes(ctx, (det,), rows)
+        full = determinant_codes(ctx, (det,))
+        rows = _group_sample(full, int(params["max_sample_rows"]))
+        a = full[rows]
         for dep in dependents:
             if dep == det:
                 continue
-            if _is_numeric(ctx, dep):
-                x = ctx.numbers(dep) if rows is None else ctx.numbers(dep)[rows]
-                strength, groups = _numeric_strength(a, x, params["tolerance"], params["min_groups"])
-                if strength < params["min_strength"]:
-                    continue
-                baseline, _ = _numeric_strength(a, x, params["tolerance"], params["min_groups"], shuffle=True)
-            else:
-                fb = ctx.factor(dep)
-                b = fb.codes if rows is None else fb.codes[rows]
-                strength, baseline, groups = _exact_strength(a, b, fb.distinct, params["min_groups"])
-            if strength >= params["min_strength"] and baseline <= params["max_baseline"]:
-                found.append(Found((det,), dep, _is_numeric(ctx, dep), strength, False))
+            strength, groups = _strength(ctx, a, dep, params, rows)
+            if groups < params["min_groups"] or strength < params["min_strength"]:
+                continue
+            baseline, _ = _strength(ctx, a, dep, params, rows, shuffle=True)
+            if (1 - strength) > params["max_error_ratio"] * (1 - baseline):
+                continue  # the dependent is nearly constant: the 'dependency' explains nothing
+            found.append(Found((det,), dep, _is_numeric(ctx, dep), strength, False))
     return _one_direction(ctx, found)
 
 
@@ -143,7 +172,7 @@ def _one_direction(ctx: Context, found: list[Found]) -> list[Found]:
 
 
 def _exact_violations(ctx: Context, dep: Found, params: dict) -> list[Flag]:
-    a = _codes(ctx, dep.determinant)
+    a = determinant_codes(ctx, dep.determinant)
     fb = ctx.factor(dep.dependent)
     b = fb.codes
     ok = np.flatnonzero((a >= 0) & (b >= 0))
@@ -173,7 +202,7 @@ def _exact_violations(ctx: Context, dep: Found, params: dict) -> list[Flag]:
     ra = a[ok]
     mine = pair_count[pair_id]
     bad = (n_values[ra] >= 2) & (b[ok] != majority_b[ra]) & (majority_n[ra] > runner_up[ra]) \
-        & (majority_n[ra] >= params["majority_ratio"] * mine)
+        & (majority_n[ra] >= params["majority_ratio"] * mine) & (majority_n[ra] * 2 > total[ra])
     flags = []
     for i in np.flatnonzero(bad).tolist():
         row = int(ok[i])
@@ -186,7 +215,7 @@ def _exact_violations(ctx: Context, dep: Found, params: dict) -> list[Flag]:
 
 
 def _numeric_violations(ctx: Context, dep: Found, params: dict) -> list[Flag]:
-    a = _codes(ctx, dep.determinant)
+    a = determinant_codes(ctx, dep.determinant)
     x = ctx.numbers(dep.dependent)
     ok = np.flatnonzero((a >= 0) & np.isfinite(x))
     if ok.size == 0:
@@ -216,12 +245,7 @@ def _declared(ctx: Context, deps: tuple[Dependency, ...], params: dict) -> list[
     for d in deps:
         if d.dependent not in ctx.types or any(c not in ctx.types for c in d.determinant):
             continue  # a column the batch does not carry
-        a = _codes(ctx, d.determinant)
-        if _is_numeric(ctx, d.dependent):
-            strength, _ = _numeric_strength(a, ctx.numbers(d.dependent), params["tolerance"], 1)
-        else:
-            fb = ctx.factor(d.dependent)
-            strength, _, _ = _exact_strength(a, fb.codes, fb.distinct, 1)
+        strength, _ = _strength(ctx, determinant_codes(ctx, d.determinant), d.dependent, params)
         out.append(Found(d.determinant, d.dependent, _is_numeric(ctx, d.dependent), strength, True))
     return out
 

@@ -12,10 +12,14 @@ it at least halves the spread. Each row in a group of `min_group_size` or more i
 group's median, with the group's MAD floored by the pooled within-group spread; other rows are judged globally.
 
 IsolationForest (scikit-learn, random_state=0, n_jobs=1) runs on the standardised measures when there are
-at least `min_rows` rows and `min_columns` measures: fitted on at most `max_fit_rows` rows; rows are
-scored when at least one measure is beyond 3 robust sd or their squared distance is in the top 1 % (other
-rows sit in the dense core and cannot reach the threshold); rows whose anomaly score s(x) exceeds
-`score_threshold` are flagged whole.
+at least `min_rows` rows and `min_columns` measures. Its features are the robust z-scores above (against the
+group where there is one), so a SEK price is not 'unusual' next to EUR ones. It is fitted on at most
+`max_fit_rows` rows; rows are scored when at least one measure is beyond 3 robust sd or their squared
+distance is in the top 1 % (other rows sit in the dense core and cannot reach the threshold). A row is
+flagged whole when its anomaly score s(x) exceeds both `score_threshold` and the fit sample's 99.9th
+percentile plus `margin`: IsolationForest cannot tell a value far beyond the data's range from the most
+extreme ordinary one, so univariate extremes are left to the z-scores and it reports rows unusual on
+several measures at once.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ MAX_PAIR_DISTINCT = 50
 MIN_COVERAGE = 0.5
 MIN_GAIN = 0.5  # a grouping is used when its pooled within-group spread is at most half the global spread
 PRESCREEN_Z = 3.0
+TIE = 0.05  # spreads within 5 % of the lowest are equally good groupings
+SCORE_QUANTILE = 0.999  # IsolationForest: the flag threshold is at least this quantile of the fit sample's scores ...
+CALIBRATION_ROWS = 10_000  # ... measured on at most this many of its rows, plus `margin`
 
 
 @dataclass(frozen=True)
@@ -120,39 +127,49 @@ def _bounds(tr: Transform, lo_t: float, hi_t: float) -> str:
 
 
 # ------------------------------------------------------------------------------------------- grouping
-def _pooled_spread(codes: np.ndarray, t: np.ndarray, min_size: int) -> tuple[float, float]:
-    """(pooled within-group robust spread, share of the rows in groups of min_size or more)."""
+def _group_codes(ctx: Context, names: tuple[str, ...]) -> np.ndarray:
+    key = ("group_codes", names)
+    if key not in ctx.cache:
+        out = ctx.factor(names[0]).codes
+        for name in names[1:]:
+            other = ctx.factor(name)
+            combined = np.where((out < 0) | (other.codes < 0), -1, out * (other.distinct + 1) + other.codes)
+            codes, _ = pd.factorize(combined)
+            out = np.where(combined < 0, -1, codes)
+        ctx.cache[key] = out
+    return ctx.cache[key]  # type: ignore[return-value]
+
+
+def _pooled_spread(codes: np.ndarray, t: np.ndarray, min_size: int, max_rows: int) -> float:
+    """Pooled within-group robust spread over groups of min_size or more (inf when they cover < half the rows).
+
+    Measured on whole groups sampled to about max_rows rows, so that group sizes stay intact.
+    """
     ok = (codes >= 0) & np.isfinite(t)
     if not ok.any():
-        return np.inf, 0.0
-    frame = pd.DataFrame({"g": codes[ok], "t": t[ok]})
-    grouped = frame.groupby("g")["t"]
-    size = grouped.transform("size").to_numpy()
-    big = size >= min_size
-    coverage = float(big.sum() / t.size)
-    if coverage < MIN_COVERAGE:
-        return np.inf, coverage
-    resid = (frame["t"].to_numpy() - grouped.transform("median").to_numpy())[big]
-    return robust_scale(resid, 0.0), coverage
-
-
-def _group_codes(ctx: Context, names: tuple[str, ...], rows: np.ndarray | None = None) -> np.ndarray:
-    out = ctx.factor(names[0]).codes
-    for name in names[1:]:
-        other = ctx.factor(name)
-        combined = np.where((out < 0) | (other.codes < 0), -1, out * (other.distinct + 1) + other.codes)
-        codes, _ = pd.factorize(combined)
-        out = np.where(combined < 0, -1, codes)
-    return out if rows is None else out[rows]
+        return np.inf
+    sizes = np.bincount(codes[ok])
+    big = ok & (sizes[np.maximum(codes, 0)] >= min_size)
+    if big.sum() < MIN_COVERAGE * np.isfinite(t).sum():
+        return np.inf
+    n_big = int(big.sum())
+    if n_big > max_rows:
+        m = np.uint64(int(np.ceil(n_big / max_rows)))
+        with np.errstate(over="ignore"):
+            big &= ((codes.astype(np.uint64) * np.uint64(2654435761)) >> np.uint64(7)) % m == 0
+    g, tv = codes[big], t[big]
+    resid = tv - pd.Series(tv).groupby(g).transform("median").to_numpy()
+    return robust_scale(resid, 0.0)
 
 
 def choose_groups(ctx: Context, column: str, tr: Transform, params: dict) -> tuple[str, ...] | None:
     """The grouping that best explains a measure's spread, or None when none halves it."""
-    min_size = int(params["min_group_size"])
-    rows = ctx.sample_rows(int(params["max_sample_rows"]), salt=5)
-    t = tr.apply(ctx.numbers(column) if rows is None else ctx.numbers(column)[rows])
-    finite = np.isfinite(t)
-    global_spread = robust_scale(t[finite]) if finite.any() else 0.0
+    min_size, max_rows = int(params["min_group_size"]), int(params["max_sample_rows"])
+    t = tr.apply(ctx.numbers(column))
+    rows = ctx.sample_rows(max_rows, salt=5)
+    sample = t if rows is None else t[rows]
+    sample = sample[np.isfinite(sample)]
+    global_spread = robust_scale(sample) if sample.size else 0.0
     if global_spread <= 0:
         return None
     singles = []
@@ -162,82 +179,101 @@ def choose_groups(ctx: Context, column: str, tr: Transform, params: dict) -> tup
         f = ctx.factor(name)
         if 2 <= f.distinct <= f.non_null / min_size:
             singles.append(name)
-    scored: list[tuple[float, tuple[str, ...]]] = []
+    scored_keys: list[tuple[float, tuple[str, ...]]] = []
     for name in singles:
-        spread, _ = _pooled_spread(_group_codes(ctx, (name,), rows), t, min_size)
-        scored.append((spread, (name,)))
-    if not scored:
+        scored_keys.append((_pooled_spread(_group_codes(ctx, (name,)), t, min_size, max_rows), (name,)))
+    if not scored_keys:
         return None
-    scored.sort(key=lambda s: s[0])
-    best = scored[0][1]
+    order = {c: i for i, c in enumerate(ctx.names)}
+
+    def preferred(keys: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+        # among near-equal spreads: identifiers first (sku rather than its description), then fewer columns
+        return sorted(keys, key=lambda k: (not any(c in ctx.identifiers for c in k), len(k), [order[c] for c in k]))
+
+    lowest_single = min(s[0] for s in scored_keys)
+    if not np.isfinite(lowest_single):
+        return None
+    best = preferred([k for s, k in scored_keys if s <= lowest_single * (1 + TIE)])[0]
     for name in singles:
         if name in best or ctx.factor(name).distinct > MAX_PAIR_DISTINCT:
             continue
         key = (*best, name)
-        spread, _ = _pooled_spread(_group_codes(ctx, key, rows), t, min_size)
-        scored.append((spread, key))
-    scored.sort(key=lambda s: (s[0], len(s[1])))
-    spread, key = scored[0]
-    return key if np.isfinite(spread) and spread <= MIN_GAIN * global_spread else None
+        scored_keys.append((_pooled_spread(_group_codes(ctx, key), t, min_size, max_rows), key))
+    lowest = min(s[0] for s in scored_keys)
+    if not np.isfinite(lowest) or lowest > MIN_GAIN * global_spread:
+        return None
+    return preferred([k for s, k in scored_keys if s <= lowest * (1 + TIE)])[0]
 
 
 # ------------------------------------------------------------------------------------------- robust z
-def _global_flags(ctx, name, x, tr, rows_mask, threshold) -> list[Flag]:
+@dataclass
+class Scored:
+    """A measure's robust z per row (against its group where it has one, else globally) and its outliers."""
+
+    name: str
+    transform: Transform
+    key: tuple[str, ...] | None
+    z: np.ndarray  # NaN where the value is missing
+    hits: dict[int, str]  # row -> expected range
+
+
+def _global(x: np.ndarray, tr: Transform, threshold: float, rows: np.ndarray, z: np.ndarray,
+            hits: dict[int, str]) -> None:
     t = tr.apply(x)
     finite = np.isfinite(t)
+    if not finite.any():
+        return
     lo_f, hi_f = tail_fence(t[finite])
-    z = np.where(finite, (t - tr.center) / tr.scale, 0.0)
-    hit = finite & rows_mask & (np.abs(z) > threshold) & ((t < lo_f) | (t > hi_f))
-    if not hit.any():
-        return []
-    expected = _bounds(tr, min(tr.center - threshold * tr.scale, lo_f), max(tr.center + threshold * tr.scale, hi_f))
-    conf = _confidence(z, threshold)
-    return [Flag(int(r), name, "robust_zscore", clamp(conf[r]), expected, shown(x[r]))
-            for r in np.flatnonzero(hit).tolist()]
+    zz = (t - tr.center) / tr.scale
+    z[rows] = zz[rows]
+    hit = np.zeros(x.size, dtype=bool)
+    hit[rows] = finite[rows] & (np.abs(zz[rows]) > threshold) & ((t[rows] < lo_f) | (t[rows] > hi_f))
+    if hit.any():
+        expected = _bounds(tr, min(tr.center - threshold * tr.scale, lo_f), max(tr.center + threshold * tr.scale, hi_f))
+        for r in np.flatnonzero(hit).tolist():
+            hits[r] = expected
 
 
-def _group_flags(ctx, name, x, tr, key, params) -> tuple[list[Flag], np.ndarray]:
-    """Flags judged within groups, and the mask of rows that were judged that way."""
+def _grouped(ctx: Context, x: np.ndarray, tr: Transform, key: tuple[str, ...], params: dict, z: np.ndarray,
+             hits: dict[int, str]) -> np.ndarray:
+    """Judge rows in groups of min_group_size or more against their group; returns the mask of rows judged."""
     threshold, min_size = params["threshold"], int(params["min_group_size"])
     codes = _group_codes(ctx, key)
     t = tr.apply(x)
     ok = (codes >= 0) & np.isfinite(t)
-    idx = np.flatnonzero(ok)
-    frame = pd.DataFrame({"g": codes[idx], "t": t[idx]})
-    grouped = frame.groupby("g")["t"]
-    size = grouped.transform("size").to_numpy()
-    big = size >= min_size
-    idx, frame = idx[big], frame[big]
+    sizes = np.bincount(codes[ok]) if ok.any() else np.zeros(0, dtype=np.int64)
+    big = ok & (sizes[np.maximum(codes, 0)] >= min_size) if sizes.size else ok & False
+    idx = np.flatnonzero(big)
     judged = np.zeros(ctx.n, dtype=bool)
     judged[idx] = True
     if idx.size == 0:
-        return [], judged
-    grouped = frame.groupby("g")["t"]
-    med = grouped.transform("median").to_numpy()
-    resid = frame["t"].to_numpy() - med
-    mad = 1.4826 * pd.Series(np.abs(resid)).groupby(frame["g"].to_numpy()).transform("median").to_numpy()
+        return judged
+    g, tv = codes[idx], t[idx]
+    med = pd.Series(tv).groupby(g).transform("median").to_numpy()
+    resid = tv - med
+    mad = 1.4826 * pd.Series(np.abs(resid)).groupby(g).transform("median").to_numpy()
     pooled = max(robust_scale(resid, 0.0), 0.01 if tr.kind in ("log", "abslog") else 0.01 * abs(tr.center))
     scale = np.maximum(mad, pooled)
-    z = resid / scale
+    zz = resid / scale
+    z[idx] = zz
     lo_f, hi_f = tail_fence(resid)
-    hit = (np.abs(z) > threshold) & ((resid < lo_f) | (resid > hi_f))
-    flags = []
     label = "+".join(key)
-    conf = _confidence(z, threshold)
-    for i in np.flatnonzero(hit).tolist():
-        row = int(idx[i])
+    for i in np.flatnonzero((np.abs(zz) > threshold) & ((resid < lo_f) | (resid > hi_f))).tolist():
         lo = med[i] + min(-threshold * scale[i], lo_f)
         hi = med[i] + max(threshold * scale[i], hi_f)
-        expected = f"{_bounds(tr, lo, hi)} for its {label}"
-        flags.append(Flag(row, name, "robust_zscore", clamp(conf[i]), expected, shown(x[row])))
-    return flags, judged
+        hits[int(idx[i])] = f"{_bounds(tr, lo, hi)} for its {label}"
+    return judged
 
 
-def robust_flags(ctx: Context) -> list[Flag]:
+def scored(ctx: Context) -> list[Scored]:
+    """Every measure scored once (memoised): robust z-scores feed both the z flags and IsolationForest."""
+    if "scored" in ctx.cache:
+        return ctx.cache["scored"]  # type: ignore[return-value]
     params = ctx.policy.params("robust_zscore")
     group_by = ctx.policy.detector("robust_zscore").group_by
-    flags: list[Flag] = []
-    for name in ctx.allowed("robust_zscore", ctx.numeric):
+    names = set(ctx.allowed("robust_zscore", ctx.numeric)) | set(ctx.allowed("isolation_forest", ctx.numeric))
+    out = []
+    for name in [c for c in ctx.numeric if c in names]:
         x = ctx.numbers(name)
         tr = fit_transform(x, int(params["min_rows"]))
         if tr is None:
@@ -246,11 +282,26 @@ def robust_flags(ctx: Context) -> list[Flag]:
             key = tuple(c for c in group_by if c in ctx.types and c != name) or None
         else:
             key = choose_groups(ctx, name, tr, params)
-        judged = np.zeros(ctx.n, dtype=bool)
-        if key:
-            group_flags, judged = _group_flags(ctx, name, x, tr, key, params)
-            flags.extend(group_flags)
-        flags.extend(_global_flags(ctx, name, x, tr, ~judged, params["threshold"]))
+        z = np.full(ctx.n, np.nan)
+        hits: dict[int, str] = {}
+        judged = _grouped(ctx, x, tr, key, params, z, hits) if key else np.zeros(ctx.n, dtype=bool)
+        _global(x, tr, params["threshold"], np.flatnonzero(~judged), z, hits)
+        out.append(Scored(name, tr, key, z, hits))
+    ctx.cache["scored"] = out
+    return out
+
+
+def robust_flags(ctx: Context) -> list[Flag]:
+    threshold = ctx.policy.params("robust_zscore")["threshold"]
+    allowed = set(ctx.allowed("robust_zscore", ctx.numeric))
+    flags: list[Flag] = []
+    for s in scored(ctx):
+        if s.name not in allowed:
+            continue
+        x = ctx.numbers(s.name)
+        for row, expected in sorted(s.hits.items()):
+            conf = float(_confidence(np.array([s.z[row]]), threshold)[0])
+            flags.append(Flag(row, s.name, "robust_zscore", clamp(conf), expected, shown(x[row])))
     return flags
 
 
@@ -261,18 +312,13 @@ def isolation_flags(ctx: Context) -> list[Flag]:
     params = ctx.policy.params("isolation_forest")
     if ctx.n < params["min_rows"]:
         return []
-    names, transforms = [], []
-    for name in ctx.allowed("isolation_forest", ctx.numeric):
-        tr = fit_transform(ctx.numbers(name), int(params["min_rows"]))
-        if tr is not None:
-            names.append(name)
-            transforms.append(tr)
-    if len(names) < params["min_columns"]:
+    allowed = set(ctx.allowed("isolation_forest", ctx.numeric))
+    measures = [s for s in scored(ctx) if s.name in allowed]
+    if len(measures) < params["min_columns"]:
         return []
-    z = np.empty((ctx.n, len(names)), dtype=np.float32)
-    for j, (name, tr) in enumerate(zip(names, transforms, strict=True)):
-        col = (tr.apply(ctx.numbers(name)) - tr.center) / tr.scale
-        z[:, j] = np.clip(np.nan_to_num(col, nan=0.0, posinf=50.0, neginf=-50.0), -50, 50)
+    z = np.empty((ctx.n, len(measures)), dtype=np.float32)
+    for j, s in enumerate(measures):
+        z[:, j] = np.clip(np.nan_to_num(s.z, nan=0.0, posinf=50.0, neginf=-50.0), -50, 50)
     fit_rows = ctx.sample_rows(int(params["max_fit_rows"]), salt=3)
     fit = z if fit_rows is None else z[fit_rows]
     model = IsolationForest(n_estimators=int(params["n_estimators"]), random_state=0, n_jobs=1).fit(fit)
@@ -281,13 +327,15 @@ def isolation_flags(ctx: Context) -> list[Flag]:
     candidates = np.flatnonzero((np.abs(z).max(axis=1) >= PRESCREEN_Z) | (squared >= cutoff))
     if candidates.size == 0:
         return []
+    calibration = fit[:CALIBRATION_ROWS] if len(fit) > CALIBRATION_ROWS else fit
+    usual = float(np.quantile(-model.score_samples(calibration), SCORE_QUANTILE))
+    threshold = round(max(params["score_threshold"], usual + params["margin"]), 3)
     scores = -model.score_samples(z[candidates])
-    threshold = params["score_threshold"]
     flags = []
     for i in np.flatnonzero(scores >= threshold).tolist():
         row = int(candidates[i])
         order = np.argsort(-np.abs(z[row]))[:2]
-        parts = [f"{names[j]}={shown(ctx.numbers(names[j])[row])}" for j in order.tolist()]
+        parts = [f"{measures[j].name}={shown(ctx.numbers(measures[j].name)[row])}" for j in order.tolist()]
         observed = f"score {scores[i]:.2f}: " + ", ".join(parts)
         confidence = clamp(0.5 + 0.5 * (scores[i] - threshold) / max(1e-9, 1 - threshold))
         flags.append(Flag(row, None, "isolation_forest", confidence, f"anomaly score < {threshold:g}",

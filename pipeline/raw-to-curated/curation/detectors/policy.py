@@ -62,24 +62,25 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "dependency": {
         "auto": True,  # discover dependencies from the data
-        "min_strength": 0.95,  # share of determinant groups (>= 2 rows) with a single dependent value
+        "min_strength": 0.95,  # share of rows (in determinant groups of >= 2 rows) carrying their group's majority
         "min_groups": 10,
-        "max_baseline": 0.5,  # the same share expected by chance must stay below this (informative only)
+        "max_error_ratio": 0.2,  # violations must be at most this share of those expected by chance
         "majority_ratio": 2.0,  # the majority value is at least this many times the flagged one's count
         "tolerance": 0.25,  # numeric dependents: a group is consistent when max/min <= 1 + tolerance
         "far_ratio": 2.0,  # numeric dependents: flag values more than this factor away from the group median
-        "max_sample_rows": 300_000,  # discovery runs on a sample of this many rows
+        "max_sample_rows": 50_000,  # discovery runs on whole determinant groups covering about this many rows
     },
     "robust_zscore": {
         "threshold": 5.0,  # |robust z| above this is an outlier
         "min_rows": 30,
-        "min_group_size": 10,
-        "max_sample_rows": 200_000,  # group-key choice runs on a sample of this many rows
+        "min_group_size": 5,
+        "max_sample_rows": 50_000,  # the group key is chosen on a sample of this many rows
     },
     "isolation_forest": {
         "min_rows": 200,
         "min_columns": 2,
-        "score_threshold": 0.72,  # anomaly score s(x) in (0, 1); 0.5 is average, 1 is isolated at once
+        "score_threshold": 0.75,  # anomaly score s(x) in (0, 1); 0.5 is average, 1 is isolated at once
+        "margin": 0.05,  # ... and at least the fit sample's 99.9th percentile score plus this
         "max_fit_rows": 50_000,
         "n_estimators": 100,
     },
