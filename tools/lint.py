@@ -71,9 +71,7 @@ def iter_repo_files(root: Path, names: set[str]) -> Iterator[Path]:
     """Files with one of ``names`` under ``root``, skipping build output and virtual environments."""
     for dirpath, dirnames, filenames in os.walk(root):
         top = Path(dirpath) == root
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in SKIPPED_DIRS and not (top and d in EXCLUDED_TOP_DIRS)
-        )
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS and not (top and d in EXCLUDED_TOP_DIRS))
         for filename in sorted(filenames):
             if filename in names or any(filename.startswith(f"{n}.") for n in names):
                 yield Path(dirpath) / filename
@@ -263,15 +261,11 @@ def step_asl(templates: Sequence[Path]) -> StepResult:
         }
         with tempfile.TemporaryDirectory() as tmp:
             probe = Path(tmp) / "asl-probe.json"
-            probe.write_text(
-                json.dumps({"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}, indent=1)
-            )
+            probe.write_text(json.dumps({"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}, indent=1))
             code, out = run(cfn_lint_cmd([probe]))
         if code != 0:
             legend = "; ".join(f"StateMachine{i} = {where}" for i, (where, _) in enumerate(schema_cases))
-            findings.append(
-                f"States Language schema ({legend}):\n{out.replace(str(probe), 'asl-probe.json')}"
-            )
+            findings.append(f"States Language schema ({legend}):\n{out.replace(str(probe), 'asl-probe.json')}")
     return StepResult("asl", not findings, findings)
 
 

@@ -31,11 +31,7 @@ def lambda_handler(event: dict, context: Any) -> dict:
         },
     )
     outcome = run(request, aws.client("s3"), aws.client("events"), SETTINGS)
-    metrics.add_metric(
-        name="ProdPartitionsWritten", unit="Count", value=sum(len(v) for v in outcome.written.values())
-    )
-    metrics.add_metric(
-        name="ProdPartitionsDeleted", unit="Count", value=sum(len(v) for v in outcome.deleted.values())
-    )
+    metrics.add_metric(name="ProdPartitionsWritten", unit="Count", value=sum(len(v) for v in outcome.written.values()))
+    metrics.add_metric(name="ProdPartitionsDeleted", unit="Count", value=sum(len(v) for v in outcome.deleted.values()))
     metrics.add_metric(name="ProdEventsEmitted", unit="Count", value=outcome.events_emitted)
     return outcome.response()

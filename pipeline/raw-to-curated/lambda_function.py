@@ -45,10 +45,23 @@ def contracts() -> list:
 def _file_failure(s3: Any, body: bytes, key: str, dataset: str, error: Exception) -> dict:
     """A file that cannot be decoded at all: keep a copy in quarantine whole, with the reason."""
     oid = object_id(key)
-    s3io.write_bytes(s3, SETTINGS.curated_bucket, f"_quarantine/_files/{dataset}/{oid}/{key.rsplit('/', 1)[-1]}",
-                     body, "application/octet-stream")
-    report = {"source_key": key, "dataset": dataset, "object_id": oid, "file_error": str(error),
-              "rows_in": None, "rows_curated": 0, "rows_quarantined": None, "partitions": []}
+    s3io.write_bytes(
+        s3,
+        SETTINGS.curated_bucket,
+        f"_quarantine/_files/{dataset}/{oid}/{key.rsplit('/', 1)[-1]}",
+        body,
+        "application/octet-stream",
+    )
+    report = {
+        "source_key": key,
+        "dataset": dataset,
+        "object_id": oid,
+        "file_error": str(error),
+        "rows_in": None,
+        "rows_curated": 0,
+        "rows_quarantined": None,
+        "partitions": [],
+    }
     report_key = f"_reports/{dataset}/{oid}.json"
     s3io.write_json(s3, SETTINGS.curated_bucket, report_key, report)
     return {**report, "report_key": report_key}
@@ -88,8 +101,18 @@ def lambda_handler(event: dict, context: Any) -> dict:
     return {
         **totals,
         "objects": [
-            {k: r.get(k) for k in ("source_key", "dataset", "rows_in", "rows_curated", "rows_quarantined",
-                                   "report_key", "file_error")}
+            {
+                k: r.get(k)
+                for k in (
+                    "source_key",
+                    "dataset",
+                    "rows_in",
+                    "rows_curated",
+                    "rows_quarantined",
+                    "report_key",
+                    "file_error",
+                )
+            }
             for r in results
         ],
         "partitions": partitions,

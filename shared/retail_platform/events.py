@@ -47,7 +47,7 @@ def object_refs(event: Any) -> list[ObjectRef]:
         return [ObjectRef(event["bucket"], event["key"])]
     raise BadEventError(
         "unsupported event: expected an EventBridge 'Object Created' event, an S3 notification "
-        "with Records, or {\"bucket\": ..., \"key\": ...}"
+        'with Records, or {"bucket": ..., "key": ...}'
     )
 
 
@@ -55,7 +55,12 @@ def prod_dataset_updated_entries(bus: str, dataset: str, bucket: str, partitions
     """PutEvents entries announcing new prod partitions (chunked: an entry is capped at 256 KB)."""
     entries = []
     for start in range(0, max(len(partitions), 1), 500):
-        detail = {"dataset": dataset, "bucket": bucket, "prefix": f"{dataset}/", "partitions": partitions[start : start + 500]}
+        detail = {
+            "dataset": dataset,
+            "bucket": bucket,
+            "prefix": f"{dataset}/",
+            "partitions": partitions[start : start + 500],
+        }
         entries.append(
             {
                 "Source": EVENT_SOURCE,

@@ -91,7 +91,9 @@ def list_keys(s3: Any, bucket: str, prefix: str) -> Iterator[str]:
 
 def read_parquet_prefix(s3: Any, bucket: str, prefix: str) -> pd.DataFrame:
     """All Parquet objects under a prefix as one frame (empty frame when there are none)."""
-    frames = [read_parquet(s3, bucket, key) for key in sorted(list_keys(s3, bucket, prefix)) if key.endswith(".parquet")]
+    frames = [
+        read_parquet(s3, bucket, key) for key in sorted(list_keys(s3, bucket, prefix)) if key.endswith(".parquet")
+    ]
     frames = [f for f in frames if not f.empty]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 

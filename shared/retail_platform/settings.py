@@ -25,9 +25,7 @@ class Settings:
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         missing = [
-            name
-            for name in ("RAW_BUCKET", "CURATED_BUCKET", "PROD_BUCKET", "ARTIFACTS_BUCKET")
-            if not env.get(name)
+            name for name in ("RAW_BUCKET", "CURATED_BUCKET", "PROD_BUCKET", "ARTIFACTS_BUCKET") if not env.get(name)
         ]
         if missing:
             raise ConfigurationError(f"missing required environment variables: {', '.join(missing)}")

@@ -75,9 +75,7 @@ def invoke(sam_app: harness.SamApp, moto_server: harness.MotoServer) -> Callable
     An empty or missing LOCAL_ENDPOINT_URL becomes the moto server as seen from a container.
     """
 
-    def _invoke(
-        function_path: str, event_file: Path, env: dict[str, str] | None = None, **kwargs: Any
-    ) -> Any:
+    def _invoke(function_path: str, event_file: Path, env: dict[str, str] | None = None, **kwargs: Any) -> Any:
         return sam_app.invoke(function_path, event_file, _with_endpoint(env, moto_server), **kwargs)
 
     return _invoke

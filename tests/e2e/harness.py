@@ -205,9 +205,7 @@ def sam_executable() -> str:
     beside_python = Path(sys.executable).parent / ("sam.exe" if os.name == "nt" else "sam")
     sam = str(beside_python) if beside_python.exists() else shutil.which("sam")
     if not sam:
-        raise HarnessError(
-            "the sam CLI is not installed (it comes with requirements-dev.txt: python dev.py test)"
-        )
+        raise HarnessError("the sam CLI is not installed (it comes with requirements-dev.txt: python dev.py test)")
     return sam
 
 
@@ -293,9 +291,7 @@ class SamApp:
 
     def declared_environment(self, function_path: str) -> dict[str, str]:
         """The function's literal Environment.Variables (intrinsics such as !Ref are left out)."""
-        variables = (self.function_resource(function_path)["Properties"].get("Environment") or {}).get(
-            "Variables"
-        )
+        variables = (self.function_resource(function_path)["Properties"].get("Environment") or {}).get("Variables")
         return {k: str(v) for k, v in (variables or {}).items() if isinstance(v, (str, int, float))}
 
     def invoke(
@@ -410,9 +406,7 @@ def run_readonly_nonroot(
         cmd += ["--env", f"{key}={value}"]
     cmd.append(image_tag)
     run_env = {**os.environ, **runtime.env()}
-    proc = subprocess.run(
-        cmd, capture_output=True, text=True, env=run_env, stdin=subprocess.DEVNULL, timeout=300
-    )
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=run_env, stdin=subprocess.DEVNULL, timeout=300)
     if proc.returncode != 0:
         raise HarnessError(_output(" ".join(cmd), proc))
     container = proc.stdout.strip().splitlines()[-1]
@@ -422,9 +416,7 @@ def run_readonly_nonroot(
         return f"container {container} ({image_tag}) logs:\n{out.stdout}{out.stderr}"
 
     try:
-        body = _post_when_ready(
-            f"http://127.0.0.1:{port}{RIE_INVOKE_PATH}", json.dumps(event).encode(), timeout, logs
-        )
+        body = _post_when_ready(f"http://127.0.0.1:{port}{RIE_INVOKE_PATH}", json.dumps(event).encode(), timeout, logs)
         try:
             response = json.loads(body)
         except ValueError as e:

@@ -19,9 +19,7 @@ BUCKET_PREFIX = "local-e2e"
 
 
 @pytest.fixture(scope="module")
-def hello_app(
-    container_runtime: harness.ContainerRuntime, tmp_path_factory: pytest.TempPathFactory
-) -> harness.SamApp:
+def hello_app(container_runtime: harness.ContainerRuntime, tmp_path_factory: pytest.TempPathFactory) -> harness.SamApp:
     root = tmp_path_factory.mktemp("hello-nested") / "app"
     shutil.copytree(FIXTURE, root)
     return harness.SamApp(root, container_runtime).build()

@@ -57,11 +57,17 @@ def test_raw_to_curated_image(invoke, s3, event_file):
 
 def test_curated_to_prod_image_builds_prod_datasets(invoke, s3):
     # curated data from the raw-to-curated image (the UCI export) must exist first
-    invoke("PipelineStack/RawToCuratedFunction", EVENTS / "raw-to-curated" / "stepfunctions-task.json",
-           dict(BUCKET_ENV))
+    invoke(
+        "PipelineStack/RawToCuratedFunction",
+        EVENTS / "raw-to-curated" / "stepfunctions-task.json",
+        dict(BUCKET_ENV),
+    )
     task = json.loads((EVENTS / "curated-to-prod" / "stepfunctions-task.json").read_text())
-    response = invoke("PipelineStack/CuratedToProdFunction", EVENTS / "curated-to-prod" / "stepfunctions-task.json",
-                      dict(BUCKET_ENV))
+    response = invoke(
+        "PipelineStack/CuratedToProdFunction",
+        EVENTS / "curated-to-prod" / "stepfunctions-task.json",
+        dict(BUCKET_ENV),
+    )
     days = task["partitions"]["order_lines"]
     written = response["prod_datasets"]
     assert set(days) <= set(written["daily_sales"])
@@ -74,8 +80,9 @@ def test_curated_to_prod_image_builds_prod_datasets(invoke, s3):
 
 @pytest.mark.parametrize("case", ["full-rebuild", "schedule"])
 def test_curated_to_prod_full_rebuild_events(invoke, s3, case):
-    response = invoke("PipelineStack/CuratedToProdFunction", EVENTS / "curated-to-prod" / f"{case}.json",
-                      dict(BUCKET_ENV))
+    response = invoke(
+        "PipelineStack/CuratedToProdFunction", EVENTS / "curated-to-prod" / f"{case}.json", dict(BUCKET_ENV)
+    )
     assert response["prod_datasets"]["daily_sales"]
     assert any(True for _ in s3io.list_keys(s3, PROD, "country_kpis/"))
 

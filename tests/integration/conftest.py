@@ -24,10 +24,13 @@ def s3(endpoint: str):
     client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
     yield client
     for bucket in BUCKET_ENV.values():  # each test starts from empty buckets
-        keys = [o["Key"] for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
-                for o in page.get("Contents", [])]
+        keys = [
+            o["Key"]
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+            for o in page.get("Contents", [])
+        ]
         for start in range(0, len(keys), 1000):
-            client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys[start:start + 1000]]})
+            client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys[start : start + 1000]]})
 
 
 @pytest.fixture

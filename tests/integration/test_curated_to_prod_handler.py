@@ -11,10 +11,10 @@ import re
 
 import pandas as pd
 import pytest
+
 from retail_platform import s3io
 from retail_platform.contracts import load_prod
 from retail_platform.exceptions import BadEventError
-
 from tests.support import DATA, EVENTS, event, handler
 
 RAW, CURATED, PROD = "local-raw", "local-curated", "local-prod"
@@ -22,9 +22,7 @@ UCI_KEY = "uci-online-retail/online_retail_2011-11.csv"
 # the sample's rows of 31 October and November 2011 (27 days, the days the Step Functions event names)
 UCI_NOVEMBER = b"".join(
     row
-    for n, row in enumerate(
-        (DATA / "online-retail" / "online_retail_sample.csv").read_bytes().splitlines(True)
-    )
+    for n, row in enumerate((DATA / "online-retail" / "online_retail_sample.csv").read_bytes().splitlines(True))
     if n == 0 or re.search(rb'"(10/31/2011|11/\d+/2011) ', row)
 )
 # EUR -> GBP on Friday 2011-10-28 and Monday 2011-11-14 only: Monday 2011-10-31 uses Friday's rate
@@ -58,9 +56,7 @@ def prod_objects(s3) -> dict[str, bytes]:
 
 def test_step_functions_task_rebuilds_the_touched_days_in_the_reporting_currency(s3, lambda_context):
     curate(s3, lambda_context)
-    result = handler("curated-to-prod").lambda_handler(
-        event("curated-to-prod", "stepfunctions-task"), lambda_context
-    )
+    result = handler("curated-to-prod").lambda_handler(event("curated-to-prod", "stepfunctions-task"), lambda_context)
     days = list(RATES)
     for dataset in DAILY:
         assert result["prod_datasets"][dataset] == days
@@ -112,16 +108,12 @@ def test_full_rebuild_and_schedule_rebuild_everything_identically(s3, lambda_con
 
 
 def test_nothing_curated_yet_writes_nothing(s3, lambda_context):
-    result = handler("curated-to-prod").lambda_handler(
-        event("curated-to-prod", "stepfunctions-task"), lambda_context
-    )
+    result = handler("curated-to-prod").lambda_handler(event("curated-to-prod", "stepfunctions-task"), lambda_context)
     assert result == {"prod_datasets": {}, "events_emitted": 0, "partitions_deleted": {}}
     assert not list(s3io.list_keys(s3, PROD, ""))
 
 
-@pytest.mark.parametrize(
-    "bad", [{"partitions": {"order_lines": ["31/10/2011"]}}, {"bucket": RAW, "key": "x"}, []]
-)
+@pytest.mark.parametrize("bad", [{"partitions": {"order_lines": ["31/10/2011"]}}, {"bucket": RAW, "key": "x"}, []])
 def test_malformed_events_raise_a_clear_error(s3, lambda_context, bad):
     with pytest.raises(BadEventError):
         handler("curated-to-prod").lambda_handler(bad, lambda_context)

@@ -33,8 +33,9 @@ def quarantined_rows(s3, dataset: str = "order_lines") -> pd.DataFrame:
 
 def test_online_retail_export_is_curated_with_conservation(s3, lambda_context):
     s3.put_object(Bucket=RAW, Key=UCI_KEY, Body=UCI_BYTES)
-    result = handler("raw-to-curated").lambda_handler(event("raw-to-curated", "eventbridge-object-created"),
-                                                      lambda_context)
+    result = handler("raw-to-curated").lambda_handler(
+        event("raw-to-curated", "eventbridge-object-created"), lambda_context
+    )
     assert result["rows_in"] == 2709
     assert result["rows_curated"] + result["rows_quarantined"] == 2709
     curated = curated_rows(s3)
@@ -182,8 +183,9 @@ def test_key_no_contract_matches(s3, lambda_context):
         invoke(lambda_context, "somewhere/else.csv", HEADER + GOOD, s3)
 
 
-@pytest.mark.parametrize("bad_event", [[], {}, {"Records": []}, {"detail-type": "Object Created", "detail": {}},
-                                        {"bucket": RAW}])
+@pytest.mark.parametrize(
+    "bad_event", [[], {}, {"Records": []}, {"detail-type": "Object Created", "detail": {}}, {"bucket": RAW}]
+)
 def test_malformed_events(bad_event, lambda_context, endpoint):
     with pytest.raises(BadEventError):
         handler("raw-to-curated").lambda_handler(bad_event, lambda_context)

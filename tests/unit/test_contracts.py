@@ -11,9 +11,16 @@ from retail_platform.exceptions import ContractError
 def test_every_shipped_contract_loads():
     sources = load_sources()
     assert {"uci-online-retail"} <= {s.name for s in sources}
-    assert {"order_lines", "orders", "customers", "products", "payments", "inventory", "prices", "fx_rates"} <= set(
-        canonical_names()
-    )
+    assert {
+        "order_lines",
+        "orders",
+        "customers",
+        "products",
+        "payments",
+        "inventory",
+        "prices",
+        "fx_rates",
+    } <= set(canonical_names())
     for source in sources:
         assert source.canonical.name == source.dataset
 
@@ -21,7 +28,7 @@ def test_every_shipped_contract_loads():
 def test_routing_takes_the_longest_matching_prefix():
     sources = load_sources()
     assert route("uci-online-retail/2011/export.csv", sources).name == "uci-online-retail"
-    with pytest.raises(ContractError, match="no source contract matches key 'nowhere/x.csv'"):
+    with pytest.raises(ContractError, match=r"no source contract matches key 'nowhere/x\.csv'"):
         route("nowhere/x.csv", sources)
 
 
@@ -35,14 +42,26 @@ def test_partition_column_and_key_come_from_the_canonical_schema():
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("name: x\ndataset: order_lines\nprefix: x/\nformat: xlsx\ncolumns: {order_id: {source: A}}\n", "format must be one of"),
-        ("name: x\ndataset: order_lines\nprefix: x/\nformat: csv\ncolumns: {order_id: {source: A}}\n",
-         "required canonical columns not mapped"),
-        ("name: x\ndataset: order_lines\nprefix: x/\nformat: csv\ncolumns: {colour: {source: A}}\n",
-         "column 'colour' is not in canonical dataset"),
-        ("name: x\ndataset: order_lines\nprefix: x/\nformat: csv\ncolumns: {order_id: {source: A, constant: 1}}\n",
-         "exactly one of source, source_index, constant"),
-        ("name: x\ndataset: order_lines\nprefix: x/\nformat: csv\ncolumns: {order_id: {src: A}}\n", "unknown keys"),
+        (
+            "name: x\ndataset: order_lines\nprefix: x/\nformat: xlsx\ncolumns: {order_id: {source: A}}\n",
+            "format must be one of",
+        ),
+        (
+            "name: x\ndataset: order_lines\nprefix: x/\nformat: csv\ncolumns: {order_id: {source: A}}\n",
+            "required canonical columns not mapped",
+        ),
+        (
+            "name: x\ndataset: order_lines\nprefix: x/\nformat: csv\ncolumns: {colour: {source: A}}\n",
+            "column 'colour' is not in canonical dataset",
+        ),
+        (
+            "name: x\ndataset: order_lines\nprefix: x/\nformat: csv\ncolumns: {order_id: {source: A, constant: 1}}\n",
+            "exactly one of source, source_index, constant",
+        ),
+        (
+            "name: x\ndataset: order_lines\nprefix: x/\nformat: csv\ncolumns: {order_id: {src: A}}\n",
+            "unknown keys",
+        ),
         ("name: [unclosed\n", "not valid YAML"),
         ("- a list\n", "must be a mapping"),
     ],

@@ -10,13 +10,14 @@ import boto3
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from moto import mock_aws
+
 from marts import PROD_DATASETS, fx, incremental
 from marts.build import build_marts
 from marts.curated import CuratedInputs, normalise
 from marts.schema import arrow_schema, contract
 from marts.service import Request, parse_request, run
 from marts.store import partition_bytes
-from moto import mock_aws
 from retail_platform import s3io
 from retail_platform.contracts import load_prod, prod_names
 from retail_platform.exceptions import BadEventError
@@ -434,9 +435,7 @@ def test_plan_for_order_lines_of_one_day():
 def test_plan_for_a_payment_day_reads_only_what_it_needs():
     plan = incremental.incremental_plan({"payments": [D3]}, available())
     assert {k: set(v) for k, v in plan.targets.items() if v} == {"payment_transactions": {D3}}
-    assert (
-        plan.reads["payments"] == {D3} and plan.reads["orders"] == {D2} and plan.reads["order_lines"] == {D2}
-    )
+    assert plan.reads["payments"] == {D3} and plan.reads["orders"] == {D2} and plan.reads["order_lines"] == {D2}
     assert not plan.reads["prices"] and not plan.read_products
 
 
@@ -588,9 +587,7 @@ def test_incremental_run_rewrites_only_affected_partitions_with_full_rebuild_byt
     untouched = {
         k
         for k in full
-        if not any(
-            k.startswith(f"{n}/date={d.isoformat()}") for n, days in outcome.written.items() for d in days
-        )
+        if not any(k.startswith(f"{n}/date={d.isoformat()}") for n, days in outcome.written.items() for d in days)
     }
     assert all(s3.head_object(Bucket="prod", Key=k)["LastModified"] == written_before[k] for k in untouched)
     sales = pd.read_parquet(io.BytesIO(after["daily_sales/date=2023-03-02/part-0.parquet"]))
@@ -614,10 +611,7 @@ def test_partitions_whose_curated_input_is_gone_are_deleted(aws):
 
 def test_partition_bytes_do_not_depend_on_the_other_rows(marts):
     one_day = marts["daily_sales"].loc[marts["daily_sales"]["date"] == day(D2)].reset_index(drop=True)
-    assert (
-        partition_bytes(one_day, "daily_sales")[D2]
-        == partition_bytes(marts["daily_sales"], "daily_sales")[D2]
-    )
+    assert partition_bytes(one_day, "daily_sales")[D2] == partition_bytes(marts["daily_sales"], "daily_sales")[D2]
 
 
 def test_contract_helper_matches_loader():

@@ -9,9 +9,20 @@ from retail_platform import normalise
 
 @pytest.mark.parametrize(
     ("value", "code"),
-    [("United Kingdom", "GB"), ("EIRE", "IE"), ("RSA", "ZA"), ("USA", "US"), ("deu", "DE"), (" fr ", "FR"),
-     ("Channel Islands", "JE"), ("European Community", "EU"), ("Deutschland", "DE"), ("Atlantis", None),
-     ("", None), ("Unspecified", None)],
+    [
+        ("United Kingdom", "GB"),
+        ("EIRE", "IE"),
+        ("RSA", "ZA"),
+        ("USA", "US"),
+        ("deu", "DE"),
+        (" fr ", "FR"),
+        ("Channel Islands", "JE"),
+        ("European Community", "EU"),
+        ("Deutschland", "DE"),
+        ("Atlantis", None),
+        ("", None),
+        ("Unspecified", None),
+    ],
 )
 def test_country_codes(value, code):
     assert normalise.country_code(value) == code

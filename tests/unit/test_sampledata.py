@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-import retail_platform.sampledata as sampledata
 import yaml
+
+import retail_platform.sampledata as sampledata
 from retail_platform.sampledata import MANIFEST_DIR, SMALL_PROFILE, Manifest, generate
 from retail_platform.sampledata.__main__ import main
 from retail_platform.sampledata.catalog import CATEGORIES

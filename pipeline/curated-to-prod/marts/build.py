@@ -33,9 +33,7 @@ def build_marts(
     """Prod frames (contract columns, sorted) holding exactly the rows of the target partitions."""
     targets = {name: sorted(set(days)) for name, days in targets.items() if days}
     facts = line_facts(inputs.order_lines)
-    every_day = pd.concat(
-        [facts["date"], inputs.payments["_date"], inputs.prices["_date"], inputs.inventory["_date"]]
-    )
+    every_day = pd.concat([facts["date"], inputs.payments["_date"], inputs.prices["_date"], inputs.inventory["_date"]])
     factors = fx.daily_factors(inputs.fx_rates, reporting, every_day)
 
     out: dict[str, pd.DataFrame] = {}
@@ -52,9 +50,7 @@ def build_marts(
         elif name == "customer_transactions":
             frame = customer_transactions.build(day_facts, inputs.orders, factors)
         elif name == "payment_transactions":
-            frame = payment_transactions.build(
-                _on(inputs.payments, "_date", read_days), inputs.orders, facts, factors
-            )
+            frame = payment_transactions.build(_on(inputs.payments, "_date", read_days), inputs.orders, facts, factors)
         elif name == "country_kpis":
             frame = country_kpis.build(day_facts, factors)
         elif name == "copilot_mart":

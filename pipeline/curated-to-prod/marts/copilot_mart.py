@@ -22,9 +22,7 @@ def build(facts: pd.DataFrame, products: pd.DataFrame, factors: pd.DataFrame) ->
         orders=("sale_order", "nunique"),
         line_description=("description", "last"),  # last non-null of the day, lines in order
     ).reset_index()
-    frame["revenue_reporting"] = frame["revenue_reporting"].where(
-        frame["converted"] > 0
-    )  # no rate: null, not 0
+    frame["revenue_reporting"] = frame["revenue_reporting"].where(frame["converted"] > 0)  # no rate: null, not 0
     catalogue = categories(products).set_index("sku")["description"]
     frame["description"] = frame["sku"].map(catalogue)
     frame["description"] = frame["description"].where(frame["description"].notna(), frame["line_description"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pandas as pd
+
 from retail_platform.contracts import CanonicalDataset, load_canonical
 
 LINEAGE = ("_source_key", "_source_row")

@@ -27,8 +27,6 @@ def build(facts: pd.DataFrame, orders: pd.DataFrame, factors: pd.DataFrame) -> p
         columns={"_date": "date", "customer_id": "header_customer_id"}
     )
     frame = frame.merge(headers, on=["date", "order_id"], how="left")
-    frame["customer_id"] = frame["customer_id"].where(
-        frame["customer_id"].notna(), frame["header_customer_id"]
-    )
+    frame["customer_id"] = frame["customer_id"].where(frame["customer_id"].notna(), frame["header_customer_id"])
     frame["revenue_reporting"] = fx.to_reporting(frame, "revenue", factors)
     return conform(frame, NAME)

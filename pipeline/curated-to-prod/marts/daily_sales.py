@@ -37,9 +37,7 @@ def _stock(inventory: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def build(
-    facts: pd.DataFrame, prices: pd.DataFrame, inventory: pd.DataFrame, factors: pd.DataFrame
-) -> pd.DataFrame:
+def build(facts: pd.DataFrame, prices: pd.DataFrame, inventory: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
     """Union of SKU-days that sold, had a shelf price or a stock snapshot; zero measures where nothing sold.
 
     `facts`: `sales.line_facts` of the order lines; `factors`: `fx.daily_factors` covering every date.

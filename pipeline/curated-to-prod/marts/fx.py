@@ -19,16 +19,12 @@ FACTOR_COLUMNS = ["date", "currency", "factor"]
 
 def _pair_series(fx_rates: pd.DataFrame, calendar: pd.DatetimeIndex) -> dict[tuple[str, str], pd.Series]:
     rates = fx_rates.loc[
-        fx_rates["rate"].notna()
-        & (fx_rates["rate"] > 0)
-        & (fx_rates["base_currency"] != fx_rates["quote_currency"]),
+        fx_rates["rate"].notna() & (fx_rates["rate"] > 0) & (fx_rates["base_currency"] != fx_rates["quote_currency"]),
         ["date", "base_currency", "quote_currency", "rate"],
     ]
     if rates.empty:
         return {}
-    wide = rates.pivot_table(
-        index="date", columns=["base_currency", "quote_currency"], values="rate", aggfunc="last"
-    )
+    wide = rates.pivot_table(index="date", columns=["base_currency", "quote_currency"], values="rate", aggfunc="last")
     wide = wide.reindex(wide.index.union(calendar)).sort_index().ffill().reindex(calendar)
     return {(str(b), str(q)): wide[(b, q)].astype("float64") for b, q in sorted(wide.columns)}
 
@@ -78,10 +74,7 @@ def daily_factors(
         factors.setdefault(currency, pd.Series(np.nan, index=calendar))
 
     long = pd.concat(
-        [
-            pd.DataFrame({"date": calendar, "currency": c, "factor": s.to_numpy()})
-            for c, s in sorted(factors.items())
-        ],
+        [pd.DataFrame({"date": calendar, "currency": c, "factor": s.to_numpy()}) for c, s in sorted(factors.items())],
         ignore_index=True,
     )
     return long.loc[long["date"].isin(days), FACTOR_COLUMNS].reset_index(drop=True)

@@ -30,9 +30,7 @@ def _order_totals(facts: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def build(
-    payments: pd.DataFrame, orders: pd.DataFrame, facts: pd.DataFrame, factors: pd.DataFrame
-) -> pd.DataFrame:
+def build(payments: pd.DataFrame, orders: pd.DataFrame, facts: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
     """`payments`/`orders`: normalised curated frames; `facts`: `sales.line_facts` of the order lines."""
     frame = payments.drop(columns=["card_number"]).rename(columns={"_date": "date"})
     frame["card_bin"] = frame["card_bin"].astype("string").str.replace(r"\D", "", regex=True).str[:8]
@@ -53,9 +51,7 @@ def build(
     matched = matched.loc[_within_window(matched, "date", "order_date")].drop_duplicates("payment_id")
     frame = frame.merge(matched.drop(columns=["order_id", "date", "order_date"]), on="payment_id", how="left")
 
-    totals = keyed.merge(
-        _order_totals(facts).rename(columns={"date": "order_date"}), on="order_id", how="inner"
-    )
+    totals = keyed.merge(_order_totals(facts).rename(columns={"date": "order_date"}), on="order_id", how="inner")
     totals = totals.loc[_within_window(totals, "date", "order_date")]
     totals = (
         totals.groupby("payment_id", sort=False)
@@ -64,9 +60,7 @@ def build(
     )
     frame = frame.merge(totals, on="payment_id", how="left")
 
-    frame["customer_id"] = frame["customer_id"].where(
-        frame["customer_id"].notna(), frame["order_customer_id"]
-    )
+    frame["customer_id"] = frame["customer_id"].where(frame["customer_id"].notna(), frame["order_customer_id"])
     frame["shipping_country"] = frame["shipping_country"].where(
         frame["shipping_country"].notna(), frame["order_shipping_country"]
     )

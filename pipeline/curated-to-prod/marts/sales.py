@@ -15,9 +15,7 @@ UNCATEGORISED = "uncategorised"
 
 def line_facts(order_lines: pd.DataFrame) -> pd.DataFrame:
     """One row per curated order line with date, signed amount and sale-only measures."""
-    lines = order_lines.sort_values(
-        ["_date", "order_id", "line_no", "sku"], kind="mergesort", na_position="last"
-    )
+    lines = order_lines.sort_values(["_date", "order_id", "line_no", "sku"], kind="mergesort", na_position="last")
     qty = lines["quantity"].fillna(0.0).to_numpy()
     amount = qty * lines["unit_price"].fillna(0.0).to_numpy()
     cancel = lines["is_cancellation"].fillna(False).to_numpy(dtype=bool)
@@ -63,11 +61,7 @@ def sku_day(facts: pd.DataFrame) -> pd.DataFrame:
 
 def categories(products: pd.DataFrame) -> pd.DataFrame:
     """sku -> category, description from the product catalogue (one row per SKU)."""
-    return (
-        products[["sku", "category", "description"]]
-        .dropna(subset=["sku"])
-        .drop_duplicates("sku", keep="last")
-    )
+    return products[["sku", "category", "description"]].dropna(subset=["sku"]).drop_duplicates("sku", keep="last")
 
 
 def with_category(frame: pd.DataFrame, products: pd.DataFrame) -> pd.Series:

@@ -9,6 +9,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+
 from retail_platform.contracts import CanonicalDataset, load_prod
 
 _ARROW = {
@@ -28,9 +29,7 @@ def contract(name: str) -> CanonicalDataset:
 def arrow_schema(name: str) -> pa.Schema:
     spec = contract(name)
     # nullable throughout: `required` is checked by the tests, a stray null must not fail a whole rebuild
-    return pa.schema(
-        [pa.field(c.name, _ARROW.get(c.type, pa.string()), nullable=True) for c in spec.columns.values()]
-    )
+    return pa.schema([pa.field(c.name, _ARROW.get(c.type, pa.string()), nullable=True) for c in spec.columns.values()])
 
 
 def _cast(values: pd.Series, kind: str) -> pd.Series:

@@ -10,17 +10,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from retail_platform.contracts import canonical_names
-from retail_platform.events import prod_dataset_updated_entries, put_events
-from retail_platform.exceptions import BadEventError
-from retail_platform.observability import logger
-from retail_platform.settings import Settings
-
 from marts import PROD_DATASETS
 from marts.build import build_marts
 from marts.curated import CuratedInputs
 from marts.incremental import PARTITIONED_INPUTS, Plan, full_plan, incremental_plan
 from marts.store import CuratedReader, ProdWriter, partition_tables
+from retail_platform.contracts import canonical_names
+from retail_platform.events import prod_dataset_updated_entries, put_events
+from retail_platform.exceptions import BadEventError
+from retail_platform.observability import logger
+from retail_platform.settings import Settings
 
 REPORTING_COLUMNS = {"payment_transactions": "amount_reporting", "market_series": "revenue_reporting"}
 
@@ -35,9 +34,7 @@ def _days(dataset: str, values: Any) -> list[date]:
     if values is None:
         return []
     if not isinstance(values, list):
-        raise BadEventError(
-            f"partitions.{dataset} must be a list of YYYY-MM-DD dates, got {type(values).__name__}"
-        )
+        raise BadEventError(f"partitions.{dataset} must be a list of YYYY-MM-DD dates, got {type(values).__name__}")
     days = []
     for value in values:
         try:
@@ -65,9 +62,7 @@ def parse_request(event: Any) -> Request:
         )
     partitions = event["partitions"]
     if not isinstance(partitions, dict):
-        raise BadEventError(
-            f"partitions must be an object of dataset -> dates, got {type(partitions).__name__}"
-        )
+        raise BadEventError(f"partitions must be an object of dataset -> dates, got {type(partitions).__name__}")
     known = set(canonical_names())
     unknown = sorted(str(name) for name in partitions if name not in known)
     if unknown:

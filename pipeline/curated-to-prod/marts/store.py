@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from retail_platform import s3io
 
 from marts.schema import to_table
+from retail_platform import s3io
 
 MAX_WORKERS = 16
 PROD_PART = "part-0.parquet"
@@ -112,9 +112,7 @@ class ProdWriter:
         def put(item: tuple[date, pa.Table]) -> date:
             day, table = item
             body = parquet_bytes(table)
-            s3io.write_bytes(
-                self.s3, self.bucket, prod_key(dataset, day), body, "application/vnd.apache.parquet"
-            )
+            s3io.write_bytes(self.s3, self.bucket, prod_key(dataset, day), body, "application/vnd.apache.parquet")
             return day
 
         if not parts:

@@ -79,11 +79,16 @@ def coerce_column(values: pd.Series, column: Column, mapping: ColumnMapping, con
     """(coerced series, mask of cells that were present but unparseable, what was expected)."""
     present = values.notna()
     if mapping.strip_suffix:
-        values = values.where(~values.astype("string").str.endswith(mapping.strip_suffix).fillna(False),
-                              values.astype("string").str[: -len(mapping.strip_suffix)])
+        values = values.where(
+            ~values.astype("string").str.endswith(mapping.strip_suffix).fillna(False),
+            values.astype("string").str[: -len(mapping.strip_suffix)],
+        )
     if mapping.startswith is not None:
-        return values.astype("string").str.strip().str.startswith(mapping.startswith).fillna(False).astype(bool), \
-            pd.Series(False, index=values.index), "flag"
+        return (
+            values.astype("string").str.strip().str.startswith(mapping.startswith).fillna(False).astype(bool),
+            pd.Series(False, index=values.index),
+            "flag",
+        )
     if mapping.value_map is not None:
         mapped = values.map(lambda v: mapping.value_map.get(str(v).strip()) if v is not None else None)
         bad = present & mapped.isna()

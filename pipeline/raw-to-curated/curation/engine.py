@@ -58,7 +58,9 @@ def curate(body: bytes, key: str, contract: SourceContract) -> CurationResult:
         if error:
             reasons[i].insert(0, f"unreadable row: {error}")
     if coerced.missing_columns:
-        hint = f" (the header has {len(table.header)} column(s): is the delimiter right?)" if len(table.header) < 3 else ""
+        hint = (
+            f" (the header has {len(table.header)} column(s): is the delimiter right?)" if len(table.header) < 3 else ""
+        )
         for r in reasons:
             r.insert(0, f"file is missing columns {coerced.missing_columns}{hint}")
     column_checks(frame, canonical, reasons)
@@ -73,10 +75,16 @@ def curate(body: bytes, key: str, contract: SourceContract) -> CurationResult:
     if canonical.business_key and valid.any():
         keyed = frame.loc[valid, list(canonical.business_key)]
         superseded = keyed.duplicated(keep="last")
-        last_row = raw.loc[valid, reading.ROW].groupby([keyed[k].astype(str) for k in canonical.business_key]).transform("last")
+        last_row = (
+            raw.loc[valid, reading.ROW]
+            .groupby([keyed[k].astype(str) for k in canonical.business_key])
+            .transform("last")
+        )
         for idx in superseded[superseded].index:
             pos = frame.index.get_loc(idx)
-            reasons[pos].append(f"duplicate business key {list(canonical.business_key)}: superseded by source row {last_row[idx]}")
+            reasons[pos].append(
+                f"duplicate business key {list(canonical.business_key)}: superseded by source row {last_row[idx]}"
+            )
         valid = pd.Series([not r for r in reasons], index=frame.index)
 
     curated = frame.loc[valid].copy()
@@ -117,12 +125,12 @@ def _report(contract, key, raw, curated, quarantine, reasons, warnings, rule_cou
         for w in row_warnings:
             warning_counts[w] = warning_counts.get(w, 0) + 1
     mapped = {m.source for m in contract.columns.values() if m.source} | {
-        table.header[m.source_index] for m in contract.columns.values()
+        table.header[m.source_index]
+        for m in contract.columns.values()
         if m.source_index is not None and m.source_index < len(table.header)
     }
     completeness = {
-        name: round(float(curated[name].notna().mean()), 4) if len(curated) else None
-        for name in canonical.columns
+        name: round(float(curated[name].notna().mean()), 4) if len(curated) else None for name in canonical.columns
     }
     key_unique = None
     if canonical.business_key and len(curated):

@@ -148,8 +148,11 @@ def read_object(body: bytes, key: str, contract: SourceContract) -> RawTable:
     text = _decode(data, contract.csv.get("encoding", "utf-8"), notes)
     table = read_csv(text, contract) if contract.format == "csv" else read_jsonl(text, contract)
     if contract.format == "jsonl":
-        bad = [i for i, v in enumerate(table.frame.drop(columns=[ROW, READ_ERROR]).itertuples(index=False))
-               if any(isinstance(c, str) and _has_surrogates(c) for c in v)]
+        bad = [
+            i
+            for i, v in enumerate(table.frame.drop(columns=[ROW, READ_ERROR]).itertuples(index=False))
+            if any(isinstance(c, str) and _has_surrogates(c) for c in v)
+        ]
         table.frame.loc[bad, READ_ERROR] = "bytes not valid for the declared encoding"
     table.notes.extend(notes)
     return table

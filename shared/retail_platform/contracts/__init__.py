@@ -7,7 +7,7 @@ contract fails with a message naming the file and the field, not later on a row.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,19 @@ import yaml
 from retail_platform.exceptions import ContractError
 
 HERE = Path(__file__).resolve().parent
-COLUMN_TYPES = {"string", "text", "int", "float", "bool", "date", "timestamp", "country", "currency", "email", "pan"}
+COLUMN_TYPES = {
+    "string",
+    "text",
+    "int",
+    "float",
+    "bool",
+    "date",
+    "timestamp",
+    "country",
+    "currency",
+    "email",
+    "pan",
+}
 CONDITION_OPS = {"equals", "in", "lt", "le", "gt", "ge", "is_null"}
 ACTIONS = {"quarantine", "warn"}
 FORMATS = {"csv", "jsonl", "parquet"}
@@ -153,7 +165,10 @@ def parse_canonical(path: Path) -> CanonicalDataset:
     if unknown:
         raise _fail(path, f"business_key names unknown columns {unknown}")
     partition_by = data.get("partition_by")
-    if partition_by is not None and columns.get(partition_by, Column("", "string")).type not in ("date", "timestamp"):
+    if partition_by is not None and columns.get(partition_by, Column("", "string")).type not in (
+        "date",
+        "timestamp",
+    ):
         raise _fail(path, "partition_by must name a date or timestamp column")
     return CanonicalDataset(
         name=data.get("dataset") or path.stem,
@@ -210,7 +225,7 @@ def parse_source(path: Path) -> SourceContract:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_canonical(name: str) -> CanonicalDataset:
     path = HERE / "canonical" / f"{name}.yaml"
     if not path.exists():
@@ -249,7 +264,7 @@ def route(key: str, contracts: list[SourceContract]) -> SourceContract:
 # datasets that source contracts can feed.
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_prod(name: str) -> CanonicalDataset:
     """The contract of a prod dataset (contracts/prod/<name>.yaml)."""
     path = HERE / "prod" / f"{name}.yaml"

@@ -53,8 +53,10 @@ def stage_source(source: Path, contract_name: str | None, contracts, staging: Pa
     for path in files:
         name = contract_name or _guess_contract(path, contracts)
         if name is None:
-            sys.exit(f"error: cannot tell which contract {path.name} follows; pass --contract "
-                     f"(one of: {', '.join(sorted(by_name))}) or write one (see README: onboarding)")
+            sys.exit(
+                f"error: cannot tell which contract {path.name} follows; pass --contract "
+                f"(one of: {', '.join(sorted(by_name))}) or write one (see README: onboarding)"
+            )
         if name not in by_name:
             sys.exit(f"error: unknown contract {name!r}; known: {', '.join(sorted(by_name))}")
         target = staging / by_name[name].prefix / path.name
@@ -71,9 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small", action="store_true", help="a small sample (a quarter, few SKUs): seconds")
     parser.add_argument("--seed", type=int, default=7, help="sample data seed (default 7)")
     parser.add_argument("--out", type=Path, default=Path("local-run"), help="report folder (default local-run/)")
-    parser.add_argument("--keep-running", action="store_true",
-                        help="keep the S3 endpoint up on 0.0.0.0 afterwards, for `sam local invoke` (Ctrl-C stops)")
-    parser.add_argument("--port", type=int, default=None, help="endpoint port (default: free port; 5055 with --keep-running)")
+    parser.add_argument(
+        "--keep-running",
+        action="store_true",
+        help="keep the S3 endpoint up on 0.0.0.0 afterwards, for `sam local invoke` (Ctrl-C stops)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=None, help="endpoint port (default: free port; 5055 with --keep-running)"
+    )
     opts = parser.parse_args(argv)
 
     say = _progress(time.perf_counter())
@@ -115,31 +122,41 @@ def main(argv: list[str] | None = None) -> int:
 
         from retail_platform import s3io
 
-        reports = [s3io.read_json(s3, BUCKET_ENV["CURATED_BUCKET"], o["report_key"])
-                   for o in pipeline["curation"] if o.get("report_key")]
-        prod_frames = {name: s3io.read_parquet_prefix(s3, BUCKET_ENV["PROD_BUCKET"], f"{name}/")
-                       for name in pipeline["prod"].get("prod_datasets", {})}
+        reports = [
+            s3io.read_json(s3, BUCKET_ENV["CURATED_BUCKET"], o["report_key"])
+            for o in pipeline["curation"]
+            if o.get("report_key")
+        ]
+        prod_frames = {
+            name: s3io.read_parquet_prefix(s3, BUCKET_ENV["PROD_BUCKET"], f"{name}/")
+            for name in pipeline["prod"].get("prod_datasets", {})
+        }
         currency = os.environ.get("REPORTING_CURRENCY", "EUR")
         page = report.render(
             "Retail AI platform — local run",
-            [report.quality_section(summary, pipeline["curation"], reports),
-             report.prod_section(prod_frames, currency),
-             report.ai_section(ai_results)],
+            [
+                report.quality_section(summary, pipeline["curation"], reports),
+                report.prod_section(prod_frames, currency),
+                report.ai_section(ai_results),
+            ],
         )
         (out / "report.html").write_text(page, encoding="utf-8")
-        s3io.write_bytes(s3, BUCKET_ENV["PROD_BUCKET"], "_reports/local-run/report.html", page.encode(),
-                         "text/html")
+        s3io.write_bytes(s3, BUCKET_ENV["PROD_BUCKET"], "_reports/local-run/report.html", page.encode(), "text/html")
         run.write_json(out / "summary.json", {"summary": summary, "pipeline": pipeline, "ai_systems": ai_results})
         totals = summary["totals"]
-        say(f"done: {totals['rows_in']:,} rows in, {totals['rows_curated']:,} curated, "
+        say(
+            f"done: {totals['rows_in']:,} rows in, {totals['rows_curated']:,} curated, "
             f"{totals['rows_quarantined']:,} quarantined; conservation "
-            f"{'holds' if totals['conservation_ok'] else 'BROKEN'}")
+            f"{'holds' if totals['conservation_ok'] else 'BROKEN'}"
+        )
         for name, frame in sorted(prod_frames.items()):
             say(f"  prod {name}: {len(frame):,} rows")
         say(f"report: {out / 'report.html'} (also s3://{BUCKET_ENV['PROD_BUCKET']}/_reports/local-run/report.html)")
         if opts.keep_running:
-            say(f"endpoint stays up at {url} (containers: http://host.containers.internal:{url.rsplit(':', 1)[1]}); "
-                "Ctrl-C to stop")
+            say(
+                f"endpoint stays up at {url} (containers: http://host.containers.internal:{url.rsplit(':', 1)[1]}); "
+                "Ctrl-C to stop"
+            )
             try:
                 while True:
                     time.sleep(3600)

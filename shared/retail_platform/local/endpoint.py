@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 BUCKET_ENV = {
     "RAW_BUCKET": "local-raw",
@@ -31,7 +31,7 @@ def local_environment(endpoint_url: str) -> dict[str, str]:
         "REPORTING_CURRENCY": os.environ.get("REPORTING_CURRENCY", "EUR"),
         "LOCAL_ENDPOINT_URL": endpoint_url,
         "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's dummy credentials
+        "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
         "POWERTOOLS_METRICS_NAMESPACE": "RetailPlatformLocal",

@@ -29,10 +29,18 @@ class FunctionSpec:
 
 
 PIPELINE = (
-    FunctionSpec("raw-to-curated", "RawToCuratedFunction", "PipelineStack",
-                 REPO_ROOT / "pipeline" / "raw-to-curated" / "lambda_function.py"),
-    FunctionSpec("curated-to-prod", "CuratedToProdFunction", "PipelineStack",
-                 REPO_ROOT / "pipeline" / "curated-to-prod" / "lambda_function.py"),
+    FunctionSpec(
+        "raw-to-curated",
+        "RawToCuratedFunction",
+        "PipelineStack",
+        REPO_ROOT / "pipeline" / "raw-to-curated" / "lambda_function.py",
+    ),
+    FunctionSpec(
+        "curated-to-prod",
+        "CuratedToProdFunction",
+        "PipelineStack",
+        REPO_ROOT / "pipeline" / "curated-to-prod" / "lambda_function.py",
+    ),
 )
 AI_SYSTEMS = tuple(
     FunctionSpec(name, logical, "AiSystemsStack", REPO_ROOT / "ai-systems" / name / "src" / "handler.py")

@@ -32,9 +32,7 @@ def _table(frame: pd.DataFrame, max_rows: int = 20) -> str:
 
 def quality_section(summary: dict[str, Any], curation: list[dict[str, Any]], reports: list[dict[str, Any]]) -> str:
     totals = summary["totals"]
-    rows = pd.DataFrame(
-        [{"dataset": name, **values} for name, values in sorted(summary["datasets"].items())]
-    )
+    rows = pd.DataFrame([{"dataset": name, **values} for name, values in sorted(summary["datasets"].items())])
     reasons: dict[tuple[str, str], int] = {}
     masked: dict[str, int] = {}
     for report in reports:
@@ -43,9 +41,7 @@ def quality_section(summary: dict[str, Any], curation: list[dict[str, Any]], rep
         for column, count in report.get("pans_masked", {}).items():
             key = f"{report['dataset']}.{column}"
             masked[key] = masked.get(key, 0) + count
-    reason_frame = pd.DataFrame(
-        [{"dataset": d, "reason": r, "rows": n} for (d, r), n in reasons.items()]
-    )
+    reason_frame = pd.DataFrame([{"dataset": d, "reason": r, "rows": n} for (d, r), n in reasons.items()])
     if not reason_frame.empty:
         reason_frame = reason_frame.sort_values("rows", ascending=False)
     failed_files = [c for c in curation if c.get("file_error")]
@@ -62,36 +58,61 @@ def quality_section(summary: dict[str, Any], curation: list[dict[str, Any]], rep
         "<p>" + (", ".join(f"{k}: {v}" for k, v in sorted(masked.items())) or "none found") + "</p>",
     ]
     if failed_files:
-        parts.append("<h3>Files quarantined whole</h3><ul>" + "".join(
-            f"<li>{html.escape(f['source_key'])}: {html.escape(str(f['file_error']))}</li>" for f in failed_files
-        ) + "</ul>")
+        parts.append(
+            "<h3>Files quarantined whole</h3><ul>"
+            + "".join(
+                f"<li>{html.escape(f['source_key'])}: {html.escape(str(f['file_error']))}</li>" for f in failed_files
+            )
+            + "</ul>"
+        )
     return "\n".join(parts)
 
 
 def prod_section(prod_frames: dict[str, pd.DataFrame], reporting_currency: str) -> str:
     parts = ["<h2>Prod datasets</h2>"]
     counts = pd.DataFrame(
-        [{"dataset": name, "rows": len(frame), "partitions": frame["date"].nunique() if "date" in frame else 0}
-         for name, frame in sorted(prod_frames.items())]
+        [
+            {
+                "dataset": name,
+                "rows": len(frame),
+                "partitions": frame["date"].nunique() if "date" in frame else 0,
+            }
+            for name, frame in sorted(prod_frames.items())
+        ]
     )
     if not counts.empty:
         parts.append(_table(counts))
     kpis = prod_frames.get("country_kpis")
     if kpis is not None and not kpis.empty:
-        by_country = kpis.groupby("country", as_index=False)["revenue_reporting"].sum().sort_values(
-            "revenue_reporting", ascending=False)
+        by_country = (
+            kpis.groupby("country", as_index=False)["revenue_reporting"]
+            .sum()
+            .sort_values("revenue_reporting", ascending=False)
+        )
         parts.append(f"<h3>Revenue by country ({reporting_currency})</h3>")
         top = by_country.head(12)
-        parts.append(_chart(lambda ax: (ax.bar(top["country"], top["revenue_reporting"]),
-                                        ax.set_ylabel(reporting_currency))))
+        parts.append(
+            _chart(
+                lambda ax: (
+                    ax.bar(top["country"], top["revenue_reporting"]),
+                    ax.set_ylabel(reporting_currency),
+                )
+            )
+        )
         parts.append(_table(by_country, 30))
     market = prod_frames.get("market_series")
     if market is not None and not market.empty:
         total = market[(market["country"] == "ALL") & (market["category"] == "ALL")].sort_values("date")
         if not total.empty:
             parts.append(f"<h3>Weekly revenue, all markets ({reporting_currency})</h3>")
-            parts.append(_chart(lambda ax: (ax.plot(pd.to_datetime(total["date"]), total["revenue_reporting"]),
-                                            ax.set_ylabel(reporting_currency))))
+            parts.append(
+                _chart(
+                    lambda ax: (
+                        ax.plot(pd.to_datetime(total["date"]), total["revenue_reporting"]),
+                        ax.set_ylabel(reporting_currency),
+                    )
+                )
+            )
     return "\n".join(parts)
 
 
@@ -109,6 +130,7 @@ def render(title: str, sections: list[str]) -> str:
         "table.t{border-collapse:collapse;margin:.5rem 0}table.t td,table.t th{padding:.2rem .6rem;"
         "border-bottom:1px solid #ddd;text-align:right}table.t th{background:#f4f4f4}"
     )
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{style}</style></head><body><h1>{html.escape(title)}</h1>" + "\n".join(sections)
-            + "</body></html>")
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{style}</style></head><body><h1>{html.escape(title)}</h1>" + "\n".join(sections) + "</body></html>"
+    )

@@ -98,12 +98,15 @@ def run_pipeline(s3: Any, raw_bucket: str, uploaded: list[tuple[str, int]], prog
             curation.append(obj)
         for dataset, days in result["partitions"].items():
             partitions.setdefault(dataset, set()).update(days)
-        progress(f"raw-to-curated {n}/{len(uploaded)} {key}: {result['rows_curated']} curated, "
-                 f"{result['rows_quarantined']} quarantined")
+        progress(
+            f"raw-to-curated {n}/{len(uploaded)} {key}: {result['rows_curated']} curated, "
+            f"{result['rows_quarantined']} quarantined"
+        )
     started = time.perf_counter()
     prod = invoke("curated-to-prod", {"partitions": {k: sorted(v) for k, v in partitions.items()}})
-    progress(f"curated-to-prod: {len(prod.get('prod_datasets', {}))} prod datasets in "
-             f"{time.perf_counter() - started:.1f}s")
+    progress(
+        f"curated-to-prod: {len(prod.get('prod_datasets', {}))} prod datasets in {time.perf_counter() - started:.1f}s"
+    )
     return {"curation": curation, "prod": prod}
 
 
@@ -118,21 +121,32 @@ def run_ai_systems(prod_bucket: str, prod: dict[str, Any], progress) -> dict[str
         outputs = []
         for dataset, days in sorted(prod.get("prod_datasets", {}).items()):
             outputs.append(invoke(spec.name, prod_dataset_updated_event(dataset, prod_bucket, days)))
-        results[spec.name] = {"status": "ran", "seconds": round(time.perf_counter() - started, 2), "outputs": outputs}
+        results[spec.name] = {
+            "status": "ran",
+            "seconds": round(time.perf_counter() - started, 2),
+            "outputs": outputs,
+        }
         progress(f"{spec.name}: done in {results[spec.name]['seconds']}s")
     return results
 
 
 def summarise(pipeline: dict[str, Any]) -> dict[str, Any]:
-    totals = {"objects": 0, "rows_in": 0, "rows_curated": 0, "rows_quarantined": 0, "files_quarantined_whole": 0}
+    totals = {
+        "objects": 0,
+        "rows_in": 0,
+        "rows_curated": 0,
+        "rows_quarantined": 0,
+        "files_quarantined_whole": 0,
+    }
     by_dataset: dict[str, dict[str, int]] = {}
     for obj in pipeline["curation"]:
         totals["objects"] += 1
         if obj.get("file_error"):
             totals["files_quarantined_whole"] += 1
             continue
-        entry = by_dataset.setdefault(obj["dataset"], {"objects": 0, "rows_in": 0, "rows_curated": 0,
-                                                        "rows_quarantined": 0})
+        entry = by_dataset.setdefault(
+            obj["dataset"], {"objects": 0, "rows_in": 0, "rows_curated": 0, "rows_quarantined": 0}
+        )
         entry["objects"] += 1
         for k in ("rows_in", "rows_curated", "rows_quarantined"):
             entry[k] += obj[k] or 0

@@ -30,7 +30,19 @@ _ISSUERS: tuple[tuple[str, tuple[tuple[str, str], ...], frozenset[int]], ...] = 
     ("uatp", (("1", "1"),), frozenset({15})),
 )
 
-_CONTEXT_WORDS = ("card", "credit", "debit", "visa", "mastercard", "amex", "cc", "pan", "karte", "carte", "tarjeta")
+_CONTEXT_WORDS = (
+    "card",
+    "credit",
+    "debit",
+    "visa",
+    "mastercard",
+    "amex",
+    "cc",
+    "pan",
+    "karte",
+    "carte",
+    "tarjeta",
+)
 _RUN = re.compile(r"(?<![A-Za-z0-9+])\d+(?:[ .\-]\d+)*(?![A-Za-z0-9])")
 _IBAN_HEAD = re.compile(r"[A-Z]{2}\d{2}[ ]?$")
 _DIGITS = re.compile(r"\d+")
