@@ -47,9 +47,9 @@ def fold(text: str) -> str:
 
 def squash(text: str) -> str:
     """`fold` without punctuation and spaces, for near-duplicate comparison: 'Home & Kitchen' -> 'homekitchen'."""
-    text = fold(text)
-    text = text.translate(_STRIP)
-    return text if text.isascii() else "".join(ch for ch in text if ch.isalnum())
+    if text.isascii():
+        return text.lower().translate(_STRIP)
+    return "".join(ch for ch in fold(text) if ch.isalnum())
 
 
 def shape(text: str) -> str:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from curation.detectors.context import Context
 from curation.detectors.flags import Flag, clamp, number, shown
-from curation.detectors.placeholders import text_confidence
+from curation.detectors.placeholders import placeholder_codes
 from curation.detectors.policy import Dependency
 
 DETERMINANT_TYPES = {"string", "int", "country", "currency", "email", "date"}
@@ -104,27 +104,22 @@ def _strength(ctx: Context, a: np.ndarray, dep: str, params: dict, rows: np.ndar
     return _agreement(a, b if not shuffle else rng.permutation(b), fb.distinct)
 
 
-def _placeholder_codes(ctx: Context, name: str) -> np.ndarray:
-    """Codes of the column's values that are placeholders ('N/A', '0000'): never a determinant group."""
-    f = ctx.factor(name)
-    if not ctx.is_text_valued(name):
-        return np.zeros(0, dtype=np.int64)
-    return np.array([i for i, v in enumerate(f.uniques.tolist())
-                     if text_confidence(v if isinstance(v, str) else str(v), set()) is not None], dtype=np.int64)
-
-
 def determinant_codes(ctx: Context, names: tuple[str, ...]) -> np.ndarray:
-    """Group codes of the determinant, -1 where a part is missing or a placeholder."""
+    """Group codes of the determinant, -1 where a part is missing or a placeholder ('N/A', '0000'). Memoised."""
+    key = ("determinant", names)
+    if key in ctx.cache:
+        return ctx.cache[key]  # type: ignore[return-value]
     masked = []
     for name in names:
         codes = ctx.factor(name).codes
-        bad = _placeholder_codes(ctx, name)
-        masked.append(np.where(np.isin(codes, bad), -1, codes) if bad.size else codes)
+        bad = np.array(sorted(placeholder_codes(ctx, name)), dtype=np.int64) if ctx.is_text_valued(name) else []
+        masked.append(np.where(np.isin(codes, bad), -1, codes) if len(bad) else codes)
     out = masked[0]
     for name, codes in zip(names[1:], masked[1:], strict=True):
         combined = np.where((out < 0) | (codes < 0), -1, out * np.int64(ctx.factor(name).distinct + 1) + codes)
         ids, _ = pd.factorize(combined)
         out = np.where(combined < 0, -1, ids)
+    ctx.cache[key] = out
     return out
 
 
@@ -175,9 +170,18 @@ def _exact_violations(ctx: Context, dep: Found, params: dict) -> list[Flag]:
     a = determinant_codes(ctx, dep.determinant)
     fb = ctx.factor(dep.dependent)
     b = fb.codes
-    ok = np.flatnonzero((a >= 0) & (b >= 0))
-    if ok.size == 0:
+    valid = (a >= 0) & (b >= 0)
+    if not valid.any():
         return []
+    na = int(a.max()) + 1
+    low = np.full(na, np.iinfo(np.int64).max, dtype=np.int64)
+    high = np.full(na, -1, dtype=np.int64)
+    np.minimum.at(low, a[valid], b[valid])
+    np.maximum.at(high, a[valid], b[valid])
+    mixed = low < high  # determinant groups with more than one dependent value: the only ones to look at
+    if not mixed.any():
+        return []
+    ok = np.flatnonzero(valid & mixed[np.maximum(a, 0)])
     pair = a[ok] * np.int64(fb.distinct + 1) + b[ok]
     pair_id, pair_values = pd.factorize(pair)
     pair_count = np.bincount(pair_id)

@@ -8,18 +8,20 @@ naturally long tail is not reported row by row.
 
 Per group (`group_by`, or chosen automatically): the grouping whose within-group spread is smallest, among
 the low-cardinality columns and their pairs with another category (sku, or sku + currency), is used when
-it at least halves the spread. Each row in a group of `min_group_size` or more is judged against its own
-group's median, with the group's MAD floored by the pooled within-group spread; other rows are judged globally.
+its groups of `min_group_size` or more cover half the rows and it at least halves the spread. Each row in a
+group of three or more is judged against its own group's median, with the group's MAD floored by the pooled
+within-group spread (and the residuals' own tail fence); other rows are judged globally.
 
 IsolationForest (scikit-learn, random_state=0, n_jobs=1) runs on the standardised measures when there are
 at least `min_rows` rows and `min_columns` measures. Its features are the robust z-scores above (against the
 group where there is one), so a SEK price is not 'unusual' next to EUR ones. It is fitted on at most
 `max_fit_rows` rows; rows are scored when at least one measure is beyond 3 robust sd or their squared
 distance is in the top 1 % (other rows sit in the dense core and cannot reach the threshold). A row is
-flagged whole when its anomaly score s(x) exceeds both `score_threshold` and the fit sample's 99.9th
-percentile plus `margin`: IsolationForest cannot tell a value far beyond the data's range from the most
-extreme ordinary one, so univariate extremes are left to the z-scores and it reports rows unusual on
-several measures at once.
+flagged whole when at least two of its measures are beyond 3 robust sd and its anomaly score s(x) exceeds
+both `score_threshold` and the level that ordinary rows would exceed about 0.1 times in a batch of this
+size (the calibration scores' tail extrapolated, see `_tail_threshold`) plus `margin`. IsolationForest
+cannot tell a value far beyond the data's range from the most extreme ordinary one, so univariate extremes
+are left to the z-scores and it reports rows unusual on several measures at once.
 """
 
 from __future__ import annotations
@@ -37,9 +39,9 @@ MAX_PAIR_DISTINCT = 50
 MIN_COVERAGE = 0.5
 MIN_GAIN = 0.5  # a grouping is used when its pooled within-group spread is at most half the global spread
 PRESCREEN_Z = 3.0
+MIN_JUDGED = 3  # rows in groups this big are judged against their group (its median survives one outlier)
 TIE = 0.05  # spreads within 5 % of the lowest are equally good groupings
-SCORE_QUANTILE = 0.999  # IsolationForest: the flag threshold is at least this quantile of the fit sample's scores ...
-CALIBRATION_ROWS = 10_000  # ... measured on at most this many of its rows, plus `margin`
+CALIBRATION_ROWS = 10_000  # IsolationForest: rows of the fit sample whose scores calibrate the threshold
 
 
 @dataclass(frozen=True)
@@ -131,11 +133,15 @@ def _group_codes(ctx: Context, names: tuple[str, ...]) -> np.ndarray:
     key = ("group_codes", names)
     if key not in ctx.cache:
         out = ctx.factor(names[0]).codes
+        width = ctx.factor(names[0]).distinct
         for name in names[1:]:
             other = ctx.factor(name)
             combined = np.where((out < 0) | (other.codes < 0), -1, out * (other.distinct + 1) + other.codes)
-            codes, _ = pd.factorize(combined)
-            out = np.where(combined < 0, -1, codes)
+            width = width * (other.distinct + 1)
+            if width > 4 * ctx.n:  # too sparse for bincount: renumber
+                codes, uniques = pd.factorize(combined)
+                combined, width = np.where(combined < 0, -1, codes), len(uniques)
+            out = combined
         ctx.cache[key] = out
     return ctx.cache[key]  # type: ignore[return-value]
 
@@ -237,12 +243,12 @@ def _global(x: np.ndarray, tr: Transform, threshold: float, rows: np.ndarray, z:
 def _grouped(ctx: Context, x: np.ndarray, tr: Transform, key: tuple[str, ...], params: dict, z: np.ndarray,
              hits: dict[int, str]) -> np.ndarray:
     """Judge rows in groups of min_group_size or more against their group; returns the mask of rows judged."""
-    threshold, min_size = params["threshold"], int(params["min_group_size"])
+    threshold = params["threshold"]
     codes = _group_codes(ctx, key)
     t = tr.apply(x)
     ok = (codes >= 0) & np.isfinite(t)
     sizes = np.bincount(codes[ok]) if ok.any() else np.zeros(0, dtype=np.int64)
-    big = ok & (sizes[np.maximum(codes, 0)] >= min_size) if sizes.size else ok & False
+    big = ok & (sizes[np.maximum(codes, 0)] >= MIN_JUDGED) if sizes.size else ok & False
     idx = np.flatnonzero(big)
     judged = np.zeros(ctx.n, dtype=bool)
     judged[idx] = True
@@ -257,6 +263,7 @@ def _grouped(ctx: Context, x: np.ndarray, tr: Transform, key: tuple[str, ...], p
     zz = resid / scale
     z[idx] = zz
     lo_f, hi_f = tail_fence(resid)
+    lo_f, hi_f = min(lo_f, -hi_f), max(hi_f, -lo_f)  # symmetric: a promo-priced median must not make the list price odd
     label = "+".join(key)
     for i in np.flatnonzero((np.abs(zz) > threshold) & ((resid < lo_f) | (resid > hi_f))).tolist():
         lo = med[i] + min(-threshold * scale[i], lo_f)
@@ -306,6 +313,20 @@ def robust_flags(ctx: Context) -> list[Flag]:
 
 
 # ------------------------------------------------------------------------------------------- isolation forest
+def _tail_threshold(scores: np.ndarray, n: int, expected_false: float = 0.1) -> float:
+    """Score that ordinary rows exceed about `expected_false` times in a batch of n rows.
+
+    Peaks over threshold: the excesses over the calibration scores' 99th percentile are taken as exponential
+    (their mean is the scale) and extrapolated to a tail probability of expected_false / n.
+    """
+    u = float(np.quantile(scores, 0.99))
+    excess = scores[scores > u] - u
+    if excess.size < 5:
+        return float(scores.max())
+    beta = float(excess.mean())
+    return u + beta * max(0.0, float(np.log(0.01 * n / expected_false)))
+
+
 def isolation_flags(ctx: Context) -> list[Flag]:
     from sklearn.ensemble import IsolationForest  # imported here: only paid for when it runs
 
@@ -327,9 +348,12 @@ def isolation_flags(ctx: Context) -> list[Flag]:
     candidates = np.flatnonzero((np.abs(z).max(axis=1) >= PRESCREEN_Z) | (squared >= cutoff))
     if candidates.size == 0:
         return []
-    calibration = fit[:CALIBRATION_ROWS] if len(fit) > CALIBRATION_ROWS else fit
-    usual = float(np.quantile(-model.score_samples(calibration), SCORE_QUANTILE))
-    threshold = round(max(params["score_threshold"], usual + params["margin"]), 3)
+    calibration = -model.score_samples(fit[:CALIBRATION_ROWS] if len(fit) > CALIBRATION_ROWS else fit)
+    threshold = round(max(params["score_threshold"], _tail_threshold(calibration, ctx.n) + params["margin"]), 3)
+    several = (np.abs(z[candidates]) >= PRESCREEN_Z).sum(axis=1) >= 2
+    candidates = candidates[several]
+    if candidates.size == 0:
+        return []
     scores = -model.score_samples(z[candidates])
     flags = []
     for i in np.flatnonzero(scores >= threshold).tolist():

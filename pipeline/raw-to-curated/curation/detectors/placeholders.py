@@ -13,6 +13,7 @@ contract's `na_values` is the place for it.
 from __future__ import annotations
 
 import re
+import string
 
 import numpy as np
 import pandas as pd
@@ -25,33 +26,52 @@ TOKENS = {
     "unknown", "unk", "tbd", "tba", "xxx", "xx", "0000", "00000", "9999", "999999", "not available",
     "not applicable", "missing", "undefined", "blank", "empty", "no data", "nodata", "(null)", "(none)", "(blank)",
 }
-_REPEATED = re.compile(r"^(.)\1{2,}$", re.DOTALL)  # 'xxx', '0000', '....'
 _PUNCTUATION = re.compile(r"^[^\w\s]+$")  # '-', '?', '/', '*'
 SENTINELS = (-1.0, 0.0, -9.0, -99.0, -999.0, -9999.0, 99.0, 999.0, 9999.0, 99999.0, 999999.0, 9999999.0)
 DATE_SENTINELS = ("1900-01-01", "1970-01-01", "1899-12-30", "1899-12-31", "2099-12-31", "2199-12-31")
 TEXT_TYPES = {"string", "text"}
 
 
-def text_confidence(value: str, extra: set[str]) -> float | None:
+MAX_LENGTH = 30  # longer text is never a placeholder
+_ASCII_PUNCTUATION = str.maketrans("", "", string.punctuation)
+
+
+def text_confidence(value: str, extra: frozenset[str] = frozenset()) -> float | None:
     """How sure we are that this text is a placeholder (None: it is not one)."""
-    key = fold(value)
+    if len(value) > MAX_LENGTH:
+        return None
+    key = " ".join(value.lower().split()) if value.isascii() else fold(value)
+    if not key:
+        return None
     if key in TOKENS or key in extra:
         return 0.9
-    if _PUNCTUATION.match(key):
+    if key.isascii():
+        if not key.translate(_ASCII_PUNCTUATION):
+            return 0.8
+    elif _PUNCTUATION.match(key):
         return 0.8
-    if _REPEATED.match(key):
+    if len(key) >= 3 and key == key[0] * len(key):
         return 0.75
     return None
 
 
+def placeholder_codes(ctx: Context, name: str, extra: frozenset[str] = frozenset()) -> dict[int, float]:
+    """Codes of a text column's distinct values that are placeholders, with confidence (memoised)."""
+    key = ("placeholders", name, extra)
+    if key not in ctx.cache:
+        f = ctx.factor(name)
+        hits: dict[int, float] = {}
+        for code, value in enumerate(f.uniques.tolist()):
+            conf = text_confidence(value if isinstance(value, str) else str(value), extra)
+            if conf is not None:
+                hits[code] = conf
+        ctx.cache[key] = hits
+    return ctx.cache[key]  # type: ignore[return-value]
+
+
 def _text_flags(ctx: Context, name: str, params: dict) -> list[Flag]:
     f = ctx.factor(name)
-    extra = {fold(t) for t in params["tokens"]}
-    hits: dict[int, float] = {}
-    for code, value in enumerate(f.uniques.tolist()):
-        conf = text_confidence(value if isinstance(value, str) else str(value), extra)
-        if conf is not None:
-            hits[code] = conf
+    hits = placeholder_codes(ctx, name, frozenset(fold(t) for t in params["tokens"]))
     if not hits or f.counts[list(hits)].sum() > params["max_share"] * f.non_null:
         return []
     flags = []

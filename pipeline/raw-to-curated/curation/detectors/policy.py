@@ -80,7 +80,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "min_rows": 200,
         "min_columns": 2,
         "score_threshold": 0.75,  # anomaly score s(x) in (0, 1); 0.5 is average, 1 is isolated at once
-        "margin": 0.05,  # ... and at least the fit sample's 99.9th percentile score plus this
+        "margin": 0.02,  # ... and above the extrapolated score of the most unusual ordinary row by this
         "max_fit_rows": 50_000,
         "n_estimators": 100,
     },
