@@ -137,9 +137,10 @@ def discover(ctx: Context, params: dict) -> list[Found]:
         full = determinant_codes(ctx, (det,))
         rows = _group_sample(full, int(params["max_sample_rows"]))
         a = full[rows]
+        det_distinct = ctx.factor(det).distinct
         for dep in dependents:
-            if dep == det:
-                continue
+            if dep == det or ctx.factor(dep).distinct > 1.1 * det_distinct + 10:
+                continue  # a dependent with many more values than its determinant cannot depend on it
             strength, groups = _strength(ctx, a, dep, params, rows)
             if groups < params["min_groups"] or strength < params["min_strength"]:
                 continue

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from curation.detectors.context import Context, squash
+from curation.detectors.context import Context, squashed
 from curation.detectors.flags import Flag, shown
 
 MIN_COLUMNS = 3
@@ -31,11 +31,18 @@ def _mix(codes: np.ndarray, salt: int) -> np.ndarray:
         return z ^ (z >> np.uint64(31))
 
 
+def _repeated(key: np.ndarray, bits: np.uint64) -> np.ndarray:
+    """Rows whose key may occur more than once: those sharing a bucket of the key's top bits (a cheap screen)."""
+    bucket = (key >> (np.uint64(64) - bits)).astype(np.int64)
+    counts = np.bincount(bucket, minlength=1 << int(bits))
+    return np.flatnonzero(counts[bucket] >= 2)
+
+
 def normalised_codes(ctx: Context, name: str) -> np.ndarray:
     """Codes of the column's values after normalisation (-1 for missing)."""
     f = ctx.factor(name)
     if ctx.is_text_valued(name):
-        norm = pd.Series([squash(v if isinstance(v, str) else str(v)) for v in f.uniques], dtype=object)
+        norm = pd.Series(squashed(ctx.texts(name)), dtype=object)
         mapping, _ = pd.factorize(norm)
     elif ctx.types[name] == "float":
         rounded = np.round(np.asarray(pd.to_numeric(pd.Series(f.uniques), errors="coerce"), dtype=np.float64), 6)
@@ -52,22 +59,28 @@ def detect(ctx: Context) -> list[Flag]:
     if len(names) < MIN_COLUMNS or ctx.n < 2:
         return []
     hashes = [_mix(normalised_codes(ctx, c), i) for i, c in enumerate(names)]
+    total = np.zeros(ctx.n, dtype=np.uint64)
+    raw = np.zeros(ctx.n, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        total = np.sum(np.vstack(hashes), axis=0, dtype=np.uint64)
-        raw = np.sum(np.vstack([_mix(ctx.factor(c).codes, i + 7919) for i, c in enumerate(names)]), axis=0,
-                     dtype=np.uint64)
+        for i, (c, h) in enumerate(zip(names, hashes, strict=True)):
+            total += h
+            raw += _mix(ctx.factor(c).codes, i + 7919)
     exact_repeat = pd.Series(raw).duplicated(keep="first").to_numpy()
     limit = params["max_collision_share"] * ctx.n
+    bucket_bits = np.uint64(max(10, min(24, int(np.ceil(np.log2(max(ctx.n, 2)))) + 2)))
     flags: dict[int, Flag] = {}
     for j in [-1, *range(len(names))]:
         with np.errstate(over="ignore"):
             key = total if j < 0 else total - hashes[j]
-        group, uniques = pd.factorize(key)
-        if len(uniques) == ctx.n:
+        rows = _repeated(key, bucket_bits)
+        if rows.size == 0:
             continue
-        sizes = np.bincount(group)
-        rows = np.flatnonzero(sizes[group] >= 2)
-        part = pd.DataFrame({"g": group[rows], "row": rows, "h": (raw if j < 0 else hashes[j])[rows]})
+        group, _ = pd.factorize(key[rows])
+        keep = np.bincount(group)[group] >= 2
+        rows, group = rows[keep], group[keep]
+        if rows.size == 0:
+            continue
+        part = pd.DataFrame({"g": group, "row": rows, "h": (raw if j < 0 else hashes[j])[rows]})
         if j >= 0:
             varied = part.groupby("g")["h"].transform("nunique").to_numpy() >= 2
             if varied.sum() > limit:

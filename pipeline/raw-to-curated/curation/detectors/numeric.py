@@ -146,23 +146,21 @@ def _group_codes(ctx: Context, names: tuple[str, ...]) -> np.ndarray:
     return ctx.cache[key]  # type: ignore[return-value]
 
 
-def _pooled_spread(codes: np.ndarray, t: np.ndarray, min_size: int, max_rows: int) -> float:
+def _pooled_spread(codes: np.ndarray, t: np.ndarray, finite: np.ndarray, min_size: int, max_rows: int) -> float:
     """Pooled within-group robust spread over groups of min_size or more (inf when they cover < half the rows).
 
     Measured on whole groups sampled to about max_rows rows, so that group sizes stay intact.
     """
-    ok = (codes >= 0) & np.isfinite(t)
+    ok = finite & (codes >= 0)
     if not ok.any():
         return np.inf
     sizes = np.bincount(codes[ok])
     big = ok & (sizes[np.maximum(codes, 0)] >= min_size)
-    if big.sum() < MIN_COVERAGE * np.isfinite(t).sum():
-        return np.inf
     n_big = int(big.sum())
+    if n_big < MIN_COVERAGE * int(finite.sum()):
+        return np.inf
     if n_big > max_rows:
-        m = np.uint64(int(np.ceil(n_big / max_rows)))
-        with np.errstate(over="ignore"):
-            big &= ((codes.astype(np.uint64) * np.uint64(2654435761)) >> np.uint64(7)) % m == 0
+        big &= codes % int(np.ceil(n_big / max_rows)) == 0  # codes number groups by first appearance
     g, tv = codes[big], t[big]
     resid = tv - pd.Series(tv).groupby(g).transform("median").to_numpy()
     return robust_scale(resid, 0.0)
@@ -172,6 +170,7 @@ def choose_groups(ctx: Context, column: str, tr: Transform, params: dict) -> tup
     """The grouping that best explains a measure's spread, or None when none halves it."""
     min_size, max_rows = int(params["min_group_size"]), int(params["max_sample_rows"])
     t = tr.apply(ctx.numbers(column))
+    finite = np.isfinite(t)
     rows = ctx.sample_rows(max_rows, salt=5)
     sample = t if rows is None else t[rows]
     sample = sample[np.isfinite(sample)]
@@ -187,7 +186,7 @@ def choose_groups(ctx: Context, column: str, tr: Transform, params: dict) -> tup
             singles.append(name)
     scored_keys: list[tuple[float, tuple[str, ...]]] = []
     for name in singles:
-        scored_keys.append((_pooled_spread(_group_codes(ctx, (name,)), t, min_size, max_rows), (name,)))
+        scored_keys.append((_pooled_spread(_group_codes(ctx, (name,)), t, finite, min_size, max_rows), (name,)))
     if not scored_keys:
         return None
     order = {c: i for i, c in enumerate(ctx.names)}
@@ -200,11 +199,10 @@ def choose_groups(ctx: Context, column: str, tr: Transform, params: dict) -> tup
     if not np.isfinite(lowest_single):
         return None
     best = preferred([k for s, k in scored_keys if s <= lowest_single * (1 + TIE)])[0]
-    for name in singles:
-        if name in best or ctx.factor(name).distinct > MAX_PAIR_DISTINCT:
-            continue
-        key = (*best, name)
-        scored_keys.append((_pooled_spread(_group_codes(ctx, key), t, min_size, max_rows), key))
+    partners = [c for c in ctx.names if c not in best and c != column and ctx.types[c] in GROUP_TYPES
+                and 2 <= ctx.factor(c).distinct <= MAX_PAIR_DISTINCT]
+    for key in [(*best, c) for c in partners]:
+        scored_keys.append((_pooled_spread(_group_codes(ctx, key), t, finite, min_size, max_rows), key))
     lowest = min(s[0] for s in scored_keys)
     if not np.isfinite(lowest) or lowest > MIN_GAIN * global_spread:
         return None

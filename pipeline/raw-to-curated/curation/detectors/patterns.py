@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from curation.detectors.context import Context, collapsed, shape
+from curation.detectors.context import Context, collapsed, shapes_of
 from curation.detectors.flags import Flag, clamp, shown
 
 MAX_MEAN_LENGTH = 40  # longer values are prose
@@ -41,7 +41,7 @@ def shapes(ctx: Context, name: str) -> tuple[Shapes, Shapes] | None:
         if f.non_null == 0:
             ctx.cache[key] = None
         else:
-            exact = [shape(v if isinstance(v, str) else str(v)) for v in f.uniques]
+            exact = shapes_of(ctx.texts(name))
             labels, names = pd.factorize(pd.Series(exact, dtype=object))
             shares = np.bincount(labels, weights=f.counts, minlength=len(names)) / f.non_null
             exact_shapes = Shapes("exact", labels, list(names), shares)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import string
+from operator import methodcaller
 
 import numpy as np
 import pandas as pd
@@ -59,12 +60,19 @@ def placeholder_codes(ctx: Context, name: str, extra: frozenset[str] = frozenset
     """Codes of a text column's distinct values that are placeholders, with confidence (memoised)."""
     key = ("placeholders", name, extra)
     if key not in ctx.cache:
-        f = ctx.factor(name)
+        texts = ctx.texts(name)
+        lowered = list(map(str.lower, map(str.strip, texts)))
+        # cheap screen at C speed: a token, nothing but punctuation, or one character repeated
+        screen = TOKENS | extra
+        bare = map(methodcaller("translate", _ASCII_PUNCTUATION), lowered)
+        candidates = [i for i, (low, rest) in enumerate(zip(lowered, bare, strict=True))
+                      if len(low) <= MAX_LENGTH and (low in screen or not rest or not low.isascii()
+                                                      or (len(low) >= 3 and low.count(low[0]) == len(low)))]
         hits: dict[int, float] = {}
-        for code, value in enumerate(f.uniques.tolist()):
-            conf = text_confidence(value if isinstance(value, str) else str(value), extra)
+        for i in candidates:
+            conf = text_confidence(texts[i], extra)
             if conf is not None:
-                hits[code] = conf
+                hits[i] = conf
         ctx.cache[key] = hits
     return ctx.cache[key]  # type: ignore[return-value]
 
