@@ -7,8 +7,9 @@ times more frequent, no rival) the dominant value is proposed as its repair. A r
 low-cardinality column with no close variant, in a column whose other values are all far more frequent,
 is a `rare_category` (lower confidence, never repaired).
 
-Codes are not words: two values whose digits differ ('Puzzle 1000pc' / 'Puzzle 100pc', '22423' / '22424')
-are never typos of each other, and values shorter than 4 characters only match case/space variants.
+Codes are not words: only values that are mostly letters are compared by edit distance, two values whose
+digits differ ('Puzzle 1000pc' / 'Puzzle 100pc') are never typos of each other, and values shorter than 4
+characters only match case/space variants ('SKU-10001' / 'sku-10001' still does).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from curation.detectors.context import Context, fold
 from curation.detectors.flags import Flag, clamp, shown
 
 _DIGITS = re.compile(r"\d+")
-MAX_DELETE_LENGTH = 30  # longer values are indexed with single deletions only
+MAX_DELETE_LENGTH = 20  # longer values are indexed with single deletions only (one edit found, not two)
 
 
 def osa_distance(a: str, b: str, limit: int = 3) -> int:
@@ -78,12 +79,20 @@ class _Index:
     by_delete: dict[str, set[int]]
 
 
+def wordlike(text: str) -> bool:
+    """Mostly letters: a word or name that can be misspelt (a code such as 'SKU-10001' or '80331' cannot)."""
+    letters = sum(ch.isalpha() for ch in text)
+    return letters >= 3 and letters * 2 > len(text)
+
+
 def _index(folded: list[str], members: np.ndarray, max_distance: int, min_similarity: float) -> _Index:
     by_fold: dict[str, list[int]] = {}
     by_delete: dict[str, set[int]] = {}
     for i in members.tolist():
         key = folded[i]
         by_fold.setdefault(key, []).append(i)
+        if not wordlike(key):
+            continue
         depth = allowed_distance(len(key), max_distance, min_similarity)
         if depth == 0:
             continue
@@ -142,7 +151,7 @@ def _best_variant(r: int, texts: list[str], folded: list[str], counts: np.ndarra
     for v in index.by_fold.get(key, []):
         if v != r and counts[v] >= need:
             options.append((0, -counts[v], v))
-    depth = allowed_distance(len(key), tp["max_distance"], tp["min_similarity"])
+    depth = allowed_distance(len(key), tp["max_distance"], tp["min_similarity"]) if wordlike(key) else 0
     if depth and not options:
         seen: set[int] = set()
         for d in _deletes(key, depth if len(key) <= MAX_DELETE_LENGTH else 1):

@@ -11,11 +11,13 @@ A numeric dependent (a float such as a price per SKU) holds when groups are cons
 ("prices far apart").
 
 Of a two-way pair (sku <-> description) only one direction is checked: from the identifier, else from the
-column with more distinct values.
+column with more distinct values. A row disagreeing with its determinant group on several dependents at once
+is taken for another entity sharing the key (postcode 10115 in Berlin and in New York) and not flagged.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -269,7 +271,14 @@ def dependencies(ctx: Context) -> list[Found]:
 
 def detect(ctx: Context) -> list[Flag]:
     params = ctx.policy.params("dependency")
-    flags: list[Flag] = []
+    by_determinant: dict[tuple[str, ...], list[Flag]] = {}
     for dep in dependencies(ctx):
-        flags.extend(_numeric_violations(ctx, dep, params) if dep.numeric else _exact_violations(ctx, dep, params))
+        found = _numeric_violations(ctx, dep, params) if dep.numeric else _exact_violations(ctx, dep, params)
+        by_determinant.setdefault(dep.determinant, []).extend(found)
+    flags: list[Flag] = []
+    for found in by_determinant.values():
+        # a row disagreeing with its group on several dependents at once (postcode 10115 in Berlin and in
+        # New York) is another entity sharing the key, not a wrong value
+        per_row = Counter(f.row for f in found)
+        flags.extend(f for f in found if per_row[f.row] == 1)
     return flags

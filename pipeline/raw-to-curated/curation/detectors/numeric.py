@@ -10,7 +10,8 @@ Per group (`group_by`, or chosen automatically): the grouping whose within-group
 the low-cardinality columns and their pairs with another category (sku, or sku + currency), is used when
 its groups of `min_group_size` or more cover half the rows and it at least halves the spread. Each row in a
 group of three or more is judged against its own group's median, with the group's MAD floored by the pooled
-within-group spread (and the residuals' own tail fence); other rows are judged globally.
+within-group spread (and the residuals' own tail fence); other rows are judged globally. The threshold
+grows as 1 + 1/sqrt(m) with the m values a median and MAD come from (5.7 for a group of 50, 7.2 for 5).
 
 IsolationForest (scikit-learn, random_state=0, n_jobs=1) runs on the standardised measures when there are
 at least `min_rows` rows and `min_columns` measures. Its features are the robust z-scores above (against the
@@ -228,6 +229,7 @@ def _global(x: np.ndarray, tr: Transform, threshold: float, rows: np.ndarray, z:
     if not finite.any():
         return
     lo_f, hi_f = tail_fence(t[finite])
+    threshold = threshold * (1 + 1 / np.sqrt(finite.sum()))  # few rows: a rougher median and MAD
     zz = (t - tr.center) / tr.scale
     z[rows] = zz[rows]
     hit = np.zeros(x.size, dtype=bool)
@@ -260,12 +262,14 @@ def _grouped(ctx: Context, x: np.ndarray, tr: Transform, key: tuple[str, ...], p
     scale = np.maximum(mad, pooled)
     zz = resid / scale
     z[idx] = zz
+    group_size = sizes[g].astype(np.float64)
+    limit = threshold * (1 + 1 / np.sqrt(group_size))  # a small group's median and MAD are rough: ask for more
     lo_f, hi_f = tail_fence(resid)
     lo_f, hi_f = min(lo_f, -hi_f), max(hi_f, -lo_f)  # symmetric: a promo-priced median must not make the list price odd
     label = "+".join(key)
-    for i in np.flatnonzero((np.abs(zz) > threshold) & ((resid < lo_f) | (resid > hi_f))).tolist():
-        lo = med[i] + min(-threshold * scale[i], lo_f)
-        hi = med[i] + max(threshold * scale[i], hi_f)
+    for i in np.flatnonzero((np.abs(zz) > limit) & ((resid < lo_f) | (resid > hi_f))).tolist():
+        lo = med[i] + min(-limit[i] * scale[i], lo_f)
+        hi = med[i] + max(limit[i] * scale[i], hi_f)
         hits[int(idx[i])] = f"{_bounds(tr, lo, hi)} for its {label}"
     return judged
 

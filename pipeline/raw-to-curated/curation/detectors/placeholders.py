@@ -1,7 +1,8 @@
 """Placeholder and sentinel values standing in for a missing one.
 
 * text: 'N/A', '-', '?', 'none', 'null', 'unknown', 'tbd', 'xxx', '0000', '9999', repeated single characters
-  ('....', 'aaaa'), punctuation only; plus the contract's own `tokens`;
+  ('....', 'aaaa', '00000'; repeated digits other than 0 and 9 are ordinary numbers), punctuation only; plus the
+  contract's own `tokens`;
 * numbers: -1, 0, 9, 99, 999, 9999... when the value is a spike (>= `spike_ratio` times more frequent than
   the values around it, or isolated far outside the column's range) and repeated (`min_spike_count`);
 * dates: 1900-01-01, 1970-01-01, 1899-12-30/31, 2099-12-31, 2199-12-31 (later ones do not fit a timestamp).
@@ -51,8 +52,8 @@ def text_confidence(value: str, extra: frozenset[str] = frozenset()) -> float | 
             return 0.8
     elif _PUNCTUATION.match(key):
         return 0.8
-    if len(key) >= 3 and key == key[0] * len(key):
-        return 0.75
+    if len(key) >= 3 and key == key[0] * len(key) and (not key[0].isdigit() or key[0] in "09"):
+        return 0.75  # 'xxx', '....', '0000', '9999' (but '11111' is an ordinary number in a sequence)
     return None
 
 
