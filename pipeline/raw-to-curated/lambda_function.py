@@ -12,8 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from curation.engine import curate, object_id
-from curation.outputs import write_result
+from curation.engine import curate_stream, object_id
+from curation.outputs import S3Sink, discard_outputs, finish_outputs
 from retail_platform import aws, s3io
 from retail_platform.contracts import load_sources, route
 from retail_platform.events import object_refs
@@ -42,16 +42,11 @@ def contracts() -> list:
     return load_sources((folder,))
 
 
-def _file_failure(s3: Any, body: bytes, key: str, dataset: str, error: Exception) -> dict:
+def _file_failure(s3: Any, bucket: str, key: str, dataset: str, error: Exception) -> dict:
     """A file that cannot be decoded at all: keep a copy in quarantine whole, with the reason."""
     oid = object_id(key)
-    s3io.write_bytes(
-        s3,
-        SETTINGS.curated_bucket,
-        f"_quarantine/_files/{dataset}/{oid}/{key.rsplit('/', 1)[-1]}",
-        body,
-        "application/octet-stream",
-    )
+    target = f"_quarantine/_files/{dataset}/{oid}/{key.rsplit('/', 1)[-1]}"
+    s3io.copy(s3, bucket, key, SETTINGS.curated_bucket, target)
     report = {
         "source_key": key,
         "dataset": dataset,
@@ -61,6 +56,7 @@ def _file_failure(s3: Any, body: bytes, key: str, dataset: str, error: Exception
         "rows_curated": 0,
         "rows_quarantined": None,
         "partitions": [],
+        "quarantined_file": target,
     }
     report_key = f"_reports/{dataset}/{oid}.json"
     s3io.write_json(s3, SETTINGS.curated_bucket, report_key, report)
@@ -71,13 +67,16 @@ def _file_failure(s3: Any, body: bytes, key: str, dataset: str, error: Exception
 def process_object(s3: Any, bucket: str, key: str) -> dict:
     contract = route(key, contracts())
     logger.info("curating object", extra={"bucket": bucket, "key": key, "contract": contract.name})
-    body = s3io.read_bytes(s3, bucket, key)
+    size = s3io.head(s3, bucket, key).get("ContentLength")
+    sink = S3Sink(s3, SETTINGS.curated_bucket, contract.dataset, object_id(key))
     try:
-        result = curate(body, key, contract)
+        with s3io.open_stream(s3, bucket, key) as stream:
+            report = curate_stream(stream, key, contract, sink, size=size)
     except UnreadableFileError as e:
         logger.warning("file quarantined whole", extra={"key": key, "error": str(e)})
-        return _file_failure(s3, body, key, contract.dataset, e)
-    summary = write_result(s3, SETTINGS.curated_bucket, result, contract.canonical.partition_by)
+        discard_outputs(sink)  # nothing half-written: the object's latest version is the unreadable one
+        return _file_failure(s3, bucket, key, contract.dataset, e)
+    summary = finish_outputs(sink, report)
     metrics.add_metric(name="RowsCurated", unit="Count", value=summary["rows_curated"])
     metrics.add_metric(name="RowsQuarantined", unit="Count", value=summary["rows_quarantined"])
     return summary

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
@@ -45,6 +46,47 @@ def download(s3: Any, bucket: str, key: str, path: str) -> None:
     """Stream an object to a local file (for files too big to hold in memory twice)."""
     try:
         s3.download_file(bucket, key, path)
+    except ClientError as e:
+        raise _translate(e, bucket, key) from e
+
+
+class _BodyReader(io.RawIOBase):
+    """A raw stream over a botocore StreamingBody, so it can be buffered and peeked."""
+
+    def __init__(self, body: Any) -> None:
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        data = self._body.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._body.close()
+        super().close()
+
+
+@contextmanager
+def open_stream(s3: Any, bucket: str, key: str) -> Iterator[io.BufferedReader]:
+    """Stream an object without holding it in memory."""
+    try:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+    except ClientError as e:
+        raise _translate(e, bucket, key) from e
+    stream = io.BufferedReader(_BodyReader(body), buffer_size=1 << 20)
+    try:
+        yield stream
+    finally:
+        stream.close()
+
+
+def copy(s3: Any, bucket: str, key: str, target_bucket: str, target_key: str) -> None:
+    """Server-side copy (any size)."""
+    try:
+        s3.copy({"Bucket": bucket, "Key": key}, target_bucket, target_key)
     except ClientError as e:
         raise _translate(e, bucket, key) from e
 

@@ -1,100 +1,105 @@
-"""Map raw string cells onto canonical columns and coerce them to canonical types.
+"""Map raw string cells onto canonical columns and coerce them to canonical types, vectorised.
 
 Each cell that cannot be parsed leaves the value missing and adds a reason to its row, such as
-`order_ts: unparseable timestamp '31/02/2023'`; the row is then quarantined by validation.
+`order_ts: expected a timestamp like %m/%d/%Y %H:%M, got '31/02/2011'`; the row is then quarantined.
+Card numbers in every text column are masked here, before anything is written.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from curation.problems import RowNotes
 from retail_platform import normalise
 from retail_platform.contracts import Column, ColumnMapping, SourceContract
 from retail_platform.pii import pan
 
 MAX_SHOWN = 40
+_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+_PAN_CANDIDATE = r"\d(?:[ .\-]?\d){11,18}"
 
 
 @dataclass
 class Coerced:
     frame: pd.DataFrame
-    reasons: list[list[str]]
     pans_masked: dict[str, int] = field(default_factory=dict)
     missing_columns: list[str] = field(default_factory=list)
 
 
-def _shown(value: object) -> str:
-    """A raw value for a reason message: PANs masked, long values cut."""
+def shown(value: object) -> str:
+    """A raw value for a reason message: card numbers masked, long values cut."""
     text, _ = pan.mask_text(str(value))
     return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "…"
 
 
-def _source_series(raw: pd.DataFrame, header: list[str], mapping: ColumnMapping) -> pd.Series | None:
-    n = len(raw)
-    if mapping.constant is not None:
-        return pd.Series([str(mapping.constant)] * n, index=raw.index, dtype=object)
-    if mapping.source_index is not None:
-        if mapping.source_index >= len(header):
-            return None
-        return raw.iloc[:, mapping.source_index]
-    if mapping.source not in raw.columns:
-        return None
-    return raw[mapping.source]
+def _by_unique(values: pd.Series, convert: Callable[[str], object]) -> pd.Series:
+    """Apply a Python converter once per distinct value (countries, currencies, flags repeat a lot)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    converted = np.array([convert(str(u)) for u in uniques] + [None], dtype=object)
+    return pd.Series(converted[codes], index=values.index, dtype=object)
 
 
-def _numbers(values: pd.Series, contract: SourceContract) -> pd.Series:
-    text = values.astype("string").str.strip()
+def _numbers(text: pd.Series, contract: SourceContract) -> pd.Series:
     thousands = contract.csv.get("thousands")
     decimal = contract.csv.get("decimal", ".")
+    text = text.str.replace(r"\s", "", regex=True)  # "1 299,50", "- 5"
     if thousands:
         text = text.str.replace(thousands, "", regex=False)
     if decimal != ".":
         text = text.str.replace(decimal, ".", regex=False)
-    text = text.str.replace(r"^\s*([+-]?)\s*", r"\1", regex=True)
-    return pd.to_numeric(text, errors="coerce")
+    array = pa.array(text.array) if not isinstance(text.array, pd.arrays.ArrowStringArray) else text.array._pa_array
+    try:  # fast path: every value is a number
+        return pd.Series(pc.cast(array, pa.float64()).to_pandas(), index=text.index)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_numeric(text.astype(object), errors="coerce")
 
 
-_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+def _parse_naive(text: pd.Series, fmt: str | None) -> pd.Series:
+    if fmt:
+        array = pa.array(text.astype(object), type=pa.string())
+        parsed = pc.strptime(array, format=fmt, unit="us", error_is_null=True)
+        return pd.Series(parsed.to_pandas(), index=text.index).astype("datetime64[ns]")
+    return pd.to_datetime(text.astype(object), format="ISO8601", errors="coerce")
 
 
-def _timestamps(values: pd.Series, fmt: str | None, timezone: str) -> pd.Series:
+def timestamps(values: pd.Series, fmt: str | None, timezone: str) -> pd.Series:
     """UTC timestamps; values with an offset keep it, naive values are read in the contract's zone."""
-    text = values.astype("string").str.strip()
-    aware = text.str.contains(_OFFSET, regex=True).fillna(False).astype(bool)
+    text = values.str.strip()
+    aware = text.str.contains(_OFFSET, regex=True).fillna(False).astype(bool).to_numpy()
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     if aware.any():
-        out[aware] = pd.to_datetime(text[aware], format=fmt or "ISO8601", errors="coerce", utc=True)
-    naive = ~aware & text.notna()
+        out[aware] = pd.to_datetime(text[aware].astype(object), format=fmt or "ISO8601", errors="coerce", utc=True)
+    naive = ~aware & text.notna().to_numpy()
     if naive.any():
-        parsed = pd.to_datetime(text[naive], format=fmt or "ISO8601", errors="coerce")
+        parsed = _parse_naive(text[naive], fmt)
         out[naive] = parsed.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert("UTC")
     return out
 
 
-def coerce_column(values: pd.Series, column: Column, mapping: ColumnMapping, contract: SourceContract):
-    """(coerced series, mask of cells that were present but unparseable, what was expected)."""
+def coerce_column(
+    values: pd.Series, column: Column, mapping: ColumnMapping, contract: SourceContract
+) -> tuple[pd.Series, pd.Series, str]:
+    """(coerced series, mask of cells present but unparseable, what was expected)."""
     present = values.notna()
+    no_problem = pd.Series(False, index=values.index)
     if mapping.strip_suffix:
-        values = values.where(
-            ~values.astype("string").str.endswith(mapping.strip_suffix).fillna(False),
-            values.astype("string").str[: -len(mapping.strip_suffix)],
-        )
+        values = values.str.removesuffix(mapping.strip_suffix)
     if mapping.startswith is not None:
-        return (
-            values.astype("string").str.strip().str.startswith(mapping.startswith).fillna(False).astype(bool),
-            pd.Series(False, index=values.index),
-            "flag",
-        )
+        flags = values.str.strip().str.startswith(mapping.startswith).fillna(False)
+        return flags.astype(bool), no_problem, "flag"
     if mapping.value_map is not None:
-        mapped = values.map(lambda v: mapping.value_map.get(str(v).strip()) if v is not None else None)
+        table = {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in mapping.value_map.items()}
+        mapped = values.str.strip().astype(object).map(table)
         bad = present & mapped.isna()
-        values = mapped.map(lambda v: None if v is None else str(v).lower() if isinstance(v, bool) else str(v))
         if bad.any():
-            return values, bad, f"one of {sorted(mapping.value_map)}"
+            return mapped, bad, f"one of {sorted(mapping.value_map)}"
+        values = mapped.astype("string[pyarrow]")
     kind = column.type
     if kind in ("int", "float"):
         numbers = _numbers(values, contract)
@@ -103,74 +108,98 @@ def coerce_column(values: pd.Series, column: Column, mapping: ColumnMapping, con
             fractional = numbers.notna() & (numbers != np.floor(numbers.fillna(0)))
             bad |= fractional
             numbers = numbers.where(~fractional).astype("Int64")
-        return numbers, bad, f"a {'whole ' if kind == 'int' else ''}number"
+            return numbers, bad, "a whole number"
+        return numbers.astype("Float64"), bad, "a number"
     if kind == "timestamp":
-        stamps = _timestamps(values, mapping.format, contract.timezone)
+        stamps = timestamps(values, mapping.format, contract.timezone)
         return stamps, present & stamps.isna(), f"a timestamp like {mapping.format or 'ISO 8601'}"
     if kind == "date":  # calendar dates carry no time zone: never shifted
-        text = values.astype("string").str.strip().str[:10] if mapping.format is None else values.astype("string")
-        days = pd.to_datetime(text, format=mapping.format or "%Y-%m-%d", errors="coerce")
+        text = values.str.strip()
+        days = _parse_naive(text if mapping.format else text.str.slice(0, 10), mapping.format or "%Y-%m-%d")
         return days.dt.normalize(), present & days.isna(), f"a date like {mapping.format or 'YYYY-MM-DD'}"
-    if kind == "bool":
-        flags = values.map(lambda v: None if v is None else normalise.boolean(str(v)))
-        return flags.astype("boolean"), present & flags.isna(), "true/false"
-    if kind == "country":
-        codes = values.map(lambda v: None if v is None else normalise.country_code(str(v)))
-        return codes.astype(object), present & codes.isna(), "an ISO 3166 country"
-    if kind == "currency":
-        codes = values.map(lambda v: None if v is None else normalise.currency_code(str(v)))
-        return codes.astype(object), present & codes.isna(), "an ISO 4217 currency"
-    if kind == "email":
-        cleaned = values.map(lambda v: None if v is None else normalise.email(str(v)))
-        return cleaned.astype(object), present & cleaned.isna(), "an e-mail address"
-    cleaned = values.map(lambda v: None if v is None else normalise.clean_text(str(v)))
-    return cleaned.astype(object), pd.Series(False, index=values.index), "text"
+    converters = {
+        "bool": (normalise.boolean, "true/false"),
+        "country": (normalise.country_code, "an ISO 3166 country"),
+        "currency": (normalise.currency_code, "an ISO 4217 currency"),
+        "email": (normalise.email, "an e-mail address"),
+    }
+    if kind in converters:
+        convert, expected = converters[kind]
+        converted = _by_unique(values, convert)
+        bad = present & converted.isna()
+        if kind == "bool":
+            converted = converted.astype("boolean")
+        return converted, bad, expected
+    cleaned = values.str.strip().str.replace(r"\s+", " ", regex=True)
+    return cleaned.mask(cleaned.eq("")), no_problem, "text"
 
 
-def _mask_column(series: pd.Series, policy: str) -> tuple[pd.Series, int]:
-    masked, changed = pan.mask_values(series.tolist(), policy)
-    return pd.Series(masked, index=series.index, dtype=object), changed
+def mask_pans(series: pd.Series) -> tuple[pd.Series, int]:
+    """Mask card numbers in a text column; only cells with a long digit run go through the detector."""
+    if series.empty:
+        return series, 0
+    candidates = series.str.contains(_PAN_CANDIDATE, regex=True).fillna(False).astype(bool).to_numpy()
+    if not candidates.any():
+        return series, 0
+    values = series.astype(object).to_numpy(copy=True)
+    changed = 0
+    for i in np.flatnonzero(candidates):
+        masked, matches = pan.mask_text(values[i])
+        if matches:
+            values[i] = masked
+            changed += 1
+    return pd.Series(values, index=series.index, dtype="string[pyarrow]"), changed
 
 
-def coerce(raw: pd.DataFrame, header: list[str], contract: SourceContract) -> Coerced:
+def coerce(raw: pd.DataFrame, header: list[str], contract: SourceContract, notes: RowNotes) -> Coerced:
     canonical = contract.canonical
-    out = pd.DataFrame(index=raw.index)
-    reasons: list[list[str]] = [[] for _ in range(len(raw))]
-    positions = {idx: i for i, idx in enumerate(raw.index)}
+    out: dict[str, pd.Series] = {}
     missing: list[str] = []
     masked_counts: dict[str, int] = {}
+    empty = pd.Series(pd.NA, index=raw.index, dtype=object)
     for name, column in canonical.columns.items():
         mapping = contract.columns.get(name)
         if mapping is None:
-            if name not in out.columns:  # card_bin / card_last4 may already be derived from the PAN
-                out[name] = pd.Series([None] * len(raw), index=raw.index, dtype=object)
+            out.setdefault(name, empty)  # card_bin / card_last4 may already be derived from the PAN
             continue
-        values = _source_series(raw, header, mapping)
+        values = _source(raw, header, mapping)
         if values is None:
             missing.append(mapping.source or f"#{mapping.source_index}")
-            out[name] = pd.Series([None] * len(raw), index=raw.index, dtype=object)
+            out[name] = empty
             continue
         if column.type == "pan":
-            out[name], masked_counts[name] = _derive_card_fields(values, out)
+            out[name], out["card_bin"], out["card_last4"] = card_fields(values)
+            masked_counts[name] = int(values.notna().sum())
             continue
-        coerced, bad, expected = coerce_column(values.astype(object), column, mapping, contract)
-        for idx in bad[bad].index:
-            reasons[positions[idx]].append(f"{name}: expected {expected}, got {_shown(values[idx])!r}")
+        coerced, bad, expected = coerce_column(values, column, mapping, contract)
+        hits = np.flatnonzero(bad.to_numpy(dtype=bool))
+        if hits.size:
+            originals = values.iloc[hits].tolist()
+            notes.add_positions(hits, [f"{name}: expected {expected}, got {shown(v)!r}" for v in originals])
         if column.type in ("string", "text"):
-            coerced, changed = _mask_column(coerced, "bin_last4")
+            coerced, changed = mask_pans(coerced)
             if changed:
                 masked_counts[name] = changed
         out[name] = coerced
-    return Coerced(out, reasons, masked_counts, missing)
+    frame = pd.DataFrame(out, index=raw.index)
+    return Coerced(frame, masked_counts, missing)
 
 
-_NON_DIGIT = re.compile(r"\D")
+def _source(raw: pd.DataFrame, header: list[str], mapping: ColumnMapping) -> pd.Series | None:
+    if mapping.constant is not None:
+        return pd.Series(str(mapping.constant), index=raw.index, dtype="string[pyarrow]")
+    if mapping.source_index is not None:
+        return raw.iloc[:, mapping.source_index] if mapping.source_index < len(header) else None
+    if mapping.source not in raw.columns:
+        return None
+    return raw[mapping.source]
 
 
-def _derive_card_fields(values: pd.Series, out: pd.DataFrame) -> tuple[pd.Series, int]:
-    """Mask a card-number column; derive card_bin / card_last4 beside it. The PAN itself is dropped."""
-    digits = values.map(lambda v: None if v is None else _NON_DIGIT.sub("", str(v)) or None)
-    out["card_bin"] = digits.map(lambda d: d[:6] if d and len(d) >= 12 else None)
-    out["card_last4"] = digits.map(lambda d: d[-4:] if d and len(d) >= 12 else None)
-    masked = values.map(lambda v: None if v is None else pan.mask_digits(str(v).strip()))
-    return masked.astype(object), int(values.notna().sum())
+def card_fields(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """The masked card number, its BIN (first six) and last four. The full number goes no further."""
+    digits = values.str.replace(r"\D", "", regex=True)
+    long_enough = digits.str.len().fillna(0).to_numpy() >= 12
+    card_bin = digits.str.slice(0, 6).where(long_enough)
+    last4 = digits.str.slice(-4).where(long_enough)
+    masked = values.astype(object).map(lambda v: None if v is None or v is pd.NA else pan.mask_digits(str(v).strip()))
+    return masked.astype("string[pyarrow]"), card_bin, last4

@@ -1,22 +1,55 @@
-"""Curate one raw object: read, coerce, validate, dedupe, and account for every row.
+"""Curate one raw object, batch by batch: read, coerce, validate, detect, dedupe, account for every row.
 
-`curate` is pure (bytes in, frames and a report out); the handler does the S3 I/O around it.
+Phase 1 runs per batch (memory bounded by the batch): every row is either kept as a candidate or
+quarantined with its reasons. Phase 2, once the whole file is seen, applies what needs the whole file
+(the latest version of a business key wins) and hands each output part to a sink. The engine is pure:
+the handler's sink writes to S3, tests use the in-memory one.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Protocol
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from curation import reading
 from curation.coercion import coerce
+from curation.problems import RowNotes
 from curation.validation import apply_rules, column_checks
 from retail_platform.contracts import SourceContract
 from retail_platform.pii import pan
 
 EXAMPLES_PER_REASON = 5
+LINEAGE = ("_warnings", "_source_key", "_source_row")
+RAW_PREFIX = "raw_"
+
+
+class Sink(Protocol):
+    def curated(self, day: str, part: int, frame: pd.DataFrame) -> None: ...
+    def quarantine(self, part: int, frame: pd.DataFrame) -> None: ...
+
+
+@dataclass
+class MemorySink:
+    """Collects outputs in memory (tests, small files)."""
+
+    curated_parts: dict[tuple[str, int], pd.DataFrame] = field(default_factory=dict)
+    quarantine_parts: dict[int, pd.DataFrame] = field(default_factory=dict)
+
+    def curated(self, day: str, part: int, frame: pd.DataFrame) -> None:
+        self.curated_parts[(day, part)] = frame
+
+    def quarantine(self, part: int, frame: pd.DataFrame) -> None:
+        self.quarantine_parts[part] = frame
 
 
 @dataclass
@@ -31,127 +64,295 @@ def object_id(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def _reason_kind(reason: str) -> str:
-    """`order_ts: expected a timestamp…` -> `order_ts: expected a timestamp`; rule names stay whole."""
-    return reason.split(", got ")[0] if ", got " in reason else reason.split(" (")[0]
+def reason_kind(reason: str) -> str:
+    """`order_ts: expected a timestamp…, got 'x'` -> `order_ts: expected a timestamp…`; rules stay whole."""
+    if ", got " in reason:
+        return reason.split(", got ")[0]
+    if reason.startswith("exact duplicate of source row"):
+        return "exact duplicate"
+    if reason.startswith("duplicate business key"):
+        return reason.split(": superseded")[0]
+    return reason
 
 
-def _exact_duplicates(raw: pd.DataFrame, data_columns: list[str]) -> pd.Series:
-    """For each row, the source row it exactly repeats (or NA)."""
-    if raw.empty or not data_columns:
-        return pd.Series(pd.NA, index=raw.index, dtype="Int64")
-    signature = pd.util.hash_pandas_object(raw[data_columns].astype("string").fillna("\x00"), index=False)
-    first = raw[reading.ROW].groupby(signature.to_numpy()).transform("first")
-    return first.where(first != raw[reading.ROW]).astype("Int64")
+def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    if not columns or frame.empty:
+        return np.zeros(len(frame), dtype=np.uint64)
+    return pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
 
 
-def curate(body: bytes, key: str, contract: SourceContract) -> CurationResult:
-    canonical = contract.canonical
-    table = reading.read_object(body, key, contract)
-    raw = table.frame
-    data_columns = [c for c in raw.columns if c not in (reading.ROW, reading.READ_ERROR)]
-    coerced = coerce(raw, table.header, contract)
-    frame, reasons = coerced.frame, coerced.reasons
-    warnings: list[list[str]] = [[] for _ in range(len(frame))]
+@dataclass
+class _Stats:
+    rows_in: int = 0
+    rows_quarantined: int = 0
+    rows_curated: int = 0
+    non_null: dict[str, int] = field(default_factory=dict)
+    reasons: dict[str, dict] = field(default_factory=dict)
+    warnings: dict[str, int] = field(default_factory=dict)
+    rules: dict[str, int] = field(default_factory=dict)
+    pans_masked: dict[str, int] = field(default_factory=dict)
+    missing_columns: list[str] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
+    superseded: int = 0
 
-    for i, error in enumerate(raw[reading.READ_ERROR].tolist()):
-        if error:
-            reasons[i].insert(0, f"unreadable row: {error}")
-    if coerced.missing_columns:
-        hint = (
-            f" (the header has {len(table.header)} column(s): is the delimiter right?)" if len(table.header) < 3 else ""
-        )
-        for r in reasons:
-            r.insert(0, f"file is missing columns {coerced.missing_columns}{hint}")
-    column_checks(frame, canonical, reasons)
-    rule_counts = apply_rules(frame, canonical.rules + contract.rules, reasons, warnings)
+    def note_reasons(self, messages: dict[int, list[str]], rows: np.ndarray) -> None:
+        for position, row_reasons in messages.items():
+            for reason in dict.fromkeys(row_reasons):
+                entry = self.reasons.setdefault(reason_kind(reason), {"rows": 0, "examples": []})
+                entry["rows"] += 1
+                if len(entry["examples"]) < EXAMPLES_PER_REASON:
+                    source_row = None if rows[position] < 0 else int(rows[position])
+                    entry["examples"].append({"source_row": source_row, "reason": reason})
 
-    repeats = _exact_duplicates(raw, data_columns)
-    for i, original in enumerate(repeats.tolist()):
-        if original is not pd.NA and not reasons[i]:
-            reasons[i].append(f"exact duplicate of source row {original}")
 
-    valid = pd.Series([not r for r in reasons], index=frame.index)
-    if canonical.business_key and valid.any():
-        keyed = frame.loc[valid, list(canonical.business_key)]
-        superseded = keyed.duplicated(keep="last")
-        last_row = (
-            raw.loc[valid, reading.ROW]
-            .groupby([keyed[k].astype(str) for k in canonical.business_key])
-            .transform("last")
-        )
-        for idx in superseded[superseded].index:
-            pos = frame.index.get_loc(idx)
-            reasons[pos].append(
-                f"duplicate business key {list(canonical.business_key)}: superseded by source row {last_row[idx]}"
+class Curation:
+    """One raw object's curation. `add(batch)` per batch, then `finish()` once."""
+
+    def __init__(self, key: str, contract: SourceContract, sink: Sink, spill_rows: int = 300_000) -> None:
+        self.key = key
+        self.sink = sink
+        self.contract = contract
+        self.canonical = contract.canonical
+        self.stats = _Stats()
+        self._seen_hashes = np.empty(0, dtype=np.uint64)
+        self._seen_rows = np.empty(0, dtype=np.int64)
+        self._keys: list[np.ndarray] = []
+        self._key_rows: list[np.ndarray] = []
+        self._parts: list[pd.DataFrame | Path] = []
+        self._held_rows = 0
+        self._spill_rows = spill_rows
+        self._workdir: Path | None = None
+        self._quarantine_parts = 0
+
+    # --- phase 1 -------------------------------------------------------------------------------------
+    def add(self, batch: reading.RawBatch) -> None:
+        raw = batch.frame.reset_index(drop=True)
+        stats = self.stats
+        stats.header = stats.header or batch.header
+        data_columns = [c for c in raw.columns if c != reading.ROW]
+        rows = raw[reading.ROW].to_numpy(dtype=np.int64)
+        stats.rows_in += len(raw) + len(batch.errors)
+        if batch.errors:
+            self._quarantine_errors(batch.errors, data_columns)
+        if raw.empty:
+            return
+        reasons, warnings = RowNotes(len(raw)), RowNotes(len(raw))
+        coerced = coerce(raw, batch.header, self.contract, reasons)
+        for name, count in coerced.pans_masked.items():
+            stats.pans_masked[name] = stats.pans_masked.get(name, 0) + count
+        if coerced.missing_columns:
+            stats.missing_columns = coerced.missing_columns
+            hint = (
+                f" (the header has {len(batch.header)} column(s): is the delimiter right?)"
+                if len(batch.header) < 3
+                else ""
             )
-        valid = pd.Series([not r for r in reasons], index=frame.index)
+            reasons.add(np.ones(len(raw), dtype=bool), f"file is missing columns {coerced.missing_columns}{hint}")
+        frame = coerced.frame
+        column_checks(frame, self.canonical, reasons, reasons.flagged())
+        for name, count in apply_rules(frame, self.canonical.rules + self.contract.rules, reasons, warnings).items():
+            stats.rules[name] = stats.rules.get(name, 0) + count
+        self._exact_duplicates(raw, data_columns, rows, reasons)
 
-    curated = frame.loc[valid].copy()
-    curated["_warnings"] = ["; ".join(w) or None for w, ok in zip(warnings, valid, strict=True) if ok]
-    curated["_source_key"] = key
-    curated["_source_row"] = raw.loc[valid, reading.ROW].astype("int64").to_numpy()
-    curated = curated.reset_index(drop=True)
+        rejected = reasons.flagged()
+        stats.note_reasons(reasons.messages(), rows)
+        for kind, count in warnings.counts().items():
+            stats.warnings[kind] = stats.warnings.get(kind, 0) + count
+        if rejected.any():
+            self._quarantine(raw.loc[rejected, data_columns], rows[rejected], reasons.joined()[rejected])
+        keep = ~rejected
+        candidates = frame.loc[keep].copy()
+        candidates["_warnings"] = warnings.joined()[keep]
+        candidates["_source_key"] = self.key
+        candidates["_source_row"] = rows[keep]
+        for column in data_columns:  # kept for the few rows a later version of their key supersedes
+            candidates[f"{RAW_PREFIX}{column}"] = raw.loc[keep, column].to_numpy()
+        if self.canonical.business_key:
+            self._keys.append(_row_hashes(candidates, list(self.canonical.business_key)))
+            self._key_rows.append(rows[keep])
+        self._hold(candidates.reset_index(drop=True))
 
-    quarantine = _quarantine_frame(raw, data_columns, reasons, valid, key)
-    report = _report(contract, key, raw, curated, quarantine, reasons, warnings, rule_counts, coerced, table)
-    return CurationResult(curated, quarantine, report)
+    def _exact_duplicates(self, raw: pd.DataFrame, columns: list[str], rows: np.ndarray, reasons: RowNotes) -> None:
+        hashes = _row_hashes(raw, columns)
+        first_in_batch = pd.Series(rows).groupby(hashes).transform("first").to_numpy()
+        original = np.where(first_in_batch != rows, first_in_batch, -1)
+        if self._seen_hashes.size:
+            at = np.searchsorted(self._seen_hashes, hashes)
+            at_clipped = np.minimum(at, self._seen_hashes.size - 1)
+            found = self._seen_hashes[at_clipped] == hashes
+            original = np.where(found, self._seen_rows[at_clipped], original)
+        already = reasons.flagged()
+        duplicate = (original >= 0) & ~already
+        positions = np.flatnonzero(duplicate)
+        reasons.add_positions(positions, [f"exact duplicate of source row {original[p]}" for p in positions])
+        new = original < 0
+        merged_h = np.concatenate([self._seen_hashes, hashes[new]])
+        merged_r = np.concatenate([self._seen_rows, rows[new]])
+        order = np.argsort(merged_h, kind="stable")
+        self._seen_hashes, self._seen_rows = merged_h[order], merged_r[order]
+
+    def _quarantine(self, raw_rows: pd.DataFrame, rows: np.ndarray, reasons: np.ndarray) -> None:
+        frame = pd.DataFrame({"_reasons": reasons.astype(object), "_source_row": rows.astype("int64")})
+        frame["_source_key"] = self.key
+        for column in raw_rows.columns:
+            frame[f"{RAW_PREFIX}{column}"] = _masked_strings(raw_rows[column])
+        self._write_quarantine(frame)
+
+    def _write_quarantine(self, frame: pd.DataFrame) -> None:
+        self.sink.quarantine(self._quarantine_parts, frame.reset_index(drop=True))
+        self._quarantine_parts += 1
+        self.stats.rows_quarantined += len(frame)
+
+    def _quarantine_errors(self, errors: list[tuple[int | None, str, str]], columns: list[str]) -> None:
+        rows = np.array([-1 if r is None else r for r, _, _ in errors], dtype=np.int64)
+        reasons = np.array([f"unreadable row: {reason}" for _, reason, _ in errors], dtype=object)
+        texts = pd.Series([text for _, _, text in errors], dtype=object)
+        self.stats.note_reasons({i: [r] for i, r in enumerate(reasons)}, rows)
+        frame = pd.DataFrame({"_reasons": reasons, "_source_row": rows})
+        frame["_source_key"] = self.key
+        frame["_raw_line"] = _masked_strings(texts)
+        self._write_quarantine(frame)
+
+    def _hold(self, frame: pd.DataFrame) -> None:
+        self._held_rows += len(frame)
+        if self._held_rows > self._spill_rows:  # big file: keep candidates on local disk, not in memory
+            if self._workdir is None:
+                self._workdir = Path(tempfile.mkdtemp(prefix="curation-"))
+                self._parts = [
+                    self._spill(p, i) if isinstance(p, pd.DataFrame) else p for i, p in enumerate(self._parts)
+                ]
+            self._parts.append(self._spill(frame, len(self._parts)))
+        else:
+            self._parts.append(frame)
+
+    def _spill(self, frame: pd.DataFrame, index: int) -> Path:
+        assert self._workdir is not None
+        path = self._workdir / f"part-{index:05d}.parquet"
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, compression="lz4")
+        return path
+
+    # --- phase 2 -------------------------------------------------------------------------------------
+    def finish(self) -> dict:
+        try:
+            superseded_by = self._supersession()
+            for part, held in enumerate(self._parts):
+                frame = pq.read_table(held).to_pandas() if isinstance(held, Path) else held
+                self._emit(part, frame, superseded_by)
+        finally:
+            if self._workdir is not None:
+                shutil.rmtree(self._workdir, ignore_errors=True)
+        return self.report()
+
+    def _supersession(self) -> dict[int, int]:
+        """Source row -> the later source row with the same business key (the latest version wins)."""
+        if not self._keys:
+            return {}
+        keys = np.concatenate(self._keys)
+        rows = np.concatenate(self._key_rows)
+        last = pd.Series(rows).groupby(keys).transform("max").to_numpy()
+        older = last != rows
+        return dict(zip(rows[older].tolist(), last[older].tolist(), strict=True))
+
+    def _emit(self, part: int, frame: pd.DataFrame, superseded_by: dict[int, int]) -> None:
+        raw_columns = [c for c in frame.columns if c.startswith(RAW_PREFIX)]
+        if superseded_by:
+            rows = frame["_source_row"].to_numpy()
+            old = np.isin(rows, np.fromiter(superseded_by, dtype=np.int64))
+            if old.any():
+                key = list(self.canonical.business_key)
+                reasons = np.array(
+                    [f"duplicate business key {key}: superseded by source row {superseded_by[r]}" for r in rows[old]],
+                    dtype=object,
+                )
+                self.stats.note_reasons({i: [r] for i, r in enumerate(reasons)}, rows[old])
+                self.stats.superseded += int(old.sum())
+                raw = frame.loc[old, raw_columns].rename(columns=lambda c: c[len(RAW_PREFIX) :])
+                self._quarantine(raw, rows[old], reasons)
+                frame = frame.loc[~old]
+        curated = frame.drop(columns=raw_columns).reset_index(drop=True)
+        self.stats.rows_curated += len(curated)
+        for name in self.canonical.columns:
+            self.stats.non_null[name] = self.stats.non_null.get(name, 0) + int(curated[name].notna().sum())
+        for day, group in _by_day(curated, self.canonical.partition_by):
+            self.sink.curated(day, part, group.reset_index(drop=True))
+
+    def report(self) -> dict:
+        s, contract = self.stats, self.contract
+        mapped = {m.source for m in contract.columns.values() if m.source} | {
+            s.header[m.source_index]
+            for m in contract.columns.values()
+            if m.source_index is not None and m.source_index < len(s.header)
+        }
+        valid = s.rows_curated + s.superseded
+        return {
+            "source_key": self.key,
+            "object_id": object_id(self.key),
+            "contract": contract.name,
+            "dataset": self.canonical.name,
+            "rows_in": s.rows_in,
+            "rows_curated": s.rows_curated,
+            "rows_quarantined": s.rows_quarantined,
+            "conservation_ok": s.rows_in == s.rows_curated + s.rows_quarantined,
+            "validity": round(s.rows_curated / s.rows_in, 4) if s.rows_in else None,
+            "uniqueness": round(1 - s.superseded / valid, 4) if valid else None,
+            "completeness": {
+                name: round(s.non_null.get(name, 0) / s.rows_curated, 4) if s.rows_curated else None
+                for name in self.canonical.columns
+            },
+            "failed_checks": dict(sorted(s.reasons.items(), key=lambda kv: (-kv[1]["rows"], kv[0]))),
+            "rules_flagged": s.rules,
+            "warnings": s.warnings,
+            "pans_masked": s.pans_masked,
+            "missing_columns": s.missing_columns,
+            "extra_columns": [h for h in s.header if h not in mapped],
+        }
 
 
-def _quarantine_frame(raw, data_columns, reasons, valid, key) -> pd.DataFrame:
-    rejected = raw.loc[~valid, data_columns].copy()
-    for column in rejected.columns:  # quarantine keeps original values, with any card number masked
-        rejected[column] = pan.mask_values(rejected[column].tolist())[0]
-    rejected.columns = [f"raw_{c}" if c else f"raw_col{i}" for i, c in enumerate(rejected.columns)]
-    rejected = rejected.astype(object).where(rejected.notna(), None).astype("string")
-    rejected.insert(0, "_reasons", ["; ".join(r) for r, ok in zip(reasons, valid, strict=True) if not ok])
-    rejected.insert(1, "_source_row", raw.loc[~valid, reading.ROW].astype("int64").to_numpy())
-    rejected.insert(2, "_source_key", key)
-    return rejected.reset_index(drop=True)
+def _masked_strings(values: pd.Series) -> pd.Series:
+    """Original cell text for quarantine, with any card number masked."""
+    return pd.Series(pan.mask_values(values.astype(object).where(values.notna(), None).tolist())[0], dtype="string")
 
 
-def _report(contract, key, raw, curated, quarantine, reasons, warnings, rule_counts, coerced, table) -> dict:
-    canonical = contract.canonical
-    rows_in = len(raw)
-    by_reason: dict[str, dict] = {}
-    for row_reasons, source_row in zip(reasons, raw[reading.ROW].tolist(), strict=True):
-        for reason in row_reasons:
-            entry = by_reason.setdefault(_reason_kind(reason), {"rows": 0, "examples": []})
-            entry["rows"] += 1
-            if len(entry["examples"]) < EXAMPLES_PER_REASON:
-                entry["examples"].append({"source_row": int(source_row), "reason": reason})
-    warning_counts: dict[str, int] = {}
-    for row_warnings in warnings:
-        for w in row_warnings:
-            warning_counts[w] = warning_counts.get(w, 0) + 1
-    mapped = {m.source for m in contract.columns.values() if m.source} | {
-        table.header[m.source_index]
-        for m in contract.columns.values()
-        if m.source_index is not None and m.source_index < len(table.header)
-    }
-    completeness = {
-        name: round(float(curated[name].notna().mean()), 4) if len(curated) else None for name in canonical.columns
-    }
-    key_unique = None
-    if canonical.business_key and len(curated):
-        key_unique = round(1 - float(curated.duplicated(list(canonical.business_key)).mean()), 4)
-    return {
-        "source_key": key,
-        "object_id": object_id(key),
-        "contract": contract.name,
-        "dataset": canonical.name,
-        "rows_in": rows_in,
-        "rows_curated": len(curated),
-        "rows_quarantined": len(quarantine),
-        "conservation_ok": rows_in == len(curated) + len(quarantine),
-        "validity": round(len(curated) / rows_in, 4) if rows_in else None,
-        "uniqueness": key_unique,
-        "completeness": completeness,
-        "failed_checks": dict(sorted(by_reason.items(), key=lambda kv: -kv[1]["rows"])),
-        "rules_flagged": rule_counts,
-        "warnings": warning_counts,
-        "pans_masked": coerced.pans_masked,
-        "missing_columns": coerced.missing_columns,
-        "extra_columns": [h for h in table.header if h not in mapped],
-        "read_notes": table.notes,
-    }
+def _by_day(frame: pd.DataFrame, column: str | None) -> Iterable[tuple[str, pd.DataFrame]]:
+    if frame.empty:
+        return []
+    if column is None:
+        return [("", frame)]
+    stamps = frame[column]
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    days = stamps.to_numpy().astype("datetime64[D]").astype(np.int64)
+    return ((str(np.datetime64(int(day), "D")), group) for day, group in frame.groupby(days, sort=True))
+
+
+def curate_stream(
+    stream: BinaryIO,
+    key: str,
+    contract: SourceContract,
+    sink: Sink,
+    *,
+    size: int | None = None,
+    batch_rows: int = reading.DEFAULT_BATCH_ROWS,
+) -> dict:
+    """Curate an object read from a stream, handing outputs to the sink; returns the quality report."""
+    curation = Curation(key, contract, sink)
+    for batch in reading.iter_batches(stream, key, contract, size=size, batch_rows=batch_rows):
+        curation.add(batch)
+    return curation.finish()
+
+
+def curate(
+    body: bytes, key: str, contract: SourceContract, *, batch_rows: int = reading.DEFAULT_BATCH_ROWS
+) -> CurationResult:
+    """Curate an object held in memory (tests, small files): all outputs as frames."""
+    import io
+
+    sink = MemorySink()
+    report = curate_stream(io.BytesIO(body), key, contract, sink, size=len(body), batch_rows=batch_rows)
+    curated = [f for _, f in sorted(sink.curated_parts.items())]
+    quarantine = [f for _, f in sorted(sink.quarantine_parts.items())]
+    return CurationResult(
+        pd.concat(curated, ignore_index=True) if curated else pd.DataFrame(),
+        pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame(),
+        report,
+    )

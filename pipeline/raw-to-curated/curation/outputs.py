@@ -1,4 +1,4 @@
-"""Write a curation result to the curated bucket: date partitions, quarantine, report, manifest.
+"""Write a curation's outputs to the curated bucket: date partitions, quarantine, report, manifest.
 
 Every name derives from the raw object's id, and a manifest lists what the last run wrote, so a
 re-run overwrites its own files and deletes the ones it no longer produces: idempotent, no duplicates.
@@ -6,53 +6,66 @@ re-run overwrites its own files and deletes the ones it no longer produces: idem
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from curation.engine import CurationResult, object_id
 from retail_platform import s3io
 from retail_platform.exceptions import ObjectNotFoundError
 
 
-def _partitions(frame: pd.DataFrame, column: str | None) -> dict[str, pd.DataFrame]:
-    if column is None or frame.empty:
-        return {"": frame} if not frame.empty else {}
-    days = pd.to_datetime(frame[column], utc=True).dt.strftime("%Y-%m-%d")
-    return {day: part.reset_index(drop=True) for day, part in frame.groupby(days.to_numpy(), sort=True)}
+@dataclass
+class S3Sink:
+    """Writes each output part as it is produced (memory stays bounded by one part)."""
 
+    s3: Any
+    bucket: str
+    dataset: str
+    oid: str
+    written: list[str] = field(default_factory=list)
+    days: set[str] = field(default_factory=set)
 
-def _key(prefix: str, day: str, oid: str) -> str:
-    return f"{prefix}/date={day}/part-{oid}.parquet" if day else f"{prefix}/part-{oid}.parquet"
-
-
-def write_result(s3: Any, bucket: str, result: CurationResult, partition_by: str | None) -> dict:
-    report = result.report
-    dataset, oid = report["dataset"], object_id(report["source_key"])
-    written: list[str] = []
-    days: list[str] = []
-    for day, part in _partitions(result.curated, partition_by).items():
-        key = _key(dataset, day, oid)
-        s3io.write_parquet(s3, bucket, key, part)
-        written.append(key)
+    def curated(self, day: str, part: int, frame: pd.DataFrame) -> None:
+        prefix = f"{self.dataset}/date={day}" if day else self.dataset
+        self._write(f"{prefix}/part-{self.oid}-{part:05d}.parquet", frame)
         if day:
-            days.append(day)
-    quarantine_by_day = {"": result.quarantine} if not result.quarantine.empty else {}
-    for day, part in quarantine_by_day.items():
-        key = _key(f"_quarantine/{dataset}", day, oid)
-        s3io.write_parquet(s3, bucket, key, part)
-        written.append(key)
-    report_key = f"_reports/{dataset}/{oid}.json"
-    report = {**report, "curated_keys": written, "partitions": days, "report_key": report_key}
-    s3io.write_json(s3, bucket, report_key, report)
+            self.days.add(day)
 
-    manifest_key = f"_manifests/{dataset}/{oid}.json"
+    def quarantine(self, part: int, frame: pd.DataFrame) -> None:
+        self._write(f"_quarantine/{self.dataset}/part-{self.oid}-{part:05d}.parquet", frame)
+
+    def _write(self, key: str, frame: pd.DataFrame) -> None:
+        s3io.write_parquet(self.s3, self.bucket, key, frame)
+        self.written.append(key)
+
+
+def _manifest_key(sink: S3Sink) -> str:
+    return f"_manifests/{sink.dataset}/{sink.oid}.json"
+
+
+def _previous_keys(sink: S3Sink) -> list[str]:
     try:
-        previous = s3io.read_json(s3, bucket, manifest_key).get("keys", [])
+        return s3io.read_json(sink.s3, sink.bucket, _manifest_key(sink)).get("keys", [])
     except ObjectNotFoundError:
-        previous = []
-    stale = sorted(set(previous) - set(written))
+        return []
+
+
+def discard_outputs(sink: S3Sink) -> None:
+    """The object turned out unreadable part-way: remove everything curated from it, old and new."""
+    s3io.delete_keys(sink.s3, sink.bucket, sorted(set(sink.written) | set(_previous_keys(sink))))
+    s3io.delete_keys(sink.s3, sink.bucket, [_manifest_key(sink)])
+
+
+def finish_outputs(sink: S3Sink, report: dict) -> dict:
+    """Write the report and the manifest; delete what an earlier run wrote and this one did not."""
+    report_key = f"_reports/{sink.dataset}/{sink.oid}.json"
+    report = {**report, "curated_keys": sink.written, "partitions": sorted(sink.days), "report_key": report_key}
+    s3io.write_json(sink.s3, sink.bucket, report_key, report)
+    stale = sorted(set(_previous_keys(sink)) - set(sink.written))
     if stale:
-        s3io.delete_keys(s3, bucket, stale)
-    s3io.write_json(s3, bucket, manifest_key, {"source_key": report["source_key"], "keys": written})
+        s3io.delete_keys(sink.s3, sink.bucket, stale)
+    s3io.write_json(
+        sink.s3, sink.bucket, _manifest_key(sink), {"source_key": report["source_key"], "keys": sink.written}
+    )
     return {**report, "stale_deleted": len(stale)}

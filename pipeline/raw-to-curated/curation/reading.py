@@ -1,7 +1,11 @@
-"""Decode a raw object into rows of strings, one per data row, whatever its format.
+"""Stream a raw object as batches of string cells, whatever its format, compression or size.
 
-Every data row of the file becomes exactly one row here (ragged or undecodable rows included, with a
-reason), so that conservation can be checked downstream: rows in = rows curated + rows quarantined.
+Every data row of the file ends up in exactly one batch, either as a row of cells or as a read error
+(a row with the wrong number of fields, invalid bytes, a line that is not JSON) with its text, so that
+conservation holds downstream: rows in = rows curated + rows quarantined.
+
+CSV is parsed by pyarrow's streaming reader; JSON Lines and Parquet are read batch by batch too. Memory
+stays bounded by the batch size, not the file size. Decompression is bounded against gzip bombs.
 """
 
 from __future__ import annotations
@@ -11,148 +15,273 @@ import gzip
 import io
 import json
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from retail_platform.contracts import SourceContract
 from retail_platform.exceptions import UnreadableFileError
 
 ROW = "_source_row"
-READ_ERROR = "_read_error"
+DEFAULT_BATCH_ROWS = 250_000
+MAX_EXPANSION = 250  # decompressed/compressed ratio above which a gzip stream is treated as a bomb
+MIN_BOMB_BYTES = 256 * 1024 * 1024
 
 
 @dataclass
-class RawTable:
-    """Raw cells as strings (None = missing), the file's header, and per-row read errors."""
+class RawBatch:
+    """Cells as strings (`string[pyarrow]`, missing = <NA>) with `_source_row`, plus unreadable rows."""
 
     frame: pd.DataFrame
     header: list[str]
-    notes: list[str] = field(default_factory=list)
+    errors: list[tuple[int | None, str, str]] = field(default_factory=list)  # (source row, reason, text)
 
 
-def decompress(body: bytes, key: str) -> bytes:
-    if not (key.endswith(".gz") or body[:2] == b"\x1f\x8b"):
-        return body
-    try:
-        return gzip.decompress(body)
-    except (OSError, EOFError, zlib.error) as e:
-        raise UnreadableFileError(f"{key}: gzip stream is corrupt or truncated ({e})") from e
+class BoundedReader(io.RawIOBase):
+    """Decompress a gzip stream lazily, refusing to expand past a bound (gzip bombs)."""
+
+    def __init__(self, raw: BinaryIO, compressed_size: int | None, key: str) -> None:
+        self._gzip = gzip.GzipFile(fileobj=raw, mode="rb")
+        self._limit = max(MIN_BOMB_BYTES, (compressed_size or 0) * MAX_EXPANSION)
+        self._read = 0
+        self._key = key
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        try:
+            data = self._gzip.read(len(buffer))
+        except (OSError, EOFError, zlib.error) as e:
+            raise UnreadableFileError(f"{self._key}: gzip stream is corrupt or truncated ({e})") from e
+        self._read += len(data)
+        if self._read > self._limit:
+            raise UnreadableFileError(
+                f"{self._key}: decompresses past {self._limit:,} bytes (more than {MAX_EXPANSION}x): refused as a gzip bomb"
+            )
+        buffer[: len(data)] = data
+        return len(data)
 
 
-def _decode(data: bytes, encoding: str, notes: list[str]) -> str:
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as e:
-        notes.append(f"bytes not valid {encoding} at offset {e.start}: affected rows are quarantined")
-        return data.decode(encoding, errors="surrogateescape")
-    except LookupError as e:
-        raise UnreadableFileError(f"unknown encoding {encoding!r} in the contract") from e
+def open_stream(raw: BinaryIO, key: str, size: int | None) -> BinaryIO:
+    """The object's bytes, decompressed when the key ends in .gz or the stream starts with gzip magic."""
+    buffered = io.BufferedReader(raw) if not hasattr(raw, "peek") else raw  # type: ignore[arg-type]
+    magic = buffered.peek(2)[:2]
+    if key.endswith(".gz") or magic == b"\x1f\x8b":
+        return io.BufferedReader(BoundedReader(buffered, size, key), buffer_size=1 << 20)
+    return buffered
 
 
-def _has_surrogates(value: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in value)
+def _strings(table: pa.Table, encoding: str, na_values: set[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Binary columns -> string columns; returns the frame and a mask of rows with invalid bytes."""
+    columns: dict[str, pd.Series] = {}
+    invalid = np.zeros(table.num_rows, dtype=bool)
+    for name in table.column_names:
+        column = table.column(name)
+        try:
+            text = column.cast(pa.string()) if encoding.replace("-", "").lower() in ("utf8", "utf8sig") else None
+        except pa.ArrowInvalid:
+            text = None
+        if text is None:
+            values = column.to_pylist()
+            decoded = []
+            for i, v in enumerate(values):
+                if v is None:
+                    decoded.append(None)
+                    continue
+                try:
+                    decoded.append(v.decode(encoding))
+                except UnicodeDecodeError:
+                    invalid[i] = True
+                    decoded.append(v.decode(encoding, errors="replace"))
+            text = pa.array(decoded, type=pa.string())
+        series = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(text) if isinstance(text, pa.Array) else text))
+        stripped = series.str.strip()
+        series = series.mask(stripped.isin(na_values) | stripped.eq(""))
+        columns[name] = series
+    return pd.DataFrame(columns), invalid
 
 
-def _from_records(header: list[str], records: list[list[str | None]], errors: list[str | None]) -> pd.DataFrame:
-    frame = pd.DataFrame(records, columns=header, dtype=object) if records else pd.DataFrame(columns=header)
-    frame[ROW] = range(len(frame))
-    frame[READ_ERROR] = errors
-    return frame
+def _csv_header(stream: BinaryIO, contract: SourceContract) -> list[str]:
+    encoding = contract.csv.get("encoding", "utf-8")
+    head = stream.peek(1 << 16) if hasattr(stream, "peek") else b""  # type: ignore[union-attr]
+    first = head.split(b"\n", 1)[0] if head else b""
+    text = first.decode(encoding, errors="replace").lstrip("\ufeff")
+    reader = csv.reader(
+        [text], delimiter=contract.csv.get("delimiter", ","), quotechar=contract.csv.get("quotechar", '"')
+    )
+    return [h.strip() for h in next(reader, [])]
 
 
-def read_csv(text: str, contract: SourceContract) -> RawTable:
+def iter_csv(stream: BinaryIO, contract: SourceContract, batch_rows: int) -> Iterator[RawBatch]:
     options = contract.csv
-    delimiter = options.get("delimiter", ",")
-    quotechar = options.get("quotechar", '"')
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=quotechar, strict=False)
+    encoding = options.get("encoding", "utf-8")
+    na_values = set(contract.na_values)
+    if not stream.peek(1):  # type: ignore[union-attr]
+        yield RawBatch(pd.DataFrame({ROW: pd.Series([], dtype="int64")}), [])
+        return
+    header = _csv_header(stream, contract)
+    unique = [f"{h}\x00{i}" if header.count(h) > 1 else h for i, h in enumerate(header)]  # duplicate names
+    ragged: list[tuple[str, str]] = []
+
+    def on_invalid(row) -> str:
+        ragged.append((f"expected {row.expected_columns} fields, found {row.actual_columns}", row.text))
+        return "skip"
+
+    is_utf8 = encoding.replace("-", "").lower() in ("utf8", "utf8sig")
     try:
-        header = next(reader)
-    except StopIteration:
-        return RawTable(_from_records([], [], []), [])
-    except csv.Error as e:
-        raise UnreadableFileError(f"CSV header cannot be parsed: {e}") from e
-    header = [h.lstrip("\ufeff").strip() for h in header]
-    width = len(header)
-    na = set(contract.na_values)
-    records: list[list[str | None]] = []
-    errors: list[str | None] = []
+        reader = pa_csv.open_csv(
+            stream,
+            read_options=pa_csv.ReadOptions(
+                encoding="utf8" if is_utf8 else encoding, column_names=unique, skip_rows=1, block_size=8 << 20
+            ),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=options.get("delimiter", ","),
+                quote_char=options.get("quotechar", '"'),
+                newlines_in_values=True,
+                invalid_row_handler=on_invalid,
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.binary() for name in unique}, strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as e:
+        raise UnreadableFileError(f"CSV cannot be parsed: {e}") from e
+    next_row = 0
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+
+    def flush() -> RawBatch:
+        nonlocal next_row, pending, pending_rows
+        table = pa.Table.from_batches(pending, schema=reader.schema) if pending else reader.schema.empty_table()
+        frame, invalid = _strings(table, "utf-8", na_values)  # pyarrow has transcoded other encodings to UTF-8
+        frame.columns = header
+        rows = np.arange(next_row, next_row + len(frame), dtype="int64")
+        frame[ROW] = rows
+        errors = [(int(r), f"bytes not valid {encoding}", "") for r in rows[invalid]]
+        frame = frame.loc[~invalid].reset_index(drop=True)
+        next_row += len(rows)
+        errors += [(None, reason, text) for reason, text in ragged]
+        ragged.clear()
+        pending, pending_rows = [], 0
+        return RawBatch(frame, header, errors)
+
     try:
-        for fields in reader:
-            if not fields:
-                continue  # blank line: not a data row
-            error = None
-            if len(fields) != width:
-                error = f"expected {width} fields, found {len(fields)} (delimiter {delimiter!r})"
-                fields = (fields + [""] * width)[:width]
-            if any(_has_surrogates(f) for f in fields):
-                error = f"bytes not valid {options.get('encoding', 'utf-8')}"
-                fields = [f.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for f in fields]
-            records.append([None if f.strip() in na else f for f in fields])
-            errors.append(error)
-    except csv.Error as e:
-        raise UnreadableFileError(f"CSV cannot be parsed after {len(records)} rows: {e}") from e
-    return RawTable(_from_records(header, records, errors), header)
+        for batch in reader:
+            pending.append(batch)
+            pending_rows += batch.num_rows
+            if pending_rows >= batch_rows:
+                yield flush()
+    except (pa.ArrowInvalid, UnicodeDecodeError) as e:
+        raise UnreadableFileError(f"CSV cannot be parsed after {next_row + pending_rows} rows: {e}") from e
+    if pending or ragged or next_row == 0:
+        yield flush()
 
 
-def read_jsonl(text: str, contract: SourceContract) -> RawTable:
-    rows: list[dict[str, object] | None] = []
-    errors: list[str | None] = []
+def iter_jsonl(stream: BinaryIO, contract: SourceContract, batch_rows: int) -> Iterator[RawBatch]:
+    encoding = contract.csv.get("encoding", "utf-8")
+    na_values = set(contract.na_values)
     header: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    records: list[dict] = []
+    rows: list[int] = []
+    errors: list[tuple[int | None, str, str]] = []
+    row = 0
+
+    def flush() -> RawBatch:
+        frame = pd.DataFrame.from_records(records, columns=header) if records else pd.DataFrame(columns=header)
+        for name in header:
+            values = frame[name].map(_as_text) if len(frame) else frame[name]
+            series = pd.Series(values, dtype="string[pyarrow]")
+            stripped = series.str.strip()
+            frame[name] = series.mask(stripped.isin(na_values) | stripped.eq(""))
+        frame[ROW] = np.asarray(rows, dtype="int64")
+        batch = RawBatch(frame, list(header), list(errors))
+        records.clear()
+        rows.clear()
+        errors.clear()
+        return batch
+
+    for line in stream:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = json.loads(line.decode(encoding))
             if not isinstance(value, dict):
                 raise ValueError("a JSON Lines record must be an object")
-            rows.append(value)
-            errors.append(None)
             header.extend(k for k in value if k not in header)
+            records.append(value)
+            rows.append(row)
+        except UnicodeDecodeError:
+            errors.append((row, f"bytes not valid {encoding}", ""))
         except ValueError as e:
-            rows.append(None)
-            errors.append(f"line {number} is not valid JSON: {str(e)[:80]}")
-    na = set(contract.na_values)
-    records = []
-    for row in rows:
-        cells: list[str | None] = []
-        for name in header:
-            value = None if row is None else row.get(name)
-            if value is not None and not isinstance(value, str):
-                value = json.dumps(value) if isinstance(value, dict | list) else str(value)
-            cells.append(None if value is None or value.strip() in na else value)
-        records.append(cells)
-    return RawTable(_from_records(header, records, errors), header)
+            errors.append((row, f"not valid JSON: {str(e)[:80]}", line[:200].decode(encoding, errors="replace")))
+        row += 1
+        if len(records) + len(errors) >= batch_rows:
+            yield flush()
+    if records or errors or row == 0:
+        yield flush()
 
 
-def read_parquet(data: bytes) -> RawTable:
+def _as_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+def iter_parquet(stream: BinaryIO, contract: SourceContract, batch_rows: int) -> Iterator[RawBatch]:
     try:
-        table = pq.read_table(io.BytesIO(data))
+        parquet = pq.ParquetFile(stream)
     except (pa.ArrowInvalid, OSError) as e:
         raise UnreadableFileError(f"not a readable Parquet file: {e}") from e
-    frame = table.to_pandas()
-    header = list(frame.columns)
-    cells = frame.astype(object).where(frame.notna(), None)
-    records = [[None if v is None else str(v) for v in row] for row in cells.itertuples(index=False)]
-    return RawTable(_from_records(header, records, [None] * len(records)), header)
+    na_values = set(contract.na_values)
+    header = parquet.schema_arrow.names
+    row = 0
+    empty = True
+    for batch in parquet.iter_batches(batch_size=batch_rows):
+        empty = False
+        columns = {}
+        for name in header:
+            column = batch.column(name)
+            if pa.types.is_timestamp(column.type) and column.type.tz is None:
+                column = column.cast(pa.string())  # naive: read in the contract's zone downstream
+            elif not pa.types.is_string(column.type):
+                column = column.cast(pa.string())
+            series = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([column])))
+            stripped = series.str.strip()
+            columns[name] = series.mask(stripped.isin(na_values) | stripped.eq(""))
+        frame = pd.DataFrame(columns)
+        frame[ROW] = np.arange(row, row + len(frame), dtype="int64")
+        row += len(frame)
+        yield RawBatch(frame, header)
+    if empty:
+        yield RawBatch(
+            pd.DataFrame(
+                {**{h: pd.Series([], dtype="string[pyarrow]") for h in header}, ROW: pd.Series([], dtype="int64")}
+            ),
+            header,
+        )
 
 
-def read_object(body: bytes, key: str, contract: SourceContract) -> RawTable:
-    """Rows of a raw object as strings, honouring the contract's format and CSV conventions."""
-    data = decompress(body, key)
+def iter_batches(
+    raw: BinaryIO, key: str, contract: SourceContract, *, size: int | None = None, batch_rows: int = DEFAULT_BATCH_ROWS
+) -> Iterator[RawBatch]:
+    """Batches of an object's rows, in file order."""
     if contract.format == "parquet":
-        return read_parquet(data)
-    notes: list[str] = []
-    text = _decode(data, contract.csv.get("encoding", "utf-8"), notes)
-    table = read_csv(text, contract) if contract.format == "csv" else read_jsonl(text, contract)
-    if contract.format == "jsonl":
-        bad = [
-            i
-            for i, v in enumerate(table.frame.drop(columns=[ROW, READ_ERROR]).itertuples(index=False))
-            if any(isinstance(c, str) and _has_surrogates(c) for c in v)
-        ]
-        table.frame.loc[bad, READ_ERROR] = "bytes not valid for the declared encoding"
-    table.notes.extend(notes)
-    return table
+        data = open_stream(raw, key, size).read()  # Parquet needs random access: footer first
+        yield from iter_parquet(io.BytesIO(data), contract, batch_rows)
+        return
+    stream = open_stream(raw, key, size)
+    if contract.format == "csv":
+        yield from iter_csv(stream, contract, batch_rows)
+    else:
+        yield from iter_jsonl(stream, contract, batch_rows)

@@ -1,0 +1,63 @@
+"""Per-row reasons and warnings, collected column by column without a Python loop over every row."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+class RowNotes:
+    """Messages attached to rows of one batch; only rows with a message cost anything."""
+
+    def __init__(self, n_rows: int) -> None:
+        self.n_rows = n_rows
+        self._parts: list[tuple[np.ndarray, object]] = []  # (positions, message str or array of str)
+
+    def add(self, mask: pd.Series | np.ndarray, message: str | pd.Series) -> None:
+        """Attach `message` (one string, or a per-row series aligned with mask) to rows where mask holds."""
+        hits = np.flatnonzero(np.asarray(mask, dtype=bool))
+        if hits.size == 0:
+            return
+        if isinstance(message, str):
+            self._parts.append((hits, message))
+        else:
+            values = np.asarray(message, dtype=object)
+            self._parts.append((hits, values[hits]))
+
+    def add_positions(self, positions: np.ndarray, messages: list[str]) -> None:
+        """Attach one message per position (for the few rows whose message names their own value)."""
+        if len(positions):
+            self._parts.append((np.asarray(positions), np.asarray(messages, dtype=object)))
+
+    def flagged(self) -> np.ndarray:
+        """Boolean mask of rows with at least one message."""
+        mask = np.zeros(self.n_rows, dtype=bool)
+        for positions, _ in self._parts:
+            mask[positions] = True
+        return mask
+
+    def messages(self) -> dict[int, list[str]]:
+        out: dict[int, list[str]] = {}
+        for positions, message in self._parts:
+            if isinstance(message, str):
+                for p in positions.tolist():
+                    out.setdefault(p, []).append(message)
+            else:
+                for p, m in zip(positions.tolist(), message.tolist(), strict=True):
+                    out.setdefault(p, []).append(m)
+        return out
+
+    def joined(self) -> np.ndarray:
+        """One '; '-joined string per row (None where no message)."""
+        out = np.full(self.n_rows, None, dtype=object)
+        for position, messages in self.messages().items():
+            out[position] = "; ".join(dict.fromkeys(messages))
+        return out
+
+    def counts(self, kind=lambda m: m) -> dict[str, int]:
+        """Rows per message kind (kind maps a message to its label)."""
+        counts: dict[str, set[int]] = {}
+        for position, messages in self.messages().items():
+            for m in messages:
+                counts.setdefault(kind(m), set()).add(position)
+        return {k: len(v) for k, v in counts.items()}

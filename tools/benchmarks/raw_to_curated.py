@@ -1,0 +1,121 @@
+"""Benchmark raw-to-curated on a large export: rows/s, peak memory, ratio to a plain pyarrow conversion.
+
+    .venv/bin/python tools/benchmarks/raw_to_curated.py [--rows 1000000]
+
+The input is the UCI Online Retail sample (real, messy rows) repeated with fresh row ids up to --rows.
+Both runs happen in this process, one after the other, on the same file: the curation streams the file
+through `curate_stream` exactly as the handler does (batches, spill to local disk, partitioned Parquet
+written to a local folder instead of S3); the baseline is pyarrow's CSV reader -> Parquet writer.
+Peak memory is the process's maximum resident set size, measured in a fresh subprocess per run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "tests" / "data" / "online-retail" / "online_retail_sample.csv"
+
+
+def make_input(rows: int, path: Path) -> None:
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()
+    header, body = lines[0], lines[1:]
+    with path.open("w", encoding="utf-8") as out:
+        out.write(header + "\n")
+        for i in range(rows):
+            rest = body[i % len(body)].split(",", 1)[1]
+            out.write(f'"{i}",{rest}\n')
+
+
+def run_curation(path: Path, out: Path) -> dict:
+    sys.path.insert(0, str(ROOT / "pipeline" / "raw-to-curated"))
+    from curation.engine import curate_stream
+    from retail_platform import s3io
+    from retail_platform.contracts import load_sources, route
+
+    class FolderSink:
+        def __init__(self) -> None:
+            self.rows = 0
+
+        def curated(self, day, part, frame) -> None:
+            (out / f"date={day}").mkdir(parents=True, exist_ok=True)
+            (out / f"date={day}" / f"part-{part:05d}.parquet").write_bytes(s3io.dataframe_to_parquet_bytes(frame))
+
+        def quarantine(self, part, frame) -> None:
+            (out / f"quarantine-{part:05d}.parquet").write_bytes(s3io.dataframe_to_parquet_bytes(frame))
+
+    key = f"uci-online-retail/{path.name}"
+    contract = route(key, load_sources())
+    started = time.perf_counter()
+    with path.open("rb") as stream:
+        report = curate_stream(stream, key, contract, FolderSink(), size=path.stat().st_size)
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "rows_in": report["rows_in"],
+        "rows_curated": report["rows_curated"],
+        "rows_quarantined": report["rows_quarantined"],
+        "conservation_ok": report["conservation_ok"],
+    }
+
+
+def run_baseline(path: Path, out: Path) -> dict:
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    started = time.perf_counter()
+    table = pa_csv.read_csv(path)
+    pq.write_table(table, out / "baseline.parquet", compression="zstd")
+    return {"seconds": time.perf_counter() - started, "rows": table.num_rows}
+
+
+def child(kind: str, path: str, out: str) -> None:
+    result = (run_curation if kind == "curation" else run_baseline)(Path(path), Path(out))
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def measure(kind: str, path: Path) -> dict:
+    with tempfile.TemporaryDirectory() as out:
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", kind, str(path), out], capture_output=True, text=True, check=True
+        )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    opts = parser.parse_args()
+    if opts.child:
+        child(*opts.child)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "order_lines.csv"
+        make_input(opts.rows, path)
+        size_mb = path.stat().st_size / 1e6
+        baseline = measure("baseline", path)
+        curation = measure("curation", path)
+    print(f"input: {opts.rows:,} order lines, {size_mb:.0f} MB CSV")
+    print(f"pyarrow CSV -> Parquet : {baseline['seconds']:.2f} s, peak RSS {baseline['peak_rss_mb']:.0f} MB")
+    print(
+        f"raw-to-curated         : {curation['seconds']:.2f} s, {opts.rows / curation['seconds']:,.0f} rows/s, "
+        f"peak RSS {curation['peak_rss_mb']:.0f} MB"
+    )
+    print(f"ratio curation / pyarrow: {curation['seconds'] / baseline['seconds']:.1f}x")
+    print(
+        f"rows in {curation['rows_in']:,} = curated {curation['rows_curated']:,} + quarantined "
+        f"{curation['rows_quarantined']:,}: {'holds' if curation['conservation_ok'] else 'BROKEN'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
