@@ -63,7 +63,8 @@ class BoundedReader(io.RawIOBase):
         self._read += len(data)
         if self._read > self._limit:
             raise UnreadableFileError(
-                f"{self._key}: decompresses past {self._limit:,} bytes (more than {MAX_EXPANSION}x): refused as a gzip bomb"
+                f"{self._key}: decompresses past {self._limit:,} bytes (more than {MAX_EXPANSION}x): "
+                "refused as a gzip bomb"
             )
         buffer[: len(data)] = data
         return len(data)
