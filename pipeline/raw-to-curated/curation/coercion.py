@@ -61,11 +61,8 @@ def _numbers(text: pd.Series, contract: SourceContract) -> pd.Series:
 
 
 def _parse_naive(text: pd.Series, fmt: str | None) -> pd.Series:
-    if fmt:
-        array = pa.array(text.astype(object), type=pa.string())
-        parsed = pc.strptime(array, format=fmt, unit="us", error_is_null=True)
-        return pd.Series(parsed.to_pandas(), index=text.index).astype("datetime64[ns]")
-    return pd.to_datetime(text.astype(object), format="ISO8601", errors="coerce")
+    """Strict parsing: 30 February or a year past 2262 is missing, not rolled over (pyarrow's strptime rolls)."""
+    return pd.to_datetime(text.astype(object), format=fmt or "ISO8601", errors="coerce")
 
 
 def timestamps(values: pd.Series, fmt: str | None, timezone: str) -> pd.Series:

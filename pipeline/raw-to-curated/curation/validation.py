@@ -13,6 +13,7 @@ import pandas as pd
 from curation.problems import RowNotes
 from retail_platform.contracts import CanonicalDataset, Condition, Rule
 
+FUTURE_TOLERANCE = pd.Timedelta(days=1)  # clocks and time zones of shop systems differ
 _OPS = {"lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge}
 
 
@@ -50,6 +51,10 @@ def column_checks(frame: pd.DataFrame, canonical: CanonicalDataset, reasons: Row
         if column.allowed is not None:
             outside = present & ~values.isin(list(column.allowed)).to_numpy(dtype=bool)
             reasons.add(outside, f"{name}: must be one of {list(column.allowed)}")
+        if column.not_future:
+            horizon = pd.Timestamp.now(tz="UTC") + FUTURE_TOLERANCE
+            stamps = values if column.type == "timestamp" else values.dt.tz_localize("UTC")
+            reasons.add((stamps > horizon).fillna(False).to_numpy(dtype=bool), f"{name}: is in the future")
         if column.pattern is not None:
             matches = values.astype("string").str.fullmatch(column.pattern)
             reasons.add(

@@ -45,6 +45,7 @@ class Column:
     min_exclusive: bool = False
     allowed: tuple[str, ...] | None = None
     pattern: str | None = None
+    not_future: bool = False
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,7 @@ def parse_canonical(path: Path) -> CanonicalDataset:
             min_exclusive=bool(spec.get("min_exclusive", False)),
             allowed=tuple(allowed) if allowed else None,
             pattern=spec.get("pattern"),
+            not_future=bool(spec.get("not_future", False)),
         )
     if not columns:
         raise _fail(path, "a canonical dataset needs columns")

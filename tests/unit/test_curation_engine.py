@@ -1,0 +1,112 @@
+"""The curation engine on bad and big input, without S3: every row is curated or quarantined with a reason."""
+
+from __future__ import annotations
+
+import gzip
+
+import pandas as pd
+import pytest
+
+from curation.engine import curate
+from retail_platform.contracts import load_sources, route
+from retail_platform.exceptions import UnreadableFileError
+from tests.support import DATA
+
+KEY = "uci-online-retail/export.csv"
+CONTRACT = route(KEY, load_sources())
+UCI = (DATA / "online-retail" / "online_retail_sample.csv").read_bytes()
+HEADER = b'"","InvoiceNo","StockCode","Description","Quantity","InvoiceDate","UnitPrice","CustomerID","Country"\n'
+
+
+def row(
+    i: int,
+    qty: str = "6",
+    date: str = "12/1/2010 8:26",
+    price: str = "2.55",
+    country: str = "United Kingdom",
+    invoice: str = "536365",
+    desc: str = "WHITE HANGING HEART",
+) -> bytes:
+    return f'"{i}","{invoice}","85123A","{desc}",{qty},"{date}",{price},17850,"{country}"\n'.encode()
+
+
+def reasons(result) -> str:
+    return " | ".join(result.quarantine["_reasons"]) if not result.quarantine.empty else ""
+
+
+def test_file_bigger_than_one_batch_gives_the_same_outputs_as_one_batch():
+    whole = curate(UCI, KEY, CONTRACT)
+    batched = curate(UCI, KEY, CONTRACT, batch_rows=500)
+    assert batched.report["rows_in"] == 2709 and batched.report["conservation_ok"]
+    for field in ("rows_curated", "rows_quarantined", "warnings", "rules_flagged"):
+        assert batched.report[field] == whole.report[field]
+    columns = ["_source_row", "order_id", "quantity", "unit_price", "country"]
+    pd.testing.assert_frame_equal(
+        batched.curated[columns].sort_values("_source_row").reset_index(drop=True),
+        whole.curated[columns].sort_values("_source_row").reset_index(drop=True),
+    )
+
+
+def test_duplicates_across_batches_are_found():
+    body = HEADER + row(1) + b"".join(row(i, invoice=f"5{i:05d}") for i in range(2, 40)) + row(1) + row(1, qty="9")
+    result = curate(body, KEY, CONTRACT, batch_rows=10)
+    assert result.report["conservation_ok"]
+    assert "exact duplicate of source row 0" in reasons(result)
+    assert "superseded by source row 40" in reasons(result)
+    kept = result.curated[result.curated["line_no"] == 1]
+    assert kept["quantity"].tolist() == [9]
+
+
+def test_future_and_impossible_dates():
+    body = HEADER + row(1, date="2/30/2011 10:00") + row(2, date="13/45/2011 10:00") + row(3, date="12/1/2999 8:00")
+    body += row(4, date="12/1/2031 8:00")
+    result = curate(body, KEY, CONTRACT)
+    text = reasons(result)
+    assert "got '2/30/2011 10:00'" in text and "got '13/45/2011 10:00'" in text
+    assert "got '12/1/2999 8:00'" in text  # beyond what a timestamp can hold
+    assert "order_ts: is in the future" in text
+    assert result.report["rows_quarantined"] == 4 and result.report["conservation_ok"]
+
+
+def test_negative_and_zero_quantities_and_prices_outside_cancellation_rules():
+    body = HEADER + row(1, qty="-3") + row(2, price="-1.5") + row(3, qty="-2", invoice="C536379") + row(4, price="0")
+    result = curate(body, KEY, CONTRACT)
+    text = reasons(result)
+    assert "rule negative_quantity_only_for_cancellations" in text
+    assert "unit_price: must be >= 0" in text
+    assert sorted(result.curated["line_no"].tolist()) == [3, 4]  # a cancellation; a zero price kept with a warning
+    assert result.report["warnings"]["zero_unit_price"] == 1
+
+
+def test_unknown_country_codes():
+    result = curate(HEADER + row(1, country="Atlantis") + row(2, country="XX"), KEY, CONTRACT)
+    assert "country: expected an ISO 3166 country, got 'Atlantis'" in reasons(result)
+    assert result.report["rows_curated"] == 0
+
+
+def test_a_single_enormous_line():
+    huge = "X" * 5_000_000
+    result = curate(HEADER + row(1, desc=huge) + row(2), KEY, CONTRACT)
+    assert result.report["rows_curated"] == 2
+    assert len(result.curated.loc[result.curated["line_no"] == 1, "description"].iloc[0]) == 5_000_000
+
+
+def test_a_column_whose_type_changes_halfway():
+    good = b"".join(row(i) for i in range(1, 300))
+    changed = b"".join(row(i, qty="many", price="n/a") for i in range(300, 320))
+    result = curate(HEADER + good + changed, KEY, CONTRACT, batch_rows=100)
+    assert (result.report["rows_curated"], result.report["rows_quarantined"]) == (299, 20)
+    assert "quantity: expected a whole number, got 'many'" in reasons(result)
+
+
+def test_gzip_bomb_is_refused():
+    bomb = gzip.compress(HEADER + b"\n" * 300_000_000, compresslevel=9)
+    assert len(bomb) < 1_000_000
+    with pytest.raises(UnreadableFileError, match="gzip bomb"):
+        curate(bomb, KEY + ".gz", CONTRACT)
+
+
+def test_truncated_gzip_is_unreadable():
+    compressed = gzip.compress(HEADER + row(1) * 1000)
+    with pytest.raises(UnreadableFileError, match="gzip"):
+        curate(compressed[: len(compressed) // 2], KEY + ".gz", CONTRACT)
