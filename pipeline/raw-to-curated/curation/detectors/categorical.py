@@ -125,16 +125,17 @@ def detect(ctx: Context) -> list[Flag]:
         rare = np.flatnonzero(counts <= rare_limit)
         if rare.size == 0:
             continue
-        texts = [v if isinstance(v, str) else str(v) for v in f.uniques]
+        texts = ctx.texts(name)
         folded = [fold(t) for t in texts]
+        # close variants are looked for even when only rare_category runs: a misspelling is not a new category
         found: dict[int, tuple[int, int, float]] = {}  # rare code -> (variant code, distance, ratio)
+        frequent = np.flatnonzero(counts >= tp["min_ratio"] * counts[rare].min())
+        index = _index(folded, frequent, tp["max_distance"], tp["min_similarity"])
+        for r in rare.tolist():
+            best = _best_variant(r, texts, folded, counts, index, tp)
+            if best is not None:
+                found[r] = best
         if name in typo_cols:
-            frequent = np.flatnonzero(counts >= tp["min_ratio"] * counts[rare].min())
-            index = _index(folded, frequent, tp["max_distance"], tp["min_similarity"])
-            for r in rare.tolist():
-                best = _best_variant(r, texts, folded, counts, index, tp)
-                if best is not None:
-                    found[r] = best
             for r, (v, dist, ratio) in found.items():
                 flags.extend(_typo_flags(f, name, r, v, dist, ratio, texts, counts, tp))
         if name in rare_cols:
@@ -198,7 +199,8 @@ def _rare_flags(f, name, rare, typo_codes, counts, rp) -> list[Flag]:
             continue
         gap = floor / counts[r]
         confidence = clamp(0.35 + 0.25 * min(1.0, gap / (4 * rp["gap_ratio"])))
-        expected = f"one of the {len(others)} usual values"
+        usual = [shown(f.uniques[i]) for i in np.argsort(-counts, kind="stable")[:3].tolist() if i not in very_rare]
+        expected = usual[0] if len(others) == 1 else f"one of the {len(others)} usual values ({', '.join(usual)}…)"
         for row in np.flatnonzero(f.codes == r).tolist():
             flags.append(Flag(int(row), name, "rare_category", confidence, expected, shown(f.uniques[r])))
     return flags

@@ -141,7 +141,7 @@ def discover(ctx: Context, params: dict) -> list[Found]:
         a = full[rows]
         det_distinct = ctx.factor(det).distinct
         for dep in dependents:
-            if dep == det or ctx.factor(dep).distinct > 1.1 * det_distinct + 10:
+            if dep == det or (not _is_numeric(ctx, dep) and ctx.factor(dep).distinct > 1.1 * det_distinct + 10):
                 continue  # a dependent with many more values than its determinant cannot depend on it
             strength, groups = _strength(ctx, a, dep, params, rows)
             if groups < params["min_groups"] or strength < params["min_strength"]:

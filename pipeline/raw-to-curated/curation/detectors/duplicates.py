@@ -17,6 +17,7 @@ from curation.detectors.context import Context, squashed
 from curation.detectors.flags import Flag, shown
 
 MIN_COLUMNS = 3
+MIN_COLLISIONS = 3  # in a small batch a few near-duplicates are never 'structure'
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -41,6 +42,8 @@ def _repeated(key: np.ndarray, bits: np.uint64) -> np.ndarray:
 def normalised_codes(ctx: Context, name: str) -> np.ndarray:
     """Codes of the column's values after normalisation (-1 for missing)."""
     f = ctx.factor(name)
+    if f.distinct == 0:
+        return f.codes
     if ctx.is_text_valued(name):
         norm = pd.Series(squashed(ctx.texts(name)), dtype=object)
         mapping, _ = pd.factorize(norm)
@@ -66,7 +69,7 @@ def detect(ctx: Context) -> list[Flag]:
             total += h
             raw += _mix(ctx.factor(c).codes, i + 7919)
     exact_repeat = pd.Series(raw).duplicated(keep="first").to_numpy()
-    limit = params["max_collision_share"] * ctx.n
+    limit = max(params["max_collision_share"] * ctx.n, MIN_COLLISIONS)
     bucket_bits = np.uint64(max(10, min(24, int(np.ceil(np.log2(max(ctx.n, 2)))) + 2)))
     flags: dict[int, Flag] = {}
     for j in [-1, *range(len(names))]:

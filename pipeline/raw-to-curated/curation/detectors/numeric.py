@@ -14,7 +14,8 @@ within-group spread (and the residuals' own tail fence); other rows are judged g
 grows as 1 + 1/sqrt(m) with the m values a median and MAD come from (5.7 for a group of 50, 7.2 for 5).
 
 IsolationForest (scikit-learn, random_state=0, n_jobs=1) runs on the standardised measures when there are
-at least `min_rows` rows and `min_columns` measures. Its features are the robust z-scores above (against the
+at least `min_rows` rows and `min_columns` measures, with trees grown on `max_samples` rows each (more than
+the usual 256, so that an outlier is more often inside a tree's sample rather than beyond it). Its features are the robust z-scores above (against the
 group where there is one), so a SEK price is not 'unusual' next to EUR ones. It is fitted on at most
 `max_fit_rows` rows; rows are scored when at least one measure is beyond 3 robust sd or their squared
 distance is in the top 1 % (other rows sit in the dense core and cannot reach the threshold). A row is
@@ -41,7 +42,8 @@ MIN_COVERAGE = 0.5
 MIN_GAIN = 0.5  # a grouping is used when its pooled within-group spread is at most half the global spread
 PRESCREEN_Z = 3.0
 MIN_JUDGED = 3  # rows in groups this big are judged against their group (its median survives one outlier)
-TIE = 0.05  # spreads within 5 % of the lowest are equally good groupings
+TIE = 0.05
+PAIR_GAIN = 0.8  # a pair of columns replaces the best single one when it cuts the spread by a fifth  # spreads within 5 % of the lowest are equally good groupings
 CALIBRATION_ROWS = 10_000  # IsolationForest: rows of the fit sample whose scores calibrate the threshold
 
 
@@ -200,10 +202,13 @@ def choose_groups(ctx: Context, column: str, tr: Transform, params: dict) -> tup
     if not np.isfinite(lowest_single):
         return None
     best = preferred([k for s, k in scored_keys if s <= lowest_single * (1 + TIE)])[0]
+    best_spread = dict((k, s) for s, k in scored_keys)[best]
     partners = [c for c in ctx.names if c not in best and c != column and ctx.types[c] in GROUP_TYPES
                 and 2 <= ctx.factor(c).distinct <= MAX_PAIR_DISTINCT]
     for key in [(*best, c) for c in partners]:
-        scored_keys.append((_pooled_spread(_group_codes(ctx, key), t, finite, min_size, max_rows), key))
+        spread = _pooled_spread(_group_codes(ctx, key), t, finite, min_size, max_rows)
+        if spread <= PAIR_GAIN * best_spread:  # finer groups always fit a little better: ask for a real gain
+            scored_keys.append((spread, key))
     lowest = min(s[0] for s in scored_keys)
     if not np.isfinite(lowest) or lowest > MIN_GAIN * global_spread:
         return None
@@ -344,7 +349,8 @@ def isolation_flags(ctx: Context) -> list[Flag]:
         z[:, j] = np.clip(np.nan_to_num(s.z, nan=0.0, posinf=50.0, neginf=-50.0), -50, 50)
     fit_rows = ctx.sample_rows(int(params["max_fit_rows"]), salt=3)
     fit = z if fit_rows is None else z[fit_rows]
-    model = IsolationForest(n_estimators=int(params["n_estimators"]), random_state=0, n_jobs=1).fit(fit)
+    model = IsolationForest(n_estimators=int(params["n_estimators"]), max_samples=min(len(fit), int(params["max_samples"])),
+                            random_state=0, n_jobs=1).fit(fit)
     squared = np.einsum("ij,ij->i", z, z)
     cutoff = np.quantile(np.einsum("ij,ij->i", fit, fit), 0.99)
     candidates = np.flatnonzero((np.abs(z).max(axis=1) >= PRESCREEN_Z) | (squared >= cutoff))

@@ -79,10 +79,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "isolation_forest": {
         "min_rows": 200,
         "min_columns": 2,
-        "score_threshold": 0.75,  # anomaly score s(x) in (0, 1); 0.5 is average, 1 is isolated at once
+        "score_threshold": 0.7,  # anomaly score s(x) in (0, 1); 0.5 is average, 1 is isolated at once
         "margin": 0.02,  # ... and above the extrapolated score of the most unusual ordinary row by this
         "max_fit_rows": 50_000,
         "n_estimators": 100,
+        "max_samples": 2048,  # rows per tree
     },
     "drift": {
         "k": 3.0,  # mean +- k * std with enough history
