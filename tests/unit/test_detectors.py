@@ -50,7 +50,7 @@ def test_case_and_accent_variants_are_typos():
 
 def test_typo_without_strong_evidence_has_no_repair_and_codes_are_never_typos():
     # a 30-row catalogue: 'Tosy' is a misspelling of 'Toys', but 3 vs 1 is not enough to repair it
-    categories = (["Toys", "Garden", "Books", "Sports", "Beauty", "Fashion", "Electronics"] * 5)[:29] + ["Tosy"]
+    categories = [*(["Toys", "Garden", "Books", "Sports", "Beauty", "Fashion", "Electronics"] * 5)[:29], "Tosy"]
     skus = [f"SKU-{10001 + i}" for i in range(30)]
     flags = detect(pd.DataFrame({"sku": skus, "category": categories}), {"sku": "string", "category": "string"})
     typo = only(flags, "typo")
@@ -171,7 +171,8 @@ def test_postcode_with_two_cities():
 
 
 def test_declared_dependency_is_checked_when_discovery_is_off():
-    frame = pd.DataFrame({"zip": ["10115"] * 20 + ["20095"] * 20, "town": ["Berlin"] * 19 + ["Bonn"] + ["Hamburg"] * 20})
+    frame = pd.DataFrame({"zip": ["10115"] * 20 + ["20095"] * 20,
+                          "town": ["Berlin"] * 19 + ["Bonn"] + ["Hamburg"] * 20})
     policy = QualityPolicy.from_mapping({"dependency": {"auto": False},
                                          "dependencies": [{"determinant": ["zip"], "dependent": "town"}]})
     flags = detect(frame, {"zip": "string", "town": "string"}, policy)

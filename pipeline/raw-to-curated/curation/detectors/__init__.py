@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Detection:
     flags: list[Flag]
-    notes: list[dict[str, str]] = field(default_factory=list)  # {"detector": "detector_error", "step": ..., "error": ...}
+    notes: list[dict[str, str]] = field(default_factory=list)  # {"detector": "detector_error", "step", "error"}
     seconds: dict[str, float] = field(default_factory=dict)
     profile: dict | None = None
 

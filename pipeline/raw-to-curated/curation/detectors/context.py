@@ -70,7 +70,10 @@ def squashed(texts: list[str]) -> list[str]:
 
 
 def shape(text: str) -> str:
-    """Exact shape of a value: upper-case letter -> A, lower-case -> a, digit -> 9, the rest kept ('Ab-12' -> 'Aa-99')."""
+    """Exact shape of a value: upper-case letter -> A, lower-case -> a, digit -> 9, the rest kept.
+
+    'Ab-12' -> 'Aa-99'.
+    """
     s = text.translate(_SHAPE)
     if s.isascii():
         return s

@@ -121,8 +121,9 @@ def compare(current: dict[str, Any], history: list[dict[str, Any]],
                 continue
             lo, hi = ref * (1 - params["max_change"]), ref * (1 + params["max_change"])
             severity = "high" if change > 2 * params["max_change"] else "medium"
-            findings.append(DriftFinding(metric, column, _rounded(value), (_rounded(min(lo, hi)), _rounded(max(lo, hi))),
-                                         severity, f"{change:.0%} change against {len(values)} earlier batch(es)"))
+            band = (_rounded(min(lo, hi)), _rounded(max(lo, hi)))
+            findings.append(DriftFinding(metric, column, _rounded(value), band, severity,
+                                         f"{change:.0%} change against {len(values)} earlier batch(es)"))
     for name, col in sorted((current.get("columns") or {}).items()):
         mix = _mix(col)
         if mix is None:

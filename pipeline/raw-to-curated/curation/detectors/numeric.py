@@ -6,24 +6,23 @@ scale = max(1.4826 * MAD, IQR / 1.349). A value is flagged when |z| > `threshold
 data's own tail fence (the 99.9th percentile plus its distance from the median, mirrored below), so that a
 naturally long tail is not reported row by row.
 
-Per group (`group_by`, or chosen automatically): the grouping whose within-group spread is smallest, among
-the low-cardinality columns and their pairs with another category (sku, or sku + currency), is used when
-its groups of `min_group_size` or more cover half the rows and it at least halves the spread. Each row in a
-group of three or more is judged against its own group's median, with the group's MAD floored by the pooled
-within-group spread (and the residuals' own tail fence); other rows are judged globally. The threshold
-grows as 1 + 1/sqrt(m) with the m values a median and MAD come from (5.7 for a group of 50, 7.2 for 5).
+Per group (`group_by`, or chosen automatically): the column whose groups leave the smallest pooled
+within-group spread is used when its groups of `min_group_size` or more cover half the rows and it at least
+halves the global spread (near-ties go to identifiers: sku rather than its description); a pair with another
+low-cardinality column (sku + currency) replaces it when that cuts the spread by a further fifth. Each row in
+a group of three or more is judged against its own group's median, with the group's MAD floored by the pooled
+within-group spread, beyond the residuals' own (symmetric) tail fence; other rows are judged globally. The
+threshold grows as 1 + 1/sqrt(m) with the m values a median and MAD come from (5.7 for a group of 50, 7.2 for 5).
 
-IsolationForest (scikit-learn, random_state=0, n_jobs=1) runs on the standardised measures when there are
-at least `min_rows` rows and `min_columns` measures, with trees grown on `max_samples` rows each (more than
-the usual 256, so that an outlier is more often inside a tree's sample rather than beyond it). Its features are the robust z-scores above (against the
-group where there is one), so a SEK price is not 'unusual' next to EUR ones. It is fitted on at most
-`max_fit_rows` rows; rows are scored when at least one measure is beyond 3 robust sd or their squared
-distance is in the top 1 % (other rows sit in the dense core and cannot reach the threshold). A row is
-flagged whole when at least two of its measures are beyond 3 robust sd and its anomaly score s(x) exceeds
-both `score_threshold` and the level that ordinary rows would exceed about 0.1 times in a batch of this
-size (the calibration scores' tail extrapolated, see `_tail_threshold`) plus `margin`. IsolationForest
-cannot tell a value far beyond the data's range from the most extreme ordinary one, so univariate extremes
-are left to the z-scores and it reports rows unusual on several measures at once.
+IsolationForest (scikit-learn, random_state=0, n_jobs=1) runs when there are at least `min_rows` rows and
+`min_columns` measures. Its features are the robust z-scores above (against the group where there is one), so
+a SEK price is not 'unusual' next to EUR ones. It is fitted on at most `max_fit_rows` rows with trees grown on
+`max_samples` rows each (more than the usual 256, so that an outlier is more often inside a tree's sample than
+beyond it). Rows are scored when at least two measures are beyond 3 robust sd (the others sit in the dense
+core or are univariate extremes, which are the z-scores' job: IsolationForest cannot tell a value far beyond
+the data's range from the most extreme ordinary one). A row is flagged whole when its anomaly score s(x)
+exceeds both `score_threshold` and, plus `margin`, the level that ordinary rows would exceed about 0.1 times
+in a batch of this size (the calibration scores' tail extrapolated, see `_tail_threshold`).
 """
 
 from __future__ import annotations
@@ -42,8 +41,8 @@ MIN_COVERAGE = 0.5
 MIN_GAIN = 0.5  # a grouping is used when its pooled within-group spread is at most half the global spread
 PRESCREEN_Z = 3.0
 MIN_JUDGED = 3  # rows in groups this big are judged against their group (its median survives one outlier)
-TIE = 0.05
-PAIR_GAIN = 0.8  # a pair of columns replaces the best single one when it cuts the spread by a fifth  # spreads within 5 % of the lowest are equally good groupings
+TIE = 0.05  # spreads within 5 % of the lowest are equally good groupings
+PAIR_GAIN = 0.8  # a pair of columns replaces the best single one when it cuts the spread by a fifth
 CALIBRATION_ROWS = 10_000  # IsolationForest: rows of the fit sample whose scores calibrate the threshold
 
 
@@ -335,8 +334,6 @@ def _tail_threshold(scores: np.ndarray, n: int, expected_false: float = 0.1) -> 
 
 
 def isolation_flags(ctx: Context) -> list[Flag]:
-    from sklearn.ensemble import IsolationForest  # imported here: only paid for when it runs
-
     params = ctx.policy.params("isolation_forest")
     if ctx.n < params["min_rows"]:
         return []
@@ -347,21 +344,18 @@ def isolation_flags(ctx: Context) -> list[Flag]:
     z = np.empty((ctx.n, len(measures)), dtype=np.float32)
     for j, s in enumerate(measures):
         z[:, j] = np.clip(np.nan_to_num(s.z, nan=0.0, posinf=50.0, neginf=-50.0), -50, 50)
+    # only rows beyond 3 robust sd on two measures or more can be multivariate outliers: without any, no model
+    candidates = np.flatnonzero((np.abs(z) >= PRESCREEN_Z).sum(axis=1) >= 2)
+    if candidates.size == 0:
+        return []
+    from sklearn.ensemble import IsolationForest  # imported here: only paid for when it runs
+
     fit_rows = ctx.sample_rows(int(params["max_fit_rows"]), salt=3)
     fit = z if fit_rows is None else z[fit_rows]
-    model = IsolationForest(n_estimators=int(params["n_estimators"]), max_samples=min(len(fit), int(params["max_samples"])),
-                            random_state=0, n_jobs=1).fit(fit)
-    squared = np.einsum("ij,ij->i", z, z)
-    cutoff = np.quantile(np.einsum("ij,ij->i", fit, fit), 0.99)
-    candidates = np.flatnonzero((np.abs(z).max(axis=1) >= PRESCREEN_Z) | (squared >= cutoff))
-    if candidates.size == 0:
-        return []
+    model = IsolationForest(n_estimators=int(params["n_estimators"]), random_state=0, n_jobs=1,
+                            max_samples=min(len(fit), int(params["max_samples"]))).fit(fit)
     calibration = -model.score_samples(fit[:CALIBRATION_ROWS] if len(fit) > CALIBRATION_ROWS else fit)
     threshold = round(max(params["score_threshold"], _tail_threshold(calibration, ctx.n) + params["margin"]), 3)
-    several = (np.abs(z[candidates]) >= PRESCREEN_Z).sum(axis=1) >= 2
-    candidates = candidates[several]
-    if candidates.size == 0:
-        return []
     scores = -model.score_samples(z[candidates])
     flags = []
     for i in np.flatnonzero(scores >= threshold).tolist():
