@@ -18,9 +18,10 @@ IsolationForest (scikit-learn, random_state=0, n_jobs=1) runs when there are at 
 `min_columns` measures. Its features are the robust z-scores above (against the group where there is one), so
 a SEK price is not 'unusual' next to EUR ones. It is fitted on at most `max_fit_rows` rows with trees grown on
 `max_samples` rows each (more than the usual 256, so that an outlier is more often inside a tree's sample than
-beyond it). Rows are scored when at least two measures are beyond 3 robust sd (the others sit in the dense
-core or are univariate extremes, which are the z-scores' job: IsolationForest cannot tell a value far beyond
-the data's range from the most extreme ordinary one). A row is flagged whole when its anomaly score s(x)
+beyond it). Rows are scored when at least two measures are beyond 3 robust sd and beyond their 0.5 % tails
+(the others sit in the dense core or are univariate extremes, which are the z-scores' job: IsolationForest
+cannot tell a value far beyond the data's range from the most extreme ordinary one); when no row is, the
+model is not even fitted. A row is flagged whole when its anomaly score s(x)
 exceeds both `score_threshold` and, plus `margin`, the level that ordinary rows would exceed about 0.1 times
 in a batch of this size (the calibration scores' tail extrapolated, see `_tail_threshold`).
 """
@@ -39,7 +40,8 @@ GROUP_TYPES = {"string", "int", "country", "currency", "bool", "email"}
 MAX_PAIR_DISTINCT = 50
 MIN_COVERAGE = 0.5
 MIN_GAIN = 0.5  # a grouping is used when its pooled within-group spread is at most half the global spread
-PRESCREEN_Z = 3.0
+PRESCREEN_Z = 3.0  # IsolationForest scores rows beyond 3 robust sd and beyond the 0.5 % tail of two measures
+PRESCREEN_QUANTILE = 0.995
 MIN_JUDGED = 3  # rows in groups this big are judged against their group (its median survives one outlier)
 TIE = 0.05  # spreads within 5 % of the lowest are equally good groupings
 PAIR_GAIN = 0.8  # a pair of columns replaces the best single one when it cuts the spread by a fifth
@@ -344,14 +346,16 @@ def isolation_flags(ctx: Context) -> list[Flag]:
     z = np.empty((ctx.n, len(measures)), dtype=np.float32)
     for j, s in enumerate(measures):
         z[:, j] = np.clip(np.nan_to_num(s.z, nan=0.0, posinf=50.0, neginf=-50.0), -50, 50)
-    # only rows beyond 3 robust sd on two measures or more can be multivariate outliers: without any, no model
-    candidates = np.flatnonzero((np.abs(z) >= PRESCREEN_Z).sum(axis=1) >= 2)
+    # only rows in the tails of two measures or more can be multivariate outliers: without any, no model at all
+    fit_rows = ctx.sample_rows(int(params["max_fit_rows"]), salt=3)
+    fit = z if fit_rows is None else z[fit_rows]
+    low = np.minimum(-PRESCREEN_Z, np.quantile(fit, 1 - PRESCREEN_QUANTILE, axis=0))
+    high = np.maximum(PRESCREEN_Z, np.quantile(fit, PRESCREEN_QUANTILE, axis=0))
+    candidates = np.flatnonzero(((z < low) | (z > high)).sum(axis=1) >= 2)
     if candidates.size == 0:
         return []
     from sklearn.ensemble import IsolationForest  # imported here: only paid for when it runs
 
-    fit_rows = ctx.sample_rows(int(params["max_fit_rows"]), salt=3)
-    fit = z if fit_rows is None else z[fit_rows]
     model = IsolationForest(n_estimators=int(params["n_estimators"]), random_state=0, n_jobs=1,
                             max_samples=min(len(fit), int(params["max_samples"]))).fit(fit)
     calibration = -model.score_samples(fit[:CALIBRATION_ROWS] if len(fit) > CALIBRATION_ROWS else fit)
