@@ -7,11 +7,13 @@ curated partitions touched per dataset, and the quality report's key.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from curation import detectors
 from curation.engine import curate_stream, object_id
 from curation.outputs import S3Sink, discard_outputs, finish_outputs
 from retail_platform import aws, s3io
@@ -22,6 +24,7 @@ from retail_platform.observability import logger, metrics, tracer
 from retail_platform.settings import get_settings
 
 SETTINGS = get_settings()
+BATCH_ROWS = int(os.environ.get("CURATION_BATCH_ROWS", "250000"))
 USER_CONTRACTS_PREFIX = "contracts/"
 
 
@@ -63,6 +66,32 @@ def _file_failure(s3: Any, bucket: str, key: str, dataset: str, error: Exception
     return {**report, "report_key": report_key}
 
 
+HISTORY_LENGTH = 30
+
+
+def quality_history(s3: Any, contract_name: str, oid: str) -> tuple[str, list[dict]]:
+    """The profiles of this source's earlier objects (newest last), and where this object's profile goes."""
+    prefix = f"_quality/{contract_name}/profiles/"
+    listing = s3.get_paginator("list_objects_v2").paginate(Bucket=SETTINGS.artifacts_bucket, Prefix=prefix)
+    items = sorted((o for page in listing for o in page.get("Contents", [])), key=lambda o: o["LastModified"])
+    own = f"{prefix}{oid}.json"
+    earlier = [o["Key"] for o in items if o["Key"] != own][-HISTORY_LENGTH:]
+    return own, [s3io.read_json(s3, SETTINGS.artifacts_bucket, k) for k in earlier]
+
+
+def drift(s3: Any, contract: Any, oid: str, report: dict) -> list[dict]:
+    """Compare this object's profile with the source's history (Deequ-style); then add it to the history."""
+    profile = report.pop("profile", None)
+    if not profile:
+        return []
+    profile["rows"] = report["rows_in"]
+    own_key, history = quality_history(s3, contract.name, oid)
+    policy = detectors.QualityPolicy.from_mapping({**contract.canonical.quality, **contract.quality})
+    findings = [f.to_dict() for f in detectors.compare(profile, history, policy)]
+    s3io.write_json(s3, SETTINGS.artifacts_bucket, own_key, profile)
+    return findings
+
+
 @tracer.capture_method
 def process_object(s3: Any, bucket: str, key: str) -> dict:
     contract = route(key, contracts())
@@ -71,11 +100,12 @@ def process_object(s3: Any, bucket: str, key: str) -> dict:
     sink = S3Sink(s3, SETTINGS.curated_bucket, contract.dataset, object_id(key))
     try:
         with s3io.open_stream(s3, bucket, key) as stream:
-            report = curate_stream(stream, key, contract, sink, size=size)
+            report = curate_stream(stream, key, contract, sink, size=size, batch_rows=BATCH_ROWS)
     except UnreadableFileError as e:
         logger.warning("file quarantined whole", extra={"key": key, "error": str(e)})
         discard_outputs(sink)  # nothing half-written: the object's latest version is the unreadable one
         return _file_failure(s3, bucket, key, contract.dataset, e)
+    report["drift"] = drift(s3, contract, sink.oid, report)
     summary = finish_outputs(sink, report)
     metrics.add_metric(name="RowsCurated", unit="Count", value=summary["rows_curated"])
     metrics.add_metric(name="RowsQuarantined", unit="Count", value=summary["rows_quarantined"])

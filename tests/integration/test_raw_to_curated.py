@@ -233,3 +233,31 @@ columns:
     assert rows["is_cancellation"].tolist() == [False, True]
     assert str(rows["order_ts"].iloc[0]) == "2023-11-24 22:30:00+00:00"  # Berlin local time -> UTC
     assert result["partitions"]["order_lines"] == ["2023-11-24", "2023-11-25"]
+
+
+def test_drift_against_the_sources_history_in_the_artifacts_bucket(s3, lambda_context):
+    lines = UCI_BYTES.splitlines(keepends=True)
+    header, rows = lines[0], lines[1:]
+    for i in range(4):  # four ordinary batches build the history
+        invoke(lambda_context, f"uci-online-retail/part-{i}.csv", header + b"".join(rows[i * 500 : (i + 1) * 500]), s3)
+    broken = [r.rsplit(b",", 2)[0] + b',NA,"United Kingdom"\n' for r in rows[2000:2500]]  # customer ids lost
+    result = invoke(lambda_context, "uci-online-retail/part-broken.csv", header + b"".join(broken), s3)
+    report = s3io.read_json(s3, CURATED, result["objects"][0]["report_key"])
+    drifted = {(d["metric"], d["column"]) for d in report["drift"]}
+    assert ("completeness", "customer_id") in drifted
+    history = list(s3io.list_keys(s3, "local-artifacts", "_quality/uci-online-retail/profiles/"))
+    assert len(history) == 5
+    # the same object again replaces its own profile instead of comparing against itself
+    invoke(lambda_context, "uci-online-retail/part-broken.csv", header + b"".join(broken), s3)
+    assert len(list(s3io.list_keys(s3, "local-artifacts", "_quality/uci-online-retail/profiles/"))) == 5
+
+
+def test_quality_report_names_detector_flags(s3, lambda_context):
+    result = invoke(lambda_context, UCI_KEY, UCI_BYTES, s3)
+    report = s3io.read_json(s3, CURATED, result["objects"][0]["report_key"])
+    flags = report["detector_flags"]
+    assert flags["dependency:description"]["rows"] >= 1  # one StockCode, two descriptions
+    example = flags["dependency:description"]["examples"][0]
+    assert example["source_row"] >= 0 and "expected" in example["flag"] and "confidence" in example["flag"]
+    curated = curated_rows(s3)
+    assert curated["_warnings"].fillna("").str.contains("dependency description").any()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curation import reading
+from curation import detectors, reading
 from curation.coercion import coerce
 from curation.problems import RowNotes
 from curation.validation import apply_rules, column_checks
@@ -29,7 +30,7 @@ from retail_platform.contracts import SourceContract
 from retail_platform.pii import pan
 
 EXAMPLES_PER_REASON = 5
-LINEAGE = ("_warnings", "_source_key", "_source_row")
+LINEAGE = ("_warnings", "_repairs", "_source_key", "_source_row")
 RAW_PREFIX = "raw_"
 
 
@@ -94,6 +95,18 @@ class _Stats:
     missing_columns: list[str] = field(default_factory=list)
     header: list[str] = field(default_factory=list)
     superseded: int = 0
+    flags: dict[str, dict] = field(default_factory=dict)
+    repairs: int = 0
+    detector_notes: list[dict] = field(default_factory=list)
+    detector_seconds: float = 0.0
+    profile: dict | None = None
+
+    def note_flag(self, flag: detectors.Flag, action: str, source_row: int, message: str) -> None:
+        label = f"{flag.detector}:{flag.column or '(row)'}"
+        entry = self.flags.setdefault(label, {"rows": 0, "action": action, "examples": []})
+        entry["rows"] += 1
+        if len(entry["examples"]) < EXAMPLES_PER_REASON:
+            entry["examples"].append({"source_row": source_row, "flag": message})
 
     def note_reasons(self, messages: dict[int, list[str]], rows: np.ndarray) -> None:
         for position, row_reasons in messages.items():
@@ -108,9 +121,14 @@ class _Stats:
 class Curation:
     """One raw object's curation. `add(batch)` per batch, then `finish()` once."""
 
-    def __init__(self, key: str, contract: SourceContract, sink: Sink, spill_rows: int = 300_000) -> None:
+    def __init__(
+        self, key: str, contract: SourceContract, sink: Sink, spill_rows: int = 300_000, detect: bool = True
+    ) -> None:
         self.key = key
         self.sink = sink
+        self.detect = detect
+        self.policy = detectors.QualityPolicy.from_mapping({**contract.canonical.quality, **contract.quality})
+        self.types = {name: column.type for name, column in contract.canonical.columns.items()}
         self.contract = contract
         self.canonical = contract.canonical
         self.stats = _Stats()
@@ -153,6 +171,9 @@ class Curation:
         for name, count in apply_rules(frame, self.canonical.rules + self.contract.rules, reasons, warnings).items():
             stats.rules[name] = stats.rules.get(name, 0) + count
         self._exact_duplicates(raw, data_columns, rows, reasons)
+        repairs = RowNotes(len(raw))
+        if self.detect:
+            self._run_detectors(frame, rows, reasons, warnings, repairs)
 
         rejected = reasons.flagged()
         stats.note_reasons(reasons.messages(), rows)
@@ -163,6 +184,7 @@ class Curation:
         keep = ~rejected
         candidates = frame.loc[keep].copy()
         candidates["_warnings"] = warnings.joined()[keep]
+        candidates["_repairs"] = repairs.joined()[keep]
         candidates["_source_key"] = self.key
         candidates["_source_row"] = rows[keep]
         for column in data_columns:  # kept for the few rows a later version of their key supersedes
@@ -171,6 +193,37 @@ class Curation:
             self._keys.append(_row_hashes(candidates, list(self.canonical.business_key)))
             self._key_rows.append(rows[keep])
         self._hold(candidates.reset_index(drop=True))
+
+    def _run_detectors(
+        self, frame: pd.DataFrame, rows: np.ndarray, reasons: RowNotes, warnings: RowNotes, repairs: RowNotes
+    ) -> None:
+        """Data-quality detectors on the rows that passed the contract; the contract's policy decides each flag."""
+        passed = np.flatnonzero(~reasons.flagged())
+        if passed.size == 0:
+            return
+        batch = frame.iloc[passed].reset_index(drop=True)
+        started = time.perf_counter()
+        detection = detectors.run(batch, self.types, self.policy, with_profile=self.stats.profile is None)
+        self.stats.detector_seconds += time.perf_counter() - started
+        self.stats.detector_notes.extend(detection.notes)
+        if detection.profile is not None:
+            self.stats.profile = detection.profile
+        for flag in detection.flags:
+            position = int(passed[flag.row])
+            action = self.policy.action_for(flag.detector)
+            where = f"{flag.detector} {flag.column}" if flag.column else flag.detector
+            message = f"{where}: expected {flag.expected}, got {flag.observed!r} (confidence {flag.confidence:.2f})"
+            if action == "repair" and flag.repair is not None and flag.column is not None:
+                frame.iat[position, frame.columns.get_loc(flag.column)] = flag.repair
+                repairs.add_positions(
+                    np.array([position]), [f"{flag.column}: {flag.observed!r} -> {flag.repair!r} ({flag.detector})"]
+                )
+                self.stats.repairs += 1
+            elif action == "quarantine":
+                reasons.add_positions(np.array([position]), [message])
+            else:
+                warnings.add_positions(np.array([position]), [message])
+            self.stats.note_flag(flag, action, int(rows[position]), message)
 
     def _exact_duplicates(self, raw: pd.DataFrame, columns: list[str], rows: np.ndarray, reasons: RowNotes) -> None:
         hashes = _row_hashes(raw, columns)
@@ -305,6 +358,11 @@ class Curation:
             "pans_masked": s.pans_masked,
             "missing_columns": s.missing_columns,
             "extra_columns": [h for h in s.header if h not in mapped],
+            "detector_flags": dict(sorted(s.flags.items(), key=lambda kv: (-kv[1]["rows"], kv[0]))),
+            "repairs": s.repairs,
+            "detector_notes": s.detector_notes,
+            "detector_seconds": round(s.detector_seconds, 3),
+            "profile": s.profile,
         }
 
 
@@ -333,22 +391,28 @@ def curate_stream(
     *,
     size: int | None = None,
     batch_rows: int = reading.DEFAULT_BATCH_ROWS,
+    detect: bool = True,
 ) -> dict:
     """Curate an object read from a stream, handing outputs to the sink; returns the quality report."""
-    curation = Curation(key, contract, sink)
+    curation = Curation(key, contract, sink, detect=detect)
     for batch in reading.iter_batches(stream, key, contract, size=size, batch_rows=batch_rows):
         curation.add(batch)
     return curation.finish()
 
 
 def curate(
-    body: bytes, key: str, contract: SourceContract, *, batch_rows: int = reading.DEFAULT_BATCH_ROWS
+    body: bytes,
+    key: str,
+    contract: SourceContract,
+    *,
+    batch_rows: int = reading.DEFAULT_BATCH_ROWS,
+    detect: bool = True,
 ) -> CurationResult:
     """Curate an object held in memory (tests, small files): all outputs as frames."""
     import io
 
     sink = MemorySink()
-    report = curate_stream(io.BytesIO(body), key, contract, sink, size=len(body), batch_rows=batch_rows)
+    report = curate_stream(io.BytesIO(body), key, contract, sink, size=len(body), batch_rows=batch_rows, detect=detect)
     curated = [f for _, f in sorted(sink.curated_parts.items())]
     quarantine = [f for _, f in sorted(sink.quarantine_parts.items())]
     return CurationResult(

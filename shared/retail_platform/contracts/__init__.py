@@ -71,6 +71,7 @@ class CanonicalDataset:
     business_key: tuple[str, ...]
     columns: dict[str, Column]
     rules: tuple[Rule, ...]
+    quality: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class SourceContract:
     timezone: str = "UTC"
     columns: dict[str, ColumnMapping] = field(default_factory=dict)
     rules: tuple[Rule, ...] = ()
+    quality: dict[str, Any] = field(default_factory=dict)
     path: str = ""
 
     @property
@@ -130,6 +132,15 @@ def _rules(path: Path, specs: Any, columns: set[str]) -> tuple[Rule, ...]:
             raise _fail(path, f"rule {name!r}: action must be one of {sorted(ACTIONS)}")
         rules.append(Rule(name=name, when=when, then=then, action=action))
     return tuple(rules)
+
+
+def _quality(path: Path, spec: Any) -> dict[str, Any]:
+    """The optional `quality:` mapping (detector policy); its keys are checked by the detectors' policy."""
+    if spec is None:
+        return {}
+    if not isinstance(spec, dict):
+        raise _fail(path, "quality must be a mapping of detector settings")
+    return spec
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -179,6 +190,7 @@ def parse_canonical(path: Path) -> CanonicalDataset:
         business_key=key,
         columns=columns,
         rules=_rules(path, data.get("rules"), set(columns)),
+        quality=_quality(path, data.get("quality")),
     )
 
 
@@ -223,6 +235,7 @@ def parse_source(path: Path) -> SourceContract:
         timezone=data.get("timezone", "UTC"),
         columns=mappings,
         rules=_rules(path, data.get("rules"), set(canonical.columns)),
+        quality=_quality(path, data.get("quality")),
         path=str(path),
     )
 
