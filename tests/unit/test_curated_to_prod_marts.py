@@ -616,3 +616,28 @@ def test_partition_bytes_do_not_depend_on_the_other_rows(marts):
 
 def test_contract_helper_matches_loader():
     assert contract("daily_sales") is load_prod("daily_sales")
+
+
+def test_totals_with_an_unconvertible_amount_are_null_not_understated():
+    frames = sample_frames()
+    sek = line("O9", 1, "2023-03-01 12:00", "A", 1, 100.0, "SE", "SEK", customer="C4")
+    frames["order_lines"] = pd.concat([frames["order_lines"], pd.DataFrame([sek])], ignore_index=True)
+    frames["order_lines"]["_source_row"] = range(len(frames["order_lines"]))
+    out = build_marts(
+        CuratedInputs.from_frames(frames),
+        {"market_series": {WEEK}, "daily_sales": {D1}, "copilot_mart": {D1}},
+        "EUR",
+    )
+    market = out["market_series"]
+    assert pd.isna(row(market, date=WEEK, category="ALL", country="ALL").revenue_reporting)
+    assert pd.isna(row(market, date=WEEK, category="toys", country="ALL").revenue_reporting)
+    assert row(market, date=WEEK, category="toys", country="GB").revenue_reporting == pytest.approx(10.0)
+    assert pd.isna(row(out["daily_sales"], date=D1, sku="A", country="SE").revenue_reporting)
+    assert pd.isna(row(out["copilot_mart"], date=D1, country="SE", sku="A").revenue_reporting)
+
+
+def test_zero_amounts_convert_to_zero_without_a_rate():
+    frame = pd.DataFrame({"date": [day(D1), day(D1)], "currency": ["SEK", "SEK"], "revenue": [0.0, 5.0]})
+    factors = fx.daily_factors(normalise(None, "fx_rates"), "EUR", frame["date"])
+    converted = fx.to_reporting(frame, "revenue", factors)
+    assert converted.iloc[0] == 0.0 and pd.isna(converted.iloc[1])

@@ -45,13 +45,16 @@ def normalise(frame: pd.DataFrame | None, name: str) -> pd.DataFrame:
             frame[column] = pd.to_numeric(values, errors="coerce").astype("float64")
         elif spec.type == "bool":
             frame[column] = values.astype("boolean")
-        else:
+        elif values.dtype != object:
             frame[column] = values.astype(object).where(values.notna(), None)
     frame["_source_key"] = frame["_source_key"].astype(object).where(frame["_source_key"].notna(), "")
     frame["_source_row"] = pd.to_numeric(frame["_source_row"], errors="coerce").fillna(-1).astype("int64")
     if dataset.business_key:
-        frame = frame.sort_values(list(LINEAGE), kind="mergesort")
-        frame = frame.drop_duplicates(list(dataset.business_key), keep="last")
+        key = list(dataset.business_key)
+        versions = frame.duplicated(key, keep=False)
+        if versions.any():  # resolve only the keys that have several versions (cheap when there are none)
+            latest = frame.loc[versions].sort_values(list(LINEAGE), kind="mergesort").drop_duplicates(key, keep="last")
+            frame = pd.concat([frame.loc[~versions], latest])
     frame = frame.reset_index(drop=True)
     frame[PARTITION_DATE] = _day(frame[dataset.partition_by]) if dataset.partition_by else pd.NaT
     return frame[[*dataset.columns, *LINEAGE, PARTITION_DATE]]

@@ -83,9 +83,11 @@ def daily_factors(
 def to_reporting(
     frame: pd.DataFrame, amount: str, factors: pd.DataFrame, date: str = "date", currency: str = "currency"
 ) -> pd.Series:
-    """`frame[amount]` converted with the factor of each row's (date, currency); NaN where none is known."""
+    """`frame[amount]` converted with the factor of each row's (date, currency); NaN where none is known
+    (a zero amount is zero in any currency)."""
     if frame.empty:
         return pd.Series(dtype="float64", index=frame.index)
     keys = frame[[date, currency]].rename(columns={date: "date", currency: "currency"})
     factor = keys.merge(factors, on=["date", "currency"], how="left")["factor"].to_numpy()
-    return pd.Series(frame[amount].to_numpy(dtype="float64") * factor, index=frame.index)
+    values = frame[amount].to_numpy(dtype="float64")
+    return pd.Series(np.where(values == 0, 0.0, values * factor), index=frame.index)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from marts import fx
-from marts.sales import week_start, with_category
+from marts.sales import unconverted, week_start, with_category
 from marts.schema import conform
 
 NAME = "market_series"
@@ -15,13 +15,15 @@ ALL = "ALL"
 
 def build(facts: pd.DataFrame, products: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
     """`facts` must hold every day of each week wanted (a partial week gives a partial total)."""
-    facts = facts.assign(amount_reporting=fx.to_reporting(facts, "amount", factors))
+    converted = fx.to_reporting(facts, "amount", factors)
+    facts = facts.assign(amount_reporting=converted, unconverted=unconverted(converted))
     daily = (
         facts.groupby(["date", "sku", "country"], sort=False, dropna=False)
         .agg(
             units=("qty", "sum"),
             gross_units=("gross_qty", "sum"),
             revenue_reporting=("amount_reporting", "sum"),
+            unconverted=("unconverted", "sum"),
         )
         .reset_index()
     )
@@ -31,7 +33,7 @@ def build(facts: pd.DataFrame, products: pd.DataFrame, factors: pd.DataFrame) ->
 
     levels = []
     for category_all, country_all in ((False, False), (False, True), (True, False), (True, True)):
-        level = daily[["week", "category", "country", "units", "revenue_reporting", "sold_sku"]].copy()
+        level = daily[["week", "category", "country", "units", "revenue_reporting", "unconverted", "sold_sku"]].copy()
         if category_all:
             level["category"] = ALL
         if country_all:
@@ -43,11 +45,13 @@ def build(facts: pd.DataFrame, products: pd.DataFrame, factors: pd.DataFrame) ->
         .agg(
             units=("units", "sum"),
             revenue_reporting=("revenue_reporting", "sum"),
+            unconverted=("unconverted", "sum"),
             n_skus=("sold_sku", "nunique"),
         )
         .reset_index()
         .rename(columns={"week": "date"})
     )
+    frame["revenue_reporting"] = frame["revenue_reporting"].where(frame["unconverted"] == 0)
     positive = frame["units"] > 0
     frame["avg_price_reporting"] = np.where(
         positive, frame["revenue_reporting"] / frame["units"].where(positive), np.nan

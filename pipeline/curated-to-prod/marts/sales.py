@@ -59,6 +59,12 @@ def sku_day(facts: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def unconverted(amount_reporting: pd.Series) -> pd.Series:
+    """1 where an amount has no rate to the reporting currency: summed per group, any > 0 nulls the total
+    (an understated total would pass for a real one)."""
+    return amount_reporting.isna().astype("int64")
+
+
 def categories(products: pd.DataFrame) -> pd.DataFrame:
     """sku -> category, description from the product catalogue (one row per SKU)."""
     return products[["sku", "category", "description"]].dropna(subset=["sku"]).drop_duplicates("sku", keep="last")
