@@ -438,3 +438,10 @@ def test_online_retail_sample():
                for f in renamed)
     assert [(f.column, f.observed) for f in result.flags if f.detector == "placeholder"] == [("description", "?")]
     assert len({f.row for f in result.flags}) <= 0.03 * len(frame)
+
+
+def test_the_same_edit_across_many_values_is_structure_not_a_typo():
+    measures = ["ami-1", "ami-2", "hf-1", "hf-2", "pn-4", "pn-6"]
+    values = [f"al_{m}" for m in measures] * 40 + [f"ak_{m}" for m in measures] * 2 + ["al_hx-1"]
+    flags = only(detect(pd.DataFrame({"state_average": values}), {"state_average": "string"}), "typo")
+    assert [(f.observed, f.expected) for f in flags] == [("al_hx-1", "al_hf-1")]

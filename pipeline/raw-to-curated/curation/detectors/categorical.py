@@ -9,13 +9,16 @@ is a `rare_category` (lower confidence, never repaired).
 
 Codes are not words: only values that are mostly letters are compared by edit distance, two values whose
 digits differ ('Puzzle 1000pc' / 'Puzzle 100pc') are never typos of each other, and values shorter than 4
-characters only match case/space variants ('SKU-10001' / 'sku-10001' still does).
+characters only match case/space variants ('SKU-10001' / 'sku-10001' still does). An edit repeated in the
+same context across several values ('al_ami-2' / 'ak_ami-2', 'al_hf-1' / 'ak_hf-1') is structure, not a typo.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 import numpy as np
 
@@ -23,6 +26,7 @@ from curation.detectors.context import Context, fold
 from curation.detectors.flags import Flag, clamp, shown
 
 _DIGITS = re.compile(r"\d+")
+SYSTEMATIC = 3  # the same edit, in the same context, for this many different values is not a typo
 MAX_DELETE_LENGTH = 20  # longer values are indexed with single deletions only (one edit found, not two)
 
 
@@ -135,6 +139,7 @@ def detect(ctx: Context) -> list[Flag]:
             best = _best_variant(r, texts, folded, counts, index, tp)
             if best is not None:
                 found[r] = best
+        found = _without_systematic_edits(found, folded)
         if name in typo_cols:
             for r, (v, dist, ratio) in found.items():
                 flags.extend(_typo_flags(f, name, r, v, dist, ratio, texts, counts, tp))
@@ -171,6 +176,28 @@ def _best_variant(r: int, texts: list[str], folded: list[str], counts: np.ndarra
     dist, neg, v = options[0]
     ratio = -neg / counts[r]
     return v, dist, ratio
+
+
+def edit_signature(rare: str, variant: str) -> tuple[str, ...]:
+    """The edit that turns `variant` into `rare`, with two characters of context ('al_ami-2' -> 'ak_ami-2':
+    ('', 'l', 'k', '_a'))."""
+    ops = [op for op in SequenceMatcher(None, variant, rare, autojunk=False).get_opcodes() if op[0] != "equal"]
+    out: list[str] = []
+    for _, i1, i2, j1, j2 in ops:
+        out += [variant[max(0, i1 - 2):i1], variant[i1:i2], rare[j1:j2], variant[i2:i2 + 2]]
+    return tuple(out)
+
+
+def _without_systematic_edits(found: dict[int, tuple[int, int, float]],
+                              folded: list[str]) -> dict[int, tuple[int, int, float]]:
+    """Drop variants that differ from their dominant value by an edit repeated across SYSTEMATIC values.
+
+    Misspellings are scattered; the same edit in the same context for many different values ('al_ami-2' /
+    'ak_ami-2', 'al_hf-1' / 'ak_hf-1': another state) is the data's own structure.
+    """
+    signatures = {r: edit_signature(folded[r], folded[v]) for r, (v, dist, _) in found.items() if dist > 0}
+    counts = Counter(signatures.values())
+    return {r: hit for r, hit in found.items() if counts.get(signatures.get(r), 0) < SYSTEMATIC}
 
 
 def _typo_flags(f, name, r, v, dist, ratio, texts, counts, tp) -> list[Flag]:

@@ -29,7 +29,9 @@ from curation.detectors.placeholders import placeholder_codes
 from curation.detectors.policy import Dependency
 
 DETERMINANT_TYPES = {"string", "int", "country", "currency", "email", "date"}
-EXCLUDED_DEPENDENTS = {"text"}
+# never discovered as dependents: free text, and event times (an order's cancellation lines carry a later
+# time than its sale lines); a contract can still declare such a dependency
+EXCLUDED_DEPENDENTS = {"text", "timestamp"}
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "auto": True,  # discover dependencies from the data
         "min_strength": 0.95,  # share of rows (in determinant groups of >= 2 rows) carrying their group's majority
         "min_groups": 10,
-        "max_error_ratio": 0.2,  # violations must be at most this share of those expected by chance
+        "max_error_ratio": 0.5,  # violations must be at most this share of those expected by chance
         "majority_ratio": 2.0,  # the majority value is at least this many times the flagged one's count
         "tolerance": 0.25,  # numeric dependents: a group is consistent when max/min <= 1 + tolerance
         "far_ratio": 2.0,  # numeric dependents: flag values more than this factor away from the group median
