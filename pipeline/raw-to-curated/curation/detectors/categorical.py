@@ -178,13 +178,13 @@ def _best_variant(r: int, texts: list[str], folded: list[str], counts: np.ndarra
     return v, dist, ratio
 
 
-def edit_signature(rare: str, variant: str) -> tuple[str, ...]:
-    """The edit that turns `variant` into `rare`, with two characters of context ('al_ami-2' -> 'ak_ami-2':
-    ('', 'l', 'k', '_a'))."""
+def edit_signature(rare: str, variant: str) -> tuple[object, ...]:
+    """The edit that turns `variant` into `rare`: position, characters and one character of context on each
+    side ('al_ami-2' -> 'ak_ami-2' and 'al_hf-1' -> 'ak_hf-1' both give (1, 'a', 'l', 'k', '_'))."""
     ops = [op for op in SequenceMatcher(None, variant, rare, autojunk=False).get_opcodes() if op[0] != "equal"]
-    out: list[str] = []
+    out: list[object] = []
     for _, i1, i2, j1, j2 in ops:
-        out += [variant[max(0, i1 - 2):i1], variant[i1:i2], rare[j1:j2], variant[i2:i2 + 2]]
+        out += [i1, variant[max(0, i1 - 1):i1], variant[i1:i2], rare[j1:j2], variant[i2:i2 + 1]]
     return tuple(out)
 
 
