@@ -1,14 +1,18 @@
 """Violations of functional dependencies the data itself shows (or the contract declares).
 
-A dependency `determinant -> dependent` holds when almost every determinant group of two or more rows has a
-single dependent value (postcode -> city, sku -> description, order_id -> customer_id). Discovered ones must
-also be informative: the same share expected by chance, if the columns were unrelated, must be low.
-In a violating group the minority rows are flagged with the majority value as `expected`, when the majority
-is clear (at least `majority_ratio` times as frequent as the flagged value).
+Strength of `determinant -> dependent`: the share of the rows, in determinant groups of two or more rows,
+that carry their group's majority value (1 - the g3 error of TANE). A dependency is discovered when its
+strength is at least `min_strength` over at least `min_groups` groups (postcode -> city, sku -> description,
+order_id -> customer_id) and it is informative: its violations are at most `max_error_ratio` of those left
+when the dependent is shuffled (a nearly constant column 'depends' on anything). Discovery runs on whole
+determinant groups sampled to about `max_sample_rows` rows; violations are then looked for in every row.
+Placeholder determinant values ('N/A', '0000') form no group. Free text and event times are never
+discovered as dependents (an order's cancellation lines carry a later time than its sale lines).
 
-A numeric dependent (a float such as a price per SKU) holds when groups are consistent (max/min within
-1 + `tolerance`); a value more than `far_ratio` times away from its group's median is flagged
-("prices far apart").
+In a violating group the minority rows are flagged with the majority value as `expected`, when the majority
+is clear: a strict majority of the group, at least `majority_ratio` times as frequent as the flagged value.
+A numeric dependent (a float such as a price per SKU) agrees when within 1 + `tolerance` of its group's
+median; a value more than `far_ratio` times away from it is flagged ("prices far apart").
 
 Of a two-way pair (sku <-> description) only one direction is checked: from the identifier, else from the
 column with more distinct values. A row disagreeing with its determinant group on several dependents at once

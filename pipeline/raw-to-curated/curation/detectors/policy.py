@@ -13,8 +13,10 @@ quality:
   drift: {k: 3}
 ```
 
-Every detector accepts `enabled`, `columns` (restrict it to these columns) and `action`; `robust_zscore` also
-accepts `group_by`; the thresholds each detector accepts are listed in DEFAULTS. Unknown keys fail loudly.
+Every detector accepts `enabled` (or just `typo: false`), `columns` (restrict it to these columns) and
+`action`; `robust_zscore` also accepts `group_by` (`[]`: global z-scores only, no automatic grouping); the
+thresholds each detector accepts are listed in DEFAULTS (`drift` ones apply to `drift.compare`). Unknown keys
+and wrong types fail loudly with a ContractError naming the key.
 The action is only carried here: the curation engine applies it. `repair` applies to flags that carry a
 repair (typos with a clear dominant variant); other flags of a detector set to `repair` are kept with a warning.
 """
@@ -210,9 +212,5 @@ class QualityPolicy:
         return self.detector(name).columns
 
     def action_for(self, detector: str) -> str:
-        """The action for a flag's detector (`typo` and `rare_category` included; unknown names get the default)."""
-        if detector in DEFAULTS:
-            return self.detector(detector).action
-        if detector in ("near_duplicate", "isolation_forest", "robust_zscore", "pattern", "placeholder"):
-            return self.detector(detector).action
-        return self.default_action
+        """quarantine | repair | warn for a flag's `detector` (names outside DEFAULTS get the default action)."""
+        return self.detector(detector).action if detector in DEFAULTS else self.default_action
