@@ -274,6 +274,10 @@ def test_odd_data_never_crashes_and_a_failing_detector_becomes_a_note(monkeypatc
     frame = pd.DataFrame({"mixed": ["a", 1, None, 2.5, "b"] * 50, "empty": [None] * 250,
                           "n": pd.array([None] * 250, dtype="Float64")})
     assert run(frame, {"mixed": "string", "empty": "string", "n": "float"}).notes == []
+    gappy = pd.DataFrame({"q": pd.array([1, None, 3] * 100, dtype="Int64"),  # missing measures in some groups
+                          "flag": pd.array([True, None, False] * 100, dtype="boolean"),
+                          "code": pd.Series([1, "a", None] * 100, dtype=object)})
+    assert run(gappy, {"q": "int", "flag": "bool", "code": "string"}, with_profile=True).notes == []
 
     def boom(ctx):
         raise ValueError("odd data")

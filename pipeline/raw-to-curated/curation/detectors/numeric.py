@@ -158,7 +158,7 @@ def _pooled_spread(codes: np.ndarray, t: np.ndarray, finite: np.ndarray, min_siz
     ok = finite & (codes >= 0)
     if not ok.any():
         return np.inf
-    sizes = np.bincount(codes[ok])
+    sizes = np.bincount(codes[ok], minlength=int(codes.max()) + 1)
     big = ok & (sizes[np.maximum(codes, 0)] >= min_size)
     n_big = int(big.sum())
     if n_big < MIN_COVERAGE * int(finite.sum()):
@@ -253,7 +253,7 @@ def _grouped(ctx: Context, x: np.ndarray, tr: Transform, key: tuple[str, ...], p
     codes = _group_codes(ctx, key)
     t = tr.apply(x)
     ok = (codes >= 0) & np.isfinite(t)
-    sizes = np.bincount(codes[ok]) if ok.any() else np.zeros(0, dtype=np.int64)
+    sizes = np.bincount(codes[ok], minlength=int(codes.max()) + 1) if ok.any() else np.zeros(0, dtype=np.int64)
     big = ok & (sizes[np.maximum(codes, 0)] >= MIN_JUDGED) if sizes.size else ok & False
     idx = np.flatnonzero(big)
     judged = np.zeros(ctx.n, dtype=bool)
