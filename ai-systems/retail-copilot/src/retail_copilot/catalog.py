@@ -1,0 +1,163 @@
+"""The entities a question can name, learned from the data: countries, categories, products (SKU + description).
+
+Built by the batch path from prod `copilot_mart` and saved as JSON (the copilot's "model"), or built on the fly
+from the frames the serving path loaded.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from retail_copilot.countries import alias_pattern, country_aliases
+
+_WORD = re.compile(r"[a-z0-9]+(?:[&'-][a-z0-9]+)*")
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+@dataclass
+class Catalog:
+    countries: dict[str, str]  # code -> display name
+    categories: list[str]
+    products: dict[str, str]  # sku -> description
+    product_category: dict[str, str] = field(default_factory=dict)
+    first_date: str | None = None
+    last_date: str | None = None
+    _aliases: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._aliases = country_aliases(self.countries)
+        self._alias_re = alias_pattern(tuple(self._aliases)) if self._aliases else None
+        variants: dict[str, str] = {}
+        for category in self.categories:
+            variants[category.lower()] = category
+            variants[category.lower().replace("&", "and")] = category
+            first = category.lower().split()[0].strip("&,")
+            if len(first) > 3 and first not in {"home", "health"}:
+                variants.setdefault(first, category)
+        for variant, category in list(variants.items()):
+            variants.setdefault(variant + "s", category)
+        self._category_variants = variants
+        self._category_re = alias_pattern(tuple(variants)) if variants else None
+        self._sku_upper = {sku.upper(): sku for sku in self.products}
+        self._choices = {sku: desc.lower() for sku, desc in self.products.items()}
+
+    @classmethod
+    def from_mart(cls, mart: pd.DataFrame) -> Catalog:
+        """The entities of a copilot_mart frame (empty frame: an empty catalogue)."""
+        if mart.empty:
+            return cls({}, [], {})
+        from retail_copilot.countries import country_name
+
+        # most active country first (examples and suggestions name it)
+        activity = mart.groupby("country")["units"].sum().sort_values(ascending=False, kind="mergesort")
+        countries = {str(code): country_name(str(code)) for code in activity.index}
+        categories = sorted(mart["category"].dropna().unique())
+        latest = mart.sort_values("date").drop_duplicates("sku", keep="last")
+        products = {
+            str(r.sku): (str(r.description) if isinstance(r.description, str) and r.description else str(r.sku))
+            for r in latest.itertuples()
+        }
+        product_category = {str(r.sku): str(r.category) for r in latest.itertuples()}
+        return cls(
+            countries,
+            categories,
+            products,
+            product_category,
+            pd.Timestamp(mart["date"].min()).date().isoformat(),
+            pd.Timestamp(mart["date"].max()).date().isoformat(),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "countries": self.countries,
+            "categories": self.categories,
+            "products": self.products,
+            "product_category": self.product_category,
+            "first_date": self.first_date,
+            "last_date": self.last_date,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Catalog:
+        return cls(
+            dict(data["countries"]),
+            list(data["categories"]),
+            dict(data["products"]),
+            dict(data.get("product_category", {})),
+            data.get("first_date"),
+            data.get("last_date"),
+        )
+
+    # ------------------------------------------------------------------ matching
+
+    def find_countries(self, text: str, original: str) -> tuple[list[str], list[tuple[int, int]], list[str]]:
+        """Country codes named in the text (by name, alias or upper-case code), their spans, and unknown names.
+
+        Unknown names are words after "in"/"for" that look like a place but match no country in the data.
+        """
+        found: list[str] = []
+        spans: list[tuple[int, int]] = []
+        for m in self._alias_re.finditer(text) if self._alias_re else ():
+            code = self._aliases[m.group(1)]
+            if code not in found:
+                found.append(code)
+            spans.append(m.span())
+        for m in re.finditer(r"(?<![A-Za-z])([A-Z]{2})(?![A-Za-z])", original):
+            code = m.group(1)
+            if (
+                code in self.countries
+                and code not in found
+                and not any(m.start() < e and s < m.end() for s, e in spans)
+            ):
+                found.append(code)
+                spans.append(m.span())
+        return found, spans, []
+
+    def find_categories(self, text: str) -> tuple[list[str], list[tuple[int, int]]]:
+        found: list[str] = []
+        spans: list[tuple[int, int]] = []
+        for m in self._category_re.finditer(text) if self._category_re else ():
+            category = self._category_variants[m.group(1)]
+            if category not in found:
+                found.append(category)
+            spans.append(m.span())
+        return found, spans
+
+    def find_skus(self, original: str) -> tuple[list[str], list[tuple[int, int]]]:
+        """SKU codes written as they are (case-insensitive, whole token)."""
+        found: list[str] = []
+        spans: list[tuple[int, int]] = []
+        upper = self._sku_upper
+        for m in re.finditer(r"[A-Za-z0-9][A-Za-z0-9_-]{2,}", original):
+            token = m.group(0).upper()
+            if token in upper and any(ch.isdigit() for ch in token):
+                sku = upper[token]
+                if sku not in found:
+                    found.append(sku)
+                spans.append(m.span())
+        return found, spans
+
+    def match_products(self, phrase: str, limit: int = 5) -> list[tuple[str, float]]:
+        """Products whose description best matches a phrase: (sku, score 0-100), best first."""
+        if not phrase.strip() or not self.products:
+            return []
+        from rapidfuzz import fuzz, process, utils
+
+        choices = self._choices
+        results = process.extract(
+            phrase.lower(), choices, scorer=fuzz.token_set_ratio, processor=utils.default_process, limit=limit * 4
+        )
+        scored = []
+        for _desc, score, sku in results:
+            # prefer descriptions whose words cover the phrase's words and are short (fewer extra words)
+            bonus = fuzz.ratio(phrase.lower(), choices[sku]) / 100
+            scored.append((sku, float(score) + bonus))
+        scored.sort(key=lambda item: (-item[1], item[0]))
+        return scored[:limit]

@@ -1,0 +1,39 @@
+"""The copilot's own settings, on top of retail_platform.settings (read once, fail fast)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from retail_platform.exceptions import ConfigurationError
+
+
+@dataclass(frozen=True)
+class CopilotSettings:
+    sessions_table: str | None
+    session_ttl_hours: int
+    bedrock_model_id: str | None
+    max_body_bytes: int
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> CopilotSettings:
+        env = os.environ if environ is None else environ
+        try:
+            ttl = int(env.get("COPILOT_SESSION_TTL_HOURS", "24"))
+            max_body = int(env.get("COPILOT_MAX_BODY_BYTES", "4096"))
+        except ValueError as e:
+            raise ConfigurationError(f"COPILOT_SESSION_TTL_HOURS / COPILOT_MAX_BODY_BYTES must be integers: {e}") from e
+        if ttl <= 0 or max_body <= 0:
+            raise ConfigurationError("COPILOT_SESSION_TTL_HOURS and COPILOT_MAX_BODY_BYTES must be positive")
+        return cls(
+            sessions_table=env.get("COPILOT_SESSIONS_TABLE") or None,
+            session_ttl_hours=ttl,
+            bedrock_model_id=env.get("BEDROCK_MODEL_ID") or None,
+            max_body_bytes=max_body,
+        )
+
+
+@lru_cache(maxsize=1)
+def get_copilot_settings() -> CopilotSettings:
+    return CopilotSettings.from_env()

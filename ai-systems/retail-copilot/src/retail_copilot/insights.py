@@ -1,0 +1,287 @@
+"""Answers from the other AI systems' insights and the pipeline's quality reports.
+
+Their schemas are theirs: columns are looked up by meaning (a forecast column, a risk column) and anything
+that is not there is said plainly. When an insight dataset does not exist yet, the answer says so.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from retail_copilot.catalog import Catalog
+from retail_copilot.engine import Result
+from retail_copilot.plan import QueryPlan
+from retail_platform.pii.pan import mask_text
+
+SENSITIVE = re.compile(r"(card|pan|cvv|iban|email|phone|address|name)", re.IGNORECASE)
+MAX_ROWS = 10
+
+
+def not_available(dataset: str, what: str, instead: str) -> Result:
+    return Result(
+        f"{what} are not available yet: the prod dataset '{dataset}' has not been written by its AI system. {instead}",
+        datasets=[],
+        details={"missing_dataset": dataset},
+    )
+
+
+def safe_table(frame: pd.DataFrame, limit: int = MAX_ROWS) -> dict[str, Any]:
+    """A small table without personal or card columns, with any card number in text masked."""
+    columns = [c for c in frame.columns if not SENSITIVE.search(str(c))][:8]
+    rows = []
+    for values in frame[columns].head(limit).itertuples(index=False):
+        row = []
+        for value in values:
+            if isinstance(value, str):
+                row.append(mask_text(value)[0])
+            elif isinstance(value, float | np.floating):
+                row.append(None if np.isnan(value) else round(float(value), 4))
+            elif isinstance(value, pd.Timestamp):
+                row.append(value.isoformat())
+            elif isinstance(value, np.integer | np.bool_):
+                row.append(value.item())
+            else:
+                row.append(value if isinstance(value, int | bool) or value is None else str(value))
+        rows.append(row)
+    return {"columns": [str(c) for c in columns], "rows": rows}
+
+
+def _column(frame: pd.DataFrame, *patterns: str) -> str | None:
+    for pattern in patterns:
+        for column in frame.columns:
+            if re.search(pattern, str(column), re.IGNORECASE):
+                return str(column)
+    return None
+
+
+def _filter(frame: pd.DataFrame, plan: QueryPlan) -> pd.DataFrame:
+    out = frame
+    if plan.countries and "country" in out.columns:
+        out = out.loc[out["country"].astype(str).isin(plan.countries)]
+    if plan.skus and "sku" in out.columns:
+        out = out.loc[out["sku"].astype(str).isin(plan.skus)]
+    if plan.categories and "category" in out.columns:
+        out = out.loc[out["category"].astype(str).isin(plan.categories)]
+    return out
+
+
+def _dates(frame: pd.DataFrame) -> pd.Series | None:
+    column = _column(
+        frame, r"^date$", r"^day$", r"^(event|alert|created|detected)_?(ts|at|time|date)$", r"_ts$", r"^ts$"
+    )
+    if column is None:
+        return None
+    return pd.to_datetime(frame[column], errors="coerce", utc=True).dt.tz_localize(None).dt.normalize()
+
+
+def fraud(plan: QueryPlan, data: tuple[pd.DataFrame, Any] | None, anchor: date) -> Result:
+    if data is None:
+        return not_available(
+            "fraud_alerts",
+            "Fraud alerts",
+            "The compliance-guardian system writes them; ask about sales, orders or data quality meanwhile.",
+        )
+    frame = _filter(data[0], plan)
+    dates = _dates(frame)
+    period = plan.period
+    if dates is not None and period is not None:
+        frame = frame.loc[(dates >= pd.Timestamp(period.start)) & (dates <= pd.Timestamp(period.end))]
+        when = period.label
+    elif dates is not None and not frame.empty:
+        latest = dates.max()
+        frame = frame.loc[dates == latest]
+        when = f"the latest day with alerts ({latest.date().isoformat()})"
+    else:
+        when = "the latest partitions"
+    score = _column(frame, r"score", r"probab", r"risk")
+    if score is not None:
+        frame = frame.sort_values(score, ascending=False, kind="mergesort")
+    n = len(frame)
+    text = f"{n} fraud alert{'s' if n != 1 else ''} in {when}." if n else f"No fraud alerts in {when}."
+    return Result(text, float(n), table=safe_table(frame), datasets=["fraud_alerts"], details={"alerts": n})
+
+
+def forecast(plan: QueryPlan, data: tuple[pd.DataFrame, Any] | None, anchor: date) -> Result:
+    if data is None:
+        return not_available(
+            "demand_forecasts",
+            "Demand forecasts",
+            "The demand-insights-engine system writes them; "
+            "I can show the recent trend instead (ask 'units trend last 8 weeks').",
+        )
+    frame, _ = data
+    frame = _filter(frame, plan)
+    value_column = _column(
+        frame, r"^(forecast|yhat|prediction|predicted)(_units)?$", r"forecast", r"pred", r"yhat", r"units"
+    )
+    target = _column(frame, r"^(target_date|forecast_date|ds)$", r"target", r"horizon_date")
+    if value_column is None:
+        return Result(
+            "The demand forecasts have no forecast column I recognise.",
+            table=safe_table(frame),
+            datasets=["demand_forecasts"],
+        )
+    if target is not None:
+        days = pd.to_datetime(frame[target], errors="coerce").dt.normalize()
+        horizon = plan.top_n or 7  # the parser puts the horizon in days here for forecasts
+        if plan.period is not None and plan.period.start > anchor:
+            start, end = plan.period.start, plan.period.end
+        else:
+            start, end = anchor + timedelta(days=1), anchor + timedelta(days=horizon)
+        frame = frame.loc[(days >= pd.Timestamp(start)) & (days <= pd.Timestamp(end))]
+        when = f"{start} to {end}"
+    else:
+        when = "the forecast horizon"
+    total = float(pd.to_numeric(frame[value_column], errors="coerce").sum())
+    text = f"Forecast {value_column} for {when}: {total:,.0f} across {len(frame)} rows."
+    return Result(text, round(total, 2), table=safe_table(frame), datasets=["demand_forecasts"])
+
+
+def stockout(
+    plan: QueryPlan,
+    advice: tuple[pd.DataFrame, Any] | None,
+    daily_sales: pd.DataFrame | None,
+    anchor: date,
+    horizon_days: int,
+    catalog: Catalog,
+) -> Result:
+    """Stock-out risk: the inventory-advice system's answer if it exists, otherwise days of cover from daily_sales."""
+    if advice is not None:
+        frame, _ = advice
+        frame = _filter(frame, plan)
+        risk = _column(frame, r"stockout", r"risk", r"days_of_cover", r"cover")
+        if risk is not None:
+            ascending = "cover" in risk
+            frame = frame.sort_values(risk, ascending=ascending, kind="mergesort")
+        return Result(
+            f"Inventory advice lists {len(frame)} SKU-locations; the most at risk first.",
+            float(len(frame)),
+            table=safe_table(frame),
+            datasets=["inventory_advice"],
+        )
+    if daily_sales is None or daily_sales.empty or "on_hand" not in daily_sales.columns:
+        return not_available(
+            "inventory_advice",
+            "Stock-out predictions",
+            "There are no stock snapshots in daily_sales either, so I cannot estimate days of cover.",
+        )
+    sales = daily_sales.copy()
+    sales["date"] = pd.to_datetime(sales["date"]).dt.normalize()
+    sales = _filter(sales, plan)
+    if plan.categories:
+        skus = [sku for sku, category in catalog.product_category.items() if category in plan.categories]
+        sales = sales.loc[sales["sku"].astype(str).isin(skus)]
+    if sales.empty:
+        return Result("No sales or stock rows match those filters.", 0.0, datasets=["daily_sales"])
+    last = sales["date"].max()
+    window = sales.loc[sales["date"] > last - pd.Timedelta(days=28)]
+    demand = window.groupby(["sku", "country"])["units"].sum().clip(lower=0) / 28.0
+    stock_rows = sales.dropna(subset=["on_hand"]).sort_values("date", kind="mergesort")
+    stock = stock_rows.groupby(["sku", "country"]).tail(1).set_index(["sku", "country"])["on_hand"].astype("float64")
+    table = (
+        pd.DataFrame({"on_hand": stock, "daily_demand": demand})
+        .dropna(subset=["on_hand"])
+        .fillna({"daily_demand": 0.0})
+    )
+    table = table.loc[table["daily_demand"] > 0]
+    table["days_of_cover"] = table["on_hand"] / table["daily_demand"]
+    at_risk = table.loc[table["days_of_cover"] <= horizon_days].sort_values(
+        ["days_of_cover", "daily_demand"], ascending=[True, False], kind="mergesort"
+    )
+    rows = [
+        [
+            f"{catalog.products.get(sku, sku)} ({sku})",
+            country,
+            int(r.on_hand),
+            round(float(r.daily_demand), 2),
+            round(float(r.days_of_cover), 1),
+        ]
+        for (sku, country), r in at_risk.head(MAX_ROWS).iterrows()
+    ]
+    text = (
+        f"{len(at_risk)} SKU-country pair{'s' if len(at_risk) != 1 else ''} may run out within {horizon_days} days "
+        f"(stock on hand at the last snapshot ÷ average daily units of the last 28 days to {last.date().isoformat()}; "
+        "the inventory-advice system's forecasts are not available yet)."
+    )
+    return Result(
+        text,
+        float(len(at_risk)),
+        table={"columns": ["product", "country", "on_hand", "daily_units_28d", "days_of_cover"], "rows": rows},
+        datasets=["daily_sales"],
+        details={"at_risk": [f"{sku}/{country}" for sku, country in at_risk.index]},
+    )
+
+
+def quality(reports: list[dict[str, Any]]) -> Result:
+    if not reports:
+        return Result(
+            "No data-quality reports found in the curated bucket (_reports/) yet.", datasets=[], details={"reports": 0}
+        )
+    totals: dict[str, dict[str, int]] = {}
+    file_errors = 0
+    for report in reports:
+        name = str(report.get("dataset", "?"))
+        entry = totals.setdefault(name, {"files": 0, "rows_in": 0, "rows_curated": 0, "rows_quarantined": 0})
+        entry["files"] += 1
+        if report.get("file_error"):
+            file_errors += 1
+        for key in ("rows_in", "rows_curated", "rows_quarantined"):
+            entry[key] += int(report.get(key) or 0)
+    rows = []
+    for name, entry in sorted(totals.items()):
+        rate = entry["rows_quarantined"] / entry["rows_in"] if entry["rows_in"] else 0.0
+        rows.append(
+            [
+                name,
+                entry["files"],
+                entry["rows_in"],
+                entry["rows_curated"],
+                entry["rows_quarantined"],
+                round(100 * rate, 2),
+            ]
+        )
+    rows_in = sum(r[2] for r in rows)
+    quarantined = sum(r[4] for r in rows)
+    worst = max(rows, key=lambda r: (r[5], r[0]))
+    text = (
+        f"{len(reports)} files curated: {rows_in:,} rows in, {quarantined:,} quarantined "
+        f"({100 * quarantined / rows_in if rows_in else 0:.2f}%); highest quarantine rate: {worst[0]} ({worst[5]}%)."
+    )
+    if file_errors:
+        text += f" {file_errors} file(s) could not be read at all and were quarantined whole."
+    return Result(
+        text,
+        round(100 * quarantined / rows_in, 2) if rows_in else 0.0,
+        table={
+            "columns": ["dataset", "files", "rows_in", "rows_curated", "rows_quarantined", "quarantine_%"],
+            "rows": rows,
+        },
+        datasets=["_reports (curated)"],
+    )
+
+
+def pulse(plan: QueryPlan, data: dict[str, tuple[pd.DataFrame, Any] | None]) -> Result:
+    available = {name: d for name, d in data.items() if d is not None}
+    if not available:
+        return not_available(
+            "pulse",
+            "Market pulse and market trends",
+            "The global-market-pulse and market-intelligence-hub systems write them; "
+            "ask 'revenue by country last month' meanwhile.",
+        )
+    name, (frame, _) = next(iter(available.items()))
+    frame = _filter(frame, plan)
+    dates = _dates(frame)
+    if dates is not None and not frame.empty:
+        frame = frame.loc[dates == dates.max()]
+    return Result(
+        f"Latest {name.replace('_', ' ')}: {len(frame)} rows.",
+        float(len(frame)),
+        table=safe_table(frame),
+        datasets=list(available),
+    )
