@@ -8,6 +8,8 @@ from functools import lru_cache
 
 from retail_platform.exceptions import ConfigurationError
 
+LOCAL_SESSIONS_TABLE = "local-copilot-sessions"
+
 
 @dataclass(frozen=True)
 class CopilotSettings:
@@ -27,7 +29,9 @@ class CopilotSettings:
         if ttl <= 0 or max_body <= 0:
             raise ConfigurationError("COPILOT_SESSION_TTL_HOURS and COPILOT_MAX_BODY_BYTES must be positive")
         return cls(
-            sessions_table=env.get("COPILOT_SESSIONS_TABLE") or None,
+            # the local run and the tests use a table on the embedded endpoint (created on first use)
+            sessions_table=env.get("COPILOT_SESSIONS_TABLE")
+            or (LOCAL_SESSIONS_TABLE if env.get("ENVIRONMENT") == "local" else None),
             session_ttl_hours=ttl,
             bedrock_model_id=env.get("BEDROCK_MODEL_ID") or None,
             max_body_bytes=max_body,
