@@ -78,12 +78,15 @@ class Outcome:
     events_emitted: int = 0
 
     def response(self) -> dict[str, Any]:
-        iso = lambda parts: {k: [d.isoformat() for d in v] for k, v in sorted(parts.items()) if v}  # noqa: E731
         return {
-            "prod_datasets": iso(self.written),
+            "prod_datasets": _iso(self.written),
             "events_emitted": self.events_emitted,
-            "partitions_deleted": iso(self.deleted),
+            "partitions_deleted": _iso(self.deleted),
         }
+
+
+def _iso(partitions: Mapping[str, list[date]]) -> dict[str, list[str]]:
+    return {name: [d.isoformat() for d in days] for name, days in sorted(partitions.items()) if days}
 
 
 def read_inputs(reader: CuratedReader, plan: Plan) -> CuratedInputs:
