@@ -1,0 +1,108 @@
+"""Application services used by the handler and the CLI: run the batch analysis, answer pulse queries."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from market_pulse.exceptions import PulseInputError, UnknownCountryError
+
+CONSUMED_DATASETS = ("country_kpis", "customer_transactions")
+COUNTRY_CODE = re.compile(r"^[A-Za-z]{2}$")
+SORT_KEYS = {"pulse": "pulse_index", "revenue": "revenue_28d", "growth": "revenue_mom"}
+SERVING_TTL_SECONDS = 300
+
+
+def run_batch(s3: Any, events: Any, settings: Any, *, emit: bool = True, report: bool = False) -> dict[str, Any]:
+    """Recompute the whole pulse from the prod datasets and store it; returns a short summary."""
+    from market_pulse import analysis, panel, store
+
+    started = time.perf_counter()
+    kpis, transactions = store.load_inputs(s3, settings.prod_bucket)
+    if kpis.empty:
+        return {"status": "skipped", "reason": "prod dataset country_kpis is empty"}
+    frame = panel.from_country_kpis(kpis, transactions)
+    result = analysis.analyse(frame, reporting_currency=settings.reporting_currency)
+    written = store.write_results(s3, settings.prod_bucket, settings.artifacts_bucket, result)
+    events_emitted = 0
+    if emit and events is not None:
+        from retail_platform.events import prod_dataset_updated_entries, put_events
+
+        entries = prod_dataset_updated_entries(settings.event_bus_name, "pulse", settings.prod_bucket, [result.as_of])
+        events_emitted = put_events(events, entries)
+    response = {
+        "status": "ok",
+        "model_version": written["version"],
+        "as_of": result.as_of,
+        "countries": int(result.tables["pulse"].shape[0]),
+        "anomalies": int(result.tables["anomalies"].shape[0]),
+        "tables": written["tables"],
+        "events_emitted": events_emitted,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    if report:
+        from market_pulse import report as report_module
+
+        response["report_html"] = report_module.html_section(result, frame)
+    return response
+
+
+@dataclass
+class PulseReader:
+    """Serves stored results: loads the current version lazily, refreshes it after a TTL."""
+
+    s3: Any
+    artifacts_bucket: str
+    ttl: float = SERVING_TTL_SECONDS
+    _docs: dict[str, Any] | None = field(default=None, init=False)
+    _version: str = field(default="", init=False)
+    _loaded_at: float = field(default=0.0, init=False)
+
+    def documents(self) -> tuple[dict[str, Any], str]:
+        from market_pulse import store
+
+        if self._docs is None or time.monotonic() - self._loaded_at > self.ttl:
+            self._docs, self._version = store.load_serving(self.s3, self.artifacts_bucket)
+            self._loaded_at = time.monotonic()
+        return self._docs, self._version
+
+    def overview(self, params: dict[str, str]) -> dict[str, Any]:
+        unknown = sorted(set(params) - {"limit", "sort"})
+        if unknown:
+            raise PulseInputError(f"unknown query parameter(s): {', '.join(unknown)}; allowed: limit, sort")
+        limit = 250
+        if "limit" in params:
+            raw = params["limit"]
+            if not raw.isdigit() or not 1 <= int(raw) <= 250:
+                raise PulseInputError(f"limit must be an integer from 1 to 250, got {raw[:20]!r}")
+            limit = int(raw)
+        sort = params.get("sort", "pulse")
+        if sort not in SORT_KEYS:
+            raise PulseInputError(f"sort must be one of {', '.join(SORT_KEYS)}, got {sort[:20]!r}")
+        docs, version = self.documents()
+        key = SORT_KEYS[sort]
+        rows = sorted(docs["summary"], key=lambda r: (r.get(key) is None, -(r.get(key) or 0.0), r["country"]))
+        return {
+            "model_version": version,
+            "as_of": docs["as_of"],
+            "reporting_currency": docs["reporting_currency"],
+            "countries": rows[:limit],
+            "count": min(limit, len(rows)),
+            "total": len(rows),
+        }
+
+    def country(self, code: str) -> dict[str, Any]:
+        if not COUNTRY_CODE.match(code or ""):
+            raise PulseInputError(f"country must be a two-letter ISO 3166 code such as DE, got {code[:20]!r}")
+        docs, version = self.documents()
+        entry = docs["countries"].get(code.upper())
+        if entry is None:
+            raise UnknownCountryError(code.upper())
+        return {
+            "model_version": version,
+            "as_of": docs["as_of"],
+            "reporting_currency": docs["reporting_currency"],
+            **entry,
+        }
