@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
+from botocore.exceptions import ClientError
+
 from retail_platform.exceptions import BadEventError, PublishError
 
 EVENT_SOURCE = "retail.platform"
@@ -77,7 +79,10 @@ def put_events(events_client: Any, entries: list[dict]) -> int:
     sent = 0
     for start in range(0, len(entries), 10):
         batch = entries[start : start + 10]
-        response = events_client.put_events(Entries=batch)
+        try:
+            response = events_client.put_events(Entries=batch)
+        except ClientError as e:
+            raise PublishError(f"EventBridge PutEvents failed: {e.response.get('Error', {}).get('Code', e)}") from e
         if response.get("FailedEntryCount"):
             raise PublishError(f"EventBridge rejected {response['FailedEntryCount']} entries")
         sent += len(batch)

@@ -153,16 +153,15 @@ def coerce(raw: pd.DataFrame, header: list[str], contract: SourceContract, notes
     out: dict[str, pd.Series] = {}
     missing: list[str] = []
     masked_counts: dict[str, int] = {}
-    empty = pd.Series(pd.NA, index=raw.index, dtype=object)
     for name, column in canonical.columns.items():
         mapping = contract.columns.get(name)
         if mapping is None:
-            out.setdefault(name, empty)  # card_bin / card_last4 may already be derived from the PAN
+            out.setdefault(name, _empty(column, raw.index))  # card_bin / card_last4 may come from the PAN
             continue
         values = _source(raw, header, mapping)
         if values is None:
             missing.append(mapping.source or f"#{mapping.source_index}")
-            out[name] = empty
+            out[name] = _empty(column, raw.index)
             continue
         if column.type == "pan":
             out[name], out["card_bin"], out["card_last4"] = card_fields(values)
@@ -180,6 +179,24 @@ def coerce(raw: pd.DataFrame, header: list[str], contract: SourceContract, notes
         out[name] = coerced
     frame = pd.DataFrame(out, index=raw.index)
     return Coerced(frame, masked_counts, missing)
+
+
+_EMPTY_DTYPES = {
+    "int": "Int64",
+    "float": "Float64",
+    "bool": "boolean",
+    "timestamp": "datetime64[ns, UTC]",
+    "date": "datetime64[ns]",
+}
+
+
+def _empty(column: Column, index: pd.Index) -> pd.Series:
+    """An all-missing column with its canonical type, so every file of a dataset has one schema."""
+    return pd.Series(
+        pd.NA if column.type not in ("timestamp", "date") else pd.NaT,
+        index=index,
+        dtype=_EMPTY_DTYPES.get(column.type, "string[pyarrow]"),
+    )
 
 
 def _source(raw: pd.DataFrame, header: list[str], mapping: ColumnMapping) -> pd.Series | None:
