@@ -1,0 +1,28 @@
+"""Settings of market-intelligence-hub beyond the platform's (environment variables, read once)."""
+
+from __future__ import annotations
+
+import os
+
+from market_intelligence.exceptions import InputError
+from market_intelligence.forecast import GLOBAL_NN, Options
+from market_intelligence.models import ALL_LOCAL
+
+KNOWN_MODELS = (*ALL_LOCAL, GLOBAL_NN)
+
+
+def options_from_env(environ: dict[str, str] | None = None) -> Options:
+    """MARKET_MODELS (comma list), MARKET_FOLDS, MARKET_EPOCHS, MARKET_THREADS; defaults = everything."""
+    env = os.environ if environ is None else environ
+    defaults = Options()
+    names = tuple(m.strip() for m in (env.get("MARKET_MODELS") or "").split(",") if m.strip()) or defaults.models
+    unknown = [m for m in names if m not in KNOWN_MODELS]
+    if unknown:
+        raise InputError(f"MARKET_MODELS has unknown models {unknown}; known: {', '.join(KNOWN_MODELS)}")
+    try:
+        folds = int(env.get("MARKET_FOLDS") or defaults.folds)
+        epochs = int(env.get("MARKET_EPOCHS") or defaults.epochs)
+        threads = int(env.get("MARKET_THREADS") or defaults.threads)
+    except ValueError as e:
+        raise InputError(f"MARKET_FOLDS, MARKET_EPOCHS and MARKET_THREADS must be integers: {e}") from e
+    return Options(models=names, folds=max(1, folds), epochs=max(1, epochs), threads=max(1, threads))

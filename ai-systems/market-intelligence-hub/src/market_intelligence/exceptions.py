@@ -1,0 +1,15 @@
+"""Domain errors of market_intelligence (names end in Error)."""
+
+from __future__ import annotations
+
+
+class MarketIntelligenceError(Exception):
+    """Base class."""
+
+
+class InputError(MarketIntelligenceError, ValueError):
+    """A table or request that cannot be used, with a message that says why."""
+
+
+class NotFoundError(MarketIntelligenceError, LookupError):
+    """An unknown market or no stored results."""

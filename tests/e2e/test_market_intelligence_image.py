@@ -1,0 +1,98 @@
+"""market-intelligence-hub's built image, invoked with every file in events/market-intelligence-hub/.
+
+Prod data: seeded synthetic markets (two years of weeks), daily SKU sales and the SKU -> category mapping,
+in buckets of this test's own (so other systems' e2e tests on the same moto server are unaffected). The
+batch runs every model (Prophet's cmdstan fit and the Keras global model happen inside the image).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from market_intelligence import synthetic
+
+from retail_platform import s3io
+from tests.support import EVENTS
+
+FUNCTION = "AiSystemsStack/MarketIntelligenceHubFunction"
+BUCKETS = {
+    "RAW_BUCKET": "mih-raw",
+    "CURATED_BUCKET": "mih-curated",
+    "PROD_BUCKET": "mih-prod",
+    "ARTIFACTS_BUCKET": "mih-artifacts",
+}
+ENV = {**BUCKETS, "MARKET_FOLDS": "2", "MARKET_EPOCHS": "20"}
+PROD, ARTIFACTS = BUCKETS["PROD_BUCKET"], BUCKETS["ARTIFACTS_BUCKET"]
+
+
+def event_files() -> list[Path]:
+    return sorted((EVENTS / "market-intelligence-hub").glob("*.json"))
+
+
+@pytest.fixture(scope="module")
+def prod(moto_server):
+    client = moto_server.client("s3")
+    existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
+    for bucket in BUCKETS.values():
+        if bucket not in existing:
+            client.create_bucket(Bucket=bucket)
+    series, _ = synthetic.markets(n_weeks=104, categories=("apparel", "home"), countries=("DE", "FR"))
+    for day, part in series.groupby("date"):
+        s3io.write_parquet(client, PROD, f"market_series/date={day}/part-0.parquet", part)
+    sales, mapping = synthetic.daily_sales(n_days=90, elasticities={"apparel": -1.8, "home": -0.6})
+    for day, part in sales.groupby("date"):
+        s3io.write_parquet(client, PROD, f"daily_sales/date={day}/part-0.parquet", part)
+    mart = mapping.assign(date=sales["date"].min(), country="DE", units=1, orders=1)
+    s3io.write_parquet(client, PROD, f"copilot_mart/date={sales['date'].min()}/part-0.parquet", mart)
+    return client
+
+
+@pytest.fixture(scope="module")
+def batch(invoke, prod) -> dict:
+    response = invoke(FUNCTION, EVENTS / "market-intelligence-hub" / "eventbridge-market-series-updated.json", ENV)
+    assert response["status"] == "done", response
+    return response
+
+
+def test_batch_fits_every_model_inside_the_image(prod, batch):
+    scores = s3io.read_parquet(
+        prod, ARTIFACTS, f"models/market-intelligence-hub/{batch['model_version']}/validation_scores.parquet"
+    )
+    assert {"prophet", "ets", "sarimax", "global_nn", "seasonal_naive", "drift"} <= set(scores["model"])
+    keys = set(s3io.list_keys(prod, ARTIFACTS, f"models/market-intelligence-hub/{batch['model_version']}/"))
+    assert any(k.endswith("global_nn.keras") for k in keys)
+    forecasts = s3io.read_parquet(prod, PROD, batch["written"][0])
+    assert forecasts["series_id"].nunique() == 6 and forecasts["yhat"].notna().all()
+
+
+@pytest.mark.parametrize("event_file", event_files(), ids=lambda p: p.stem)
+def test_market_image(invoke, prod, batch, event_file):
+    if event_file.stem == "eventbridge-market-series-updated":
+        return  # the module's batch fixture invoked it
+    response = invoke(
+        FUNCTION,
+        event_file,
+        ENV if not event_file.stem.startswith("schedule") else {**ENV, "MARKET_MODELS": "seasonal_naive,drift,ets"},
+    )
+    if event_file.stem.startswith("http-"):
+        assert response["statusCode"] == 200, response
+        body = json.loads(response["body"])
+        assert body["model_version"] == batch["model_version"]
+        assert body["market"] == {"category": "ALL", "country": "ALL"}
+    else:
+        assert response["status"] == "done" and any(k.startswith("market_trends/") for k in response["written"])
+
+
+def test_image_runs_read_only_as_non_root(sam_app, run_readonly_nonroot, prod, batch):
+    request = json.loads((EVENTS / "market-intelligence-hub" / "http-get-market-forecast.json").read_text())
+    response = run_readonly_nonroot(sam_app.image_tag(FUNCTION), request, ENV)
+    assert response["statusCode"] == 200, response
+    daily = json.loads((EVENTS / "market-intelligence-hub" / "eventbridge-market-series-updated.json").read_text())
+    response = run_readonly_nonroot(
+        sam_app.image_tag(FUNCTION),
+        daily,
+        {**ENV, "MARKET_MODELS": "ets,prophet,global_nn", "MARKET_FOLDS": "1", "MARKET_EPOCHS": "5"},
+    )
+    assert response["status"] == "done", response

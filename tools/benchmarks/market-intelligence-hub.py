@@ -1,0 +1,289 @@
+"""Benchmark of market-intelligence-hub: forecast quality vs baselines (generated markets and the US retail
+sales series, last 12 months held out), trend/changepoint detection precision and recall on generated series
+with injected truth, time to fit N series, warm route latency, import + init time, image size.
+
+    .venv/bin/python tools/benchmarks/market-intelligence-hub.py [--quick] [--scale 200] [--no-write]
+
+Prints every figure and writes them to docs/benchmarks/market-intelligence-hub.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "ai-systems" / "market-intelligence-hub" / "src"
+sys.path.insert(0, str(SRC))
+sys.path.insert(0, str(ROOT))
+
+from market_intelligence import metrics, models, synthetic, trends  # noqa: E402
+from market_intelligence.batch import market_long  # noqa: E402
+from market_intelligence.forecast import GLOBAL_NN, Forecaster, Options  # noqa: E402
+from market_intelligence.series import prepare  # noqa: E402
+
+US_RETAIL = ROOT / "tests" / "data" / "forecast-us-retail-sales" / "example_retail_sales.csv"
+OUT = ROOT / "docs" / "benchmarks" / "market-intelligence-hub.md"
+lines: list[str] = []
+
+
+def emit(text: str = "") -> None:
+    print(text, flush=True)
+    lines.append(text)
+
+
+def split(frame: pd.DataFrame, h: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cut = frame.groupby("series_id")["ds"].transform(lambda d: d.sort_values().iloc[-h])
+    return frame[frame["ds"] < cut], frame[frame["ds"] >= cut]
+
+
+def holdout_scores(train: pd.DataFrame, test: pd.DataFrame, h: int, options: Options) -> tuple[pd.DataFrame, dict]:
+    """Holdout MASE/MAPE of every model, of the ensemble and of the CV-selected model per series."""
+    forecaster = Forecaster(Options(**{**options.__dict__, "horizon": h}))
+    t0 = time.perf_counter()
+    fc, _scores, results = forecaster.run(train)
+    fit_seconds = time.perf_counter() - t0
+    prepared = {p.series_id: p for p in forecaster.prepare_all(train)}
+    per_model: dict[tuple[str, str], np.ndarray] = {}
+    jobs = [(sid, m) for sid in prepared for m in options.models if m in models.ALL_LOCAL]
+
+    def run(job):
+        sid, name = job
+        p = prepared[sid]
+        ctx = models.Context(p.freq, None, p.level_shift)
+        try:
+            return job, np.asarray(models.ALL_LOCAL[name](p.y, h, ctx), float)
+        except Exception:
+            return job, None
+
+    with ThreadPoolExecutor(max_workers=options.threads) as pool:
+        for job, out in pool.map(run, jobs):
+            if out is not None:
+                per_model[job] = out
+    if GLOBAL_NN in options.models:
+        from market_intelligence.global_nn import GlobalWindowModel
+
+        ys = list(prepared.values())
+        nn = GlobalWindowModel(2 * h, h, epochs=options.epochs).fit([p.y for p in ys], ys[0].freq.period_days)
+        for p, out in zip(ys, nn.predict_many([p.y for p in ys], ys[0].freq.period_days), strict=True):
+            per_model[(p.series_id, GLOBAL_NN)] = out
+    rows = []
+    for sid, p in prepared.items():
+        actual = test[test["series_id"] == sid].sort_values("ds")["y"].to_numpy(float)[:h]
+        scale = metrics.mase_scale(p.raw.dropna().to_numpy(float), p.freq.season)
+        mine = fc[fc["series_id"] == sid].sort_values("step")
+        candidates = {m: per_model[(sid, m)] for m in options.models if (sid, m) in per_model}
+        r = next(r for r in results if r.series_id == sid)
+        members = [m for m in r.members if m in candidates]
+        if len(members) >= 1:
+            candidates["ensemble"] = np.mean([candidates[m] for m in members], axis=0)
+        candidates["selected"] = mine["yhat"].to_numpy(float)
+        for name, forecast in candidates.items():
+            rows.append(
+                {
+                    "series_id": sid,
+                    "model": name,
+                    "mase": metrics.mase(actual, forecast, scale),
+                    "mape": metrics.mape(actual, forecast),
+                    "chosen": r.selected,
+                }
+            )
+    return pd.DataFrame(rows), {"fit_seconds": fit_seconds, **forecaster.timings}
+
+
+def quality_table(title: str, table: pd.DataFrame) -> None:
+    emit(f"### {title}")
+    emit("")
+    emit("| model | mean MASE | median MASE | mean MAPE % |")
+    emit("|---|---|---|---|")
+    summary = table.groupby("model").agg(mase=("mase", "mean"), med=("mase", "median"), mape=("mape", "mean"))
+    for name, row in summary.sort_values("mase").iterrows():
+        emit(f"| {name} | {row['mase']:.3f} | {row['med']:.3f} | {row['mape']:.2f} |")
+    pivot = table.pivot(index="series_id", columns="model", values="mase")
+    if "seasonal_naive" in pivot:
+        wins = (pivot["selected"] < pivot["seasonal_naive"]).mean()
+        emit("")
+        emit(
+            f"selected model beats seasonal naive on {wins:.0%} of {len(pivot)} series; "
+            f"chosen models: {table.drop_duplicates('series_id')['chosen'].value_counts().to_dict()}"
+        )
+    emit("")
+
+
+def trend_detection(seed: int, n_weeks: int) -> None:
+    series, truth = synthetic.markets(n_weeks=n_weeks, seed=seed)
+    long = market_long(series)
+    tp = fp = fn = 0
+    cp_tp = cp_fp = cp_fn = 0
+    ph_found = ph_total = 0
+    for row in truth.itertuples():
+        p = prepare(row.series_id, long[long["series_id"] == row.series_id])
+        report = trends.analyse(p)
+        if row.kind in ("up", "down", "none"):
+            detected = report.direction != "flat"
+            actual = row.trend != "flat"
+            tp += detected and actual and report.direction == row.trend
+            fp += detected and (not actual or report.direction != row.trend)
+            fn += actual and not (detected and report.direction == row.trend)
+        dates = pd.to_datetime(report.changepoints)
+        if row.kind == "shift":
+            hit = [d for d in dates if abs((d - row.shift_at).days) <= 21]
+            cp_tp += bool(hit)
+            cp_fn += not hit
+            cp_fp += len(dates) - len(hit[:1])
+        elif row.kind != "placeholder":
+            cp_fp += len(dates)
+        if row.kind == "placeholder":
+            ph_total += len(row.placeholders)
+            ph_found += len(set(pd.to_datetime(report.anomalies)) & set(row.placeholders))
+    emit(f"### Trend and changepoint detection ({len(truth)} generated weekly series, {n_weeks} weeks, seed {seed})")
+    emit("")
+    emit("| detector | precision | recall |")
+    emit("|---|---|---|")
+    emit(f"| trend direction (MK + HAC, p<0.05) | {tp / max(tp + fp, 1):.2f} | {tp / max(tp + fn, 1):.2f} |")
+    cp_precision, cp_recall = cp_tp / max(cp_tp + cp_fp, 1), cp_tp / max(cp_tp + cp_fn, 1)
+    emit(f"| level-shift changepoint (±3 weeks) | {cp_precision:.2f} | {cp_recall:.2f} |")
+    emit(f"| placeholder weeks flagged as anomalies | - | {ph_found / max(ph_total, 1):.2f} |")
+    emit("")
+
+
+def latency(n: int) -> None:
+    """Warm latency of each route in-process against a moto server, after one batch run."""
+    from retail_platform import s3io
+    from retail_platform.local.endpoint import BUCKET_ENV, s3_endpoint
+    from retail_platform.local.run import LocalContext
+    from tests.support import event, handler
+
+    os.environ.update({"MARKET_MODELS": "seasonal_naive,drift,ets", "MARKET_FOLDS": "1"})
+    with s3_endpoint() as url:
+        import boto3
+
+        s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1")
+        series, _ = synthetic.markets(n_weeks=60, categories=("apparel", "home"), countries=("DE", "FR"))
+        for day, part in series.groupby("date"):
+            s3io.write_parquet(s3, BUCKET_ENV["PROD_BUCKET"], f"market_series/date={day}/part-0.parquet", part)
+        fn = handler("market-intelligence-hub")
+        ctx = LocalContext("bench")
+        fn.lambda_handler(event("market-intelligence-hub", "schedule-weekly-refit"), ctx)
+        emit("### Warm latency per route (in-process handler, moto S3 on loopback, single request)")
+        emit("")
+        emit("| route | p50 ms | p99 ms | n |")
+        emit("|---|---|---|---|")
+        for case in ("http-get-market-forecast", "http-get-market-trends"):
+            request = event("market-intelligence-hub", case)
+            fn.lambda_handler(request, ctx)
+            times = []
+            for _ in range(n):
+                t0 = time.perf_counter()
+                response = fn.lambda_handler(request, ctx)
+                times.append((time.perf_counter() - t0) * 1000)
+                assert response["statusCode"] == 200, response
+            emit(f"| {request['routeKey']} | {np.percentile(times, 50):.1f} | {np.percentile(times, 99):.1f} | {n} |")
+        emit("")
+
+
+def import_times() -> None:
+    code = (
+        f"import time,sys; t=time.perf_counter(); sys.path.insert(0,'{SRC}'); import handler; "
+        "a=time.perf_counter()-t; t=time.perf_counter(); import os; os.environ['TF_CPP_MIN_LOG_LEVEL']='3'; "
+        "import tensorflow; b=time.perf_counter()-t; t=time.perf_counter(); import prophet; c=time.perf_counter()-t; "
+        "print(a,b,c)"
+    )
+    env = {**os.environ, "RAW_BUCKET": "r", "CURATED_BUCKET": "c", "PROD_BUCKET": "p", "ARTIFACTS_BUCKET": "a"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    a, b, c = (float(x) for x in out.stdout.split())
+    emit("### Import + init")
+    emit("")
+    emit(f"- handler module (Powertools, pandas, routes; no TensorFlow/Prophet): {a:.2f} s")
+    emit(f"- TensorFlow import (training path only): {b:.2f} s; Prophet import (batch path only): {c:.2f} s")
+    emit("")
+
+
+def image_size() -> None:
+    env = {**os.environ, "DOCKER_HOST": "unix:///run/podman/podman.sock"}
+    try:
+        out = subprocess.run(
+            ["podman", "image", "inspect", "marketintelligencehubfunction:python3.11-v1", "--format", "{{.Size}}"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return
+    if out.returncode == 0 and out.stdout.strip():
+        emit(
+            f"### Image size\n\n- marketintelligencehubfunction:python3.11-v1: {int(out.stdout.strip()) / 1e6:.0f} MB\n"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="fewer generated series and folds")
+    parser.add_argument("--scale", type=int, default=0, help="also time fitting N generated weekly series")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    emit("# market-intelligence-hub benchmark")
+    emit("")
+    emit(
+        f"Command: `.venv/bin/python tools/benchmarks/market-intelligence-hub.py {' '.join(sys.argv[1:])}`; "
+        f"{os.cpu_count()} CPUs; measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}."
+    )
+    emit("")
+    options = Options(folds=2 if args.quick else 3, epochs=30 if args.quick else 60)
+
+    real = pd.read_csv(US_RETAIL).assign(series_id="us_retail_sales")
+    train, test = split(real, 12)
+    table, timing = holdout_scores(train, test, 12, options)
+    quality_table("US retail sales (monthly, 1992-2016; last 12 months held out)", table)
+    emit(f"fit + select on 1 series: {timing['fit_seconds']:.1f} s")
+    emit("")
+
+    cats = ("apparel", "electronics", "home") if args.quick else synthetic.CATEGORIES
+    series, _truth = synthetic.markets(n_weeks=156, seed=21, categories=cats)
+    long = market_long(series)
+    train, test = split(long, 13)
+    table, timing = holdout_scores(train, test, 13, options)
+    quality_table(
+        f"Generated weekly markets ({long['series_id'].nunique()} series, 156 weeks; last 13 held out)", table
+    )
+    parts = ", ".join(f"{k} {v:.1f}" for k, v in timing.items() if k != "fit_seconds")
+    emit(f"fit + select: {timing['fit_seconds']:.1f} s ({parts})")
+    emit("")
+
+    trend_detection(seed=31, n_weeks=156)
+
+    if args.scale:
+        cats = tuple(f"cat{i:02d}" for i in range(int(np.ceil(args.scale / 4))))
+        big, _ = synthetic.markets(n_weeks=104, seed=41, categories=cats)
+        big_long = market_long(big)
+        ids = sorted(big_long["series_id"].unique())[: args.scale]
+        big_long = big_long[big_long["series_id"].isin(ids)]
+        t0 = time.perf_counter()
+        Forecaster(options).run(big_long)
+        emit(
+            f"### Scale\n\n- fit + select + forecast {len(ids)} weekly series (104 weeks, all models, "
+            f"{options.folds} folds, {options.threads} threads): {time.perf_counter() - t0:.0f} s\n"
+        )
+
+    latency(30 if args.quick else 100)
+    import_times()
+    image_size()
+    emit(f"Total benchmark time: {time.perf_counter() - started:.0f} s")
+    if not args.no_write:
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        OUT.write_text("\n".join(lines) + "\n")
+        print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()
