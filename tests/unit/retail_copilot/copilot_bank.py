@@ -120,7 +120,8 @@ class Truth:
         if metric == "orders":
             return float(rows["orders"].sum())
         if metric == "aov":
-            return float(rows["revenue_reporting"].sum() / rows["orders"].sum())
+            orders = rows["orders"].sum()
+            return float(rows["revenue_reporting"].sum() / orders) if orders else float("nan")
         raise ValueError(metric)
 
     def groups(self, metric: str, by: str, start: date, end: date, country: str | None = None) -> dict[str, float]:
@@ -260,6 +261,13 @@ def build_bank(mart: pd.DataFrame, kpis: pd.DataFrame, catalog) -> list[Case]:
         ),
     ]
 
+    # only periods that lie inside the data (outside it the honest answer is a refusal, asked separately)
+    first = truth.mart["date"].min().date()
+    periods = [p for p in periods if p[1][0] >= first]
+    if quarter[0] < first:
+        quarter = lm
+        periods[2] = ("last month", lm)
+
     # totals: metric x country x period
     for label, (start, end) in periods:
         for code, name in zip(countries, names, strict=True):
@@ -290,8 +298,9 @@ def build_bank(mart: pd.DataFrame, kpis: pd.DataFrame, catalog) -> list[Case]:
                     check_value,
                 )
             )
-            aov = truth.value("aov", start, end, code)
-            if pd.notna(aov):
+            orders = truth.value("orders", start, end, code)
+            if orders > 0:
+                aov = truth.value("aov", start, end, code)
                 cases.append(Case(f"Average order value in {name} {label}", "totals", aov, check_value))
     # a country by its code
     cases.append(

@@ -130,6 +130,9 @@ class Catalog:
             spans.append(m.span())
         return found, spans
 
+    def category_of(self, variant: str) -> str | None:
+        return self._category_variants.get(variant)
+
     def find_skus(self, original: str) -> tuple[list[str], list[tuple[int, int]]]:
         """SKU codes written as they are (case-insensitive, whole token)."""
         found: list[str] = []

@@ -148,7 +148,9 @@ class QueryEngine:
             column = "revenue_reporting" if metric == "revenue" else metric
             if by:
                 return frame.groupby(by)[column].sum(min_count=1 if metric == "revenue" else 0)
-            return float(frame[column].sum(min_count=1)) if metric == "revenue" else float(frame[column].sum())
+            if metric == "revenue" and len(frame):
+                return float(frame[column].sum(min_count=1))  # NaN when no row has an FX rate
+            return float(frame[column].sum())
         if metric == "aov":
             if by:
                 sums = frame.groupby(by)[["revenue_reporting", "orders"]].sum()
@@ -309,8 +311,8 @@ class QueryEngine:
         if base.end >= period.start and base.start <= period.end:
             raise PlanError(f"{period.label} and {base.label} overlap; name two separate periods.")
         current_value, current, source = self._metric_value(plan, period)
-        base_value, previous, _ = self._metric_value(plan, base)
-        if previous.empty:
+        base_value, _, _ = self._metric_value(plan, base)
+        if base.end < self.first:
             text = (
                 f"{self._subject(plan)} in {period.label}: "
                 f"{fmt(current_value, plan.metric, self.currency)}. There is no data for {base.label} "

@@ -15,6 +15,7 @@ from retail_copilot.periods import MONTHS, Period, find_periods, shift_years
 from retail_copilot.plan import DATA_INTENTS, QueryPlan
 
 MAX_TOP_N = 50
+_WORD_RE = re.compile(r"[a-z0-9]+(?:[&'-][a-z0-9]+)*")
 MONTH_NAMES = set(MONTHS)
 _CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 
@@ -412,13 +413,6 @@ class QuestionParser:
             return QueryPlan(
                 "refuse", message="I answer questions about the shop's data; I do not run code or queries."
             )
-        for pattern, what in UNSUPPORTED:
-            if re.search(pattern, text):
-                return QueryPlan(
-                    "refuse",
-                    message=f"The platform's data has nothing about {what}, so I cannot answer that.",
-                    options=self.examples(),
-                )
 
         spans: list[tuple[int, int]] = []
         periods = find_periods(text, self.anchor)
@@ -443,6 +437,32 @@ class QuestionParser:
         skus, sku_spans = self.catalog.find_skus(original)
         spans += sku_spans
 
+        residual = self._residual(text, spans)
+        if residual and not skus:
+            product_plan = self._products(residual, text)
+            if isinstance(product_plan, QueryPlan):
+                return product_plan
+            skus = product_plan
+        if skus:
+            # the product's own words are not keywords ("rain coat" is not about the weather, "rose" not a rise)
+            described = set(words(" ".join(self.catalog.products.get(sku, "") for sku in skus)))
+            categories = [
+                c
+                for c in categories
+                if any(
+                    self.catalog.category_of(text[a:b]) == c and not set(words(text[a:b])) <= described
+                    for a, b in category_spans
+                )
+            ]
+            # same-length blanks keep the spans found above valid
+            text = _WORD_RE.sub(lambda m: "_" * len(m.group(0)) if m.group(0) in described else m.group(0), text)
+        for pattern, what in UNSUPPORTED:
+            if re.search(pattern, text):
+                return QueryPlan(
+                    "refuse",
+                    message=f"The platform's data has nothing about {what}, so I cannot answer that.",
+                    options=self.examples(),
+                )
         intent = next((name for name, pattern in INTENT_WORDS if re.search(pattern, text)), None)
         metric = next((name for name, pattern in METRIC_WORDS if re.search(pattern, text)), None)
         if metric == "customers" and re.search(r"\b(average order value|aov)\b", text):
@@ -460,12 +480,6 @@ class QuestionParser:
             )
         )
 
-        residual = self._residual(text, spans)
-        if residual and not skus:
-            product_plan = self._products(residual, text)
-            if isinstance(product_plan, QueryPlan):
-                return product_plan
-            skus = product_plan
         if not skus:
             unknown = self._unknown_place(original, spans)
             if unknown:

@@ -71,32 +71,29 @@ class SessionStore:
     def save(self, session_id: str, turn: int, plan: QueryPlan, question: str, answer: str) -> None:
         expires = int(time.time()) + self.ttl_seconds
         pk = {"S": f"SESSION#{session_id}"}
-        try:
-            self.dynamodb.put_item(
-                TableName=self.table,
-                Item={
-                    "pk": pk,
-                    "sk": {"S": "META"},
-                    "last_plan": {"S": json.dumps(plan.to_dict(), default=str)},
-                    "turns": {"N": str(turn)},
-                    "expires_at": {"N": str(expires)},
-                },
+        meta = {
+            "pk": pk,
+            "sk": {"S": "META"},
+            "last_plan": {"S": json.dumps(plan.to_dict(), default=str)},
+            "turns": {"N": str(turn)},
+            "expires_at": {"N": str(expires)},
+        }
+        turn_item = {
+            "pk": pk,
+            "sk": {"S": f"TURN#{turn:05d}"},
+            "question": {"S": question[:1000]},
+            "answer": {"S": answer[:2000]},
+            "intent": {"S": plan.intent},
+            "expires_at": {"N": str(expires)},
+        }
+        try:  # one round trip for both items
+            response = self.dynamodb.batch_write_item(
+                RequestItems={self.table: [{"PutRequest": {"Item": meta}}, {"PutRequest": {"Item": turn_item}}]}
             )
-            self.dynamodb.put_item(
-                TableName=self.table,
-                Item={
-                    "pk": pk,
-                    "sk": {"S": f"TURN#{turn:05d}"},
-                    "question": {"S": question[:1000]},
-                    "answer": {"S": answer[:2000]},
-                    "intent": {"S": plan.intent},
-                    "expires_at": {"N": str(expires)},
-                },
-            )
+            for request in response.get("UnprocessedItems", {}).get(self.table, []):  # throttled: one by one
+                self.dynamodb.put_item(TableName=self.table, Item=request["PutRequest"]["Item"])
         except ClientError as e:
-            raise SessionStoreError(
-                f"put_item on {self.table} failed: {e.response.get('Error', {}).get('Code')}"
-            ) from e
+            raise SessionStoreError(f"writing to {self.table} failed: {e.response.get('Error', {}).get('Code')}") from e
 
 
 class MemorySessionStore(SessionStore):
