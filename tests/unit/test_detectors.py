@@ -63,7 +63,9 @@ def test_rare_category_without_a_close_variant():
     values = ["consumer"] * 500 + ["business"] * 300 + ["vip"] * 198 + ["wholesale"] * 2
     flags = detect(pd.DataFrame({"segment": values}), {"segment": "string"})
     assert [(f.row, f.detector, f.observed, f.repair) for f in flags] == [
-        (998, "rare_category", "wholesale", None), (999, "rare_category", "wholesale", None)]
+        (998, "rare_category", "wholesale", None),
+        (999, "rare_category", "wholesale", None),
+    ]
     assert flags[0].confidence < 0.7
 
 
@@ -84,7 +86,9 @@ def test_values_breaking_the_dominant_pattern():
     codes = [f"ORD-{10000 + i}" for i in range(500)] + ["ORD-123", "12345"]
     flags = detect(pd.DataFrame({"order_id": codes}), {"order_id": "string"})
     assert [(f.row, f.detector, f.expected, f.observed) for f in flags] == [
-        (500, "pattern", "pattern AAA-99999", "ORD-123"), (501, "pattern", "pattern AAA-99999", "12345")]
+        (500, "pattern", "pattern AAA-99999", "ORD-123"),
+        (501, "pattern", "pattern AAA-99999", "12345"),
+    ]
 
 
 def test_words_have_no_pattern_to_break():
@@ -105,27 +109,42 @@ def test_placeholders_in_text_numbers_and_dates():
     frame = pd.DataFrame({"city": cities, "age": age, "signup_ts": signup})
     flags = only(detect(frame, {"city": "string", "age": "int", "signup_ts": "timestamp"}), "placeholder")
     assert {(f.row, f.column) for f in flags} == {
-        (10, "city"), (20, "city"), (30, "city"), (40, "city"), (50, "city"),
-        (60, "age"), (70, "age"), (80, "age"), (90, "age"), (100, "signup_ts")}
+        (10, "city"),
+        (20, "city"),
+        (30, "city"),
+        (40, "city"),
+        (50, "city"),
+        (60, "age"),
+        (70, "age"),
+        (80, "age"),
+        (90, "age"),
+        (100, "signup_ts"),
+    }
     assert {f.observed for f in flags if f.column == "age"} == {"999"}
 
 
 def test_ordinary_values_are_not_placeholders():
-    frame = pd.DataFrame({"customer_id": [str(10000 + i) for i in range(2000)],  # includes 11111
-                          "quantity": pd.array(([1] * 5 + [2] * 3 + [0]) * 200 + [3] * 200, dtype="Int64")})
+    frame = pd.DataFrame(
+        {
+            "customer_id": [str(10000 + i) for i in range(2000)],  # includes 11111
+            "quantity": pd.array(([1] * 5 + [2] * 3 + [0]) * 200 + [3] * 200, dtype="Int64"),
+        }
+    )
     assert only(detect(frame, {"customer_id": "string", "quantity": "int"}), "placeholder") == []
 
 
 # ---------------------------------------------------------------------------------------------- near duplicates
 def _order_lines(n: int = 200) -> pd.DataFrame:
     rng = np.random.default_rng(3)
-    return pd.DataFrame({
-        "order_id": [f"ORD-{1000 + i // 2}" for i in range(n)],
-        "line_no": pd.array([1 + i % 2 for i in range(n)], dtype="Int64"),
-        "sku": [f"SKU-{rng.integers(100, 999)}" for _ in range(n)],
-        "description": [f"Item {rng.integers(0, 10**6)}" for _ in range(n)],
-        "quantity": pd.array(rng.integers(1, 5, n), dtype="Int64"),
-    })
+    return pd.DataFrame(
+        {
+            "order_id": [f"ORD-{1000 + i // 2}" for i in range(n)],
+            "line_no": pd.array([1 + i % 2 for i in range(n)], dtype="Int64"),
+            "sku": [f"SKU-{rng.integers(100, 999)}" for _ in range(n)],
+            "description": [f"Item {rng.integers(0, 10**6)}" for _ in range(n)],
+            "quantity": pd.array(rng.integers(1, 5, n), dtype="Int64"),
+        }
+    )
 
 
 LINE_TYPES = {"order_id": "string", "line_no": "int", "sku": "string", "description": "string", "quantity": "int"}
@@ -139,14 +158,22 @@ def test_near_duplicates_are_flagged_on_the_later_row_and_exact_duplicates_are_n
     frame = pd.concat([frame, recased, renumbered, exact], ignore_index=True)
     flags = only(detect(frame, LINE_TYPES), "near_duplicate")
     assert [(f.row, f.column, f.expected) for f in flags] == [
-        (200, None, "near-duplicate of row 5"), (201, None, "near-duplicate of row 8")]
+        (200, None, "near-duplicate of row 5"),
+        (201, None, "near-duplicate of row 8"),
+    ]
     assert "line_no" in flags[1].observed
 
 
 def test_rows_differing_in_one_column_everywhere_are_structure_not_duplicates():
     days = pd.date_range("2024-01-01", periods=30, freq="D", tz="UTC")
-    snapshot = pd.DataFrame({"date": np.repeat(days, 20), "sku": [f"SKU-{i}" for i in range(20)] * 30,
-                             "warehouse": ["DE"] * 600, "on_hand": pd.array([5] * 600, dtype="Int64")})
+    snapshot = pd.DataFrame(
+        {
+            "date": np.repeat(days, 20),
+            "sku": [f"SKU-{i}" for i in range(20)] * 30,
+            "warehouse": ["DE"] * 600,
+            "on_hand": pd.array([5] * 600, dtype="Int64"),
+        }
+    )
     types = {"date": "date", "sku": "string", "warehouse": "string", "on_hand": "int"}
     assert only(detect(snapshot, types), "near_duplicate") == []
 
@@ -154,27 +181,36 @@ def test_rows_differing_in_one_column_everywhere_are_structure_not_duplicates():
 # ---------------------------------------------------------------------------------------------- dependencies
 def test_postcode_with_two_cities():
     rng = np.random.default_rng(5)
-    places = [(f"{10115 + i * 7}", city) for i, city in enumerate(
-        ["Berlin", "Hamburg", "München", "Köln", "Leipzig", "Dresden", "Bremen", "Essen", "Bonn", "Kiel"] * 2)]
+    places = [
+        (f"{10115 + i * 7}", city)
+        for i, city in enumerate(
+            ["Berlin", "Hamburg", "München", "Köln", "Leipzig", "Dresden", "Bremen", "Essen", "Bonn", "Kiel"] * 2
+        )
+    ]
     pick = rng.integers(0, len(places), 600)
-    frame = pd.DataFrame({
-        "customer_id": [f"C{100000 + i}" for i in range(600)],
-        "postcode": [places[p][0] for p in pick],
-        "city": [places[p][1] for p in pick],
-        "country": ["DE"] * 600,
-    })
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"C{100000 + i}" for i in range(600)],
+            "postcode": [places[p][0] for p in pick],
+            "city": [places[p][1] for p in pick],
+            "country": ["DE"] * 600,
+        }
+    )
     row = int(np.flatnonzero(frame["postcode"] == "10115")[3])
     frame.loc[row, "city"] = "Hamburg"
     flags = detect(frame, {"customer_id": "string", "postcode": "string", "city": "string", "country": "country"})
     assert [(f.row, f.column, f.detector, f.expected, f.observed) for f in flags] == [
-        (row, "city", "dependency", "Berlin", "Hamburg")]
+        (row, "city", "dependency", "Berlin", "Hamburg")
+    ]
 
 
 def test_declared_dependency_is_checked_when_discovery_is_off():
-    frame = pd.DataFrame({"zip": ["10115"] * 20 + ["20095"] * 20,
-                          "town": ["Berlin"] * 19 + ["Bonn"] + ["Hamburg"] * 20})
-    policy = QualityPolicy.from_mapping({"dependency": {"auto": False},
-                                         "dependencies": [{"determinant": ["zip"], "dependent": "town"}]})
+    frame = pd.DataFrame(
+        {"zip": ["10115"] * 20 + ["20095"] * 20, "town": ["Berlin"] * 19 + ["Bonn"] + ["Hamburg"] * 20}
+    )
+    policy = QualityPolicy.from_mapping(
+        {"dependency": {"auto": False}, "dependencies": [{"determinant": ["zip"], "dependent": "town"}]}
+    )
     flags = detect(frame, {"zip": "string", "town": "string"}, policy)
     assert [(f.row, f.column, f.expected) for f in only(flags, "dependency")] == [(19, "town", "Berlin")]
     off = QualityPolicy.from_mapping({"dependency": {"auto": False}})
@@ -187,8 +223,13 @@ def test_same_sku_with_prices_far_apart():
     sku = np.repeat(np.arange(40), 25)
     price = np.round(base[sku] * rng.uniform(0.98, 1.02, sku.size), 2)
     price[333] = round(price[333] * 10, 2)
-    frame = pd.DataFrame({"sku": [f"SKU-{s:03d}" for s in sku], "unit_price": pd.array(price, dtype="Float64"),
-                          "quantity": pd.array(rng.integers(1, 6, sku.size), dtype="Int64")})
+    frame = pd.DataFrame(
+        {
+            "sku": [f"SKU-{s:03d}" for s in sku],
+            "unit_price": pd.array(price, dtype="Float64"),
+            "quantity": pd.array(rng.integers(1, 6, sku.size), dtype="Int64"),
+        }
+    )
     flags = detect(frame, {"sku": "string", "unit_price": "float", "quantity": "int"})
     cell = at(flags, 333, "unit_price")
     assert len(cell) == 1 and cell[0].detector == "dependency"
@@ -234,8 +275,17 @@ def test_isolation_forest_finds_a_row_unusual_on_several_measures_at_once():
     flags = detect(frame, {f"m{j}": "float" for j in range(4)})
     assert [(f.row, f.column, f.detector) for f in flags] == [(1500, None, "isolation_forest")]
     assert flags[0].observed.startswith("score ")
-    assert only(detect(frame, {f"m{j}": "float" for j in range(4)},
-                       QualityPolicy.from_mapping({"isolation_forest": {"enabled": False}})), "isolation_forest") == []
+    assert (
+        only(
+            detect(
+                frame,
+                {f"m{j}": "float" for j in range(4)},
+                QualityPolicy.from_mapping({"isolation_forest": {"enabled": False}}),
+            ),
+            "isolation_forest",
+        )
+        == []
+    )
 
 
 # ---------------------------------------------------------------------------------------------- whole suite
@@ -263,20 +313,31 @@ def test_same_input_same_flags():
 
 
 def test_lineage_columns_and_empty_frames_are_ignored():
-    frame = pd.DataFrame({"category": ["Garden"] * 300 + ["Gardn"], "_source_row": range(301),
-                          "_warnings": [None] * 301, "_source_key": "k"})
+    frame = pd.DataFrame(
+        {
+            "category": ["Garden"] * 300 + ["Gardn"],
+            "_source_row": range(301),
+            "_warnings": [None] * 301,
+            "_source_key": "k",
+        }
+    )
     flags = detect(frame, {"category": "string"})
     assert [(f.row, f.column) for f in flags] == [(300, "category")]
     assert detect(frame.iloc[:0], {"category": "string"}) == []
 
 
 def test_odd_data_never_crashes_and_a_failing_detector_becomes_a_note(monkeypatch):
-    frame = pd.DataFrame({"mixed": ["a", 1, None, 2.5, "b"] * 50, "empty": [None] * 250,
-                          "n": pd.array([None] * 250, dtype="Float64")})
+    frame = pd.DataFrame(
+        {"mixed": ["a", 1, None, 2.5, "b"] * 50, "empty": [None] * 250, "n": pd.array([None] * 250, dtype="Float64")}
+    )
     assert run(frame, {"mixed": "string", "empty": "string", "n": "float"}).notes == []
-    gappy = pd.DataFrame({"q": pd.array([1, None, 3] * 100, dtype="Int64"),  # missing measures in some groups
-                          "flag": pd.array([True, None, False] * 100, dtype="boolean"),
-                          "code": pd.Series([1, "a", None] * 100, dtype=object)})
+    gappy = pd.DataFrame(
+        {
+            "q": pd.array([1, None, 3] * 100, dtype="Int64"),  # missing measures in some groups
+            "flag": pd.array([True, None, False] * 100, dtype="boolean"),
+            "code": pd.Series([1, "a", None] * 100, dtype=object),
+        }
+    )
     assert run(gappy, {"q": "int", "flag": "bool", "code": "string"}, with_profile=True).notes == []
 
     def boom(ctx):
@@ -297,10 +358,15 @@ def test_observed_values_are_cut_to_sixty_characters():
 
 
 def test_summarise_counts_flags():
-    flags = [Flag(1, "a", "typo", 0.9, "x", "y", "x"), Flag(1, None, "near_duplicate", 0.8, "r", "o"),
-             Flag(4, "a", "typo", 0.9, "x", "y")]
+    flags = [
+        Flag(1, "a", "typo", 0.9, "x", "y", "x"),
+        Flag(1, None, "near_duplicate", 0.8, "r", "o"),
+        Flag(4, "a", "typo", 0.9, "x", "y"),
+    ]
     assert summarise(flags) == {
-        "flags": 3, "rows": 2, "repairs_proposed": 1,
+        "flags": 3,
+        "rows": 2,
+        "repairs_proposed": 1,
         "by_detector": {"near_duplicate": 1, "typo": 2},
         "by_column": {"(row)": 1, "a": 2},
         "by_detector_column": {"near_duplicate:(row)": 1, "typo:a": 2},
@@ -312,20 +378,31 @@ def test_policy_defaults_and_settings():
     default = QualityPolicy.from_mapping(None)
     assert default.enabled("typo") and default.action_for("typo") == "warn"
     assert default.params("robust_zscore")["threshold"] == 5.0
-    policy = QualityPolicy.from_mapping({
-        "default_action": "quarantine", "typo": {"action": "repair", "columns": ["category"], "repair_ratio": 10},
-        "robust_zscore": {"group_by": "sku", "threshold": 6}, "ignore_columns": ["notes"],
-    })
+    policy = QualityPolicy.from_mapping(
+        {
+            "default_action": "quarantine",
+            "typo": {"action": "repair", "columns": ["category"], "repair_ratio": 10},
+            "robust_zscore": {"group_by": "sku", "threshold": 6},
+            "ignore_columns": ["notes"],
+        }
+    )
     assert policy.action_for("typo") == "repair" and policy.action_for("pattern") == "quarantine"
     assert policy.columns("typo") == ("category",) and policy.params("typo")["repair_ratio"] == 10.0
     assert policy.detector("robust_zscore").group_by == ("sku",)
     assert policy.ignore_columns == ("notes",)
 
 
-@pytest.mark.parametrize("mapping", [
-    {"typo": {"treshold": 3}}, {"typo": {"action": "delete"}}, {"typos": {}}, {"robust_zscore": {"threshold": "x"}},
-    {"dependencies": [{"determinant": ["a"]}]}, {"dependencies": [{"determinant": "a", "dependent": ["b"]}]},
-])
+@pytest.mark.parametrize(
+    "mapping",
+    [
+        {"typo": {"treshold": 3}},
+        {"typo": {"action": "delete"}},
+        {"typos": {}},
+        {"robust_zscore": {"threshold": "x"}},
+        {"dependencies": [{"determinant": ["a"]}]},
+        {"dependencies": [{"determinant": "a", "dependent": ["b"]}]},
+    ],
+)
 def test_policy_mistakes_fail_loudly(mapping):
     with pytest.raises(ContractError, match="quality"):
         QualityPolicy.from_mapping(mapping)
@@ -355,12 +432,19 @@ def test_profile_is_json_and_describes_columns():
 
 
 def _profile(rows: int, customer_completeness: float, mix: dict[str, float]) -> dict:
-    return {"rows": rows, "columns": {
-        "customer_id": {"type": "string", "non_null": customer_completeness, "distinct": rows // 3, "top": []},
-        "quantity": {"type": "int", "non_null": 1.0, "distinct": 20, "top": [], "numeric": {"mean": 2.4}},
-        "country": {"type": "country", "non_null": 1.0, "distinct": len(mix),
-                    "top": [[k, round(v * rows)] for k, v in mix.items()]},
-    }}
+    return {
+        "rows": rows,
+        "columns": {
+            "customer_id": {"type": "string", "non_null": customer_completeness, "distinct": rows // 3, "top": []},
+            "quantity": {"type": "int", "non_null": 1.0, "distinct": 20, "top": [], "numeric": {"mean": 2.4}},
+            "country": {
+                "type": "country",
+                "non_null": 1.0,
+                "distinct": len(mix),
+                "top": [[k, round(v * rows)] for k, v in mix.items()],
+            },
+        },
+    }
 
 
 def test_drift_flags_a_collapsed_batch_against_history():
@@ -384,7 +468,9 @@ def test_drift_with_little_history_reports_only_large_changes():
     history = [_profile(10_000, 0.98, mix)]
     assert compare(_profile(8_000, 0.95, mix), history) == []  # -20 %: within the 50 % allowed
     assert {(f.metric, f.column) for f in compare(_profile(4_000, 0.95, mix), history)} == {
-        ("row_count", None), ("distinct", "customer_id")}
+        ("row_count", None),
+        ("distinct", "customer_id"),
+    }
     assert compare(_profile(4_000, 0.95, mix), []) == []
 
 
@@ -403,32 +489,47 @@ def _online_retail() -> pd.DataFrame:
     def text(col: str) -> list:
         return [None if v in na else normalise.clean_text(v) for v in raw[col]]
 
-    return pd.DataFrame({
-        "order_id": text("InvoiceNo"),
-        "line_no": pd.array(pd.to_numeric(raw.iloc[:, 0]), dtype="Int64"),
-        "order_ts": pd.to_datetime(raw["InvoiceDate"], format="%m/%d/%Y %H:%M")
-        .dt.tz_localize("Europe/London").dt.tz_convert("UTC"),
-        "sku": text("StockCode"),
-        "description": text("Description"),
-        "quantity": pd.array(pd.to_numeric(raw["Quantity"]), dtype="Int64"),
-        "unit_price": pd.array(pd.to_numeric(raw["UnitPrice"]), dtype="Float64"),
-        "currency": "GBP",
-        "customer_id": [None if v in na else v.removesuffix(".0") for v in raw["CustomerID"]],
-        "country": [normalise.country_code(v) for v in raw["Country"]],
-        "is_cancellation": raw["InvoiceNo"].str.startswith("C").astype(bool),
-    })
+    return pd.DataFrame(
+        {
+            "order_id": text("InvoiceNo"),
+            "line_no": pd.array(pd.to_numeric(raw.iloc[:, 0]), dtype="Int64"),
+            "order_ts": pd.to_datetime(raw["InvoiceDate"], format="%m/%d/%Y %H:%M")
+            .dt.tz_localize("Europe/London")
+            .dt.tz_convert("UTC"),
+            "sku": text("StockCode"),
+            "description": text("Description"),
+            "quantity": pd.array(pd.to_numeric(raw["Quantity"]), dtype="Int64"),
+            "unit_price": pd.array(pd.to_numeric(raw["UnitPrice"]), dtype="Float64"),
+            "currency": "GBP",
+            "customer_id": [None if v in na else v.removesuffix(".0") for v in raw["CustomerID"]],
+            "country": [normalise.country_code(v) for v in raw["Country"]],
+            "is_cancellation": raw["InvoiceNo"].str.startswith("C").astype(bool),
+        }
+    )
 
 
 def test_online_retail_sample():
     frame = _online_retail()
-    types = {"order_id": "string", "line_no": "int", "order_ts": "timestamp", "sku": "string",
-             "description": "string", "quantity": "int", "unit_price": "float", "currency": "currency",
-             "customer_id": "string", "country": "country", "is_cancellation": "bool"}
+    types = {
+        "order_id": "string",
+        "line_no": "int",
+        "order_ts": "timestamp",
+        "sku": "string",
+        "description": "string",
+        "quantity": "int",
+        "unit_price": "float",
+        "currency": "currency",
+        "customer_id": "string",
+        "country": "country",
+        "is_cancellation": "bool",
+    }
     result = run(frame, types)
     print(f"\nOnline Retail sample: {len(frame)} rows, {len(result.flags)} flags, {result.seconds}")
     for f in result.flags:
-        print(f"  row {f.row:>5} {f.column or '(row)':<15} {f.detector:<16} {f.confidence:.2f} "
-              f"expected {f.expected!r} observed {f.observed!r}")
+        print(
+            f"  row {f.row:>5} {f.column or '(row)':<15} {f.detector:<16} {f.confidence:.2f} "
+            f"expected {f.expected!r} observed {f.observed!r}"
+        )
     assert result.notes == []
     # the same StockCode under two descriptions is found, with the usual description as expected value
     renamed = [f for f in result.flags if f.detector == "dependency" and f.column == "description"]
@@ -438,8 +539,9 @@ def test_online_retail_sample():
         sku = frame.at[f.row, "sku"]
         assert descriptions[sku] >= 2
         assert f.expected in set(frame.loc[frame["sku"] == sku, "description"])
-    assert any(f.observed == "SWEETHEART 3 TIER CAKE STAND" and f.expected == "SWEETHEART CAKESTAND 3 TIER"
-               for f in renamed)
+    assert any(
+        f.observed == "SWEETHEART 3 TIER CAKE STAND" and f.expected == "SWEETHEART CAKESTAND 3 TIER" for f in renamed
+    )
     assert [(f.column, f.observed) for f in result.flags if f.detector == "placeholder"] == [("description", "?")]
     assert len({f.row for f in result.flags}) <= 0.03 * len(frame)
 

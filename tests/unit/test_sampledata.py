@@ -162,18 +162,12 @@ def test_small_profile_is_fast_and_has_the_expected_shape(tmp_path: Path) -> Non
     assert 2_500 <= rows["order_lines"] <= 8_000
     assert 1_200 <= rows["orders"] <= 5_000
     assert rows["payments"] > rows["orders"]  # declined retries and card-testing attempts
-    dup = sum(
-        1 for d in m.defects if d["kind"] == "exact_duplicate" and d["file"].startswith("sample/inventory/")
-    )
-    assert (
-        rows["inventory"] - dup == rows["prices"] <= 92 * 30 * 4
-    )  # one snapshot/price per live SKU x market x day
+    dup = sum(1 for d in m.defects if d["kind"] == "exact_duplicate" and d["file"].startswith("sample/inventory/"))
+    assert rows["inventory"] - dup == rows["prices"] <= 92 * 30 * 4  # one snapshot/price per live SKU x market x day
     assert m.summary["params"]["countries"] == ["GB", "DE", "US", "SE"]
 
 
-def test_manifest_row_counts_match_the_files(
-    frames: dict[str, pd.DataFrame], manifest: Manifest, small: Path
-) -> None:
+def test_manifest_row_counts_match_the_files(frames: dict[str, pd.DataFrame], manifest: Manifest, small: Path) -> None:
     assert {k: len(df) for k, df in frames.items()} == manifest.files
     written = {p.relative_to(small).as_posix() for p in small.rglob("*") if p.is_file()}
     assert {k for k in written if not k.startswith(MANIFEST_DIR)} == set(manifest.files)
@@ -251,9 +245,7 @@ def test_every_file_parses_with_its_contract_except_at_recorded_defects(
                         ok = str(v) in allowed
                     if ok and allowed and "map" in mapping:
                         ok = mapping["map"][str(v)] in allowed
-                assert ok or (key, row, src) in recorded, (
-                    f"{key} row {row} {src}={v!r} is bad but not recorded"
-                )
+                assert ok or (key, row, src) in recorded, f"{key} row {row} {src}={v!r} is bad but not recorded"
 
 
 def test_contract_encodings_and_number_formats_are_real(small: Path, manifest: Manifest) -> None:
@@ -262,10 +254,7 @@ def test_contract_encodings_and_number_formats_are_real(small: Path, manifest: M
     with pytest.raises(UnicodeDecodeError):
         raw.decode("utf-8")  # genuinely cp1252, accented city names
     text = raw.decode(contract("sample-customers")["csv"]["encoding"])
-    assert any(
-        city in text
-        for city in ("München", "Köln", "Düsseldorf", "Nürnberg", "Malmö", "Göteborg", "Västerås")
-    )
+    assert any(city in text for city in ("München", "Köln", "Düsseldorf", "Nürnberg", "Malmö", "Göteborg", "Västerås"))
     products = next(k for k in manifest.files if k.startswith("sample/products/"))
     c = contract("sample-products")["csv"]
     df = pd.read_csv(
@@ -380,11 +369,7 @@ def test_payment_card_numbers_are_full_luhn_valid_pans(frames: dict[str, pd.Data
 
 def test_fraud_labels_and_patterns(frames: dict[str, pd.DataFrame], manifest: Manifest) -> None:
     pay = pd.concat(
-        [
-            df.assign(_file=k, _row=np.arange(len(df)))
-            for k, df in frames.items()
-            if k.startswith("sample/payments/")
-        ],
+        [df.assign(_file=k, _row=np.arange(len(df))) for k, df in frames.items() if k.startswith("sample/payments/")],
         ignore_index=True,
     )
     rate = pay["is_fraud"].mean()
@@ -427,9 +412,7 @@ def test_fraud_labels_and_patterns(frames: dict[str, pd.DataFrame], manifest: Ma
 def test_stockouts_suppress_sales(frames: dict[str, pd.DataFrame]) -> None:
     inv = pd.concat([df for k, df in frames.items() if k.startswith("sample/inventory/")]).drop_duplicates()
     inv = inv[
-        (inv["warehouse_country"] == "DEU")
-        & inv["item_sku"].notna()
-        & inv["date"].str.match(r"\d{4}-\d\d-\d\d$")
+        (inv["warehouse_country"] == "DEU") & inv["item_sku"].notna() & inv["date"].str.match(r"\d{4}-\d\d-\d\d$")
     ]
     inv = inv.sort_values(["item_sku", "date"])
     inv["prev"] = inv.groupby("item_sku")["qty_on_hand"].shift()

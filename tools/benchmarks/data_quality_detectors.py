@@ -39,10 +39,21 @@ sys.path.insert(0, str(ROOT / "pipeline" / "raw-to-curated"))
 from curation import detectors  # noqa: E402
 
 COLUMNS = {
-    "order_id": "string", "line_no": "int", "order_ts": "timestamp", "sku": "string", "description": "string",
-    "category": "string", "quantity": "int", "unit_price": "float", "currency": "currency",
-    "customer_id": "string", "country": "country", "postcode": "string", "city": "string",
-    "is_cancellation": "bool", "promo_flag": "bool",
+    "order_id": "string",
+    "line_no": "int",
+    "order_ts": "timestamp",
+    "sku": "string",
+    "description": "string",
+    "category": "string",
+    "quantity": "int",
+    "unit_price": "float",
+    "currency": "currency",
+    "customer_id": "string",
+    "country": "country",
+    "postcode": "string",
+    "city": "string",
+    "is_cancellation": "bool",
+    "promo_flag": "bool",
 }
 KIND_DETECTORS = {
     "category_typo": {"typo", "rare_category"},
@@ -54,8 +65,12 @@ KIND_DETECTORS = {
 }
 ROW_LEVEL = {"near_duplicate", "isolation_forest", "dependency"}
 RATES = {  # share of rows per defect kind
-    "category_typo": 0.0003, "placeholder": 0.0003, "outlier_quantity": 0.0001, "price_far_apart": 0.0002,
-    "dependency_violation": 0.0003, "near_duplicate": 0.0003,
+    "category_typo": 0.0003,
+    "placeholder": 0.0003,
+    "outlier_quantity": 0.0001,
+    "price_far_apart": 0.0002,
+    "dependency_violation": 0.0003,
+    "near_duplicate": 0.0003,
 }
 
 CATEGORIES = {
@@ -69,23 +84,98 @@ CATEGORIES = {
     "Fashion": ("Winter Jacket", "Wool Scarf", "Leather Belt", "Sneakers", "Rain Coat"),
 }
 TYPOS = {
-    "Electronics": ("Electornics", "Electronic", "ELECTRONICS"), "Home & Kitchen": ("Home & Kitchn", "home & kitchen"),
-    "Garden": ("Gardn", "Garden "), "Toys": ("Tosy", "toys"), "Sports": ("Sprots", "Sport"),
-    "Beauty": ("Beuaty", "BEAUTY"), "Books": ("Bokos", "Boooks"), "Fashion": ("Fashon", "Fahsion"),
+    "Electronics": ("Electornics", "Electronic", "ELECTRONICS"),
+    "Home & Kitchen": ("Home & Kitchn", "home & kitchen"),
+    "Garden": ("Gardn", "Garden "),
+    "Toys": ("Tosy", "toys"),
+    "Sports": ("Sprots", "Sport"),
+    "Beauty": ("Beuaty", "BEAUTY"),
+    "Books": ("Bokos", "Boooks"),
+    "Fashion": ("Fashon", "Fahsion"),
 }
-BRANDS = ("Voltix", "Nordvik", "Lumen", "Kochwerk", "Casa Bella", "GreenThumb", "Playfox", "Stride", "Alpenfit",
-          "Belle Rose", "Skinlab", "Paperleaf", "Urbane", "Maison Fil", "Nordkap")
+BRANDS = (
+    "Voltix",
+    "Nordvik",
+    "Lumen",
+    "Kochwerk",
+    "Casa Bella",
+    "GreenThumb",
+    "Playfox",
+    "Stride",
+    "Alpenfit",
+    "Belle Rose",
+    "Skinlab",
+    "Paperleaf",
+    "Urbane",
+    "Maison Fil",
+    "Nordkap",
+)
 COLOURS = ("black", "white", "grey", "navy", "red", "green", "oak", "steel")
 COUNTRIES = {  # code: (currency, price factor, weight, cities)
-    "GB": ("GBP", 0.86, 0.30, ("London", "Manchester", "Birmingham", "Leeds", "Glasgow", "Bristol", "Liverpool",
-                               "Edinburgh", "Cardiff", "Belfast", "Sheffield", "Leicester")),
-    "DE": ("EUR", 1.0, 0.22, ("Berlin", "Hamburg", "München", "Köln", "Frankfurt am Main", "Stuttgart",
-                              "Düsseldorf", "Leipzig", "Dortmund", "Essen", "Bremen", "Dresden")),
-    "FR": ("EUR", 1.0, 0.12, ("Paris", "Marseille", "Lyon", "Toulouse", "Nice", "Nantes", "Strasbourg",
-                              "Montpellier", "Bordeaux", "Lille")),
+    "GB": (
+        "GBP",
+        0.86,
+        0.30,
+        (
+            "London",
+            "Manchester",
+            "Birmingham",
+            "Leeds",
+            "Glasgow",
+            "Bristol",
+            "Liverpool",
+            "Edinburgh",
+            "Cardiff",
+            "Belfast",
+            "Sheffield",
+            "Leicester",
+        ),
+    ),
+    "DE": (
+        "EUR",
+        1.0,
+        0.22,
+        (
+            "Berlin",
+            "Hamburg",
+            "München",
+            "Köln",
+            "Frankfurt am Main",
+            "Stuttgart",
+            "Düsseldorf",
+            "Leipzig",
+            "Dortmund",
+            "Essen",
+            "Bremen",
+            "Dresden",
+        ),
+    ),
+    "FR": (
+        "EUR",
+        1.0,
+        0.12,
+        ("Paris", "Marseille", "Lyon", "Toulouse", "Nice", "Nantes", "Strasbourg", "Montpellier", "Bordeaux", "Lille"),
+    ),
     "NL": ("EUR", 1.0, 0.08, ("Amsterdam", "Rotterdam", "Den Haag", "Utrecht", "Eindhoven", "Groningen")),
-    "US": ("USD", 1.08, 0.18, ("New York", "Los Angeles", "Chicago", "Houston", "Phoenix", "Philadelphia",
-                               "San Antonio", "San Diego", "Dallas", "Seattle", "Boston", "Denver")),
+    "US": (
+        "USD",
+        1.08,
+        0.18,
+        (
+            "New York",
+            "Los Angeles",
+            "Chicago",
+            "Houston",
+            "Phoenix",
+            "Philadelphia",
+            "San Antonio",
+            "San Diego",
+            "Dallas",
+            "Seattle",
+            "Boston",
+            "Denver",
+        ),
+    ),
     "SE": ("SEK", 11.5, 0.10, ("Stockholm", "Göteborg", "Malmö", "Uppsala", "Västerås", "Örebro")),
 }
 POSTCODES_PER_CITY = 40
@@ -95,8 +185,10 @@ PLACEHOLDERS = {"city": ("N/A", "-", "unknown"), "postcode": ("0000", "N/A", "-"
 def _postcode(country: str, city: int, k: int, rng: np.random.Generator) -> str:
     if country == "GB":
         letters = "ABCDEFGHJKLMNPRSTUWY"
-        return f"{letters[city % 20]}{letters[(city * 7 + k) % 20]}{k % 9 + 1} {k // 9 % 9 + 1}{letters[k % 20]}" \
-               f"{letters[(k * 3 + city) % 20]}"
+        return (
+            f"{letters[city % 20]}{letters[(city * 7 + k) % 20]}{k % 9 + 1} {k // 9 % 9 + 1}{letters[k % 20]}"
+            f"{letters[(k * 3 + city) % 20]}"
+        )
     if country == "NL":
         return f"{1000 + city * 100 + k} {'ABCDEFGHJK'[k % 10]}{'LMNPRSTVWX'[city % 10]}"
     if country == "SE":
@@ -113,16 +205,26 @@ def _catalog(rng: np.random.Generator, n_skus: int) -> pd.DataFrame:
     noun = np.array([CATEGORIES[names[c]][rng.integers(5)] for c in cat], dtype=object)
     brand = np.array(BRANDS, dtype=object)[rng.integers(0, len(BRANDS), n_skus)]
     colour = np.array(COLOURS, dtype=object)[rng.integers(0, len(COLOURS), n_skus)]
-    median = {"Electronics": 90.0, "Home & Kitchen": 45.0, "Garden": 30.0, "Toys": 25.0, "Sports": 40.0,
-              "Beauty": 20.0, "Books": 14.0, "Fashion": 45.0}
+    median = {
+        "Electronics": 90.0,
+        "Home & Kitchen": 45.0,
+        "Garden": 30.0,
+        "Toys": 25.0,
+        "Sports": 40.0,
+        "Beauty": 20.0,
+        "Books": 14.0,
+        "Fashion": 45.0,
+    }
     price = np.round(np.array([median[names[c]] for c in cat]) * np.exp(rng.normal(0, 0.6, n_skus)), 2)
-    return pd.DataFrame({
-        "sku": [f"SKU-{10001 + i}" for i in range(n_skus)],
-        "description": [f"{b} {n}, {c} #{i}" for i, (b, n, c) in enumerate(zip(brand, noun, colour, strict=True))],
-        "category": [names[c] for c in cat],
-        "price": np.maximum(price, 1.5),
-        "popularity": rng.zipf(1.6, n_skus).clip(1, 500).astype(float),
-    })
+    return pd.DataFrame(
+        {
+            "sku": [f"SKU-{10001 + i}" for i in range(n_skus)],
+            "description": [f"{b} {n}, {c} #{i}" for i, (b, n, c) in enumerate(zip(brand, noun, colour, strict=True))],
+            "category": [names[c] for c in cat],
+            "price": np.maximum(price, 1.5),
+            "popularity": rng.zipf(1.6, n_skus).clip(1, 500).astype(float),
+        }
+    )
 
 
 def _customers(rng: np.random.Generator, n: int) -> pd.DataFrame:
@@ -158,7 +260,8 @@ def generate(n_rows: int, seed: int = 7, defects: bool = True) -> tuple[pd.DataF
     line_no = np.arange(n_rows) - np.repeat(starts, lines) + 1
     cust_of_order = rng.integers(0, len(customers), n_orders)
     ts_order = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(
-        np.sort(rng.integers(0, 365 * 86400, n_orders)), unit="s")
+        np.sort(rng.integers(0, 365 * 86400, n_orders)), unit="s"
+    )
     p = catalog["popularity"].to_numpy() / catalog["popularity"].sum()
     sku = rng.choice(len(catalog), size=n_rows, p=p)
     for _ in range(50):  # no SKU twice in one order: redraw repeats
@@ -177,23 +280,25 @@ def generate(n_rows: int, seed: int = 7, defects: bool = True) -> tuple[pd.DataF
     cancelled_orders = rng.random(n_orders) < 0.02
     is_cancel = cancelled_orders[order_of_line]
     quantity = np.where(is_cancel, -quantity, quantity)
-    frame = pd.DataFrame({
-        "order_id": np.array([f"ORD-{1000000 + i}" for i in range(n_orders)], dtype=object)[order_of_line],
-        "line_no": pd.array(line_no, dtype="Int64"),
-        "order_ts": ts_order[order_of_line].to_numpy(),
-        "sku": catalog["sku"].to_numpy()[sku],
-        "description": catalog["description"].to_numpy()[sku],
-        "category": catalog["category"].to_numpy()[sku],
-        "quantity": pd.array(quantity, dtype="Int64"),
-        "unit_price": pd.array(price, dtype="Float64"),
-        "currency": currency,
-        "customer_id": cust["customer_id"].to_numpy(dtype=object),
-        "country": cust["country"].to_numpy(dtype=object),
-        "postcode": cust["postcode"].to_numpy(dtype=object),
-        "city": cust["city"].to_numpy(dtype=object),
-        "is_cancellation": pd.array(is_cancel, dtype="boolean"),
-        "promo_flag": pd.array(promo, dtype="boolean"),
-    })
+    frame = pd.DataFrame(
+        {
+            "order_id": np.array([f"ORD-{1000000 + i}" for i in range(n_orders)], dtype=object)[order_of_line],
+            "line_no": pd.array(line_no, dtype="Int64"),
+            "order_ts": ts_order[order_of_line].to_numpy(),
+            "sku": catalog["sku"].to_numpy()[sku],
+            "description": catalog["description"].to_numpy()[sku],
+            "category": catalog["category"].to_numpy()[sku],
+            "quantity": pd.array(quantity, dtype="Int64"),
+            "unit_price": pd.array(price, dtype="Float64"),
+            "currency": currency,
+            "customer_id": cust["customer_id"].to_numpy(dtype=object),
+            "country": cust["country"].to_numpy(dtype=object),
+            "postcode": cust["postcode"].to_numpy(dtype=object),
+            "city": cust["city"].to_numpy(dtype=object),
+            "is_cancellation": pd.array(is_cancel, dtype="boolean"),
+            "promo_flag": pd.array(promo, dtype="boolean"),
+        }
+    )
     frame["order_ts"] = pd.to_datetime(frame["order_ts"], utc=True)
     if not defects:
         return frame, []
@@ -226,8 +331,15 @@ def _inject(frame: pd.DataFrame, catalog: pd.DataFrame, rng: np.random.Generator
         frame.at[r, col] = new
     for r in pick(RATES["outlier_quantity"], sale).tolist():
         new = int(rng.choice([120, 480, 1000, 5000], p=[0.4, 0.3, 0.2, 0.1]))
-        records.append({"row": r, "column": "quantity", "kind": "outlier_quantity", "value": new,
-                        "original": int(frame.at[r, "quantity"])})
+        records.append(
+            {
+                "row": r,
+                "column": "quantity",
+                "kind": "outlier_quantity",
+                "value": new,
+                "original": int(frame.at[r, "quantity"]),
+            }
+        )
         frame.at[r, "quantity"] = new
     for r in pick(RATES["price_far_apart"]).tolist():
         old = float(frame.at[r, "unit_price"])
@@ -244,8 +356,9 @@ def _inject(frame: pd.DataFrame, catalog: pd.DataFrame, rng: np.random.Generator
             col, new = "description", descriptions[int(rng.integers(len(descriptions)))]
             if new == frame.at[r, "description"]:
                 continue
-        records.append({"row": r, "column": col, "kind": "dependency_violation", "value": new,
-                        "original": frame.at[r, col]})
+        records.append(
+            {"row": r, "column": col, "kind": "dependency_violation", "value": new, "original": frame.at[r, col]}
+        )
         frame.at[r, col] = new
     # near duplicates: inserted right after their source row; positions refer to the final frame
     sources = pick(RATES["near_duplicate"])
@@ -256,8 +369,9 @@ def _inject(frame: pd.DataFrame, catalog: pd.DataFrame, rng: np.random.Generator
         if h == 0:
             copies.iat[i, copies.columns.get_loc("line_no")] = int(max_line[i]) + 1
         elif h == 1:
-            copies.iat[i, copies.columns.get_loc("description")] = str(copies.iat[i, copies.columns.get_loc(
-                "description")]).upper()
+            copies.iat[i, copies.columns.get_loc("description")] = str(
+                copies.iat[i, copies.columns.get_loc("description")]
+            ).upper()
         else:
             copies.iat[i, copies.columns.get_loc("order_id")] = f"ORD-{9000000 + i}"
     counts = np.ones(n, dtype=np.int64)
@@ -270,8 +384,15 @@ def _inject(frame: pd.DataFrame, catalog: pd.DataFrame, rng: np.random.Generator
     for rec in records:
         rec["row"] = int(new_pos[rec["row"]])
     for i, pos in enumerate(copy_pos.tolist()):
-        records.append({"row": pos, "column": None, "kind": "near_duplicate", "value": ["line_no", "description",
-                        "order_id"][int(how[i])], "original": int(new_pos[sources[i]])})
+        records.append(
+            {
+                "row": pos,
+                "column": None,
+                "kind": "near_duplicate",
+                "value": ["line_no", "description", "order_id"][int(how[i])],
+                "original": int(new_pos[sources[i]]),
+            }
+        )
     records.sort(key=lambda d: d["row"])
     return out, records
 
@@ -300,22 +421,35 @@ def score(flags: list, truth: list[dict], n_rows: int) -> dict:
         mine = [d for d in truth if d["kind"] == kind]
         found = 0
         for d in mine:
-            detectors_here = flagged_rows.get(d["row"], set()) if d["column"] is None else (
-                flagged_cells.get((d["row"], d["column"]), set())
-                | {x for x in flagged_rows.get(d["row"], set()) if x in ROW_LEVEL})
+            detectors_here = (
+                flagged_rows.get(d["row"], set())
+                if d["column"] is None
+                else (
+                    flagged_cells.get((d["row"], d["column"]), set())
+                    | {x for x in flagged_rows.get(d["row"], set()) if x in ROW_LEVEL}
+                )
+            )
             found += bool(detectors_here & wanted)
-        per_kind[kind] = {"injected": len(mine), "found": found,
-                          "recall": round(found / len(mine), 4) if mine else None}
+        per_kind[kind] = {
+            "injected": len(mine),
+            "found": found,
+            "recall": round(found / len(mine), 4) if mine else None,
+        }
     right = sum(correct(f) for f in flags)
     clean_rows = n_rows - len(rows)
     false_rows = len({f.row for f in flags if not correct(f)})
     return {
         "per_detector": per_detector,
         "per_kind": per_kind,
-        "overall": {"flags": len(flags), "precision": round(right / len(flags), 4) if flags else None,
-                    "recall": round(sum(k["found"] for k in per_kind.values())
-                                    / max(1, sum(k["injected"] for k in per_kind.values())), 4),
-                    "clean_rows_flagged": false_rows, "clean_row_share": round(false_rows / max(1, clean_rows), 6)},
+        "overall": {
+            "flags": len(flags),
+            "precision": round(right / len(flags), 4) if flags else None,
+            "recall": round(
+                sum(k["found"] for k in per_kind.values()) / max(1, sum(k["injected"] for k in per_kind.values())), 4
+            ),
+            "clean_rows_flagged": false_rows,
+            "clean_row_share": round(false_rows / max(1, clean_rows), 6),
+        },
     }
 
 
@@ -330,8 +464,11 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     frame, truth = generate(args.rows, args.seed)
     generated = time.perf_counter() - t0
-    print(f"generated {len(frame):,} rows x {frame.shape[1]} columns, {len(truth)} injected defects "
-          f"({dict(Counter(d['kind'] for d in truth))}) in {generated:.1f} s", flush=True)
+    print(
+        f"generated {len(frame):,} rows x {frame.shape[1]} columns, {len(truth)} injected defects "
+        f"({dict(Counter(d['kind'] for d in truth))}) in {generated:.1f} s",
+        flush=True,
+    )
     t0, c0 = time.perf_counter(), time.process_time()
     result = detectors.run(frame, COLUMNS, with_profile=True)
     total, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -349,10 +486,15 @@ def main(argv: list[str] | None = None) -> int:
         recall = "-" if d["recall"] is None else f"{d['recall']:.3f}"
         print(f"{kind:<22}{d['injected']:>9}{d['found']:>7}{recall:>8}")
     o = figures["overall"]
-    print(f"\noverall precision {o['precision']}, recall {o['recall']}, clean rows flagged {o['clean_rows_flagged']} "
-          f"({o['clean_row_share']:.4%})")
-    print("seconds: " + ", ".join(f"{k} {v}" for k, v in figures["seconds"].items())
-          + f" (wall clock; cpu = this process's CPU time; load average {figures['load_average']})")
+    print(
+        f"\noverall precision {o['precision']}, recall {o['recall']}, clean rows flagged {o['clean_rows_flagged']} "
+        f"({o['clean_row_share']:.4%})"
+    )
+    print(
+        "seconds: "
+        + ", ".join(f"{k} {v}" for k, v in figures["seconds"].items())
+        + f" (wall clock; cpu = this process's CPU time; load average {figures['load_average']})"
+    )
     if result.notes:
         print("notes:", result.notes)
     if args.show:
@@ -360,8 +502,11 @@ def main(argv: list[str] | None = None) -> int:
         cells = {(d["row"], d["column"]) for d in truth}
         shown: Counter = Counter()
         for f in result.flags:
-            ok = (f.row in rows) if (f.column is None or f.detector in ROW_LEVEL) else \
-                ((f.row, f.column) in cells or (f.row, None) in cells)
+            ok = (
+                (f.row in rows)
+                if (f.column is None or f.detector in ROW_LEVEL)
+                else ((f.row, f.column) in cells or (f.row, None) in cells)
+            )
             if not ok and shown[f.detector] < args.show:
                 shown[f.detector] += 1
                 print("  wrong:", f, "| row:", frame.iloc[f.row].to_dict())

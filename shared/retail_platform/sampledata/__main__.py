@@ -15,14 +15,10 @@ from .params import SMALL_PROFILE
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m retail_platform.sampledata", description=__doc__)
-    parser.add_argument(
-        "--out", type=Path, required=True, help="output directory (paths below it = raw object keys)"
-    )
+    parser.add_argument("--out", type=Path, required=True, help="output directory (paths below it = raw object keys)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--days", type=int, default=None, help="days of history (default 730, --small 92)")
-    parser.add_argument(
-        "--start", type=date.fromisoformat, default=None, help="first day (default 2023-01-01)"
-    )
+    parser.add_argument("--start", type=date.fromisoformat, default=None, help="first day (default 2023-01-01)")
     parser.add_argument(
         "--small",
         action="store_true",

@@ -106,9 +106,7 @@ def make_pan(bin6: str, length: int, rng: np.random.Generator) -> str:
     return body + luhn_check_digit(body)
 
 
-def build_bin_table(
-    countries: tuple[str, ...], rng: np.random.Generator
-) -> dict[str, list[tuple[str, str, int]]]:
+def build_bin_table(countries: tuple[str, ...], rng: np.random.Generator) -> dict[str, list[tuple[str, str, int]]]:
     """Per issuing country: a few (bin6, brand, length) issuer ranges, unique across countries."""
     table: dict[str, list[tuple[str, str, int]]] = {}
     used: set[str] = set()
@@ -147,10 +145,8 @@ def format_pan(pan: str, style: str) -> str:
     """Write a PAN as a person would: plain, in groups separated by spaces or dashes."""
     if style == "plain":
         return pan
-    if len(pan) in (14, 15):  # Diners 4-6-4, Amex 4-6-5
-        groups = [pan[:4], pan[4:10], pan[10:]]
-    else:
-        groups = [pan[i : i + 4] for i in range(0, len(pan), 4)]
+    four_six_rest = len(pan) in (14, 15)  # Diners 4-6-4, Amex 4-6-5
+    groups = [pan[:4], pan[4:10], pan[10:]] if four_six_rest else [pan[i : i + 4] for i in range(0, len(pan), 4)]
     return (" " if style == "spaces" else "-").join(groups)
 
 
@@ -195,9 +191,7 @@ def lookalike_note(order_no: str, phone: str, rng: np.random.Generator) -> str:
     """A note full of numbers that are NOT card numbers (order ids, phones, IBAN, tracking, bad-Luhn)."""
     while True:
         giftcard_body = "6" + random_digits(15, rng)
-        giftcard = giftcard_body[:-1] + str(
-            (int(luhn_check_digit(giftcard_body[:-1])) + 1 + int(rng.integers(9))) % 10
-        )
+        giftcard = giftcard_body[:-1] + str((int(luhn_check_digit(giftcard_body[:-1])) + 1 + int(rng.integers(9))) % 10)
         text = LOOKALIKE_TEMPLATES[int(rng.integers(len(LOOKALIKE_TEMPLATES)))].format(
             order=order_no,
             phone=phone,

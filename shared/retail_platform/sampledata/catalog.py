@@ -131,11 +131,7 @@ def build_catalog(params: Params) -> Catalog:
 
     # long-tailed popularity: Zipf-like over a random ranking, cheaper items a little more popular
     rank = rng.permutation(n) + 1
-    pop = (
-        (rank + 1.0) ** -0.65
-        * np.exp(0.3 * rng.standard_normal(n))
-        * (base_price / np.median(base_price)) ** -0.15
-    )
+    pop = (rank + 1.0) ** -0.65 * np.exp(0.3 * rng.standard_normal(n)) * (base_price / np.median(base_price)) ** -0.15
     intermittent = np.zeros(n, dtype=bool)
     tail = np.argsort(-rank)[: max(2, n // 10)]  # the least popular tenth sells intermittently
     intermittent[tail] = True

@@ -62,9 +62,7 @@ class Rule:
 
     kind: str
     columns: tuple[str, ...]  # one is chosen per defect; () for exact duplicates
-    make: Maker | None = (
-        None  # bad value from the original one (for business-key duplicates: the copy's value)
-    )
+    make: Maker | None = None  # bad value from the original one (for business-key duplicates: the copy's value)
     rate: float = 0.0  # expected share of rows
     count: int | None = None  # fixed number instead of a rate (tiny tables)
     at_least: int = 0  # floor on the drawn number (so that small files still show every kind)
@@ -113,9 +111,7 @@ def inject(
     n = len(frame)
     df = frame.copy()
     taken = np.zeros(n, dtype=bool)
-    cells: list[
-        tuple[int, str, str, object, object, dict[str, object]]
-    ] = []  # row, col, kind, value, original
+    cells: list[tuple[int, str, str, object, object, dict[str, object]]] = []  # row, col, kind, value, original
     dups: dict[int, tuple[str, str | None, object, object]] = {}
     for p in presets or []:
         taken[p.row] = True
@@ -146,9 +142,7 @@ def inject(
     counts = np.ones(n, dtype=np.int64)
     dup_rows = np.array(sorted(dups), dtype=np.int64)
     counts[dup_rows] = 2
-    new_index = (
-        np.arange(n) + np.concatenate([[0], np.cumsum(counts - 1)[:-1]]) if n else np.zeros(0, np.int64)
-    )
+    new_index = np.arange(n) + np.concatenate([[0], np.cumsum(counts - 1)[:-1]]) if n else np.zeros(0, np.int64)
     if len(dup_rows):
         df = df.iloc[np.repeat(np.arange(n), counts)].reset_index(drop=True)
 
@@ -243,9 +237,7 @@ def bad_date(choices: tuple[str, ...]) -> Maker:
     def make(value: object, rng: np.random.Generator) -> object:
         text = choices[int(rng.integers(len(choices)))]
         digits = "".join(ch for ch in str(value) if ch.isdigit())
-        year = next(
-            (digits[i : i + 4] for i in range(len(digits) - 3) if digits[i : i + 2] in ("19", "20")), "2023"
-        )
+        year = next((digits[i : i + 4] for i in range(len(digits) - 3) if digits[i : i + 2] in ("19", "20")), "2023")
         return text.replace("{y}", year)
 
     return make

@@ -75,6 +75,4 @@ def sample_lines(params: Params, catalog: Catalog, lam: np.ndarray) -> DemandLin
     day, rest = np.divmod(flat, S * C)
     sku, country = np.divmod(rest, C)
     qty = rng.choice(QTY_VALUES, size=len(flat), p=QTY_PROBS)
-    return DemandLines(
-        day.astype(np.int32), sku.astype(np.int32), country.astype(np.int32), qty.astype(np.int64)
-    )
+    return DemandLines(day.astype(np.int32), sku.astype(np.int32), country.astype(np.int32), qty.astype(np.int64))

@@ -36,9 +36,7 @@ class ExportFile:
     data: bytes
     rows: int
     defects: list[dict[str, object]]
-    extras: dict[str, list[dict[str, object]]] = field(
-        default_factory=dict
-    )  # other ground truth, by manifest name
+    extras: dict[str, list[dict[str, object]]] = field(default_factory=dict)  # other ground truth, by manifest name
 
 
 def _rng(params: Params, key: str) -> np.random.Generator:
@@ -108,9 +106,7 @@ def order_lines(
         d.Rule("outlier_quantity", ("Qty",), d.outlier_quantity, rate=0.00005, eligible="sale", at_least=1),
         d.Rule("wrong_type", ("Qty",), d.quantity_in_words, rate=0.0005, eligible="sale", at_least=1),
         d.Rule("exact_duplicate", (), rate=0.001, at_least=1),
-        d.Rule(
-            "business_key_duplicate", ("Qty",), d.other_quantity, rate=0.0005, eligible="sale", at_least=1
-        ),
+        d.Rule("business_key_duplicate", ("Qty",), d.other_quantity, rate=0.0005, eligible="sale", at_least=1),
     ]
     for i, (month, idx) in enumerate(_months(np.array([s[:7] for s in local]))):
         key = f"{PREFIX}/order_lines/order_lines-{month}.csv.gz"
@@ -179,9 +175,7 @@ def orders_files(
         yield ExportFile("orders", key, jsonl_bytes(out), len(out), recs, {"pan_lookalikes": look})
 
 
-def customers_file(
-    params: Params, countries: tuple[CountryInfo, ...], customers: Customers
-) -> Iterator[ExportFile]:
+def customers_file(params: Params, countries: tuple[CountryInfo, ...], customers: Customers) -> Iterator[ExportFile]:
     """One semicolon CSV in cp1252 from a German CRM: accented cities, dd.mm.yyyy sign-up dates."""
     signup = np.datetime64(params.start, "D") + customers.signup_day.astype("timedelta64[D]")
     ymd = np.datetime_as_string(signup)
@@ -388,6 +382,4 @@ def payments_files(params: Params, payments: pd.DataFrame, labels: dict[str, str
             for j, pid in enumerate(sub["id"])
             if pid in labels
         ]
-        yield ExportFile(
-            "payments", key, parquet_bytes(out, PAYMENTS_SCHEMA), len(out), recs, {"fraud": fraud}
-        )
+        yield ExportFile("payments", key, parquet_bytes(out, PAYMENTS_SCHEMA), len(out), recs, {"fraud": fraud})

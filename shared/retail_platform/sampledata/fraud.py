@@ -10,12 +10,8 @@ NONE, ATO, STOLEN_CARD, CARD_TESTING = 0, 1, 2, 3
 PATTERN_NAMES = {ATO: "account_takeover", STOLEN_CARD: "stolen_card", CARD_TESTING: "card_testing"}
 
 ATO_SHARE = 0.004  # of orders: established account, new device, foreign IP, high amount, ships elsewhere
-STOLEN_CARD_SHARE = (
-    0.005  # of orders: guest, card from a third country, IP from a fourth, at night, high amount
-)
-CARD_TESTING_SHARE = (
-    0.006  # attempts per order: bursts of tiny authorisations on fresh cards from one device/IP
-)
+STOLEN_CARD_SHARE = 0.005  # of orders: guest, card from a third country, IP from a fourth, at night, high amount
+CARD_TESTING_SHARE = 0.006  # attempts per order: bursts of tiny authorisations on fresh cards from one device/IP
 HIGH_AMOUNT_QUANTILE = 0.75
 
 

@@ -113,9 +113,7 @@ def generate(
         },
         "defects": len(defects),
         "defects_by_kind": dict(sorted(Counter(str(x["kind"]) for x in defects).items())),
-        "defects_by_dataset": {
-            ds: sum(1 for f in files if f.dataset == ds for _ in f.defects) for ds in DATASETS
-        },
+        "defects_by_dataset": {ds: sum(1 for f in files if f.dataset == ds for _ in f.defects) for ds in DATASETS},
     }
     manifest = Manifest(out_dir, row_counts, defects, summary, extras)
     manifest.write()

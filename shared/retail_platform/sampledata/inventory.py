@@ -102,9 +102,7 @@ def simulate_stock(params: Params, catalog: Catalog, lam: np.ndarray, lines: Dem
         reorder_point = forward(d, lead + SAFETY_DAYS) * 1.1 + 1
         need = active & (on_hand + on_order <= reorder_point) & ~blocked[d]
         if need.any():
-            target = (
-                reorder_point + forward(d, lead + SAFETY_DAYS + CYCLE_DAYS) - forward(d, lead + SAFETY_DAYS)
-            )
+            target = reorder_point + forward(d, lead + SAFETY_DAYS + CYCLE_DAYS) - forward(d, lead + SAFETY_DAYS)
             qty_order = np.ceil(target - on_hand - on_order).astype(np.int64)
             qty_order = np.where(need, np.maximum(qty_order, 1), 0)
             due = d + lead

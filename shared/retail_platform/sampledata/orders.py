@@ -104,12 +104,10 @@ def _group(lines: DemandLines, rng: np.random.Generator) -> tuple[np.ndarray, np
 
 
 def _local_to_utc(params: Params, day: np.ndarray, seconds: np.ndarray, tz: str) -> pd.DatetimeIndex:
-    local = pd.DatetimeIndex(
-        pd.Timestamp(params.start) + pd.to_timedelta(day, "D") + pd.to_timedelta(seconds, "s")
+    local = pd.DatetimeIndex(pd.Timestamp(params.start) + pd.to_timedelta(day, "D") + pd.to_timedelta(seconds, "s"))
+    return local.tz_localize(tz, ambiguous=np.zeros(len(local), dtype=bool), nonexistent="shift_forward").tz_convert(
+        "UTC"
     )
-    return local.tz_localize(
-        tz, ambiguous=np.zeros(len(local), dtype=bool), nonexistent="shift_forward"
-    ).tz_convert("UTC")
 
 
 def _timestamps(
@@ -181,9 +179,7 @@ def build_orders(
     chrono = np.argsort(ts.asi8, kind="stable")  # order numbers follow time
     rank = np.empty(n, dtype=np.int64)
     rank[chrono] = np.arange(n)
-    o_day, o_country, amount, fraud, customer = (
-        a[chrono] for a in (o_day, o_country, amount, fraud, customer)
-    )
+    o_day, o_country, amount, fraud, customer = (a[chrono] for a in (o_day, o_country, amount, fraud, customer))
     ts = ts[chrono]
     oid = rank[oid]
     line_sort = np.lexsort((np.arange(len(oid)), oid))

@@ -48,9 +48,7 @@ def build_payments(
         home = codes[customers.country[i]]
         wallet.append(
             [
-                cards.issue_card(
-                    bins, home if rng.random() < 0.94 else codes[int(rng.integers(len(codes)))], rng
-                )
+                cards.issue_card(bins, home if rng.random() < 0.94 else codes[int(rng.integers(len(codes)))], rng)
                 for _ in range(int(rng.integers(1, 3)))
             ]
         )
@@ -108,9 +106,7 @@ def build_payments(
         pan = None
         if m == "card":
             pan = (
-                wallet[cust][int(u[i, 2] * len(wallet[cust]))]
-                if cust >= 0
-                else cards.issue_card(bins, info.code, rng)
+                wallet[cust][int(u[i, 2] * len(wallet[cust]))] if cust >= 0 else cards.issue_card(bins, info.code, rng)
             )
         status = "refunded" if orders.status[i] in ("cancelled", "returned") else "approved"
 

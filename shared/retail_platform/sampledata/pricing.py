@@ -58,9 +58,7 @@ def build_prices(params: Params, catalog: Catalog, countries: tuple[CountryInfo,
     for s in range(S):
         k = rng.poisson(PRICE_CHANGES_PER_YEAR * years)
         days = rng.integers(1, D, size=k)
-        mult = rng.choice(
-            [0.90, 0.95, 1.04, 1.06, 1.08, 1.10, 1.12], size=k, p=[0.1, 0.15, 0.2, 0.2, 0.15, 0.1, 0.1]
-        )
+        mult = rng.choice([0.90, 0.95, 1.04, 1.06, 1.08, 1.10, 1.12], size=k, p=[0.1, 0.15, 0.2, 0.2, 0.15, 0.1, 0.1])
         steps[days, s] *= mult
         n_changes += k
     base_path = catalog.base_price[None, :] * np.cumprod(steps, axis=0)

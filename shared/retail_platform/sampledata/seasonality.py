@@ -41,9 +41,7 @@ def event_factor(dates: pd.DatetimeIndex) -> np.ndarray:
     for year in sorted({d.year for d in dates}):
         bf = black_friday(year)
         effects = {bf + timedelta(days=k): 1.25 for k in range(-4, 0)}
-        effects.update(
-            {bf: 2.6, bf + timedelta(days=1): 1.6, bf + timedelta(days=2): 1.4, bf + timedelta(days=3): 1.9}
-        )
+        effects.update({bf: 2.6, bf + timedelta(days=1): 1.6, bf + timedelta(days=2): 1.4, bf + timedelta(days=3): 1.9})
         effects.update({date(year, 12, k): 1.25 for k in range(1, 19)})
         effects.update({date(year, 12, k): 1.1 for k in range(19, 23)})
         effects.update(

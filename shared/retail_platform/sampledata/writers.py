@@ -19,9 +19,7 @@ def gzip_bytes(data: bytes) -> bytes:
     return buf.getvalue()
 
 
-def csv_bytes(
-    df: pd.DataFrame, *, delimiter: str = ",", encoding: str = "utf-8", quotechar: str = '"'
-) -> bytes:
+def csv_bytes(df: pd.DataFrame, *, delimiter: str = ",", encoding: str = "utf-8", quotechar: str = '"') -> bytes:
     """CSV with a header row and '\\n' line ends; None/NaN written as empty fields."""
     text = df.to_csv(index=False, sep=delimiter, quotechar=quotechar, lineterminator="\n", na_rep="")
     return text.encode(encoding)

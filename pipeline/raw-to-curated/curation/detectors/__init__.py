@@ -37,8 +37,18 @@ from curation.detectors.policy import DEFAULTS, Dependency, QualityPolicy
 from curation.detectors.profile import profile, profile_context
 
 __all__ = [
-    "DEFAULTS", "DETECTORS", "Dependency", "Detection", "DriftFinding", "Flag", "QualityPolicy", "compare",
-    "detect", "profile", "run", "summarise",
+    "DEFAULTS",
+    "DETECTORS",
+    "Dependency",
+    "Detection",
+    "DriftFinding",
+    "Flag",
+    "QualityPolicy",
+    "compare",
+    "detect",
+    "profile",
+    "run",
+    "summarise",
 ]
 
 log = logging.getLogger(__name__)
@@ -86,8 +96,9 @@ def _resolve(flags: list[Flag]) -> list[Flag]:
     return out
 
 
-def run(frame: pd.DataFrame, columns: dict[str, str], policy: QualityPolicy | None = None,
-        *, with_profile: bool = False) -> Detection:
+def run(
+    frame: pd.DataFrame, columns: dict[str, str], policy: QualityPolicy | None = None, *, with_profile: bool = False
+) -> Detection:
     """All enabled detectors, with per-step timings, error notes and (optionally) the batch profile."""
     policy = policy or QualityPolicy()
     ctx = Context(frame, columns, policy)

@@ -70,7 +70,7 @@ def _deletes(word: str, depth: int) -> set[str]:
     out = {word}
     frontier = {word}
     for _ in range(depth):
-        frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w))}
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
         out |= frontier
     return out
 
@@ -110,8 +110,12 @@ def _digits(text: str) -> list[str]:
 
 
 def candidate_columns(ctx: Context) -> list[str]:
-    return [c for c in ctx.names if ctx.types[c] == "string" or (ctx.types[c] not in
-            ("text", "email", "country", "currency") and ctx.frame[c].dtype == object)]
+    return [
+        c
+        for c in ctx.names
+        if ctx.types[c] == "string"
+        or (ctx.types[c] not in ("text", "email", "country", "currency") and ctx.frame[c].dtype == object)
+    ]
 
 
 def detect(ctx: Context) -> list[Flag]:
@@ -148,8 +152,9 @@ def detect(ctx: Context) -> list[Flag]:
     return flags
 
 
-def _best_variant(r: int, texts: list[str], folded: list[str], counts: np.ndarray, index: _Index,
-                  tp: dict) -> tuple[int, int, float] | None:
+def _best_variant(
+    r: int, texts: list[str], folded: list[str], counts: np.ndarray, index: _Index, tp: dict
+) -> tuple[int, int, float] | None:
     """The frequent value this rare one is most plausibly a misspelling of: (code, distance, frequency ratio)."""
     key = folded[r]
     need = tp["min_ratio"] * counts[r]
@@ -184,12 +189,13 @@ def edit_signature(rare: str, variant: str) -> tuple[object, ...]:
     ops = [op for op in SequenceMatcher(None, variant, rare, autojunk=False).get_opcodes() if op[0] != "equal"]
     out: list[object] = []
     for _, i1, i2, j1, j2 in ops:
-        out += [i1, variant[max(0, i1 - 1):i1], variant[i1:i2], rare[j1:j2], variant[i2:i2 + 1]]
+        out += [i1, variant[max(0, i1 - 1) : i1], variant[i1:i2], rare[j1:j2], variant[i2 : i2 + 1]]
     return tuple(out)
 
 
-def _without_systematic_edits(found: dict[int, tuple[int, int, float]],
-                              folded: list[str]) -> dict[int, tuple[int, int, float]]:
+def _without_systematic_edits(
+    found: dict[int, tuple[int, int, float]], folded: list[str]
+) -> dict[int, tuple[int, int, float]]:
     """Drop variants that differ from their dominant value by an edit repeated across SYSTEMATIC values.
 
     Misspellings are scattered; the same edit in the same context for many different values ('al_ami-2' /

@@ -22,15 +22,52 @@ SKIPPED_TYPES = {"pan"}  # masked card numbers carry nothing a detector could us
 
 # Name parts that mark a column as an identifier or code: its numbers are labels, not quantities.
 ID_TOKENS = {
-    "id", "ids", "no", "nr", "num", "number", "code", "key", "sku", "ean", "upc", "gtin", "isbn", "zip", "zipcode",
-    "postcode", "postal", "plz", "phone", "tel", "telephone", "fax", "mobile", "iban", "bic", "account", "invoice",
-    "ref", "reference", "uuid", "guid", "hash", "serial", "ssn", "vat", "barcode", "provider",
+    "id",
+    "ids",
+    "no",
+    "nr",
+    "num",
+    "number",
+    "code",
+    "key",
+    "sku",
+    "ean",
+    "upc",
+    "gtin",
+    "isbn",
+    "zip",
+    "zipcode",
+    "postcode",
+    "postal",
+    "plz",
+    "phone",
+    "tel",
+    "telephone",
+    "fax",
+    "mobile",
+    "iban",
+    "bic",
+    "account",
+    "invoice",
+    "ref",
+    "reference",
+    "uuid",
+    "guid",
+    "hash",
+    "serial",
+    "ssn",
+    "vat",
+    "barcode",
+    "provider",
 }
 _WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 _SHAPE = str.maketrans(
-    {**dict.fromkeys(string.ascii_uppercase, "A"), **dict.fromkeys(string.ascii_lowercase, "a"),
-     **dict.fromkeys(string.digits, "9")}
+    {
+        **dict.fromkeys(string.ascii_uppercase, "A"),
+        **dict.fromkeys(string.ascii_lowercase, "a"),
+        **dict.fromkeys(string.digits, "9"),
+    }
 )
 _STRIP = str.maketrans("", "", string.punctuation + string.whitespace)
 
@@ -126,8 +163,11 @@ class Context:
         self.policy = policy
         ignored = set(policy.ignore_columns)
         self.names: list[str] = [
-            c for c in frame.columns
-            if isinstance(c, str) and not c.startswith("_") and c not in ignored
+            c
+            for c in frame.columns
+            if isinstance(c, str)
+            and not c.startswith("_")
+            and c not in ignored
             and (columns.get(c) or infer_type(frame[c])) not in SKIPPED_TYPES
         ]
         self.types: dict[str, str] = {c: columns.get(c) or infer_type(frame[c]) for c in self.names}
@@ -162,8 +202,11 @@ class Context:
     def numbers(self, name: str) -> np.ndarray:
         """A numeric column as float64 with NaN for missing values."""
         if name not in self._values:
-            self._values[name] = pd.to_numeric(self.frame[name], errors="coerce").astype("float64").to_numpy(
-                dtype=np.float64, na_value=np.nan)
+            self._values[name] = (
+                pd.to_numeric(self.frame[name], errors="coerce")
+                .astype("float64")
+                .to_numpy(dtype=np.float64, na_value=np.nan)
+            )
         return self._values[name]
 
     def sample_rows(self, k: int, salt: int = 0) -> np.ndarray | None:

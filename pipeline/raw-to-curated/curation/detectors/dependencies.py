@@ -100,8 +100,9 @@ def _group_sample(a: np.ndarray, max_rows: int) -> np.ndarray:
     return np.flatnonzero(valid & chosen)
 
 
-def _strength(ctx: Context, a: np.ndarray, dep: str, params: dict, rows: np.ndarray | None = None,
-              shuffle: bool = False) -> tuple[float, int]:
+def _strength(
+    ctx: Context, a: np.ndarray, dep: str, params: dict, rows: np.ndarray | None = None, shuffle: bool = False
+) -> tuple[float, int]:
     """Agreement of dependent `dep` with determinant codes `a` (given for `rows`, or for every row)."""
     rng = np.random.default_rng(1)
     if _is_numeric(ctx, dep):
@@ -214,8 +215,13 @@ def _exact_violations(ctx: Context, dep: Found, params: dict) -> list[Flag]:
     total[size.index.to_numpy()] = size.to_numpy()
     ra = a[ok]
     mine = pair_count[pair_id]
-    bad = (n_values[ra] >= 2) & (b[ok] != majority_b[ra]) & (majority_n[ra] > runner_up[ra]) \
-        & (majority_n[ra] >= params["majority_ratio"] * mine) & (majority_n[ra] * 2 > total[ra])
+    bad = (
+        (n_values[ra] >= 2)
+        & (b[ok] != majority_b[ra])
+        & (majority_n[ra] > runner_up[ra])
+        & (majority_n[ra] >= params["majority_ratio"] * mine)
+        & (majority_n[ra] * 2 > total[ra])
+    )
     flags = []
     for i in np.flatnonzero(bad).tolist():
         row = int(ok[i])

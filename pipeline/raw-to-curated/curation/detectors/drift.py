@@ -89,8 +89,9 @@ def _rounded(x: float) -> float:
     return float(f"{x:.6g}")
 
 
-def compare(current: dict[str, Any], history: list[dict[str, Any]],
-            policy: QualityPolicy | None = None) -> list[DriftFinding]:
+def compare(
+    current: dict[str, Any], history: list[dict[str, Any]], policy: QualityPolicy | None = None
+) -> list[DriftFinding]:
     """Drift findings of a batch profile (from `profile`) against earlier profiles of the same dataset."""
     params = (policy or QualityPolicy()).params("drift")
     if not history:
@@ -112,8 +113,16 @@ def compare(current: dict[str, Any], history: list[dict[str, Any]],
             severity = "high" if outside > width else "medium"
             if metric == "completeness" and value < lo and (lo - value) > 0.2:
                 severity = "high"
-            findings.append(DriftFinding(metric, column, _rounded(value), (_rounded(lo), _rounded(hi)), severity,
-                                         f"{len(values)} earlier batches: mean ± {params['k']:g}·std"))
+            findings.append(
+                DriftFinding(
+                    metric,
+                    column,
+                    _rounded(value),
+                    (_rounded(lo), _rounded(hi)),
+                    severity,
+                    f"{len(values)} earlier batches: mean ± {params['k']:g}·std",
+                )
+            )
         else:
             ref = sum(values) / len(values)
             change = abs(value - ref) / max(abs(ref), 1e-12)
@@ -122,8 +131,16 @@ def compare(current: dict[str, Any], history: list[dict[str, Any]],
             lo, hi = ref * (1 - params["max_change"]), ref * (1 + params["max_change"])
             severity = "high" if change > 2 * params["max_change"] else "medium"
             band = (_rounded(min(lo, hi)), _rounded(max(lo, hi)))
-            findings.append(DriftFinding(metric, column, _rounded(value), band, severity,
-                                         f"{change:.0%} change against {len(values)} earlier batch(es)"))
+            findings.append(
+                DriftFinding(
+                    metric,
+                    column,
+                    _rounded(value),
+                    band,
+                    severity,
+                    f"{change:.0%} change against {len(values)} earlier batch(es)",
+                )
+            )
     for name, col in sorted((current.get("columns") or {}).items()):
         mix = _mix(col)
         if mix is None:
@@ -138,6 +155,14 @@ def compare(current: dict[str, Any], history: list[dict[str, Any]],
         psi, worst, key = _psi(mix, reference)
         if psi > params["psi"] or worst > params["max_share_change"]:
             severity = "high" if psi > 2 * params["psi"] or worst > 2 * params["max_share_change"] else "medium"
-            findings.append(DriftFinding("category_mix", name, round(psi, 4), (0.0, params["psi"]), severity,
-                                         f"PSI {psi:.3f}; largest share change {worst:.0%} ({key[:40]})"))
+            findings.append(
+                DriftFinding(
+                    "category_mix",
+                    name,
+                    round(psi, 4),
+                    (0.0, params["psi"]),
+                    severity,
+                    f"PSI {psi:.3f}; largest share change {worst:.0%} ({key[:40]})",
+                )
+            )
     return findings

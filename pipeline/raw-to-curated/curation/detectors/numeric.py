@@ -204,8 +204,14 @@ def choose_groups(ctx: Context, column: str, tr: Transform, params: dict) -> tup
         return None
     best = preferred([k for s, k in scored_keys if s <= lowest_single * (1 + TIE)])[0]
     best_spread = dict((k, s) for s, k in scored_keys)[best]
-    partners = [c for c in ctx.names if c not in best and c != column and ctx.types[c] in GROUP_TYPES
-                and 2 <= ctx.factor(c).distinct <= MAX_PAIR_DISTINCT]
+    partners = [
+        c
+        for c in ctx.names
+        if c not in best
+        and c != column
+        and ctx.types[c] in GROUP_TYPES
+        and 2 <= ctx.factor(c).distinct <= MAX_PAIR_DISTINCT
+    ]
     for key in [(*best, c) for c in partners]:
         spread = _pooled_spread(_group_codes(ctx, key), t, finite, min_size, max_rows)
         if spread <= PAIR_GAIN * best_spread:  # finer groups always fit a little better: ask for a real gain
@@ -228,8 +234,9 @@ class Scored:
     hits: dict[int, str]  # row -> expected range
 
 
-def _global(x: np.ndarray, tr: Transform, threshold: float, rows: np.ndarray, z: np.ndarray,
-            hits: dict[int, str]) -> None:
+def _global(
+    x: np.ndarray, tr: Transform, threshold: float, rows: np.ndarray, z: np.ndarray, hits: dict[int, str]
+) -> None:
     t = tr.apply(x)
     finite = np.isfinite(t)
     if not finite.any():
@@ -246,8 +253,9 @@ def _global(x: np.ndarray, tr: Transform, threshold: float, rows: np.ndarray, z:
             hits[r] = expected
 
 
-def _grouped(ctx: Context, x: np.ndarray, tr: Transform, key: tuple[str, ...], params: dict, z: np.ndarray,
-             hits: dict[int, str]) -> np.ndarray:
+def _grouped(
+    ctx: Context, x: np.ndarray, tr: Transform, key: tuple[str, ...], params: dict, z: np.ndarray, hits: dict[int, str]
+) -> np.ndarray:
     """Judge rows in groups of min_group_size or more against their group; returns the mask of rows judged."""
     threshold = params["threshold"]
     codes = _group_codes(ctx, key)
@@ -356,8 +364,12 @@ def isolation_flags(ctx: Context) -> list[Flag]:
         return []
     from sklearn.ensemble import IsolationForest  # imported here: only paid for when it runs
 
-    model = IsolationForest(n_estimators=int(params["n_estimators"]), random_state=0, n_jobs=1,
-                            max_samples=min(len(fit), int(params["max_samples"]))).fit(fit)
+    model = IsolationForest(
+        n_estimators=int(params["n_estimators"]),
+        random_state=0,
+        n_jobs=1,
+        max_samples=min(len(fit), int(params["max_samples"])),
+    ).fit(fit)
     calibration = -model.score_samples(fit[:CALIBRATION_ROWS] if len(fit) > CALIBRATION_ROWS else fit)
     threshold = round(max(params["score_threshold"], _tail_threshold(calibration, ctx.n) + params["margin"]), 3)
     scores = -model.score_samples(z[candidates])
@@ -368,8 +380,7 @@ def isolation_flags(ctx: Context) -> list[Flag]:
         parts = [f"{measures[j].name}={shown(ctx.numbers(measures[j].name)[row])}" for j in order.tolist()]
         observed = f"score {scores[i]:.2f}: " + ", ".join(parts)
         confidence = clamp(0.5 + 0.5 * (scores[i] - threshold) / max(1e-9, 1 - threshold))
-        flags.append(Flag(row, None, "isolation_forest", confidence, f"anomaly score < {threshold:g}",
-                          observed[:60]))
+        flags.append(Flag(row, None, "isolation_forest", confidence, f"anomaly score < {threshold:g}", observed[:60]))
     return flags
 
 

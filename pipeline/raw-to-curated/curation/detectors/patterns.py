@@ -70,8 +70,12 @@ def dominant_shape(ctx: Context, name: str, min_share: float) -> Shapes | None:
 
 
 def candidate_columns(ctx: Context) -> list[str]:
-    return [c for c in ctx.names if ctx.types[c] == "string" or (ctx.types[c] not in
-            ("text", "email", "country", "currency") and ctx.frame[c].dtype == object)]
+    return [
+        c
+        for c in ctx.names
+        if ctx.types[c] == "string"
+        or (ctx.types[c] not in ("text", "email", "country", "currency") and ctx.frame[c].dtype == object)
+    ]
 
 
 def detect(ctx: Context) -> list[Flag]:
@@ -81,7 +85,7 @@ def detect(ctx: Context) -> list[Flag]:
         f = ctx.factor(name)
         if f.non_null < params["min_rows"]:
             continue
-        lengths = np.fromiter((len(str(v)) for v in f.uniques[: 2000]), dtype=np.int64, count=min(2000, f.distinct))
+        lengths = np.fromiter((len(str(v)) for v in f.uniques[:2000]), dtype=np.int64, count=min(2000, f.distinct))
         if lengths.size and lengths.mean() > MAX_MEAN_LENGTH:
             continue
         level = dominant_shape(ctx, name, params["min_share"])

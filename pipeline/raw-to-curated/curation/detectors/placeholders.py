@@ -24,9 +24,43 @@ from curation.detectors.context import NUMERIC_TYPES, TEMPORAL_TYPES, Context, f
 from curation.detectors.flags import Flag, number, shown
 
 TOKENS = {
-    "n/a", "na", "n.a.", "n.a", "n/a.", "#n/a", "-", "--", "---", "?", "??", "???", "none", "null", "nil", "nan",
-    "unknown", "unk", "tbd", "tba", "xxx", "xx", "0000", "00000", "9999", "999999", "not available",
-    "not applicable", "missing", "undefined", "blank", "empty", "no data", "nodata", "(null)", "(none)", "(blank)",
+    "n/a",
+    "na",
+    "n.a.",
+    "n.a",
+    "n/a.",
+    "#n/a",
+    "-",
+    "--",
+    "---",
+    "?",
+    "??",
+    "???",
+    "none",
+    "null",
+    "nil",
+    "nan",
+    "unknown",
+    "unk",
+    "tbd",
+    "tba",
+    "xxx",
+    "xx",
+    "0000",
+    "00000",
+    "9999",
+    "999999",
+    "not available",
+    "not applicable",
+    "missing",
+    "undefined",
+    "blank",
+    "empty",
+    "no data",
+    "nodata",
+    "(null)",
+    "(none)",
+    "(blank)",
 }
 _PUNCTUATION = re.compile(r"^[^\w\s]+$")  # '-', '?', '/', '*'
 SENTINELS = (-1.0, 0.0, -9.0, -99.0, -999.0, -9999.0, 99.0, 999.0, 9999.0, 99999.0, 999999.0, 9999999.0)
@@ -66,9 +100,12 @@ def placeholder_codes(ctx: Context, name: str, extra: frozenset[str] = frozenset
         # cheap screen at C speed: a token, nothing but punctuation, or one character repeated
         screen = TOKENS | extra
         bare = map(methodcaller("translate", _ASCII_PUNCTUATION), lowered)
-        candidates = [i for i, (low, rest) in enumerate(zip(lowered, bare, strict=True))
-                      if len(low) <= MAX_LENGTH and (low in screen or not rest or not low.isascii()
-                                                      or (len(low) >= 3 and low.count(low[0]) == len(low)))]
+        candidates = [
+            i
+            for i, (low, rest) in enumerate(zip(lowered, bare, strict=True))
+            if len(low) <= MAX_LENGTH
+            and (low in screen or not rest or not low.isascii() or (len(low) >= 3 and low.count(low[0]) == len(low)))
+        ]
         hits: dict[int, float] = {}
         for i in candidates:
             conf = text_confidence(texts[i], extra)
@@ -87,8 +124,9 @@ def _text_flags(ctx: Context, name: str, params: dict) -> list[Flag]:
     codes = np.array(sorted(hits))
     for row in np.flatnonzero(np.isin(f.codes, codes)).tolist():
         code = int(f.codes[row])
-        flags.append(Flag(row, name, "placeholder", hits[code], "a real value (not a placeholder)",
-                          shown(f.uniques[code])))
+        flags.append(
+            Flag(row, name, "placeholder", hits[code], "a real value (not a placeholder)", shown(f.uniques[code]))
+        )
     return flags
 
 
@@ -134,8 +172,10 @@ def _date_flags(ctx: Context, name: str) -> list[Flag]:
     days = naive.dt.normalize()
     on_midnight = naive == days
     sentinel = days.isin(pd.to_datetime(list(DATE_SENTINELS))) & on_midnight
-    return [Flag(row, name, "placeholder", 0.85, "a real date (not a sentinel)", shown(series.iloc[row]))
-            for row in np.flatnonzero(sentinel.to_numpy(dtype=bool, na_value=False)).tolist()]
+    return [
+        Flag(row, name, "placeholder", 0.85, "a real date (not a sentinel)", shown(series.iloc[row]))
+        for row in np.flatnonzero(sentinel.to_numpy(dtype=bool, na_value=False)).tolist()
+    ]
 
 
 def detect(ctx: Context) -> list[Flag]:
@@ -143,9 +183,10 @@ def detect(ctx: Context) -> list[Flag]:
     flags: list[Flag] = []
     for name in ctx.allowed("placeholder", ctx.names):
         kind = ctx.types[name]
-        if kind in TEXT_TYPES or (kind not in NUMERIC_TYPES | TEMPORAL_TYPES | {"bool", "email", "country",
-                                                                             "currency"}
-                                  and ctx.frame[name].dtype == object):
+        if kind in TEXT_TYPES or (
+            kind not in NUMERIC_TYPES | TEMPORAL_TYPES | {"bool", "email", "country", "currency"}
+            and ctx.frame[name].dtype == object
+        ):
             flags.extend(_text_flags(ctx, name, params))
         elif kind in NUMERIC_TYPES:
             flags.extend(_numeric_flags(ctx, name, params))

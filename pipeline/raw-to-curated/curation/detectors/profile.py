@@ -31,9 +31,13 @@ def _numeric(values: np.ndarray) -> dict[str, Any]:
         return {}
     q = np.quantile(v, QUANTILES)
     return {
-        "min": _round(v.min()), "max": _round(v.max()), "mean": _round(v.mean()), "std": _round(v.std()),
+        "min": _round(v.min()),
+        "max": _round(v.max()),
+        "mean": _round(v.mean()),
+        "std": _round(v.std()),
         **{f"p{round(p * 100):02d}": _round(x) for p, x in zip(QUANTILES, q, strict=True)},
-        "zeros": round(float((v == 0).mean()), 6), "negatives": round(float((v < 0).mean()), 6),
+        "zeros": round(float((v == 0).mean()), 6),
+        "negatives": round(float((v < 0).mean()), 6),
     }
 
 
@@ -68,13 +72,18 @@ def profile_context(ctx: Context, top: int = TOP_VALUES) -> dict[str, Any]:
             both = shapes(ctx, name)
             if both is not None:
                 entry["patterns"] = {
-                    level.level: [[level.names[i], round(float(level.shares[i]), 6)]
-                                  for i in np.argsort(-level.shares, kind="stable")[:3].tolist()]
+                    level.level: [
+                        [level.names[i], round(float(level.shares[i]), 6)]
+                        for i in np.argsort(-level.shares, kind="stable")[:3].tolist()
+                    ]
                     for level in both
                 }
                 lengths = np.array([len(str(v)) for v in f.uniques], dtype=np.float64)
-                entry["length"] = {"min": int(lengths.min()), "max": int(lengths.max()),
-                                   "mean": _round(float(np.average(lengths, weights=f.counts)))}
+                entry["length"] = {
+                    "min": int(lengths.min()),
+                    "max": int(lengths.max()),
+                    "mean": _round(float(np.average(lengths, weights=f.counts))),
+                }
         out["columns"][name] = entry
     return out
 
