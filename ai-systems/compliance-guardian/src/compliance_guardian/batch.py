@@ -1,0 +1,190 @@
+"""Batch path: audit updated prod partitions for card data; score new payments and write fraud alerts.
+
+Outputs (prod bucket, overwrite-partition semantics):
+  fraud_alerts/date=YYYY-MM-DD/part-0.parquet            payments over the threshold, with reason codes
+  pci_findings/date=YYYY-MM-DD/part-<dataset>.parquet    card-data findings of one audited dataset
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+
+from compliance_guardian import audit
+from compliance_guardian.config import GuardianSettings
+from compliance_guardian.exceptions import ModelUnavailableError, TrainingDataError
+from compliance_guardian.store import ModelStore
+from retail_platform import s3io
+from retail_platform.exceptions import PlatformError
+
+PAYMENTS = "payment_transactions"
+ALERTS = "fraud_alerts"
+FINDINGS = "pci_findings"
+ALERT_COLUMNS = (
+    "payment_id",
+    "payment_ts",
+    "customer_id",
+    "order_id",
+    "amount",
+    "currency",
+    "card_bin",
+    "card_last4",
+    "fraud_probability",
+    "threshold",
+    "reasons",
+    "model_version",
+)
+
+
+def partition_days(s3: Any, bucket: str, dataset: str) -> list[str]:
+    days = set()
+    for key in s3io.list_keys(s3, bucket, f"{dataset}/"):
+        for part in key.split("/"):
+            if part.startswith("date="):
+                days.add(part[5:])
+    return sorted(days)
+
+
+def read_days(s3: Any, bucket: str, dataset: str, days: list[str]) -> pd.DataFrame:
+    frames = [s3io.read_parquet_prefix(s3, bucket, f"{dataset}/date={day}/") for day in days]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def audit_partitions(s3: Any, bucket: str, dataset: str, days: list[str]) -> dict[str, Any]:
+    """Audit each named partition of a prod dataset; writes the findings (possibly none) per partition."""
+    counts: dict[str, int] = {}
+    for day in days:
+        found = audit.audit_prefix(s3, bucket, f"{dataset}/date={day}/", dataset)
+        s3io.write_parquet(s3, bucket, f"{FINDINGS}/date={day}/part-{dataset}.parquet", found)
+        counts[day] = len(found)
+    return {"dataset": dataset, "partitions": len(days), "findings": sum(counts.values()), "by_day": counts}
+
+
+def ensure_fraud_model(s3: Any, settings: Any, cfg: GuardianSettings, newest_day: str) -> tuple[Any, str, dict]:
+    """The current fraud model; (re)trained from prod history when missing or stale (the retraining policy)."""
+    from compliance_guardian.fraud.model import FraudModel, train
+
+    store = ModelStore(s3, settings.artifacts_bucket, "fraud")
+    info: dict[str, Any] = {"trained": False}
+    model = None
+    try:
+        model, _ = store.load(FraudModel.from_files)
+        window_end = pd.Timestamp(model.metadata["training_window"]["end"]).date()
+        stale = date.fromisoformat(newest_day) - window_end > timedelta(days=cfg.retrain_days)
+        info["reason"] = "stale" if stale else "current"
+        if not stale:
+            return model, model.version, info
+    except ModelUnavailableError:
+        info["reason"] = "no model yet"
+    all_days = partition_days(s3, settings.prod_bucket, PAYMENTS)
+    start = (date.fromisoformat(newest_day) - timedelta(days=cfg.training_days)).isoformat()
+    history = read_days(s3, settings.prod_bucket, PAYMENTS, [d for d in all_days if start <= d <= newest_day])
+    try:
+        if history.empty or "is_fraud" not in history.columns:
+            raise TrainingDataError("no labelled payments in prod")
+        history = history.loc[history["is_fraud"].notna()]
+        new_model, report = train(history, alert_rate=cfg.alert_rate)
+    except TrainingDataError as e:
+        if model is None:
+            raise ModelUnavailableError(f"no fraud model and cannot train one: {e}") from e
+        info["training_skipped"] = str(e)
+        return model, model.version, info
+    store.save(new_model.version, new_model.to_files(), new_model.metadata)
+    info.update({"trained": True, "metrics_holdout": report})
+    return new_model, new_model.version, info
+
+
+def score_days(s3: Any, settings: Any, cfg: GuardianSettings, model: Any, days: list[str]) -> dict[str, Any]:
+    """Score each day's payments with `history_days` of earlier payments for the velocity features."""
+    from compliance_guardian.fraud.features import build_features, prepare
+
+    all_days = partition_days(s3, settings.prod_bucket, PAYMENTS)
+    written: dict[str, dict[str, int]] = {}
+    for day in days:
+        start = (date.fromisoformat(day) - timedelta(days=cfg.history_days)).isoformat()
+        frame = read_days(s3, settings.prod_bucket, PAYMENTS, [d for d in all_days if start <= d <= day])
+        alerts = pd.DataFrame(columns=list(ALERT_COLUMNS))
+        scored_rows = 0
+        if not frame.empty:
+            df = prepare(frame)
+            features = build_features(df, prepared=True)
+            today = (df["payment_ts"].dt.strftime("%Y-%m-%d") == day).to_numpy()
+            scored_rows = int(today.sum())
+            if scored_rows:
+                result = model.score(features.loc[today], with_reasons=False)
+                hit = result["is_alert"].to_numpy()
+                if hit.any():
+                    rows = df.loc[today].loc[hit]
+                    alerts = pd.DataFrame({c: rows.get(c) for c in ALERT_COLUMNS[:8]})
+                    alerts["fraud_probability"] = result.loc[hit, "fraud_probability"].to_numpy()
+                    alerts["threshold"] = model.threshold
+                    reasons = model.reasons(features.loc[today].loc[hit])
+                    alerts["reasons"] = [json.dumps(r) for r in reasons]
+                    alerts["model_version"] = model.version
+        s3io.write_parquet(
+            s3, settings.prod_bucket, f"{ALERTS}/date={day}/part-0.parquet", alerts.reset_index(drop=True)
+        )
+        written[day] = {"scored": scored_rows, "alerts": len(alerts)}
+    return written
+
+
+def publish(settings: Any, dataset: str, days: list[str], events_client: Any) -> int:
+    from retail_platform import events
+
+    if not days or events_client is None:
+        return 0
+    entries = events.prod_dataset_updated_entries(settings.event_bus_name, dataset, settings.prod_bucket, days)
+    try:
+        return events.put_events(events_client, entries)
+    except PlatformError:
+        return 0
+    except Exception:
+        return 0
+
+
+def run_prod_update(
+    s3: Any, settings: Any, cfg: GuardianSettings, dataset: str, days: list[str], events_client: Any = None
+) -> dict[str, Any]:
+    """Everything one ProdDatasetUpdated event triggers."""
+    result: dict[str, Any] = {
+        "dataset": dataset,
+        "partitions": days,
+        "audit": audit_partitions(s3, settings.prod_bucket, dataset, days),
+    }
+    emitted = publish(settings, FINDINGS, days, events_client)
+    if dataset == PAYMENTS and days:
+        try:
+            model, version, info = ensure_fraud_model(s3, settings, cfg, max(days))
+        except ModelUnavailableError as e:
+            result["fraud"] = {"status": "skipped", "reason": str(e)}
+        else:
+            scored = score_days(s3, settings, cfg, model, days)
+            result["fraud"] = {"status": "scored", "model_version": version, "model": info, "days": scored}
+            emitted += publish(settings, ALERTS, days, events_client)
+    result["events_emitted"] = emitted
+    return result
+
+
+def audit_curated(s3: Any, settings: Any, cfg: GuardianSettings) -> dict[str, Any]:
+    """Scheduled audit of the newest `audit_curated_days` partitions of every curated dataset (no quarantine)."""
+    datasets: dict[str, list[str]] = {}
+    for key in s3io.list_keys(s3, settings.curated_bucket, ""):
+        parts = key.split("/")
+        if key.startswith("_") or len(parts) < 3 or not parts[1].startswith("date="):
+            continue
+        datasets.setdefault(parts[0], []).append(parts[1][5:])
+    totals: dict[str, int] = {}
+    frames = []
+    for dataset, days in sorted(datasets.items()):
+        for day in sorted(set(days))[-cfg.audit_curated_days :]:
+            found = audit.audit_prefix(s3, settings.curated_bucket, f"{dataset}/date={day}/", dataset)
+            frames.append(found)
+            totals[dataset] = totals.get(dataset, 0) + len(found)
+    findings = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(audit.FINDING_COLUMNS))
+    today = date.today().isoformat()
+    s3io.write_parquet(s3, settings.prod_bucket, f"{FINDINGS}/date={today}/part-curated.parquet", findings)
+    return {"curated_datasets": len(datasets), "findings": len(findings), "by_dataset": totals}

@@ -1,0 +1,52 @@
+"""compliance-guardian's own settings (beyond retail_platform.settings), read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from retail_platform.exceptions import ConfigurationError
+
+
+@dataclass(frozen=True)
+class GuardianSettings:
+    alert_rate: float  # share of payments the fraud threshold is set to alert on
+    retrain_days: int  # retrain the fraud model when prod data is this many days newer than its training window
+    history_days: int  # days of earlier payments loaded to compute velocity features
+    training_days: int  # days of payments the fraud model trains on
+    mask_policy: str  # bin_last4 | last4
+    max_body_bytes: int
+    max_batch: int
+    audit_curated_days: int
+    text_model_texts: int  # size of the generated corpus the text model trains on
+    text_model_epochs: int
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> GuardianSettings:
+        env = os.environ if environ is None else environ
+        try:
+            settings = cls(
+                alert_rate=float(env.get("FRAUD_ALERT_RATE", "0.02")),
+                retrain_days=int(env.get("FRAUD_RETRAIN_DAYS", "7")),
+                history_days=int(env.get("FRAUD_HISTORY_DAYS", "30")),
+                training_days=int(env.get("FRAUD_TRAINING_DAYS", "365")),
+                mask_policy=env.get("MASK_POLICY", "bin_last4"),
+                max_body_bytes=int(env.get("MAX_BODY_BYTES", str(256 * 1024))),
+                max_batch=int(env.get("MAX_BATCH", "100")),
+                audit_curated_days=int(env.get("AUDIT_CURATED_DAYS", "3")),
+                text_model_texts=int(env.get("TEXT_MODEL_TEXTS", "3000")),
+                text_model_epochs=int(env.get("TEXT_MODEL_EPOCHS", "4")),
+            )
+        except ValueError as e:
+            raise ConfigurationError(f"compliance-guardian setting is not a number: {e}") from e
+        if not 0 < settings.alert_rate < 1:
+            raise ConfigurationError("FRAUD_ALERT_RATE must lie between 0 and 1")
+        if settings.mask_policy not in ("bin_last4", "last4"):
+            raise ConfigurationError("MASK_POLICY must be bin_last4 or last4")
+        return settings
+
+
+@lru_cache(maxsize=1)
+def get_guardian_settings() -> GuardianSettings:
+    return GuardianSettings.from_env()

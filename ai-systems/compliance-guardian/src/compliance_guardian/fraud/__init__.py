@@ -1,0 +1,1 @@
+"""Transaction fraud detection: features, XGBoost model, rules baseline, metrics."""

@@ -1,0 +1,67 @@
+"""HTML fragment for the local main job's report (a chart when matplotlib is installed)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from typing import Any
+
+
+def _chart(days: dict[str, dict[str, int]]) -> str:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return ""
+    labels = sorted(days)
+    fig, ax = plt.subplots(figsize=(7, 2.4))
+    ax.bar(range(len(labels)), [days[d]["alerts"] for d in labels], color="#c0392b")
+    ax.set_title("fraud alerts per day")
+    ax.set_xticks(range(0, len(labels), max(1, len(labels) // 8)))
+    ax.set_xticklabels(labels[:: max(1, len(labels) // 8)], fontsize=7)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    return f'<img alt="fraud alerts per day" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
+
+
+def html_fragment(result: dict[str, Any]) -> str:
+    parts = ["<h3>compliance-guardian</h3>"]
+    audit = result.get("audit")
+    if audit:
+        parts.append(
+            f"<p>Card-data audit of <b>{html.escape(str(audit['dataset']))}</b>: {audit['partitions']} partitions, "
+            f"<b>{audit['findings']}</b> findings (never the digits; see prod <code>pci_findings/</code>).</p>"
+        )
+    curated = result.get("curated_audit")
+    if curated:
+        parts.append(f"<p>Curated audit: {curated['findings']} findings in {curated['curated_datasets']} datasets.</p>")
+    fraud = result.get("fraud")
+    if fraud:
+        if fraud.get("status") == "scored":
+            days = fraud["days"]
+            scored = sum(d["scored"] for d in days.values())
+            alerts = sum(d["alerts"] for d in days.values())
+            parts.append(
+                f"<p>Fraud: {scored} payments scored, <b>{alerts}</b> alerts, model "
+                f"<code>{html.escape(fraud['model_version'])}</code>.</p>"
+            )
+            metrics = (fraud.get("model") or {}).get("metrics_holdout")
+            if metrics:
+                rows = "".join(
+                    f"<tr><td>{html.escape(name)}</td><td>{m['pr_auc']}</td><td>{m['recall_at_1pct_fpr']}</td>"
+                    f"<td>{m['precision_at_threshold']}</td></tr>"
+                    for name, m in metrics.items()
+                )
+                parts.append(
+                    "<table><tr><th>holdout</th><th>PR-AUC</th><th>recall@1%FPR</th><th>precision@threshold</th></tr>"
+                    f"{rows}</table>"
+                )
+            parts.append(_chart(days))
+        else:
+            parts.append(f"<p>Fraud scoring skipped: {html.escape(str(fraud.get('reason')))}</p>")
+    return "\n".join(parts)
