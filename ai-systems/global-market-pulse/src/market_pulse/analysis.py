@@ -132,9 +132,10 @@ def analyse(panel: pd.DataFrame, config: PulseConfig | None = None, reporting_cu
         ],
         ignore_index=True,
     )
-    t["country_tests"] = significance.country_tests(adjusted, days=days, alpha=config.alpha)
+    tested = significance.adjust_for_tests(wide, days)
+    t["country_tests"] = significance.country_tests(tested, days=days, alpha=config.alpha)
     t["pair_tests"] = significance.pair_tests(
-        adjusted, days=days, alpha=config.alpha, max_countries=config.pair_countries
+        tested, days=days, alpha=config.alpha, max_countries=config.pair_countries
     )
     t["shares"] = significance.share_shifts(wide, days=days, alpha=config.alpha)
     t["seasonality"] = seasonality.profile(wide, factors)

@@ -13,6 +13,22 @@ import numpy as np
 import pandas as pd
 
 
+def adjust_for_tests(wide: pd.DataFrame, days: int = 28, min_history_days: int = 56) -> pd.DataFrame:
+    """Daily values for the window tests, weekday-adjusted with factors from the history *before* both windows.
+
+    Factors estimated on the tested days themselves would absorb part of their noise and make the tests
+    anti-conservative (measured: 6.6% false positives at a nominal 5%). Without enough earlier history the raw
+    values are tested: both windows hold four of each weekday, so the weekday pattern only widens the variance
+    (conservative).
+    """
+    from market_pulse.growth import seasonally_adjusted, weekday_factors
+
+    history = wide.iloc[: len(wide) - 2 * days]
+    if len(history) < min_history_days:
+        return wide
+    return seasonally_adjusted(wide, weekday_factors(history))
+
+
 def holm(pvalues: np.ndarray) -> np.ndarray:
     """Holm step-down adjusted p-values (controls the family-wise error rate)."""
     p = np.asarray(pvalues, dtype=float)
@@ -63,7 +79,7 @@ def _tests(reference: np.ndarray, recent: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def country_tests(adjusted: pd.DataFrame, *, days: int = 28, alpha: float = 0.05) -> pd.DataFrame:
-    """Per country: change of log daily (weekday-adjusted) revenue between two windows of `days`."""
+    """Per country: change of log daily revenue between two windows of `days` (input: adjust_for_tests)."""
     if len(adjusted) < 2 * days:
         return pd.DataFrame()
     logs = np.log1p(adjusted.clip(lower=0).to_numpy(dtype=float))
@@ -83,7 +99,8 @@ def country_tests(adjusted: pd.DataFrame, *, days: int = 28, alpha: float = 0.05
 
 
 def pair_tests(adjusted: pd.DataFrame, *, days: int = 28, alpha: float = 0.05, max_countries: int = 60) -> pd.DataFrame:
-    """Per pair of countries: did one grow faster than the other? (daily log ratio, recent vs reference)."""
+    """Per pair of countries: did one grow faster than the other? (daily log ratio, recent vs reference; input:
+    adjust_for_tests)."""
     if len(adjusted) < 2 * days or adjusted.shape[1] < 2:
         return pd.DataFrame()
     top = adjusted.sum().sort_values(ascending=False).index[:max_countries]
