@@ -1,0 +1,282 @@
+"""Direct multi-horizon feature rows: one row per (series, forecast origin, horizon step).
+
+Everything a row knows comes from the series' history up to its origin (lags, rolling statistics, the
+same weekday's recent values, last year's level around the target day, the group's level for short
+histories) plus what is known about the target day in advance (calendar, holidays of the series'
+country, planned price and promotion). One global model learns all horizons at once: no recursion.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+from demand_insights.panel import Panel
+
+LAGS = 7
+BASE_FEATURES = [
+    *(f"lag_{k}" for k in range(1, LAGS + 1)),
+    "mean_7",
+    "mean_28",
+    "mean_91",
+    "std_28",
+    "zero_28",
+    "max_28",
+    "nzmean_28",
+    "since_sale",
+    "hist_len",
+    "trend_7_28",
+    "level_all",
+    "group_mean_28",
+    "promo_28",
+    "stockout_28",
+]
+TARGET_FEATURES = [
+    "horizon",
+    "dow",
+    "dom",
+    "month",
+    "holiday",
+    "holiday_near",
+    "sdow_last",
+    "sdow_mean4",
+    "yearly",
+    "price_rel",
+    "promo",
+]
+CATEGORICAL = ["group_code", "series_code"]
+FEATURES = BASE_FEATURES + TARGET_FEATURES + CATEGORICAL
+
+
+@cache
+def _holiday_days(country: str, years: tuple[int, ...]) -> frozenset:
+    if not country:
+        return frozenset()
+    import holidays
+
+    try:
+        return frozenset(holidays.country_holidays(country, years=list(years)).keys())
+    except (NotImplementedError, KeyError, AttributeError):
+        return frozenset()
+
+
+@dataclass
+class RowBlock:
+    X: np.ndarray  # (rows, len(FEATURES)) float32
+    series: np.ndarray  # (rows,) series index
+    origin: np.ndarray  # (rows,) origin step
+    target: np.ndarray  # (rows,) target step (>= n_steps: the future)
+    y: np.ndarray | None  # (rows,) actual units where known
+
+
+class FeatureBuilder:
+    """Precomputes cumulative sums once so that each origin costs a few vector operations."""
+
+    def __init__(
+        self, panel: Panel, horizon: int, group_codes: dict | None = None, series_codes: dict | None = None
+    ) -> None:
+        self.panel = panel
+        self.horizon = horizon
+        y = panel.y
+        n, steps = y.shape
+        self.steps = steps
+        valid = ~np.isnan(y)
+        y0 = np.where(valid, y, 0.0)
+        zeros = np.zeros((n, 1))
+        self.cs = np.hstack([zeros, np.cumsum(y0, axis=1)])
+        self.csq = np.hstack([zeros, np.cumsum(y0**2, axis=1)])
+        self.cc = np.hstack([zeros, np.cumsum(valid, axis=1)])
+        self.cz = np.hstack([zeros, np.cumsum(valid & (y0 == 0), axis=1)])
+        self.cnz = np.hstack([zeros, np.cumsum(valid & (y0 > 0), axis=1)])
+        idx = np.arange(steps)[None, :]
+        self.last_sale = np.maximum.accumulate(np.where(y0 > 0, idx, -1), axis=1)
+        self.first = np.where(valid.any(axis=1), valid.argmax(axis=1), steps)
+        self.y = y
+        ext = panel.dates.append(panel.future_dates(horizon))
+        self.ext = ext
+        self.dow = ext.dayofweek.to_numpy()
+        self.dom = ext.day.to_numpy()
+        self.month = ext.month.to_numpy()
+        ext64 = ext.to_numpy().astype("datetime64[D]")
+        hist64 = panel.dates.to_numpy().astype("datetime64[D]")
+        year_ago = ext64 - np.timedelta64(364, "D")
+        self.year_lo = np.searchsorted(hist64, year_ago - np.timedelta64(3, "D"), side="left")
+        self.year_hi = np.searchsorted(hist64, year_ago + np.timedelta64(3, "D"), side="right")
+        self.positions_by_dow = {w: np.flatnonzero(self.dow[:steps] == w) for w in range(7)}
+        self.group_codes = group_codes or {g: i for i, g in enumerate(sorted(set(panel.groups)))}
+        self.series_codes = series_codes or {s: i for i, s in enumerate(panel.ids)}
+        self.group_code = np.array([self.group_codes.get(g, -1) for g in panel.groups], dtype=float)
+        self.series_code = np.array([self.series_codes.get(s, -1) for s in panel.ids], dtype=float)
+        self._holidays(panel, ext)
+        self._covariates(panel)
+
+    def _holidays(self, panel: Panel, ext: pd.DatetimeIndex) -> None:
+        years = tuple(range(ext[0].year - 1, ext[-1].year + 2))
+        days = ext.normalize()
+        prev_days, next_days = days - pd.Timedelta(days=1), days + pd.Timedelta(days=1)
+        countries = sorted(set(panel.countries))
+        self.country_index = np.array([countries.index(c) for c in panel.countries])
+        self.hol = np.zeros((len(countries), len(ext)))
+        self.hol_near = np.zeros((len(countries), len(ext)))
+        for i, country in enumerate(countries):
+            known = _holiday_days(country, years)
+            if not known:
+                continue
+            on = np.array([d.date() in known for d in days])
+            pairs = zip(prev_days, next_days, strict=True)
+            near = np.array([(p.date() in known) or (x.date() in known) for p, x in pairs])
+            self.hol[i], self.hol_near[i] = on, near
+
+    def _covariates(self, panel: Panel) -> None:
+        n = panel.n_series
+        zeros = np.zeros((n, 1))
+        if panel.price is not None:
+            p = panel.price
+            pv = ~np.isnan(p)
+            self.cp = np.hstack([zeros, np.cumsum(np.where(pv, p, 0.0), axis=1)])
+            self.cpc = np.hstack([zeros, np.cumsum(pv, axis=1)])
+        if panel.promo is not None:
+            self.cpr = np.hstack([zeros, np.cumsum(panel.promo, axis=1)])
+        if panel.stockout is not None:
+            s = panel.stockout
+            sv = ~np.isnan(s)
+            self.cso = np.hstack([zeros, np.cumsum(np.where(sv, s, 0.0), axis=1)])
+            self.csoc = np.hstack([zeros, np.cumsum(sv, axis=1)])
+
+    @staticmethod
+    def _window(cum: np.ndarray, t: int, w: int) -> np.ndarray:
+        return cum[:, t + 1] - cum[:, max(0, t + 1 - w)]
+
+    def _mean(self, t: int, w: int) -> np.ndarray:
+        count = self._window(self.cc, t, w)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(count > 0, self._window(self.cs, t, w) / count, np.nan)
+
+    def base(self, t: int) -> np.ndarray:
+        """(n, len(BASE_FEATURES)) history features at origin step t."""
+        n = self.panel.n_series
+        out = np.full((n, len(BASE_FEATURES)), np.nan)
+        for k in range(1, LAGS + 1):
+            if t - k + 1 >= 0:
+                out[:, k - 1] = self.y[:, t - k + 1]
+        mean_7, mean_28, mean_91 = self._mean(t, 7), self._mean(t, 28), self._mean(t, 91)
+        count_28 = self._window(self.cc, t, 28)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            var_28 = self._window(self.csq, t, 28) / count_28 - mean_28**2
+            zero_28 = self._window(self.cz, t, 28) / count_28
+            nz = self._window(self.cnz, t, 28)
+            nzmean = np.where(nz > 0, self._window(self.cs, t, 28) / nz, 0.0)
+            level_all = self.cs[:, t + 1] / self.cc[:, t + 1]
+            trend = mean_7 / (mean_28 + 1.0)
+        window = self.y[:, max(0, t - 27) : t + 1]
+        max_28 = np.where(count_28 > 0, np.nanmax(np.where(np.isnan(window), -np.inf, window), axis=1), np.nan)
+        last = self.last_sale[:, t]
+        since = np.where(last >= 0, t - last, np.minimum(t - self.first + 1, 365)).astype(float)
+        hist_len = np.clip(t - self.first + 1, 0, 730).astype(float)
+        group_mean = np.full(n, np.nan)
+        ok = ~np.isnan(mean_28) & (self.group_code >= 0)
+        if ok.any():
+            codes = self.group_code[ok].astype(int)
+            sums = np.bincount(codes, weights=mean_28[ok])
+            counts = np.bincount(codes)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                per_group = sums / counts
+            has = self.group_code >= 0
+            group_mean[has] = per_group[self.group_code[has].astype(int)] if len(per_group) else np.nan
+        promo_28 = self._window(self.cpr, t, 28) / 28.0 if hasattr(self, "cpr") else np.full(n, np.nan)
+        if hasattr(self, "cso"):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                stock_28 = self._window(self.cso, t, 28) / self._window(self.csoc, t, 28)
+        else:
+            stock_28 = np.full(n, np.nan)
+        columns = [
+            mean_7,
+            mean_28,
+            mean_91,
+            np.sqrt(np.maximum(var_28, 0.0)),
+            zero_28,
+            max_28,
+            nzmean,
+            np.minimum(since, 365.0),
+            hist_len,
+            trend,
+            level_all,
+            group_mean,
+            promo_28,
+            stock_28,
+        ]
+        for offset, column in enumerate(columns, start=LAGS):
+            out[:, offset] = column
+        return out
+
+    def targets(self, t: int, last_j: int) -> np.ndarray:
+        """(H', n, len(TARGET_FEATURES)) features of target steps t+1..last_j seen from origin t."""
+        n = self.panel.n_series
+        j = np.arange(t + 1, last_j + 1)
+        out = np.full((len(j), n, len(TARGET_FEATURES)), np.nan)
+        out[:, :, 0] = (j - t)[:, None]
+        out[:, :, 1] = self.dow[j][:, None]
+        out[:, :, 2] = self.dom[j][:, None]
+        out[:, :, 3] = self.month[j][:, None]
+        out[:, :, 4] = self.hol[self.country_index][:, j].T
+        out[:, :, 5] = self.hol_near[self.country_index][:, j].T
+        last_by_dow = np.full((7, n), np.nan)
+        mean_by_dow = np.full((7, n), np.nan)
+        for w, positions in self.positions_by_dow.items():
+            same = positions[positions <= t][-4:]
+            if len(same):
+                last_by_dow[w] = self.y[:, same[-1]]
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    mean_by_dow[w] = np.nanmean(self.y[:, same], axis=1)
+        out[:, :, 6] = last_by_dow[self.dow[j]]
+        out[:, :, 7] = mean_by_dow[self.dow[j]]
+        lo, hi = self.year_lo[j], np.minimum(self.year_hi[j], t + 1)
+        lo = np.minimum(lo, hi)
+        count = self.cc[:, hi] - self.cc[:, lo]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, :, 8] = np.where(count > 0, (self.cs[:, hi] - self.cs[:, lo]) / count, np.nan).T
+        if hasattr(self, "cp"):
+            known = np.minimum(j, self.steps - 1)
+            count = self._window(self.cpc, t, 28)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                recent = np.where(count > 0, self._window(self.cp, t, 28) / count, np.nan)
+                out[:, :, 9] = (self.panel.price[:, known] / recent[:, None]).T
+        if self.panel.promo is not None:
+            future = j >= self.steps
+            promo = self.panel.promo[:, np.minimum(j, self.steps - 1)].T
+            promo[future] = 0.0
+            out[:, :, 10] = promo
+        return out
+
+    def rows(self, origins: list[int], max_target: int, min_history: int = 1) -> RowBlock:
+        """Rows for every origin and horizon whose target step is <= max_target (may be in the future)."""
+        blocks, series, origin_steps, target_steps = [], [], [], []
+        cats = np.column_stack([self.group_code, self.series_code])
+        for t in origins:
+            alive = (t - self.first + 1) >= min_history
+            last_j = min(t + self.horizon, max_target)
+            if not alive.any() or last_j <= t:
+                continue
+            idx = np.flatnonzero(alive)
+            target = self.targets(t, last_j)[:, idx]
+            steps = target.shape[0]
+            base = np.broadcast_to(self.base(t)[idx], (steps, len(idx), len(BASE_FEATURES)))
+            cat = np.broadcast_to(cats[idx], (steps, len(idx), len(CATEGORICAL)))
+            block = np.concatenate([base, target, cat], axis=2).astype(np.float32)
+            blocks.append(block.reshape(steps * len(idx), -1))
+            series.append(np.tile(idx, steps))
+            origin_steps.append(np.full(steps * len(idx), t))
+            target_steps.append(np.repeat(np.arange(t + 1, last_j + 1), len(idx)))
+        if not blocks:
+            empty = np.zeros((0, len(FEATURES)), np.float32)
+            return RowBlock(empty, np.zeros(0, int), np.zeros(0, int), np.zeros(0, int), np.zeros(0))
+        s, o, j = np.concatenate(series), np.concatenate(origin_steps), np.concatenate(target_steps)
+        known = j < self.steps
+        y = np.full(len(s), np.nan)
+        y[known] = self.y[s[known], j[known]]
+        return RowBlock(np.vstack(blocks), s, o, j, y)

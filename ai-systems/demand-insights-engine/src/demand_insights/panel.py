@@ -1,0 +1,202 @@
+"""A long sales table (series id, date, quantity, optional features) as dense series x step matrices.
+
+The time axis is the table's own calendar: every day between the first and the last date when the table
+has rows on (nearly) every day, otherwise the trading days it has rows on (a shop closed on Saturdays
+gets a six-day week, and a horizon of 28 means 28 trading days). A series exists from its first row on;
+days of its life without a row are zero sales.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from demand_insights.exceptions import InputDataError
+
+DAILY_COVERAGE = 0.95  # share of calendar days with rows above which the calendar is every day
+MAX_SERIES = 20_000
+MAX_STEPS = 3_000
+
+
+@dataclass
+class Panel:
+    ids: np.ndarray  # (n,) series ids
+    groups: np.ndarray  # (n,) group (category / country) of each series, for cold-start levels
+    countries: np.ndarray  # (n,) ISO country of each series ("" when unknown), for holidays
+    dates: pd.DatetimeIndex  # (T,) the calendar
+    y: np.ndarray  # (n, T) units; NaN before a series' first row
+    price: np.ndarray | None = None  # (n, T) shelf price, forward-filled
+    promo: np.ndarray | None = None  # (n, T) 0/1
+    stockout: np.ndarray | None = None  # (n, T) 0/1, NaN unknown
+    on_hand: np.ndarray | None = None  # (n,) last known stock on hand
+    daily: bool = True  # calendar is every day (else trading days only)
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def n_series(self) -> int:
+        return len(self.ids)
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.dates)
+
+    def future_dates(self, horizon: int) -> pd.DatetimeIndex:
+        """The next `horizon` calendar steps after the last date."""
+        last = self.dates[-1]
+        if self.daily:
+            return pd.date_range(last + pd.Timedelta(days=1), periods=horizon, freq="D")
+        recent = self.dates[self.dates > last - pd.Timedelta(days=56)]
+        weekdays = set(recent.dayofweek) or set(range(7))
+        out: list[pd.Timestamp] = []
+        day = last
+        while len(out) < horizon:
+            day = day + pd.Timedelta(days=1)
+            if day.dayofweek in weekdays:
+                out.append(day)
+        return pd.DatetimeIndex(out)
+
+    def head(self, steps: int) -> Panel:
+        """The panel cut after `steps` calendar steps (for backtests); series not yet born are dropped."""
+        keep = ~np.all(np.isnan(self.y[:, :steps]), axis=1)
+
+        def cut(m: np.ndarray | None) -> np.ndarray | None:
+            return None if m is None else m[keep, :steps]
+
+        return Panel(
+            ids=self.ids[keep],
+            groups=self.groups[keep],
+            countries=self.countries[keep],
+            dates=self.dates[:steps],
+            y=self.y[keep, :steps],
+            price=cut(self.price),
+            promo=cut(self.promo),
+            stockout=cut(self.stockout),
+            on_hand=None if self.on_hand is None else self.on_hand[keep],
+            daily=self.daily,
+        )
+
+
+def _require(frame: pd.DataFrame, columns: dict[str, str | None]) -> None:
+    missing = [f"{role} column {name!r}" for role, name in columns.items() if name and name not in frame.columns]
+    if missing:
+        raise InputDataError(f"missing {', '.join(missing)}; the table has {sorted(map(str, frame.columns))[:20]}")
+
+
+def from_long(
+    frame: pd.DataFrame,
+    id_col: str = "series_id",
+    date_col: str = "date",
+    qty_col: str = "units",
+    *,
+    price_col: str | None = None,
+    promo_col: str | None = None,
+    stockout_col: str | None = None,
+    on_hand_col: str | None = None,
+    group_col: str | None = None,
+    country_col: str | None = None,
+) -> Panel:
+    """Build a Panel from a long table; raises InputDataError with a clear message on unusable input."""
+    if not isinstance(frame, pd.DataFrame) or frame.empty:
+        raise InputDataError("the sales table is empty")
+    _require(
+        frame,
+        {
+            "id": id_col,
+            "date": date_col,
+            "quantity": qty_col,
+            "price": price_col,
+            "promo": promo_col,
+            "stockout": stockout_col,
+            "on_hand": on_hand_col,
+            "group": group_col,
+            "country": country_col,
+        },
+    )
+    data = pd.DataFrame({"sid": frame[id_col].astype("string")})
+    data["date"] = pd.to_datetime(frame[date_col], errors="coerce", utc=False)
+    if isinstance(data["date"].dtype, pd.DatetimeTZDtype):
+        data["date"] = data["date"].dt.tz_localize(None)
+    data["date"] = data["date"].dt.normalize()
+    data["qty"] = pd.to_numeric(frame[qty_col], errors="coerce")
+    bad_dates, bad_qty = int(data["date"].isna().sum()), int(data["qty"].isna().sum())
+    if bad_dates == len(data):
+        raise InputDataError(f"column {date_col!r} holds no parseable dates")
+    if bad_qty == len(data):
+        raise InputDataError(f"column {qty_col!r} holds no numbers")
+    for name, col in (("price", price_col), ("promo", promo_col), ("stockout", stockout_col), ("on_hand", on_hand_col)):
+        if col:
+            values = frame[col]
+            if values.dtype == object:
+                values = values.map({True: 1, False: 0, "true": 1, "false": 0, "True": 1, "False": 0}).fillna(values)
+            data[name] = pd.to_numeric(values, errors="coerce").astype(float)
+    data["group"] = frame[group_col].astype("string").fillna("") if group_col else ""
+    data["country"] = frame[country_col].astype("string").fillna("") if country_col else ""
+    data = data.dropna(subset=["sid", "date", "qty"])
+    if data.empty:
+        raise InputDataError("no row has a series id, a date and a quantity")
+    n_series = data["sid"].nunique()
+    if n_series > MAX_SERIES:
+        raise InputDataError(f"{n_series} series is more than one run handles ({MAX_SERIES}); shard the table")
+
+    aggregations = {"qty": "sum", "group": "first", "country": "first"}
+    for name, how in (("price", "mean"), ("promo", "max"), ("stockout", "max"), ("on_hand", "sum")):
+        if name in data:
+            aggregations[name] = how
+    data = data.groupby(["sid", "date"], sort=True, observed=True).agg(aggregations).reset_index()
+
+    observed = pd.DatetimeIndex(sorted(data["date"].unique()))
+    full = pd.date_range(observed[0], observed[-1], freq="D")
+    daily = len(observed) >= DAILY_COVERAGE * len(full)
+    dates = full if daily else observed
+    if len(dates) > MAX_STEPS:
+        raise InputDataError(f"{len(dates)} days of history is more than one run handles ({MAX_STEPS})")
+
+    ids = np.array(sorted(data["sid"].unique()), dtype=object)
+    sid_index = pd.Index(ids)
+    rows = sid_index.get_indexer(data["sid"])
+    cols = dates.get_indexer(data["date"])
+    keep = cols >= 0  # rows on a non-trading day of a trading-day calendar cannot happen; guard anyway
+    rows, cols, data = rows[keep], cols[keep], data.loc[keep]
+    n, steps = len(ids), len(dates)
+
+    y = np.zeros((n, steps))
+    y[rows, cols] = data["qty"].to_numpy(float)
+    first = np.full(n, steps)
+    np.minimum.at(first, rows, cols)
+    born = np.arange(steps)[None, :] >= first[:, None]
+    y[~born] = np.nan
+
+    def matrix(name: str, fill_forward: bool) -> np.ndarray | None:
+        if name not in data:
+            return None
+        m = np.full((n, steps), np.nan)
+        m[rows, cols] = data[name].to_numpy(float)
+        if fill_forward:
+            m = pd.DataFrame(m.T).ffill().to_numpy().T
+        return m
+
+    price = matrix("price", fill_forward=True)
+    promo = matrix("promo", fill_forward=False)
+    if promo is not None:
+        promo = np.where(np.isnan(promo), 0.0, promo)
+    stockout = matrix("stockout", fill_forward=False)
+    on_hand = None
+    if "on_hand" in data:
+        snapshots = data.dropna(subset=["on_hand"]).sort_values("date").groupby("sid")["on_hand"].last()
+        on_hand = snapshots.reindex(ids).to_numpy(float)
+
+    firsts = data.groupby("sid")[["group", "country"]].first().reindex(ids)
+    return Panel(
+        ids=ids,
+        groups=firsts["group"].fillna("").astype(str).to_numpy(object),
+        countries=firsts["country"].fillna("").astype(str).to_numpy(object),
+        dates=dates,
+        y=y,
+        price=price,
+        promo=promo,
+        stockout=stockout,
+        on_hand=on_hand,
+        daily=daily,
+    )

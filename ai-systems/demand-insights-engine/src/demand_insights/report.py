@@ -1,0 +1,106 @@
+"""The demand-insights section of the main job's HTML report (charts when matplotlib is installed)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from typing import Any
+
+import pandas as pd
+
+
+def _chart(draw) -> str:
+    try:
+        import matplotlib
+    except ImportError:  # the Lambda image does not ship matplotlib: tables only
+        return ""
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 3.2), dpi=100)
+    draw(ax)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return f'<img alt="chart" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}"/>'
+
+
+def _table(frame: pd.DataFrame) -> str:
+    return frame.to_html(index=False, border=0, classes="t", float_format=lambda v: f"{v:,.3f}")
+
+
+def _forecast_part(out: dict[str, Any]) -> str:
+    frames = out["_frames"]
+    fc, advice, sales = frames["forecasts"], frames["advice"], frames["sales"]
+    hold = out.get("holdout") or {}
+    parts = [
+        f"<h4>Demand forecasts</h4><p>{out['series']} SKU x country series, history {out['history']['start']} to "
+        f"{out['history']['end']}; model {html.escape(out['model_version'])} "
+        f"({'trained now: ' + html.escape(str(out['retrain_reason'])) if out['trained'] else 'reused'}).</p>"
+    ]
+    if hold:
+        parts.append(
+            _table(
+                pd.DataFrame(
+                    [
+                        {"forecast": "LightGBM P50", "WAPE": hold["wape_p50"]},
+                        {"forecast": "LightGBM mean", "WAPE": hold["wape_mean"]},
+                        {"forecast": "seasonal naive", "WAPE": hold["wape_seasonal_naive"]},
+                        {"forecast": "mean of last 28 days", "WAPE": hold["wape_mean_28"]},
+                    ]
+                )
+            )
+            + f"<p>Time-based holdout (last week of origins), P10-P90 coverage {hold['coverage_p10_p90']:.1%}.</p>"
+        )
+    history = sales.assign(date=pd.to_datetime(sales["date"])).groupby("date")["units"].sum()
+    future = fc.groupby("target_date")[["p10", "p50", "p90"]].sum()
+
+    def draw(ax) -> None:
+        ax.plot(history.index, history.to_numpy(), label="units sold")
+        ax.plot(future.index, future["p50"], label="forecast P50")
+        ax.fill_between(future.index, future["p10"], future["p90"], alpha=0.3, label="P10-P90 (sum of series)")
+        ax.legend(loc="upper left")
+        ax.set_ylabel("units / day")
+
+    parts.append(_chart(draw))
+    top = advice.sort_values("stockout_risk", ascending=False).head(10)
+    cols = ["sku", "country", "on_hand", "reorder_point", "safety_stock", "order_qty", "stockout_risk"]
+    parts.append("<h4>Highest stock-out risk (next 14 days)</h4>" + _table(top[cols]))
+    return "\n".join(parts)
+
+
+def _customer_part(out: dict[str, Any]) -> str:
+    table = out["_frames"]["customers"]
+    m = out["metrics"]
+    segments = (
+        table.groupby("segment")
+        .agg(customers=("customer_id", "count"), churn=("churn_probability", "mean"), clv_12m=("clv_12m", "sum"))
+        .reset_index()
+        .sort_values("customers", ascending=False)
+    )
+    text = (
+        f"<h4>Customers</h4><p>{out['customers']} customers. Churn ({m['window_days']}-day window) ROC-AUC on the "
+        f"time-based holdout at {m['holdout_cutoff']}: {m['roc_auc']:.3f} vs {m['roc_auc_recency_only']:.3f} "
+        f"for recency only; Brier {m['brier']:.3f} vs {m['brier_base_rate']:.3f} for the base rate.</p>"
+    )
+
+    def draw(ax) -> None:
+        ax.bar(segments["segment"], segments["customers"])
+        ax.set_ylabel("customers")
+        ax.tick_params(axis="x", rotation=30)
+
+    return text + _table(segments) + _chart(draw)
+
+
+def section(outputs: list[dict[str, Any]]) -> str | None:
+    parts = []
+    for out in outputs:
+        if out.get("status") == "skipped":
+            parts.append(f"<p>{html.escape(out['task'])}: skipped ({html.escape(out['reason'])})</p>")
+        elif out.get("task") == "forecast":
+            parts.append(_forecast_part(out))
+        elif out.get("task") == "customers":
+            parts.append(_customer_part(out))
+    return "\n".join(parts) or None

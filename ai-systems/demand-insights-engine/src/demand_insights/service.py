@@ -1,0 +1,260 @@
+"""Use cases: the batch runs (prod datasets in, insights datasets and models out) and online lookups.
+
+Knows S3 through an injected client and bucket names, nothing of Lambda or HTTP.
+
+Retraining policy (forecast): retrain when there is no usable model, when the newest sales day is 7 or
+more days past the model's training window, or when more than 10% of today's series are unknown to it;
+otherwise the stored model forecasts from the new history. The churn model is cheap and is retrained on
+every customer_transactions update.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from demand_insights import store
+from demand_insights.config import TrainingBudget
+from demand_insights.exceptions import InputDataError, NotFoundError, RequestError
+from retail_platform import s3io
+
+RETRAIN_AFTER_DAYS = 7
+NEW_SERIES_SHARE = 0.10
+SEP = "|"
+SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/ ]{0,63}$")
+COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+CUSTOMER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Buckets:
+    prod: str
+    artifacts: str
+
+
+def sales_panel(daily_sales: pd.DataFrame):
+    """The platform's daily_sales as a panel of SKU x country series."""
+    from demand_insights.panel import from_long
+
+    required = {"date", "sku", "country", "units"}
+    missing = sorted(required - set(daily_sales.columns))
+    if missing:
+        raise InputDataError(f"daily_sales is missing columns {missing}")
+    frame = daily_sales.copy()
+    frame["series_id"] = frame["sku"].astype(str) + SEP + frame["country"].astype(str)
+    return from_long(
+        frame,
+        "series_id",
+        "date",
+        "units",
+        price_col="price" if "price" in frame else None,
+        promo_col="promo_flag" if "promo_flag" in frame else None,
+        stockout_col="stockout_flag" if "stockout_flag" in frame else None,
+        on_hand_col="on_hand" if "on_hand" in frame else None,
+        group_col="country",
+        country_col="country",
+    )
+
+
+def _needs_training(model, panel) -> str | None:
+    if model is None:
+        return "no stored model"
+    end = pd.Timestamp(model.metadata["training_window"]["end"])
+    if (panel.dates[-1] - end).days >= RETRAIN_AFTER_DAYS:
+        return f"model trained to {end.date()}, data to {panel.dates[-1].date()}"
+    known = set(model.metadata["series"])
+    unknown = sum(1 for s in panel.ids if s not in known)
+    if unknown > NEW_SERIES_SHARE * panel.n_series:
+        return f"{unknown} of {panel.n_series} series are new"
+    return None
+
+
+def run_forecasts(s3: Any, buckets: Buckets, *, force_retrain: bool = False) -> dict[str, Any]:
+    """daily_sales -> demand_forecasts + inventory_advice partitions (day = last sales day) and a model."""
+    from demand_insights import forecast, inventory
+
+    started = time.perf_counter()
+    sales = s3io.read_parquet_prefix(s3, buckets.prod, "daily_sales/")
+    if sales.empty:
+        raise InputDataError(f"no daily_sales under s3://{buckets.prod}/daily_sales/")
+    panel = sales_panel(sales)
+    model = None
+    if not force_retrain:
+        model = store.load_model(s3, buckets.artifacts, "forecast", forecast.ForecastModel.from_files)
+    reason = "forced" if force_retrain else _needs_training(model, panel)
+    trained = reason is not None
+    if trained:
+        budget = TrainingBudget.from_env()
+        model = forecast.fit(
+            panel, forecast.MAX_HORIZON, version=store.new_version(), max_rows=budget.max_rows, rounds=budget.rounds
+        )
+        store.save_model(s3, buckets.artifacts, "forecast", model.version, model.to_files())
+    fc = model.forecast(panel)
+    sku_country = fc["series_id"].str.split(SEP, n=1, expand=True, regex=False)
+    fc.insert(1, "sku", sku_country[0])
+    fc.insert(2, "country", sku_country[1])
+    on_hand = pd.Series(panel.on_hand if panel.on_hand is not None else np.nan, index=panel.ids)
+    advice = inventory.advise(fc, on_hand)
+    advice_ids = advice["series_id"].str.split(SEP, n=1, expand=True, regex=False)
+    advice.insert(1, "sku", advice_ids[0])
+    advice.insert(2, "country", advice_ids[1])
+    advice["origin_date"] = panel.dates[-1]
+    advice["model_version"] = model.version
+    day = str(panel.dates[-1].date())
+    keys = [
+        store.write_partition(s3, buckets.prod, store.FORECASTS, day, fc),
+        store.write_partition(s3, buckets.prod, store.INVENTORY, day, advice),
+    ]
+    return {
+        "task": "forecast",
+        "model_version": model.version,
+        "trained": trained,
+        "retrain_reason": reason,
+        "series": int(panel.n_series),
+        "history": {"start": str(panel.dates[0].date()), "end": day},
+        "holdout": model.metadata.get("holdout"),
+        "keys": keys,
+        "partitions": {store.FORECASTS: [day], store.INVENTORY: [day]},
+        "seconds": round(time.perf_counter() - started, 2),
+        "_frames": {"forecasts": fc, "advice": advice, "sales": sales},
+    }
+
+
+def run_customers(s3: Any, buckets: Buckets) -> dict[str, Any]:
+    """customer_transactions -> customer_insights partition (day = last transaction day) and a churn model."""
+    from demand_insights import customers
+
+    started = time.perf_counter()
+    raw = s3io.read_parquet_prefix(s3, buckets.prod, "customer_transactions/")
+    tx = customers.prepare(raw)
+    model = customers.fit_churn(tx, version=store.new_version())
+    store.save_model(s3, buckets.artifacts, "churn", model.version, model.to_files())
+    table = customers.insights(tx, model)
+    day = str(tx["date"].max().date())
+    key = store.write_partition(s3, buckets.prod, store.CUSTOMERS, day, table)
+    return {
+        "task": "customers",
+        "model_version": model.version,
+        "customers": len(table),
+        "metrics": model.metadata["metrics"],
+        "keys": [key],
+        "partitions": {store.CUSTOMERS: [day]},
+        "seconds": round(time.perf_counter() - started, 2),
+        "_frames": {"customers": table},
+    }
+
+
+# ------------------------------------------------------------------------------------------ online
+
+
+class ResultCache:
+    """The newest stored insights partition of a dataset, re-listed at most every `ttl` seconds."""
+
+    def __init__(self, dataset: str, ttl: float = 60.0) -> None:
+        self.dataset, self.ttl = dataset, ttl
+        self._loaded: tuple[str, pd.DataFrame] | None = None
+        self._checked = 0.0
+
+    def get(self, s3: Any, bucket: str) -> tuple[str, pd.DataFrame]:
+        now = time.monotonic()
+        if self._loaded is None or now - self._checked > self.ttl:
+            latest = store.partitions(s3, bucket, self.dataset)
+            if self._loaded is None or (latest and latest[0] != self._loaded[0]):
+                loaded = store.read_latest(s3, bucket, self.dataset)
+                if loaded is not None:
+                    self._loaded = loaded
+            self._checked = now
+        if self._loaded is None:
+            raise NotFoundError(f"no {self.dataset} have been computed yet")
+        return self._loaded
+
+
+def parse_forecast_query(params: dict[str, str] | None) -> tuple[str, str | None, int]:
+    params = params or {}
+    unknown = sorted(set(params) - {"sku", "country", "horizon"})
+    if unknown:
+        raise RequestError(f"unknown query parameters {unknown}; allowed: sku, country, horizon")
+    sku = (params.get("sku") or "").strip()
+    if not sku:
+        raise RequestError("query parameter 'sku' is required")
+    if not SKU_RE.match(sku):
+        raise RequestError("'sku' must be 1-64 letters, digits or _.-/ characters")
+    country = params.get("country")
+    if country is not None:
+        country = country.strip().upper()
+        if not COUNTRY_RE.match(country):
+            raise RequestError("'country' must be an ISO 3166 alpha-2 code such as GB")
+    raw_h = params.get("horizon", "28")
+    try:
+        horizon = int(raw_h)
+    except (TypeError, ValueError) as e:
+        raise RequestError(f"'horizon' must be an integer between 1 and 28, got {raw_h!r}") from e
+    if not 1 <= horizon <= 28:
+        raise RequestError(f"'horizon' must be between 1 and 28, got {horizon}")
+    return sku, country, horizon
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for row in frame.to_dict(orient="records"):
+        clean = {}
+        for k, v in row.items():
+            if isinstance(v, pd.Timestamp):
+                v = str(v.date())
+            elif isinstance(v, float):
+                v = None if np.isnan(v) else round(v, 3)
+            elif isinstance(v, np.integer):
+                v = int(v)
+            elif isinstance(v, np.bool_):
+                v = bool(v)
+            clean[k] = v
+        out.append(clean)
+    return out
+
+
+def forecast_answer(forecasts: pd.DataFrame, advice: pd.DataFrame | None, sku: str, country: str | None, horizon: int):
+    rows = forecasts.loc[forecasts["sku"] == sku]
+    if country:
+        rows = rows.loc[rows["country"] == country]
+    if rows.empty:
+        where = f" in {country}" if country else ""
+        raise NotFoundError(f"no forecast for sku {sku!r}{where}")
+    rows = rows.loc[rows["horizon"] <= horizon].sort_values(["country", "horizon"])
+    series = []
+    for ctry, part in rows.groupby("country", sort=True):
+        entry: dict[str, Any] = {
+            "country": ctry,
+            "days": _records(part[["target_date", "horizon", "mean", "p10", "p50", "p90"]]),
+            "total": {k: round(float(part[k].sum()), 3) for k in ("mean", "p50")},
+        }
+        if advice is not None:
+            adv = advice.loc[(advice["sku"] == sku) & (advice["country"] == ctry)]
+            if not adv.empty:
+                entry["inventory"] = _records(adv.drop(columns=["series_id", "sku", "country", "model_version"]))[0]
+        series.append(entry)
+    return {
+        "sku": sku,
+        "horizon": horizon,
+        "origin_date": str(pd.Timestamp(rows["origin_date"].iloc[0]).date()),
+        "model_version": str(rows["model_version"].iloc[0]),
+        "series": series,
+    }
+
+
+def parse_customer_id(value: str | None) -> str:
+    value = (value or "").strip()
+    if not CUSTOMER_RE.match(value):
+        raise RequestError("customer id must be 1-64 letters, digits or _.- characters")
+    return value
+
+
+def customer_answer(table: pd.DataFrame, customer_id: str) -> dict[str, Any]:
+    row = table.loc[table["customer_id"].astype(str) == customer_id]
+    if row.empty:
+        raise NotFoundError(f"no customer {customer_id!r} in the stored customer insights")
+    return _records(row)[0]

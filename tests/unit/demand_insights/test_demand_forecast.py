@@ -1,0 +1,128 @@
+"""The forecasting core on small generated and real data: real LightGBM models, real properties."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from demand_insights import forecast, inventory, synthetic
+from demand_insights.exceptions import InputDataError
+from demand_insights.panel import from_long
+from tests.support import DATA
+
+BUDGET = {"max_rows": 30_000, "rounds": 60}
+
+
+@pytest.fixture(scope="module")
+def panel():
+    frame = synthetic.generate(16, 200, seed=3)
+    return from_long(
+        frame,
+        "series_id",
+        "date",
+        "units",
+        price_col="price",
+        promo_col="promo",
+        group_col="group",
+        country_col="country",
+    )
+
+
+@pytest.fixture(scope="module")
+def model(panel):
+    return forecast.fit(panel, 14, version="t1", **BUDGET)
+
+
+def test_backtest_beats_the_baselines_with_calibrated_intervals(panel):
+    result = forecast.backtest(panel, 14, folds=1, **BUDGET)
+    pooled = result["pooled"]
+    assert pooled["series"] == 16 and pooled["n"] == 16 * 14
+    best_baseline = min(pooled["wape_seasonal_naive"], pooled["wape_mean_28"])
+    assert pooled["wape_p50"] < best_baseline
+    assert 0.6 <= pooled["coverage_p10_p90"] <= 0.97
+    assert np.isfinite(pooled["mase_p50"])
+
+
+def test_forecast_shape_quantile_order_and_version(panel, model):
+    fc = model.forecast(panel)
+    assert len(fc) == panel.n_series * 14
+    assert set(fc["horizon"]) == set(range(1, 15))
+    assert (fc["p10"] <= fc["p50"]).all() and (fc["p50"] <= fc["p90"]).all() and (fc["p10"] >= 0).all()
+    assert (fc["target_date"] > panel.dates[-1]).all()
+    assert (fc["model_version"] == "t1").all()
+    holdout = model.metadata["holdout"]
+    assert holdout["wape_mean"] < holdout["wape_seasonal_naive"]
+
+
+def test_training_is_deterministic_and_the_saved_model_reloads(panel, model):
+    again = forecast.fit(panel, 14, version="t1", **BUDGET)
+    a, b = model.forecast(panel), again.forecast(panel)
+    np.testing.assert_allclose(a["mean"], b["mean"])
+    reloaded = forecast.ForecastModel.from_files(model.to_files())
+    np.testing.assert_allclose(reloaded.forecast(panel)["p90"], a["p90"])
+    assert "pickle" not in model.to_files()["model.txt"][:200].decode()
+
+
+def test_new_and_intermittent_series_get_sensible_forecasts(panel, model):
+    fc = model.forecast(panel)
+    history = pd.Series(np.nanmean(panel.y[:, -56:], axis=1), index=panel.ids)
+    per_series = fc.groupby("series_id")["mean"].mean()
+    # forecasts follow each series' level: rank correlation with the recent mean is high
+    assert per_series.corr(history.reindex(per_series.index), method="spearman") > 0.8
+    short = [s for s, first in zip(panel.ids, np.argmax(~np.isnan(panel.y), axis=1), strict=True) if first > 0]
+    assert short and fc.loc[fc["series_id"].isin(short), "mean"].notna().all()
+
+
+def test_trading_day_calendar_of_the_real_online_retail_items():
+    frame = pd.read_csv(DATA / "forecast-online-retail-top30-items" / "example_online_retail_multivariate.csv")
+    small = frame.loc[frame["item"].isin(sorted(frame["item"].unique())[:5])]
+    panel = from_long(small, "item", "ds", "y")
+    assert not panel.daily  # the shop is closed on Saturdays: trading days only
+    assert 5 not in set(panel.future_dates(14).dayofweek)
+    model = forecast.fit(panel, 14, version="real", **BUDGET)
+    fc = model.forecast(panel)
+    assert len(fc) == 5 * 14 and (fc["p90"] >= fc["p10"]).all()
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (pd.DataFrame(), "empty"),
+        (pd.DataFrame({"series_id": ["a"], "date": ["2024-01-01"]}), "missing quantity column"),
+        (pd.DataFrame({"series_id": ["a"], "date": ["not a date"], "units": [1]}), "no parseable dates"),
+        (pd.DataFrame({"series_id": ["a"], "date": ["2024-01-01"], "units": ["x"]}), "holds no numbers"),
+    ],
+)
+def test_bad_tables_are_refused_with_a_clear_message(frame, message):
+    with pytest.raises(InputDataError, match=message):
+        from_long(frame, "series_id", "date", "units")
+
+
+def test_too_short_or_all_zero_history_is_refused():
+    one_row = from_long(pd.DataFrame({"s": ["a"], "d": ["2024-01-01"], "q": [3]}), "s", "d", "q")
+    with pytest.raises(InputDataError, match="at least"):
+        forecast.fit(one_row, 14)
+    days = pd.date_range("2024-01-01", periods=80)
+    zeros = from_long(pd.DataFrame({"s": "a", "d": days, "q": 0}), "s", "d", "q")
+    with pytest.raises(InputDataError, match="zero"):
+        forecast.fit(zeros, 14)
+    with pytest.raises(InputDataError, match="horizon"):
+        forecast.fit(zeros, 40)
+
+
+def test_inventory_advice_from_the_forecast(panel, model):
+    fc = model.forecast(panel)
+    ids = list(panel.ids)
+    on_hand = pd.Series([0.0, 1e6] + [np.nan] * (len(ids) - 2), index=ids)
+    advice = inventory.advise(fc, on_hand, inventory.Policy(lead_time_days=7, service_level=0.95)).set_index(
+        "series_id"
+    )
+    assert (advice["reorder_point"] >= advice["demand_lead_time"]).all()
+    assert (advice["safety_stock"] > 0).all()
+    empty, full = advice.loc[ids[0]], advice.loc[ids[1]]
+    assert empty["order_qty"] > 0 and empty["stockout_risk"] > 0.5
+    assert full["order_qty"] == 0 and full["stockout_risk"] < 0.01
+    assert advice.loc[ids[2:], "order_qty"].isna().all()
+    higher = inventory.advise(fc, on_hand, inventory.Policy(service_level=0.99)).set_index("series_id")
+    assert (higher["safety_stock"] >= advice["safety_stock"]).all()
