@@ -67,6 +67,12 @@ def _too_large(e: _TooLarge) -> Response:
     return Response(413, content_types.APPLICATION_JSON, {"message": str(e)})
 
 
+@app.exception_handler(Exception)
+def _internal(e: Exception) -> Response:
+    logger.exception("route failed")
+    return Response(500, content_types.APPLICATION_JSON, {"message": "internal error; see the function log"})
+
+
 def _batch(event: dict) -> dict:
     from market_intelligence import batch
 

@@ -9,6 +9,7 @@ give an empirical 90% quantile that widens with sqrt(step) (the same for every m
 
 from __future__ import annotations
 
+import contextlib
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -105,6 +106,11 @@ class Forecaster:
 
     # ------------------------------------------------------------------ main entry
     def run(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, list[SeriesResult]]:
+        """Forecasts, validation scores and per-series results of a long table (series_id, ds, y)."""
+        with single_threaded_blas():  # parallelism is per series (threads); BLAS threads on top oversubscribe
+            return self._run(frame)
+
+    def _run(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, list[SeriesResult]]:
         started = time.perf_counter()
         prepared = self.prepare_all(frame)
         freq = prepared[0].freq
@@ -275,6 +281,15 @@ class Forecaster:
                 )
             )
         return pd.concat(frames, ignore_index=True)
+
+
+def single_threaded_blas():
+    """Limit OpenBLAS/OpenMP pools to one thread while the model threads run (no-op without threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1)
 
 
 def interval_width(errors: list[np.ndarray] | None, y: pd.Series, h: int, season: int) -> np.ndarray:

@@ -92,9 +92,9 @@ def ets(y: pd.Series, h: int, ctx: Context) -> np.ndarray:
             damped_trend=True,
             seasonal=seasonal,
             seasonal_periods=season if seasonal else None,
-            initialization_method="estimated",
+            initialization_method="heuristic" if seasonal else "estimated",
         )
-        return np.asarray(model.fit(optimized=True).forecast(h), dtype=float)
+        return np.asarray(model.fit(optimized=True, use_brute=False).forecast(h), dtype=float)
 
 
 def _silence_cmdstanpy() -> None:
