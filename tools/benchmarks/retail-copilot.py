@@ -1,0 +1,337 @@
+"""Benchmark of retail-copilot: accuracy on the question bank vs a keyword baseline, latency, init, memory, image.
+
+    .venv/bin/python tools/benchmarks/retail-copilot.py            # everything (~10 min: runs the pipeline twice)
+    .venv/bin/python tools/benchmarks/retail-copilot.py --quick    # generated frames only, no pipeline runs
+
+Data: (1) seeded generated prod frames (tests/unit/retail_copilot/synthetic.py); (2) the platform's sample
+generator (SMALL profile, seed 7) through raw-to-curated and curated-to-prod; (3) the UCI Online Retail sample
+(tests/data/online-retail) through the same handlers with an ECB-shaped FX file at a fixed test rate.
+Ground truth: plain pandas (tests/unit/retail_copilot/copilot_bank.py). Latency: warm, in-process, through the
+handler's HTTP routes against the embedded moto endpoint (S3 + DynamoDB). Init and peak memory: a fresh Python
+process importing the handler and answering the bank. Writes the printed figures to docs/benchmarks/retail-copilot.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT), str(ROOT / "ai-systems" / "retail-copilot" / "src")]
+
+import boto3  # noqa: E402
+import pandas as pd  # noqa: E402
+from retail_copilot.copilot import Copilot  # noqa: E402
+from retail_copilot.store import Snapshot  # noqa: E402
+
+from tests.unit.retail_copilot.copilot_bank import build_bank, score  # noqa: E402
+from tests.unit.retail_copilot.synthetic import make_frames  # noqa: E402
+
+RAW, PROD, ARTIFACTS, CURATED = "local-raw", "local-prod", "local-artifacts", "local-curated"
+LINES: list[str] = []
+
+
+def say(line: str = "") -> None:
+    print(line, flush=True)
+    LINES.append(line)
+
+
+# ---------------------------------------------------------------------- baseline
+
+
+class KeywordBaseline:
+    """What a copilot without a planner does: finds the metric word and sums it over all the data."""
+
+    def __init__(self, mart: pd.DataFrame, kpis: pd.DataFrame) -> None:
+        self.mart, self.kpis = mart, kpis
+
+    def ask(self, question: str, session: str | None = None) -> dict:
+        text = question.lower()
+        if "unit" in text:
+            value = float(self.mart["units"].sum())
+        elif "order" in text:
+            value = float(self.kpis["orders"].sum())
+        else:
+            value = float(self.mart["revenue_reporting"].sum())
+        return {"status": "answered", "value": round(value, 2), "answer": "", "details": {}, "table": None}
+
+
+def quality(name: str, mart: pd.DataFrame, kpis: pd.DataFrame, ask=None, catalog=None) -> None:
+    copilot = Copilot(Snapshot(mart, kpis, None, "benchmark"))
+    cases = build_bank(mart, kpis, catalog or copilot.catalog)
+    result = score(ask or copilot.ask, cases)
+    baseline = score(KeywordBaseline(mart, kpis).ask, cases)
+    say(f"### {name}")
+    say("")
+    say(
+        f"{len(mart):,} copilot_mart rows, {mart['date'].min().date()} to {mart['date'].max().date()}, "
+        f"{len(cases)} questions."
+    )
+    say("")
+    say("| intent | questions | copilot exact | keyword baseline exact |")
+    say("|---|---|---|---|")
+    for intent, (ok, total) in sorted(result.by_intent.items()):
+        base_ok = baseline.by_intent.get(intent, [0, total])[0]
+        say(f"| {intent} | {total} | {ok} ({100 * ok / total:.0f}%) | {base_ok} ({100 * base_ok / total:.0f}%) |")
+    say(
+        f"| **all** | {result.total} | **{result.correct} ({100 * result.accuracy:.1f}%)** | "
+        f"{baseline.correct} ({100 * baseline.accuracy:.1f}%) |"
+    )
+    say("")
+    say(f"Honest refusals: {result.refusals_correct}/{result.refusals_total} ({100 * result.refusal_rate:.0f}%).")
+    for question, expected, got in result.failures[:5]:
+        say(f"- miss: {question!r}: expected {str(expected)[:80]}, got {str(got)[:120]!r}")
+    say("")
+
+
+# ---------------------------------------------------------------------- pipeline data
+
+
+def fx_csv(first: str, last: str, rate: float = 0.85) -> bytes:
+    rows = ["KEY,FREQ,CURRENCY,CURRENCY_DENOM,EXR_TYPE,EXR_SUFFIX,TIME_PERIOD,OBS_VALUE"]
+    rows += [
+        f"EXR.D.GBP.EUR.SP00.A,D,GBP,EUR,SP00,A,{d.date().isoformat()},{rate:.5f}" for d in pd.bdate_range(first, last)
+    ]
+    return ("\n".join(rows) + "\n").encode()
+
+
+def run_pipeline(s3, uploads: list[tuple[str, int]]) -> None:
+    from retail_platform import s3io
+    from retail_platform.local import run
+
+    for bucket in (RAW, CURATED, PROD, ARTIFACTS):
+        s3io.delete_keys(s3, bucket, list(s3io.list_keys(s3, bucket, "")))
+    run.run_pipeline(s3, RAW, uploads, lambda _: None)
+
+
+def read_prod(s3) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from retail_platform import s3io
+
+    return s3io.read_parquet_prefix(s3, PROD, "copilot_mart/"), s3io.read_parquet_prefix(s3, PROD, "country_kpis/")
+
+
+def upload_sample(s3) -> list[tuple[str, int]]:
+    from retail_platform.local import run
+    from retail_platform.sampledata import SMALL_PROFILE, generate
+
+    folder = Path(tempfile.mkdtemp(prefix="copilot-bench-"))
+    generate(folder, seed=7, **SMALL_PROFILE)
+    return run.upload_tree(s3, RAW, folder)
+
+
+def upload_uci(s3) -> list[tuple[str, int]]:
+    csv = ROOT / "tests" / "data" / "online-retail" / "online_retail_sample.csv"
+    s3.upload_file(str(csv), RAW, "uci-online-retail/online_retail_sample.csv")
+    fx = fx_csv("2010-11-22", "2011-12-09")
+    s3.put_object(Bucket=RAW, Key="sample/fx_rates/fx_rates-2011.csv", Body=fx)
+    return [
+        ("sample/fx_rates/fx_rates-2011.csv", len(fx)),
+        ("uci-online-retail/online_retail_sample.csv", csv.stat().st_size),
+    ]
+
+
+# ---------------------------------------------------------------------- latency through the handler
+
+
+def http_event(method: str, path: str, route: str, body: dict | None = None) -> dict:
+    event = json.loads((ROOT / "events" / "retail-copilot" / "http-post-copilot-ask.json").read_text())
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["requestContext"]["http"]["method"] = method
+    event["routeKey"] = event["requestContext"]["routeKey"] = f"{method} {route}"
+    event["body"] = json.dumps(body) if body is not None else None
+    event["pathParameters"] = {"session_id": path.rsplit("/", 1)[-1]} if "{" in route else None
+    return event
+
+
+def latency(questions: list[str]) -> None:
+    from retail_platform.local.functions import by_name, load_handler
+    from retail_platform.local.run import LocalContext
+
+    module = load_handler(by_name("retail-copilot"))
+    ctx = LocalContext("retail-copilot")
+    module.lambda_handler({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}, ctx)
+    routes = {
+        "POST /copilot/ask": [
+            http_event("POST", "/copilot/ask", "/copilot/ask", {"question": q, "session_id": "bench"})
+            for q in questions
+        ],
+        "GET /copilot/sessions/{session_id}": [
+            http_event("GET", "/copilot/sessions/bench", "/copilot/sessions/{session_id}")
+        ]
+        * 100,
+    }
+    module.lambda_handler(routes["POST /copilot/ask"][0], ctx)  # warm: snapshot loaded
+    say("| route | requests | p50 ms | p99 ms |")
+    say("|---|---|---|---|")
+    for route, events in routes.items():
+        timings = []
+        for event in events:
+            started = time.perf_counter()
+            response = module.lambda_handler(event, ctx)
+            timings.append(1000 * (time.perf_counter() - started))
+            assert response["statusCode"] == 200, response
+        timings.sort()
+        p99 = timings[min(len(timings) - 1, int(0.99 * len(timings)))]
+        say(f"| {route} | {len(timings)} | {statistics.median(timings):.1f} | {p99:.1f} |")
+    say("")
+
+
+def engine_latency(mart: pd.DataFrame, kpis: pd.DataFrame, questions: list[str]) -> None:
+    copilot = Copilot(Snapshot(mart, kpis, None, "benchmark"))
+    copilot.ask(questions[0])
+    timings = []
+    for question in questions:
+        started = time.perf_counter()
+        copilot.ask(question)
+        timings.append(1000 * (time.perf_counter() - started))
+    timings.sort()
+    p99 = timings[min(len(timings) - 1, int(0.99 * len(timings)))]
+    say(
+        "Domain core alone (parse + plan + pandas, sessions in memory): "
+        f"p50 {statistics.median(timings):.1f} ms, p99 {p99:.1f} ms over {len(timings)} questions."
+    )
+    say("")
+
+
+INIT_SCRIPT = r"""
+import json, resource, sys, time
+t0 = time.perf_counter()
+sys.path[:0] = [sys.argv[1]]
+import handler
+t1 = time.perf_counter()
+from retail_platform.local.run import LocalContext
+event = json.loads(open(sys.argv[2]).read())
+r = handler.lambda_handler(event, LocalContext("retail-copilot"))
+t2 = time.perf_counter()
+questions = json.loads(open(sys.argv[3]).read())
+for q in questions:
+    event["body"] = json.dumps({"question": q})
+    handler.lambda_handler(event, LocalContext("retail-copilot"))
+print(json.dumps({"import_s": t1 - t0, "first_request_s": t2 - t1, "status": r["statusCode"],
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def init_and_memory(questions: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        script, qfile = Path(tmp) / "init.py", Path(tmp) / "q.json"
+        script.write_text(INIT_SCRIPT)
+        qfile.write_text(json.dumps(questions))
+        event = ROOT / "events" / "retail-copilot" / "http-post-copilot-ask.json"
+        src = str(ROOT / "ai-systems" / "retail-copilot" / "src")
+        runs = []
+        for _ in range(3):
+            out = subprocess.run(
+                [sys.executable, str(script), src, str(event), str(qfile)],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "PYTHONPATH": str(ROOT / "shared")},
+                check=True,
+            )
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    best = min(runs, key=lambda r: r["import_s"])
+    reference = subprocess.run(
+        [sys.executable, "-c", "import time; t = time.perf_counter(); import pandas; print(time.perf_counter() - t)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    pandas_ms = 1000 * float(reference.stdout)
+    say(f"Reference on this machine at the same time: `import pandas` alone took {pandas_ms:.0f} ms.")
+    say(
+        f"Import of the handler (fresh process, best of 3): {1000 * best['import_s']:.0f} ms; first request "
+        "(loads the current snapshot from S3, builds the catalogue, answers): "
+        f"{1000 * best['first_request_s']:.0f} ms; "
+        f"import + init: {1000 * (best['import_s'] + best['first_request_s']):.0f} ms."
+    )
+    say(f"Peak memory (RSS) after answering {len(questions)} questions: {max(r['peak_mb'] for r in runs):.0f} MB.")
+    say("")
+
+
+def image_size() -> None:
+    env = {**os.environ, "CONTAINER_HOST": "unix:///run/podman/podman.sock"}
+    sizes = {}
+    for tag in ("retailcopilotfunction:python3.11-v1", "public.ecr.aws/lambda/python:3.11"):
+        proc = subprocess.run(
+            ["podman", "--remote", "image", "inspect", tag, "--format", "{{.Size}}"],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        if proc.returncode == 0 and proc.stdout.strip().isdigit():
+            sizes[tag] = int(proc.stdout.strip()) / 1e6
+    if "retailcopilotfunction:python3.11-v1" in sizes:
+        line = f"Image retailcopilotfunction:python3.11-v1: {sizes['retailcopilotfunction:python3.11-v1']:.0f} MB"
+        if "public.ecr.aws/lambda/python:3.11" in sizes:
+            line += f" (base image here: {sizes['public.ecr.aws/lambda/python:3.11']:.0f} MB, the local stand-in)"
+        say(line + ".")
+    else:
+        say("Image size: not measured (image not built here; run sam build first).")
+    say("")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="generated frames only: no pipeline runs")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks" / "retail-copilot.md")
+    args = parser.parse_args()
+    say("# retail-copilot benchmark")
+    say("")
+    say(
+        f"Measured by `tools/benchmarks/retail-copilot.py{' --quick' if args.quick else ''}` on "
+        f"{time.strftime('%Y-%m-%d')}; 1-minute load average of this shared machine at the start: "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (other sessions build and test at the same time)."
+    )
+    say("")
+    say("## Accuracy on the question bank (ground truth: plain pandas)")
+    say("")
+    mart, kpis = make_frames(seed=7)
+    quality("Generated frames (seed 7, 200 days, 4 countries, 17 SKUs)", mart, kpis)
+    questions = [c.question for c in build_bank(mart, kpis, Copilot(Snapshot(mart, kpis, None, "b")).catalog)]
+
+    from retail_platform.local.endpoint import s3_endpoint
+
+    with s3_endpoint() as url:
+        s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1")
+        if not args.quick:
+            run_pipeline(s3, upload_sample(s3))
+            quality("Sample generator (SMALL, seed 7) through the pipeline", *read_prod(s3))
+            run_pipeline(s3, upload_uci(s3))
+            uci_mart, uci_kpis = read_prod(s3)
+            quality("UCI Online Retail sample through the pipeline", uci_mart, uci_kpis)
+            questions = [
+                c.question
+                for c in build_bank(uci_mart, uci_kpis, Copilot(Snapshot(uci_mart, uci_kpis, None, "b")).catalog)
+            ]
+        else:
+            from retail_platform import s3io
+
+            for dataset, frame in (("copilot_mart", mart), ("country_kpis", kpis)):
+                for day, part in frame.groupby("date"):
+                    s3io.write_parquet(s3, PROD, f"{dataset}/date={day.date().isoformat()}/part-0.parquet", part)
+        say("## Latency (warm, one request at a time, through the handler; S3 + DynamoDB on the local moto endpoint)")
+        say("")
+        latency(questions)
+        engine_latency(*read_prod(s3), questions)
+        say("## Import, init and memory")
+        say("")
+        init_and_memory(questions)
+    say("## Image")
+    say("")
+    image_size()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(re.sub(r"\s+$", "", line) for line in LINES) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
