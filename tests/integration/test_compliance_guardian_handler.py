@@ -108,7 +108,7 @@ def test_payment_event_trains_the_model_and_writes_alerts(world, scored):
     assert pointer["version"] == fraud["model_version"]
     assert {"model.json", "metadata.json"} <= set(pointer["files"])
     total_alerts = 0
-    for day in ("2023-12-30", "2023-12-31"):
+    for day in scored["partitions"]:  # 2023-12-13 holds a card-testing burst of the sample data
         alerts = s3io.read_parquet(world, PROD, f"fraud_alerts/date={day}/part-0.parquet")
         assert fraud["days"][day]["scored"] > 0
         assert len(alerts) == fraud["days"][day]["alerts"]
@@ -117,7 +117,7 @@ def test_payment_event_trains_the_model_and_writes_alerts(world, scored):
             assert (alerts["fraud_probability"] >= alerts["threshold"]).all()
             assert (alerts["model_version"] == fraud["model_version"]).all()
             assert all(json.loads(r) for r in alerts["reasons"])
-    assert total_alerts >= 1
+    assert total_alerts >= 5
     assert "report_html" in scored and "compliance-guardian" in scored["report_html"]
     assert not any(p in json.dumps(scored, default=str) for p in PANS)
 
