@@ -103,12 +103,16 @@ def fx_csv(first: str, last: str, rate: float = 0.85) -> bytes:
     return ("\n".join(rows) + "\n").encode()
 
 
-def run_pipeline(s3, uploads: list[tuple[str, int]]) -> None:
+def clear(s3) -> None:
     from retail_platform import s3io
-    from retail_platform.local import run
 
     for bucket in (RAW, CURATED, PROD, ARTIFACTS):
         s3io.delete_keys(s3, bucket, list(s3io.list_keys(s3, bucket, "")))
+
+
+def run_pipeline(s3, uploads: list[tuple[str, int]]) -> None:
+    from retail_platform.local import run
+
     run.run_pipeline(s3, RAW, uploads, lambda _: None)
 
 
@@ -302,8 +306,10 @@ def main() -> int:
     with s3_endpoint() as url:
         s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1")
         if not args.quick:
+            clear(s3)
             run_pipeline(s3, upload_sample(s3))
             quality("Sample generator (SMALL, seed 7) through the pipeline", *read_prod(s3))
+            clear(s3)
             run_pipeline(s3, upload_uci(s3))
             uci_mart, uci_kpis = read_prod(s3)
             quality("UCI Online Retail sample through the pipeline", uci_mart, uci_kpis)

@@ -171,6 +171,8 @@ class QueryEngine:
         return self._aggregate(selected, plan.metric, []), selected, source
 
     def _label(self, group: str, key: Any) -> str:
+        if group in ("day", "week", "month"):
+            return _bucket_label(key, group)
         if group == "country":
             return f"{self.catalog.countries.get(key, key)} ({key})"
         if group == "product":

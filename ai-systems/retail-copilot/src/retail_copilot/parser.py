@@ -43,7 +43,11 @@ METRIC_WORDS = [
     ("customers", r"\b(customers?|shoppers?|buyers?|clients?)\b"),
     ("orders", r"\b(orders?|transactions?|baskets?|purchases)\b"),
     ("units", r"\b(units?|quantity|quantities|items? sold|pieces|volume|how many .*\bsold|how many .*\bsell)\b"),
-    ("revenue", r"\b(revenue|sales|turnover|takings|income|money|earn(?:ed|ings)?|sold for|eur|euros?|€)\b"),
+    (
+        "revenue",
+        r"\b(revenue|sales|turnover|takings|income|money|earn(?:ed|ings)?|sold for|eur|euros?|€|"
+        r"how much .*\b(?:sell|sold))\b",
+    ),
 ]
 INTENT_WORDS = [
     ("fraud", r"\b(fraud\w*|suspicious|chargebacks?|scam)\b"),
@@ -547,10 +551,12 @@ class QuestionParser:
         if top_words and not re.search(r"\bmost recent\b", text):
             plan.intent = "top"
             plan.ascending = bool(re.search(r"\b(bottom|worst|lowest|least|smallest|weakest)\b", text))
-            dimension = _dimension(text)
-            if dimension in (None, "day", "week", "month") and not (
-                re.search(r"\b(day|week|month)s?\b", text) and re.search(r"\b(which|what) (day|week|month)\b", text)
-            ):
+            # "best day in December" ranks days; the words of a period ("last month") do not count
+            outside_periods = list(text)
+            for match in periods:
+                outside_periods[match.span[0] : match.span[1]] = " " * (match.span[1] - match.span[0])
+            dimension = _dimension("".join(outside_periods))
+            if dimension is None:
                 dimension = "product"
             plan.group_by = dimension
             n = _top_n(text)
