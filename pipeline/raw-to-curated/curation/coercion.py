@@ -60,9 +60,22 @@ def _numbers(text: pd.Series, contract: SourceContract) -> pd.Series:
         return pd.to_numeric(text.astype(object), errors="coerce")
 
 
+def _on_uniques(text: pd.Series, parse: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """Parse each distinct value once: exports repeat timestamps, dates and prices a lot."""
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    if len(uniques) > 0.5 * len(text):
+        return parse(text)
+    parsed = parse(pd.Series(uniques, dtype=object)).to_numpy()
+    if not len(parsed):
+        return parse(text)
+    out = parsed[np.where(codes < 0, 0, codes)]
+    series = pd.Series(out, index=text.index, dtype=parsed.dtype)
+    return series.mask(codes < 0)
+
+
 def _parse_naive(text: pd.Series, fmt: str | None) -> pd.Series:
     """Strict parsing: 30 February or a year past 2262 is missing, not rolled over (pyarrow's strptime rolls)."""
-    return pd.to_datetime(text.astype(object), format=fmt or "ISO8601", errors="coerce")
+    return _on_uniques(text, lambda t: pd.to_datetime(t.astype(object), format=fmt or "ISO8601", errors="coerce"))
 
 
 def timestamps(values: pd.Series, fmt: str | None, timezone: str) -> pd.Series:
@@ -71,7 +84,9 @@ def timestamps(values: pd.Series, fmt: str | None, timezone: str) -> pd.Series:
     aware = text.str.contains(_OFFSET, regex=True).fillna(False).astype(bool).to_numpy()
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     if aware.any():
-        out[aware] = pd.to_datetime(text[aware].astype(object), format=fmt or "ISO8601", errors="coerce", utc=True)
+        out[aware] = _on_uniques(
+            text[aware], lambda t: pd.to_datetime(t.astype(object), format=fmt or "ISO8601", errors="coerce", utc=True)
+        )
     naive = ~aware & text.notna().to_numpy()
     if naive.any():
         parsed = _parse_naive(text[naive], fmt)
@@ -99,7 +114,7 @@ def coerce_column(
         values = mapped.astype("string[pyarrow]")
     kind = column.type
     if kind in ("int", "float"):
-        numbers = _numbers(values, contract)
+        numbers = _on_uniques(values, lambda v: _numbers(v.astype("string[pyarrow]"), contract))
         bad = present & numbers.isna()
         if kind == "int":
             fractional = numbers.notna() & (numbers != np.floor(numbers.fillna(0)))

@@ -177,7 +177,7 @@ class Curation:
 
         rejected = reasons.flagged()
         stats.note_reasons(reasons.messages(), rows)
-        for kind, count in warnings.counts().items():
+        for kind, count in warnings.counts(lambda m: m.split(": expected ")[0]).items():
             stats.warnings[kind] = stats.warnings.get(kind, 0) + count
         if rejected.any():
             self._quarantine(raw.loc[rejected, data_columns], rows[rejected], reasons.joined()[rejected])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 
@@ -50,14 +52,21 @@ class RowNotes:
     def joined(self) -> np.ndarray:
         """One '; '-joined string per row (None where no message)."""
         out = np.full(self.n_rows, None, dtype=object)
-        for position, messages in self.messages().items():
-            out[position] = "; ".join(dict.fromkeys(messages))
+        for positions, message in self._parts:
+            new = np.full(len(positions), message, dtype=object) if isinstance(message, str) else message
+            current = out[positions]
+            taken = ~np.equal(current, None)
+            merged = new.copy()
+            merged[taken] = current[taken] + "; " + new[taken]
+            out[positions] = merged
         return out
 
     def counts(self, kind=lambda m: m) -> dict[str, int]:
         """Rows per message kind (kind maps a message to its label)."""
-        counts: dict[str, set[int]] = {}
-        for position, messages in self.messages().items():
-            for m in messages:
-                counts.setdefault(kind(m), set()).add(position)
-        return {k: len(v) for k, v in counts.items()}
+        counts: Counter[str] = Counter()
+        for positions, message in self._parts:
+            if isinstance(message, str):
+                counts[kind(message)] += len(positions)
+            else:
+                counts.update(kind(m) for m in message.tolist())
+        return dict(counts)

@@ -65,6 +65,20 @@ def stage_source(source: Path, contract_name: str | None, contracts, staging: Pa
     return staging
 
 
+def export_buckets(s3, folder: Path) -> int:
+    """Copy every object of the local buckets to folder/<bucket>/<key> (to inspect outputs offline)."""
+    from retail_platform import s3io
+
+    count = 0
+    for bucket in BUCKET_ENV.values():
+        for key in s3io.list_keys(s3, bucket, ""):
+            target = folder / bucket / key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            s3.download_file(bucket, key, str(target))
+            count += 1
+    return count
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python dev.py demo", description=__doc__)
     parser.add_argument("--source", type=Path, help="a real export file or folder to ingest instead of sample data")
@@ -73,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small", action="store_true", help="a small sample (a quarter, few SKUs): seconds")
     parser.add_argument("--seed", type=int, default=7, help="sample data seed (default 7)")
     parser.add_argument("--out", type=Path, default=Path("local-run"), help="report folder (default local-run/)")
+    parser.add_argument("--export", type=Path, help="also copy every object of the four buckets into this folder")
     parser.add_argument(
         "--keep-running",
         action="store_true",
@@ -152,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, frame in sorted(prod_frames.items()):
             say(f"  prod {name}: {len(frame):,} rows")
         say(f"report: {out / 'report.html'} (also s3://{BUCKET_ENV['PROD_BUCKET']}/_reports/local-run/report.html)")
+        if opts.export:
+            count = export_buckets(s3, opts.export)
+            say(f"exported {count} objects to {opts.export}/<bucket>/<key>")
         if opts.keep_running:
             say(
                 f"endpoint stays up at {url} (containers: http://host.containers.internal:{url.rsplit(':', 1)[1]}); "
