@@ -26,7 +26,7 @@ def main_job(tmp_path_factory) -> dict:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=1200,
+        timeout=2400,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return {"out": out, "export": export, "logs": proc.stdout + proc.stderr}
