@@ -63,7 +63,7 @@ def test_bad_horizon_and_short_series():
     with pytest.raises(InputError, match="horizon"):
         Forecaster(Options(models=("drift",), horizon=500)).run(frame)
     tiny = frame.head(3)
-    with pytest.raises(InputError, match="fewer than 4"):
+    with pytest.raises(InputError, match="at least 4"):
         Forecaster(FAST).run(tiny)
     short = frame.head(8)  # too short for validation: still a forecast from a baseline
     fc, _, _ = Forecaster(FAST).run(short)
