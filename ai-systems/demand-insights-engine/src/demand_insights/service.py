@@ -164,10 +164,10 @@ class ResultCache:
         now = time.monotonic()
         if self._loaded is None or now - self._checked > self.ttl:
             latest = store.partitions(s3, bucket, self.dataset)
-            if self._loaded is None or (latest and latest[0] != self._loaded[0]):
-                loaded = store.read_latest(s3, bucket, self.dataset)
-                if loaded is not None:
-                    self._loaded = loaded
+            if not latest:
+                self._loaded = None
+            elif self._loaded is None or latest[0] != self._loaded[0]:
+                self._loaded = store.read_latest(s3, bucket, self.dataset) or self._loaded
             self._checked = now
         if self._loaded is None:
             raise NotFoundError(f"no {self.dataset} have been computed yet")

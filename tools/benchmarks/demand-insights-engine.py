@@ -1,0 +1,240 @@
+"""Benchmark of demand-insights-engine: prints every figure it measures, writes docs/benchmarks/<name>.md.
+
+    .venv/bin/python tools/benchmarks/demand-insights-engine.py            # everything (scale run: minutes)
+    .venv/bin/python tools/benchmarks/demand-insights-engine.py --quick    # skip the 2,000-series scale run
+
+Figures:
+* forecast quality (rolling-origin backtest, last 28 steps held out): WAPE / MASE / P10-P90 coverage of the
+  LightGBM P50 vs seasonal naive and the mean of the previous 28 steps, on generated data and on the real
+  UCI Online Retail top-30 items (tests/data/forecast-online-retail-top30-items, last 28 trading days);
+* churn ROC-AUC on a time-based holdout vs recency only (generated transactions);
+* training time and peak memory (max RSS of a child process) for 2,000 series x 2 years;
+* import + init time of the handler, warm latency p50/p99 of both routes (in-process, moto S3);
+* image size when the image is built (podman/docker).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "ai-systems" / "demand-insights-engine" / "src"
+sys.path[:0] = [str(SRC), str(ROOT)]
+OUT = ROOT / "docs" / "benchmarks" / "demand-insights-engine.md"
+REAL = ROOT / "tests" / "data" / "forecast-online-retail-top30-items" / "example_online_retail_multivariate.csv"
+
+SCALE_CHILD = """
+import resource, sys, time, json
+sys.path.insert(0, {src!r})
+from demand_insights import synthetic, forecast
+from demand_insights.panel import from_long
+t0 = time.perf_counter()
+frame = synthetic.generate({n}, {days}, seed=1)
+panel = from_long(frame, "series_id", "date", "units", price_col="price", promo_col="promo",
+                  group_col="group", country_col="country")
+t1 = time.perf_counter()
+model = forecast.fit(panel, 28, version="bench")
+t2 = time.perf_counter()
+fc = model.forecast(panel)
+t3 = time.perf_counter()
+print(json.dumps({{"rows_in": len(frame), "series": panel.n_series, "days": panel.n_steps,
+    "prepare_s": t1 - t0, "fit_s": t2 - t1, "forecast_s": t3 - t2, "training_rows": model.metadata["n_training_rows"],
+    "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
+def fmt(v) -> str:
+    return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+def quality(name: str, panel, lines: list[str]) -> dict:
+    from demand_insights import forecast
+
+    started = time.perf_counter()
+    result = forecast.backtest(panel, 28, folds=1)
+    pooled = result["pooled"]
+    seconds = time.perf_counter() - started
+    lines.append(f"\n### Forecast backtest: {name}\n")
+    lines.append(
+        f"{pooled['series']} series, last 28 steps held out (origin {result['folds'][0]['origin']}), "
+        f"{pooled['n']} forecasts; {seconds:.0f} s for the fold (fit + calibration + refit)\n"
+    )
+    lines.append("| forecast | WAPE | MASE |\n|---|---|---|")
+    for label, key in (
+        ("LightGBM P50", "p50"),
+        ("LightGBM mean", "mean"),
+        ("seasonal naive (same weekday)", "seasonal_naive"),
+        ("mean of previous 28 steps", "mean_28"),
+    ):
+        lines.append(f"| {label} | {pooled[f'wape_{key}']:.3f} | {pooled[f'mase_{key}']:.3f} |")
+    lines.append(
+        f"\nP10-P90 coverage: {pooled['coverage_p10_p90']:.1%} (goal 80% +/- 5). WAPE change vs the better "
+        f"baseline: {-pooled['wape_gain_vs_best_baseline']:+.1%} (goal <= -15%)."
+    )
+    return pooled
+
+
+def churn(lines: list[str]) -> dict:
+    from demand_insights import customers, synthetic
+
+    tx = customers.prepare(synthetic.prod_customer_transactions(n_customers=1500))
+    started = time.perf_counter()
+    model = customers.fit_churn(tx)
+    m = model.metadata["metrics"]
+    lines.append("\n### Churn (generated transactions, time-based holdout)\n")
+    lines.append(
+        f"{m['n_train']} customers at the training cutoff {m['train_cutoff']}, {m['n_holdout']} at the holdout "
+        f"cutoff {m['holdout_cutoff']} ({m['window_days']}-day window, churn rate {m['churn_rate_holdout']:.1%}); "
+        f"fit {time.perf_counter() - started:.1f} s\n"
+    )
+    lines.append("| model | ROC-AUC | Brier |\n|---|---|---|")
+    lines.append(f"| LightGBM classifier | {m['roc_auc']:.3f} | {m['brier']:.3f} |")
+    lines.append(f"| recency only | {m['roc_auc_recency_only']:.3f} | - |")
+    lines.append(f"| base rate | 0.500 | {m['brier_base_rate']:.3f} |")
+    return m
+
+
+def scale(n: int, days: int, lines: list[str]) -> dict:
+    code = SCALE_CHILD.format(src=str(SRC), n=n, days=days)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=7200)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-3000:])
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    lines.append(f"\n### Training at scale ({n} series x {days} days, generated)\n")
+    lines.append("| step | value |\n|---|---|")
+    for k in ("rows_in", "training_rows", "prepare_s", "fit_s", "forecast_s", "max_rss_mb"):
+        lines.append(f"| {k} | {fmt(r[k])} |")
+    lines.append(f"\nPeak memory {r['max_rss_mb']:.0f} MB of the 3,072 MB function (max RSS of the whole process).")
+    return r
+
+
+def latency(lines: list[str], repeats: int) -> dict:
+    from retail_platform.local.endpoint import s3_endpoint
+
+    figures = {}
+    with s3_endpoint():
+        env = {**os.environ}
+        code = (
+            f"import sys,time; sys.path[:0]=[{str(SRC)!r},{str(ROOT)!r}]; t=time.perf_counter(); import handler; "
+            "print(time.perf_counter()-t)"
+        )
+        inits = [
+            float(
+                subprocess.run(
+                    [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+                ).stdout.strip()
+            )
+            for _ in range(3)
+        ]
+        figures["import_init_s"] = statistics.median(inits)
+        import boto3
+
+        from demand_insights import synthetic
+        from retail_platform import s3io
+        from retail_platform.local.run import LocalContext
+        from tests.support import event, handler
+
+        s3 = boto3.client("s3", endpoint_url=os.environ["LOCAL_ENDPOINT_URL"], region_name="us-east-1")
+        for dataset, frame in (
+            ("daily_sales", synthetic.prod_daily_sales(n_series=60)),
+            ("customer_transactions", synthetic.prod_customer_transactions()),
+        ):
+            for day, part in frame.groupby(frame["date"].dt.strftime("%Y-%m-%d")):
+                s3io.write_parquet(s3, "local-prod", f"{dataset}/date={day}/part-0.parquet", part)
+        module = handler("demand-insights-engine")
+        ctx = LocalContext("bench")
+        started = time.perf_counter()
+        module.lambda_handler(event("demand-insights-engine", "schedule"), ctx)
+        figures["batch_60_series_s"] = time.perf_counter() - started
+        for case in ("api-get-forecast", "api-get-customer"):
+            request = event("demand-insights-engine", case)
+            module.lambda_handler(request, ctx)  # first request loads the stored results
+            times = []
+            for _ in range(repeats):
+                t = time.perf_counter()
+                response = module.lambda_handler(request, ctx)
+                times.append((time.perf_counter() - t) * 1000)
+                assert response["statusCode"] == 200, response
+            times.sort()
+            figures[f"{case}_p50_ms"] = times[len(times) // 2]
+            figures[f"{case}_p99_ms"] = times[min(len(times) - 1, int(0.99 * len(times)))]
+    lines.append("\n### Latency (in-process handler, moto S3 on loopback)\n")
+    lines.append("| figure | value |\n|---|---|")
+    for k, v in figures.items():
+        lines.append(f"| {k} | {fmt(v)} |")
+    return figures
+
+
+def image_size(lines: list[str]) -> None:
+    cli = shutil.which("podman") or shutil.which("docker")
+    if not cli:
+        return
+    proc = subprocess.run(
+        [cli, "image", "inspect", "demandinsightsenginefunction:python3.11-v1", "--format", "{{.Size}}"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DOCKER_HOST": os.environ.get("DOCKER_HOST", "unix:///run/podman/podman.sock")},
+    )
+    if proc.returncode == 0 and proc.stdout.strip().isdigit():
+        lines.append(f"\nImage demandinsightsenginefunction:python3.11-v1: {int(proc.stdout) / 1e6:.0f} MB.")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip the 2,000-series scale run")
+    parser.add_argument("--scale-series", type=int, default=2000)
+    parser.add_argument("--scale-days", type=int, default=730)
+    parser.add_argument("--repeats", type=int, default=50)
+    args = parser.parse_args()
+    import pandas as pd
+
+    from demand_insights import synthetic
+    from demand_insights.panel import from_long
+
+    lines = [
+        "# demand-insights-engine benchmark",
+        "",
+        "Measured by `tools/benchmarks/demand-insights-engine.py` on "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs "
+        f"(load average {os.getloadavg()[0]:.1f} at the start), LightGBM threads "
+        f"{os.environ.get('DEMAND_NUM_THREADS', '1')}.",
+    ]
+    generated = synthetic.generate(60, 400, seed=1)
+    quality(
+        "generated (60 series x 400 days)",
+        from_long(
+            generated,
+            "series_id",
+            "date",
+            "units",
+            price_col="price",
+            promo_col="promo",
+            group_col="group",
+            country_col="country",
+        ),
+        lines,
+    )
+    real = pd.read_csv(REAL)
+    quality("UCI Online Retail top-30 items (real)", from_long(real, "item", "ds", "y"), lines)
+    churn(lines)
+    latency(lines, args.repeats)
+    if not args.quick:
+        scale(args.scale_series, args.scale_days, lines)
+    image_size(lines)
+    text = "\n".join(lines) + "\n"
+    print(text)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
