@@ -64,7 +64,7 @@ def test_batch_fits_every_model_inside_the_image(prod, batch):
     keys = set(s3io.list_keys(prod, ARTIFACTS, f"models/market-intelligence-hub/{batch['model_version']}/"))
     assert any(k.endswith("global_nn.keras") for k in keys)
     forecasts = s3io.read_parquet(prod, PROD, batch["written"][0])
-    assert forecasts["series_id"].nunique() == 6 and forecasts["yhat"].notna().all()
+    assert forecasts["series_id"].nunique() == 7 and forecasts["yhat"].notna().all()
 
 
 @pytest.mark.parametrize("event_file", event_files(), ids=lambda p: p.stem)

@@ -58,14 +58,14 @@ def body(response: dict) -> dict:
 def test_market_series_event_writes_forecasts_trends_and_model(fn, s3, lambda_context):
     seed_prod(s3)
     out = fn.lambda_handler(event(FUNCTION, "eventbridge-market-series-updated"), lambda_context)
-    assert out["status"] == "done" and out["n_series"] == 6  # 2 categories x (DE, FR, ALL)
+    assert out["status"] == "done" and out["n_series"] == 7  # 2 categories x (DE, FR, ALL) + ALL|ALL
     forecasts = s3io.read_parquet(s3, PROD, out["written"][0])
     trends = s3io.read_parquet(s3, PROD, out["written"][1])
     assert out["written"][0].startswith("market_forecasts/date=") and out["written"][1].startswith("market_trends/")
     assert set(forecasts["model"]) <= {"seasonal_naive", "drift", "ets", "sarimax", "ensemble"}
     assert (forecasts["yhat_lower"] <= forecasts["yhat"]).all() and (forecasts["yhat"] <= forecasts["yhat_upper"]).all()
     assert forecasts["cv_mase"].notna().all() and (forecasts["model_version"] == out["model_version"]).all()
-    assert len(trends) == 6 and trends["summary"].str.len().gt(20).all()
+    assert len(trends) == 7 and trends["summary"].str.len().gt(20).all()
     apparel = trends[trends["category"] == "apparel"].iloc[0]
     assert abs(apparel["elasticity"] - -1.8) < 0.3 and apparel["elasticity_ci_high"] < 0  # truth: -1.8
     pointer = s3io.read_json(s3, ARTIFACTS, "models/market-intelligence-hub/current.json")

@@ -38,7 +38,7 @@ def test_global_model_learns_shared_shape_and_round_trips(tmp_path):
 
 
 def test_all_models_compete_in_selection():
-    frame = synthetic.monthly_long(n_months=60, n_series=3, seed=10)
+    frame = synthetic.monthly_long(n_months=84, n_series=3, seed=10)
     fc, scores, _ = Forecaster(Options(folds=2, epochs=20)).run(frame)
     assert {"prophet", "global_nn", "ets", "sarimax", "ensemble"} <= set(scores["model"])
     assert fc["yhat"].notna().all()

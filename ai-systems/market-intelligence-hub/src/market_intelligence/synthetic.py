@@ -69,7 +69,11 @@ def markets(
     totals["country"] = "ALL"
     totals["avg_price_reporting"] = totals["revenue_reporting"] / totals["units"].clip(lower=1)
     totals["n_skus"] = 40
-    return pd.concat([frame, totals], ignore_index=True), pd.DataFrame(truth)
+    grand = frame.groupby("date", as_index=False)[["units", "revenue_reporting"]].sum()
+    grand["category"], grand["country"] = "ALL", "ALL"
+    grand["avg_price_reporting"] = grand["revenue_reporting"] / grand["units"].clip(lower=1)
+    grand["n_skus"] = 10 * len(categories) * len(countries)
+    return pd.concat([frame, totals, grand], ignore_index=True), pd.DataFrame(truth)
 
 
 def daily_sales(

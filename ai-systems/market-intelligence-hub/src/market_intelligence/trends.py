@@ -73,7 +73,7 @@ def decompose(y: pd.Series, freq: Frequency) -> tuple[np.ndarray, np.ndarray, np
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = STL(values, period=freq.season, robust=True).fit()
+            res = STL(values, period=freq.season, seasonal_deg=0, robust=True).fit()  # no seasonal drift
         return res.trend, res.seasonal, res.resid
     window = max(3, min(len(values) // 4 * 2 + 1, freq.season // 4 * 2 + 1))
     trend = pd.Series(values).rolling(window, center=True, min_periods=1).median().to_numpy()
@@ -133,7 +133,7 @@ def analyse(p: Prepared) -> TrendReport:
     # changepoints on the deseasonalised series with robust (clipped) residual spikes
     clipped = trend + np.clip(resid, -3 * _mad(resid), 3 * _mad(resid))
     cps = [y.index[i] for i in changepoints(clipped)]
-    z = np.abs(resid - np.median(resid)) / (_mad(resid) + 1e-9)
+    z = np.abs(resid - np.median(resid)) / (max(_mad(resid), float(np.std(resid))) + 1e-9)
     anomalies = sorted(set(y.index[z > 3.5]) | set(p.outliers))
     report = TrendReport(
         series_id=p.series_id,
