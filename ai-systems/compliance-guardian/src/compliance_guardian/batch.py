@@ -99,35 +99,38 @@ def ensure_fraud_model(s3: Any, settings: Any, cfg: GuardianSettings, newest_day
 
 
 def score_days(s3: Any, settings: Any, cfg: GuardianSettings, model: Any, days: list[str]) -> dict[str, Any]:
-    """Score each day's payments with `history_days` of earlier payments for the velocity features."""
+    """Score each day's payments; `history_days` of earlier payments feed the velocity features.
+
+    The partitions from the first day's history to the last day are read once and featurised together
+    (features only look back in time, so a day's values equal those of scoring it alone).
+    """
     from compliance_guardian.fraud.features import build_features, prepare
 
     all_days = partition_days(s3, settings.prod_bucket, PAYMENTS)
+    start = (date.fromisoformat(min(days)) - timedelta(days=cfg.history_days)).isoformat()
+    frame = read_days(s3, settings.prod_bucket, PAYMENTS, [d for d in all_days if start <= d <= max(days)])
+    df = features = day_of = None
+    if not frame.empty:
+        df = prepare(frame)
+        features = build_features(df, prepared=True)
+        day_of = df["payment_ts"].dt.strftime("%Y-%m-%d").to_numpy()
     written: dict[str, dict[str, int]] = {}
     for day in days:
-        start = (date.fromisoformat(day) - timedelta(days=cfg.history_days)).isoformat()
-        frame = read_days(s3, settings.prod_bucket, PAYMENTS, [d for d in all_days if start <= d <= day])
         alerts = pd.DataFrame(columns=list(ALERT_COLUMNS))
-        scored_rows = 0
-        if not frame.empty:
-            df = prepare(frame)
-            features = build_features(df, prepared=True)
-            today = (df["payment_ts"].dt.strftime("%Y-%m-%d") == day).to_numpy()
-            scored_rows = int(today.sum())
-            if scored_rows:
-                result = model.score(features.loc[today], with_reasons=False)
-                hit = result["is_alert"].to_numpy()
-                if hit.any():
-                    rows = df.loc[today].loc[hit]
-                    alerts = pd.DataFrame({c: rows.get(c) for c in ALERT_COLUMNS[:8]})
-                    alerts["fraud_probability"] = result.loc[hit, "fraud_probability"].to_numpy()
-                    alerts["threshold"] = model.threshold
-                    reasons = model.reasons(features.loc[today].loc[hit])
-                    alerts["reasons"] = [json.dumps(r) for r in reasons]
-                    alerts["model_version"] = model.version
-        s3io.write_parquet(
-            s3, settings.prod_bucket, f"{ALERTS}/date={day}/part-0.parquet", alerts.reset_index(drop=True)
-        )
+        today = (day_of == day) if day_of is not None else None
+        scored_rows = int(today.sum()) if today is not None else 0
+        if scored_rows:
+            result = model.score(features.loc[today], with_reasons=False)
+            hit = result["is_alert"].to_numpy()
+            if hit.any():
+                rows = df.loc[today].loc[hit]
+                alerts = pd.DataFrame({c: rows.get(c) for c in ALERT_COLUMNS[:8]})
+                alerts["fraud_probability"] = result.loc[hit, "fraud_probability"].to_numpy()
+                alerts["threshold"] = model.threshold
+                alerts["reasons"] = [json.dumps(r) for r in model.reasons(features.loc[today].loc[hit])]
+                alerts["model_version"] = model.version
+        key = f"{ALERTS}/date={day}/part-0.parquet"
+        s3io.write_parquet(s3, settings.prod_bucket, key, alerts.reset_index(drop=True))
         written[day] = {"scored": scored_rows, "alerts": len(alerts)}
     return written
 
