@@ -51,6 +51,14 @@ print(json.dumps({{"rows_in": len(frame), "series": panel.n_series, "days": pane
 """
 
 
+class Lines(list):
+    """Collected report lines, also printed as they come (a long run shows progress)."""
+
+    def append(self, line: str) -> None:
+        print(line, flush=True)
+        super().append(line)
+
+
 def fmt(v) -> str:
     return f"{v:.3f}" if isinstance(v, float) else str(v)
 
@@ -190,26 +198,37 @@ def image_size(lines: list[str]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 2,000-series scale run")
+    parser.add_argument("--scale-only", action="store_true", help="only the scale run, appended to the doc")
     parser.add_argument("--scale-series", type=int, default=2000)
     parser.add_argument("--scale-days", type=int, default=730)
     parser.add_argument("--repeats", type=int, default=50)
+    parser.add_argument("--series", type=int, default=40, help="series of the generated quality data set")
+    parser.add_argument("--days", type=int, default=300, help="days of the generated quality data set")
     args = parser.parse_args()
+    if args.scale_only:
+        lines = Lines()
+        scale(args.scale_series, args.scale_days, lines)
+        with OUT.open("a") as doc:
+            doc.write("\n".join(lines) + "\n")
+        return 0
     import pandas as pd
 
     from demand_insights import synthetic
     from demand_insights.panel import from_long
 
-    lines = [
+    lines = Lines()
+    for line in [
         "# demand-insights-engine benchmark",
         "",
         "Measured by `tools/benchmarks/demand-insights-engine.py` on "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs "
         f"(load average {os.getloadavg()[0]:.1f} at the start), LightGBM threads "
         f"{os.environ.get('DEMAND_NUM_THREADS', '1')}.",
-    ]
-    generated = synthetic.generate(60, 400, seed=1)
+    ]:
+        lines.append(line)
+    generated = synthetic.generate(args.series, args.days, seed=1)
     quality(
-        "generated (60 series x 400 days)",
+        f"generated ({args.series} series x {args.days} days)",
         from_long(
             generated,
             "series_id",
@@ -230,7 +249,6 @@ def main() -> int:
         scale(args.scale_series, args.scale_days, lines)
     image_size(lines)
     text = "\n".join(lines) + "\n"
-    print(text)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(text)
     return 0
