@@ -77,7 +77,7 @@ def prepare(frame: pd.DataFrame) -> pd.DataFrame:
     if "account_created_ts" in df.columns:
         df["account_created_ts"] = pd.to_datetime(df["account_created_ts"], utc=True, errors="coerce")
     else:
-        df["account_created_ts"] = pd.NaT
+        df["account_created_ts"] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
     df["card"] = np.where(
         df["card_bin"].notna() & df["card_last4"].notna(),
         df["card_bin"].astype(str) + "|" + df["card_last4"].astype(str),
