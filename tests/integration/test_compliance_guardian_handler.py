@@ -208,7 +208,7 @@ def test_score_route_ranks_card_testing_above_a_regular_payment(scored, fn, lamb
             "api-fraud-score",
             {"body": {"transaction": {"payment_id": "x", "payment_ts": "yesterday", "amount": 1}}},
             400,
-            "ISO 8601",
+            "payment_ts",
         ),
     ],
 )
