@@ -6,7 +6,6 @@ Files are read directly with pandas/pyarrow using each source contract's own set
 from __future__ import annotations
 
 import re
-import time
 from functools import cache
 from pathlib import Path
 
@@ -140,10 +139,8 @@ def test_same_seed_gives_byte_identical_files_and_another_seed_differs(small: Pa
     assert len(changed) >= len(first) - 2  # every file with random content differs
 
 
-def test_small_profile_is_fast_and_has_the_expected_shape(tmp_path: Path) -> None:
-    t0 = time.perf_counter()
-    m = generate(tmp_path, seed=3, **SMALL_PROFILE)
-    assert time.perf_counter() - t0 < 3.0
+def test_small_profile_has_the_expected_shape(tmp_path: Path) -> None:
+    m = generate(tmp_path, seed=3, **SMALL_PROFILE)  # its speed is a benchmark figure, not a test
     rows = {k: v["rows"] for k, v in m.summary["datasets"].items()}
     files = {k: v["files"] for k, v in m.summary["datasets"].items()}
     assert files == {
