@@ -157,7 +157,8 @@ def _with(case: str, **changes) -> dict:
     ids=["unknown-country", "bad-country", "limit-zero", "limit-text", "bad-sort", "unknown-param", "body", "query"],
 )
 def test_bad_requests_get_a_clear_4xx(pulse, lambda_context, request_event, status, phrase):
-    pulse.lambda_handler(event(FUNCTION, "prod-dataset-updated-country-kpis"), lambda_context)
+    if status == 404:  # the other requests are refused before any stored result is read
+        pulse.lambda_handler(event(FUNCTION, "prod-dataset-updated-country-kpis"), lambda_context)
     response = pulse.lambda_handler(request_event, lambda_context)
     assert response["statusCode"] == status
     message = body(response)["message"]
