@@ -120,11 +120,17 @@ def run_ai_systems(prod_bucket: str, prod: dict[str, Any], progress) -> dict[str
         started = time.perf_counter()
         outputs = []
         for dataset, days in sorted(prod.get("prod_datasets", {}).items()):
+            step = time.perf_counter()
             outputs.append(invoke(spec.name, prod_dataset_updated_event(dataset, prod_bucket, days)))
+            progress(f"{spec.name}: ProdDatasetUpdated {dataset} handled in {time.perf_counter() - step:.1f}s")
+        sections = [o["report_html"] for o in outputs if isinstance(o, dict) and o.get("report_html")]
         results[spec.name] = {
             "status": "ran",
             "seconds": round(time.perf_counter() - started, 2),
-            "outputs": outputs,
+            "outputs": [
+                {k: v for k, v in o.items() if k != "report_html"} if isinstance(o, dict) else o for o in outputs
+            ],
+            "report_html": "\n".join(sections) or None,
         }
         progress(f"{spec.name}: done in {results[spec.name]['seconds']}s")
     return results
