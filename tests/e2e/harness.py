@@ -74,6 +74,27 @@ def _output(what: str, proc: subprocess.CompletedProcess[str]) -> str:
     return f"{what} exited {proc.returncode}\n--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}"
 
 
+WHEELHOUSE = Path("ai-systems") / "compliance-guardian" / "wheelhouse"
+LOCAL_WHEEL_DIRS = ("/opt/wheels",)
+
+
+def fill_wheelhouse(root: Path) -> list[str]:
+    """Put a local CPU build of torch where compliance-guardian's Dockerfile looks first.
+
+    Machines that reach only PyPI (whose Linux torch is a multi-GB CUDA build) keep the CPU wheel in a
+    local folder; elsewhere the Dockerfile takes torch from the PyTorch CPU index and this does nothing.
+    """
+    target = root / WHEELHOUSE
+    dirs = [*os.environ.get("PIP_FIND_LINKS", "").split(), *LOCAL_WHEEL_DIRS]
+    copied = []
+    for folder in dirs:
+        for wheel in sorted(Path(folder).glob("torch-2.13.0+cpu-*.whl")) if Path(folder).is_dir() else []:
+            if target.is_dir() and not (target / wheel.name).exists():
+                shutil.copy2(wheel, target / wheel.name)
+                copied.append(wheel.name)
+    return copied
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -258,6 +279,7 @@ class SamApp:
         }
 
     def build(self, timeout: float = 3600) -> SamApp:
+        fill_wheelhouse(self.root)
         cmd = [sam_executable(), "build", "--template", self.template, "--build-dir", str(self.build_dir)]
         if self.parallel:
             cmd.append("--parallel")
