@@ -150,7 +150,10 @@ def _train(X: np.ndarray, y: np.ndarray, rounds: int) -> Any:
 
     params = {**PARAMS, "num_threads": _threads()}
     cat_idx = [FEATURES.index(c) for c in CATEGORICAL]
-    data = lgb.Dataset(X, y, feature_name=FEATURES, categorical_feature=cat_idx, free_raw_data=True)
+    # Net daily units go negative on days where cancellations outnumber sales; demand is never below zero,
+    # and the tweedie objective refuses negative labels.
+    demand = np.clip(y, 0, None)
+    data = lgb.Dataset(X, demand, feature_name=FEATURES, categorical_feature=cat_idx, free_raw_data=True)
     return lgb.train(params, data, num_boost_round=rounds)
 
 
