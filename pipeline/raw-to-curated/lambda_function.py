@@ -107,6 +107,7 @@ def process_object(s3: Any, bucket: str, key: str) -> dict:
         return _file_failure(s3, bucket, key, contract.dataset, e)
     report["drift"] = drift(s3, contract, sink.oid, report)
     summary = finish_outputs(sink, report)
+    metrics.add_metric(name="RowsIn", unit="Count", value=summary["rows_in"])
     metrics.add_metric(name="RowsCurated", unit="Count", value=summary["rows_curated"])
     metrics.add_metric(name="RowsQuarantined", unit="Count", value=summary["rows_quarantined"])
     return summary

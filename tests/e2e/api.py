@@ -131,3 +131,9 @@ def start_api(
             raise harness.HarnessError(f"sam local start-api did not come up on port {port}:\n{output}")
         time.sleep(0.5)
     return api
+
+
+def start_function_api(sam_app: harness.SamApp, moto_server: Any, function: str, env: dict[str, str]) -> LocalApi:
+    """`start_api` with one function's environment, pointed at the session's S3 endpoint as containers reach it."""
+    merged = {**env, "LOCAL_ENDPOINT_URL": moto_server.container_url}
+    return start_api(sam_app, {function: merged, function.rsplit("/", 1)[-1]: merged})

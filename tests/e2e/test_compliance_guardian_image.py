@@ -130,6 +130,6 @@ def test_each_route_once_through_start_api(responses, sam_app, moto_server):
         assert status == 200, api.logs()
         assert len(body["scores"]) == 3 and body["model_version"]
         status, body = api.post("/fraud/score", b"{nope")
-        assert status == 400 and "not valid JSON" in body["error"]
+        assert status == 400 and "not valid JSON" in body["message"]
     finally:
         api.stop()

@@ -15,6 +15,7 @@ import pytest
 from demand_insights import synthetic
 from retail_platform import s3io
 from retail_platform.local.endpoint import BUCKET_ENV
+from tests.e2e.api import start_function_api
 from tests.support import EVENTS
 
 FUNCTION = "AiSystemsStack/DemandInsightsEngineFunction"
@@ -88,4 +89,18 @@ def test_demand_insights_image_bad_request_is_a_clear_400(invoke, prod, tmp_path
     bad.write_text(json.dumps(request))
     response = invoke(FUNCTION, bad, ENV)
     assert response["statusCode"] == 400
-    assert "between 1 and 28" in json.loads(response["body"])["error"]
+    assert "between 1 and 28" in json.loads(response["body"])["message"]
+
+
+def test_each_route_once_through_start_api(sam_app, moto_server, prod):
+    api = start_function_api(sam_app, moto_server, FUNCTION, ENV)
+    try:
+        status, body = api.get("/demand/forecast?sku=SKU-10001&country=GB&horizon=7")
+        assert status == 200, api.logs()
+        assert body["sku"] == "SKU-10001" and len(body["series"][0]["days"]) == 7 and body["model_version"]
+        status, body = api.get("/demand/customers/10149")
+        assert status == 200 and body["customer_id"] == "10149", api.logs()
+        status, body = api.get("/demand/forecast?sku=SKU-10001&horizon=99")
+        assert status == 400 and "between 1 and 28" in body["message"]
+    finally:
+        api.stop()

@@ -13,6 +13,7 @@ import pytest
 
 from retail_platform import s3io
 from retail_platform.local.endpoint import BUCKET_ENV
+from tests.e2e.api import start_function_api
 from tests.support import DATA, EVENTS
 
 FUNCTION = "AiSystemsStack/GlobalMarketPulseFunction"
@@ -88,3 +89,17 @@ def test_pulse_image_unknown_country_is_a_404(invoke, prod, batch, tmp_path):
     bad.write_text(json.dumps(request))
     response = invoke(FUNCTION, bad, dict(BUCKET_ENV))
     assert response["statusCode"] == 404 and "ZZ" in json.loads(response["body"])["message"]
+
+
+def test_each_route_once_through_start_api(sam_app, moto_server, batch):
+    api = start_function_api(sam_app, moto_server, FUNCTION, dict(BUCKET_ENV))
+    try:
+        status, body = api.get("/pulse?limit=5&sort=pulse")
+        assert status == 200, api.logs()
+        assert 0 < body["count"] <= 5 and body["model_version"] == batch["model_version"]
+        status, body = api.get("/pulse/GB")
+        assert status == 200 and body["country"] == "GB", api.logs()
+        status, body = api.get("/pulse/ZZ")
+        assert status == 404 and "ZZ" in body["message"]
+    finally:
+        api.stop()

@@ -1,8 +1,9 @@
 """retail-copilot's built image, invoked with every event file in events/retail-copilot/ as `sam local invoke` runs
 them, and once read-only as a non-root user.
 
-Prod data: seeded generated copilot_mart / country_kpis partitions written to the moto server the containers reach
-(the pipeline images themselves are exercised in test_pipeline_images.py). Sessions live in moto's DynamoDB.
+Prod data: seeded generated copilot_mart / country_kpis partitions written to the moto server the containers reach,
+in buckets of this test's own: the pipeline images' tests write their own copilot_mart to the shared local buckets,
+and a snapshot over both would answer about other data. Sessions live in moto's DynamoDB.
 """
 
 from __future__ import annotations
@@ -13,13 +14,19 @@ from pathlib import Path
 import pytest
 
 from retail_platform import s3io
-from retail_platform.local.endpoint import BUCKET_ENV
+from tests.e2e.api import start_function_api
 from tests.support import EVENTS
 from tests.unit.retail_copilot.synthetic import make_frames
 
 FUNCTION = "AiSystemsStack/RetailCopilotFunction"
-PROD, ARTIFACTS = BUCKET_ENV["PROD_BUCKET"], BUCKET_ENV["ARTIFACTS_BUCKET"]
-ENV = {**BUCKET_ENV, "ENVIRONMENT": "local", "COPILOT_SESSIONS_TABLE": "local-copilot-sessions"}
+BUCKETS = {
+    "RAW_BUCKET": "rc-raw",
+    "CURATED_BUCKET": "rc-curated",
+    "PROD_BUCKET": "rc-prod",
+    "ARTIFACTS_BUCKET": "rc-artifacts",
+}
+PROD, ARTIFACTS = BUCKETS["PROD_BUCKET"], BUCKETS["ARTIFACTS_BUCKET"]
+ENV = {**BUCKETS, "ENVIRONMENT": "local", "COPILOT_SESSIONS_TABLE": "local-copilot-sessions"}
 ORDER = [  # batch first (it writes the snapshot), then the ask, its follow-up, and the session
     "eventbridge-prod-dataset-updated-copilot-mart",
     "eventbridge-prod-dataset-updated-country-kpis",
@@ -34,7 +41,7 @@ def prod(moto_server):
     """Generated prod partitions (the last 45 days of the generated frames)."""
     client = moto_server.client("s3")
     existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
-    for bucket in BUCKET_ENV.values():
+    for bucket in BUCKETS.values():
         if bucket not in existing:
             client.create_bucket(Bucket=bucket)
     mart, kpis = make_frames(seed=7, days=45, end="2011-12-09")
@@ -67,11 +74,6 @@ def test_retail_copilot_image(invoke, prod, name):
         november = mart[(mart["date"] >= "2011-11-01") & (mart["date"] <= "2011-11-30") & (mart["country"] == "GB")]
         best = november.groupby("sku")["units"].sum().max()
         assert body["status"] == "answered"
-        if not body["table"]["rows"]:
-            pytest.xfail(
-                "open defect (issue 7): in the shared e2e session the image answered with an empty table; the "
-                "prod bucket holds other tests' copilot_mart too - not yet diagnosed"
-            )
         assert body["table"]["rows"][0][1] == best
     elif name == "http-post-copilot-ask-follow-up":
         assert body["filters"]["countries"] == ["FR"] and body["turn"] >= 2
@@ -94,3 +96,17 @@ def test_image_runs_read_only_as_non_root(sam_app, run_readonly_nonroot, prod):
     response = run_readonly_nonroot(sam_app.image_tag(FUNCTION), event, dict(ENV))
     assert "errorMessage" not in response, response
     assert response["statusCode"] == 200 and json.loads(response["body"])["status"] == "answered"
+
+
+def test_each_route_once_through_start_api(sam_app, moto_server, prod):
+    api = start_function_api(sam_app, moto_server, FUNCTION, dict(ENV))
+    try:
+        status, body = api.post("/copilot/ask", {"question": "Revenue in Germany last month", "session_id": "api-1"})
+        assert status == 200, api.logs()
+        assert body["status"] == "answered" and body["model_version"]
+        status, body = api.get("/copilot/sessions/api-1")
+        assert status == 200 and body["turns"] >= 1, api.logs()
+        status, body = api.post("/copilot/ask", b"{not json")
+        assert status == 400 and "not valid JSON" in body["message"]
+    finally:
+        api.stop()

@@ -215,13 +215,13 @@ def test_score_route_ranks_card_testing_above_a_regular_payment(scored, fn, lamb
 def test_bad_requests_get_a_4xx_json_message(scored, fn, lambda_context_module, name, kwargs, status, message):
     got, body = call(fn, lambda_context_module, name, **kwargs)
     assert got == status
-    assert message in body["error"]
+    assert message in body["message"]
     assert "Traceback" not in json.dumps(body) and "4111111111111111" not in json.dumps(body)
 
 
 def test_unknown_model_version_is_404(scored, fn, lambda_context_module):
     status, body = call(fn, lambda_context_module, "api-fraud-score", query={"model_version": "nope"})
-    assert status == 404 and "nope" in body["error"]
+    assert status == 404 and "nope" in body["message"]
 
 
 def test_unknown_route_is_404_and_base64_bodies_work(fn, lambda_context_module):

@@ -109,7 +109,7 @@ def test_customer_transactions_event_writes_customer_insights(s3, demand, lambda
 
 def test_schedule_runs_both_and_the_routes_answer_from_stored_results(s3, demand, lambda_context):
     status, body = api(demand, lambda_context, "api-get-forecast")
-    assert status == 404 and "no demand_forecasts" in body["error"]
+    assert status == 404 and "no demand_forecasts" in body["message"]
     put_partitions(s3, "daily_sales", daily_sales())
     put_partitions(s3, "customer_transactions", customer_transactions())
     result = run(demand, lambda_context, "schedule")
@@ -144,7 +144,7 @@ def test_bad_forecast_requests_get_a_clear_4xx(s3, demand, lambda_context):
     run(demand, lambda_context, "prod-dataset-updated-daily_sales")
     for query, status, message in BAD_QUERIES:
         got, body = api(demand, lambda_context, "api-get-forecast", queryStringParameters=query)
-        assert got == status and message in body["error"], (query, got, body)
+        assert got == status and message in body["message"], (query, got, body)
         assert "Traceback" not in json.dumps(body)
 
 
@@ -154,7 +154,7 @@ def test_unknown_customer_oversized_query_and_unknown_route(s3, demand, lambda_c
     status, body = api(
         demand, lambda_context, "api-get-customer", pathParameters={"id": "nobody"}, rawPath="/demand/customers/nobody"
     )
-    assert status == 404 and "nobody" in body["error"]
+    assert status == 404 and "nobody" in body["message"]
     request = event(FUNCTION, "api-get-customer")
     request["requestContext"]["http"]["path"] = request["rawPath"] = "/demand/customers/bad%20id!"
     status, body = api(
@@ -169,7 +169,7 @@ def test_unknown_customer_oversized_query_and_unknown_route(s3, demand, lambda_c
     status, body = api(
         demand, lambda_context, "api-get-forecast", rawQueryString=huge, queryStringParameters={"sku": "A" * 5000}
     )
-    assert status == 413 and "longer than" in body["error"]
+    assert status == 414 and "too long" in body["message"]
     request = event(FUNCTION, "api-get-forecast")
     request["requestContext"]["http"]["path"] = request["rawPath"] = "/demand/nothing"
     status, body = api(

@@ -116,7 +116,7 @@ def test_routes_reject_bad_input_and_unknown_markets(fn, s3, lambda_context):
     huge["rawQueryString"] = "category=" + "a" * 5000
     huge["queryStringParameters"] = {"category": "a" * 5000}
     too_large = fn.lambda_handler(huge, lambda_context)
-    assert too_large["statusCode"] == 413 and "too large" in body(too_large)["message"]
+    assert too_large["statusCode"] == 414 and "too long" in body(too_large)["message"]
     for response in (bad, extra, unknown, none_yet, too_large):
         assert "Traceback" not in response["body"]
 
@@ -127,6 +127,45 @@ def test_other_datasets_and_empty_prod(fn, s3, lambda_context):
     assert fn.lambda_handler(ignored, lambda_context)["status"] == "ignored"
     empty = fn.lambda_handler(event(FUNCTION, "eventbridge-market-series-updated"), lambda_context)
     assert empty["status"] == "done" and empty["n_series"] == 0 and empty["written"] == []
+
+
+def test_state_machine_steps_fan_out_over_shards_and_match_one_process(fn, s3, lambda_context, monkeypatch):
+    """Plan -> forecast_shard per Map item -> merge gives the forecasts one in-process run gives."""
+    from market_intelligence.exceptions import InputError
+
+    from retail_platform.exceptions import BadEventError
+
+    seed_prod(s3)
+    monkeypatch.setenv("MARKET_SHARD_SIZE", "3")
+    planned = fn.lambda_handler({"step": "plan"}, lambda_context)
+    assert planned["status"] == "planned" and planned["n_series"] == 7
+    assert [item["shard"] for item in planned["shards"]] == [0, 1, 2]  # 3 + 3 + 1 markets
+    with pytest.raises(InputError, match=r"shards \[0, 1, 2\] have no results yet"):
+        fn.lambda_handler({"step": "merge", "version": planned["version"]}, lambda_context)
+    for item in planned["shards"]:
+        done = fn.lambda_handler({"step": "forecast_shard", **item}, lambda_context)
+        assert done["series"] == (1 if item["shard"] == 2 else 3)
+    fn.lambda_handler({"step": "forecast_shard", **planned["shards"][0]}, lambda_context)  # a retried iteration
+    merged = fn.lambda_handler({"step": "merge", "version": planned["version"]}, lambda_context)
+    assert merged["status"] == "done" and merged["model_version"] == planned["version"] and merged["n_series"] == 7
+    sharded = s3io.read_parquet(s3, PROD, merged["written"][0])
+    assert not sharded.duplicated(["series_id", "ds"]).any() and sharded["series_id"].nunique() == 7
+
+    monkeypatch.setenv("MARKET_SHARD_SIZE", "100")
+    whole = fn.lambda_handler(event(FUNCTION, "eventbridge-market-series-updated"), lambda_context)
+    assert whole["model_version"] != planned["version"]  # the shard size is part of the version
+    single = s3io.read_parquet(s3, PROD, whole["written"][0])
+    key = ["series_id", "ds"]
+    pd.testing.assert_frame_equal(
+        sharded.sort_values(key).reset_index(drop=True)[[*key, "model", "yhat"]],
+        single.sort_values(key).reset_index(drop=True)[[*key, "model", "yhat"]],
+    )
+    with pytest.raises(BadEventError, match="needs 'shard'"):
+        fn.lambda_handler({"step": "forecast_shard", "version": planned["version"]}, lambda_context)
+    with pytest.raises(InputError, match=r"shards 0\.\.2"):
+        fn.lambda_handler({"step": "forecast_shard", "version": planned["version"], "shard": 9}, lambda_context)
+    with pytest.raises(InputError, match="no plan for run"):
+        fn.lambda_handler({"step": "merge", "version": "19700101-nothing"}, lambda_context)
 
 
 def test_unsupported_event_is_a_clear_error(fn, lambda_context):

@@ -169,7 +169,7 @@ def test_card_numbers_never_come_back_or_reach_the_table(copilot, prod_data, lam
         (http(json.dumps({"question": "revenue", "sql": "drop"})), 400, "unknown field"),
         (http(json.dumps({"question": "revenue", "session_id": "bad id!"})), 400, "session_id"),
         (http(json.dumps({"question": "revenue " * 1000})), 413, "too large"),
-        (http(None), 400, "body required"),
+        (http(None), 400, "request body is empty"),
         ({**http("{}"), "body": "%%%", "isBase64Encoded": True}, 400, "base64"),
         (http(None, "/copilot/sessions/never-seen", "GET"), 404, "no session"),
         (http(None, "/copilot/nothing", "GET"), 404, "unknown route"),

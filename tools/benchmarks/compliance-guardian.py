@@ -34,10 +34,14 @@ ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "ai-systems" / "compliance-guardian" / "src"
 sys.path[:0] = [str(SRC), str(ROOT)]
 
+from bench_figures import Figures  # noqa: E402  (tools/benchmarks, this script's folder)
+
 PCI = ROOT / "tests" / "data" / "pci"
 OUT = ROOT / "docs" / "benchmarks" / "compliance-guardian.md"
 TORCH_WHEEL = os.environ.get("TORCH_CPU_WHEEL", "/opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl")
 LINES: list[str] = []
+FIG = Figures("compliance-guardian")
+PAN_KEYS = {"published test cards": "cards", "Presidio sentences": "presidio", "generated text": "generated"}
 
 
 def say(line: str = "") -> None:
@@ -150,6 +154,9 @@ def bench_pan() -> None:
         p, r, positives, n = pr(cases, ours_spans)
         bp, br, _, _ = pr(cases, baseline_spans)
         say(f"| {name} | {n} | {positives} | {p:.4f} | {r:.4f} | {bp:.4f} | {br:.4f} |")
+        key = next(v for k, v in PAN_KEYS.items() if name.startswith(k))
+        FIG.quality(f"pan_precision_{key}", name, "PAN precision", p, "regex + Luhn", bp)
+        FIG.quality(f"pan_recall_{key}", name, "PAN recall", r, "regex + Luhn", br)
     say()
 
 
@@ -201,6 +208,16 @@ def bench_fraud(profile: str):
             f"{m['precision_at_threshold']} | {m['recall_at_threshold']} | {m['alerts']} |"
         )
     say(f"Model Brier score on the holdout: {report['model']['brier']}.")
+    data = f"fraud holdout (sample generator, profile {profile})"
+    for metric in ("pr_auc", "recall_at_1pct_fpr", "precision_at_threshold", "recall_at_threshold"):
+        FIG.quality(
+            f"fraud_{metric}",
+            data,
+            metric.replace("_", " "),
+            report["model"][metric],
+            "rules baseline",
+            report["rules_baseline"][metric],
+        )
     say()
     return model
 
@@ -214,6 +231,14 @@ def bench_text(n_texts: int, epochs: int):
     seconds = time.perf_counter() - started
     say(f"## Text classifier (2-layer BERT, {n_texts} generated texts, {epochs} epochs, trained in {seconds:.1f} s)")
     say(f"Holdout accuracy: model {report['accuracy']}, keyword baseline {report['baseline_accuracy']}.")
+    FIG.quality(
+        "text_accuracy",
+        f"{n_texts} generated texts",
+        "accuracy",
+        report["accuracy"],
+        "keyword baseline",
+        report["baseline_accuracy"],
+    )
     say("| class | support | model P | model R | keywords P | keywords R |")
     say("|---|---|---|---|---|---|")
     for label, m in report["model"].items():
@@ -272,6 +297,7 @@ def bench_latency(model, classifier, n: int) -> None:
                 fn.lambda_handler(event, ctx)
                 times.append((time.perf_counter() - started) * 1000)
             say(f"| {name} | {statistics.median(times):.1f} | {percentile(times, 0.99):.1f} |")
+            FIG.route(name, statistics.median(times), percentile(times, 0.99), n)
         say()
 
 
@@ -300,6 +326,7 @@ def bench_import() -> None:
         [sys.executable, "-c", code_torch], cwd=SRC, env=env, capture_output=True, text=True, check=True
     )
     say(f"text-model path extra import (torch + transformers): {float(out.stdout.strip()):.2f} s")
+    FIG.set(import_init_s=seconds[1], text_model_extra_import_s=float(out.stdout.strip()))
     say()
 
 
@@ -313,6 +340,7 @@ def bench_image() -> None:
                 env={**os.environ, "DOCKER_HOST": os.environ.get("DOCKER_HOST", "unix:///run/podman/podman.sock")},
             )
             if out.returncode == 0 and out.stdout.strip():
+                FIG.set(image_tag="complianceguardianfunction:python3.11-v1", image_mb=int(out.stdout.strip()) / 1e6)
                 say(
                     f"## Image\ncomplianceguardianfunction:python3.11-v1: "
                     f"{int(out.stdout.strip()) / 1e9:.2f} GB ({cli})"
@@ -350,6 +378,7 @@ def main() -> int:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text("\n".join(LINES) + "\n")
     print(f"wrote {OUT.relative_to(ROOT)}")
+    FIG.write(OUT)
     return 0
 
 

@@ -28,6 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "ai-systems" / "demand-insights-engine" / "src"
 sys.path[:0] = [str(SRC), str(ROOT)]
+from bench_figures import Figures  # noqa: E402  (tools/benchmarks, this script's folder)
+
+FIG = Figures("demand-insights-engine")
 OUT = ROOT / "docs" / "benchmarks" / "demand-insights-engine.md"
 REAL = ROOT / "tests" / "data" / "forecast-online-retail-top30-items" / "example_online_retail_multivariate.csv"
 
@@ -193,6 +196,31 @@ def image_size(lines: list[str]) -> None:
     )
     if proc.returncode == 0 and proc.stdout.strip().isdigit():
         lines.append(f"\nImage demandinsightsenginefunction:python3.11-v1: {int(proc.stdout) / 1e6:.0f} MB.")
+        FIG.set(image_tag="demandinsightsenginefunction:python3.11-v1", image_mb=int(proc.stdout) / 1e6)
+
+
+def record(generated: dict, real: dict, churned: dict, lat: dict, scaled: dict | None) -> None:
+    """The figures the performance report composes from (docs/benchmarks/demand-insights-engine.json)."""
+    for key, name, pooled in (("generated", "generated series", generated), ("real", "UCI top-30 items", real)):
+        best = min(pooled["wape_seasonal_naive"], pooled["wape_mean_28"])
+        FIG.quality(f"wape_{key}", name, "WAPE (P50)", pooled["wape_p50"], "better baseline", best)
+        FIG.quality(f"wape_gain_{key}", name, "WAPE gain vs better baseline", pooled["wape_gain_vs_best_baseline"])
+        FIG.quality(f"coverage_{key}", name, "P10-P90 coverage", pooled["coverage_p10_p90"])
+    FIG.quality(
+        "churn_auc",
+        "generated customers",
+        "churn ROC-AUC",
+        churned["roc_auc"],
+        "recency only",
+        churned["roc_auc_recency_only"],
+    )
+    FIG.set(import_init_s=lat.get("import_init_s"), batch_s=lat.get("batch_60_series_s"), batch_what="60 series")
+    routes = {"api-get-forecast": "GET /demand/forecast", "api-get-customer": "GET /demand/customers/{id}"}
+    for case, route in routes.items():
+        if f"{case}_p50_ms" in lat:
+            FIG.route(route, lat[f"{case}_p50_ms"], lat[f"{case}_p99_ms"])
+    if scaled:
+        FIG.set(scale_fit_s=scaled["fit_s"], peak_rss_mb=scaled["max_rss_mb"], memory_limit_mb=3072)
 
 
 def main() -> int:
@@ -207,9 +235,14 @@ def main() -> int:
     args = parser.parse_args()
     if args.scale_only:
         lines = Lines()
-        scale(args.scale_series, args.scale_days, lines)
+        scaled = scale(args.scale_series, args.scale_days, lines)
         with OUT.open("a") as doc:
             doc.write("\n".join(lines) + "\n")
+        previous = OUT.with_suffix(".json")
+        if previous.exists():
+            FIG.data = json.loads(previous.read_text())
+        FIG.set(scale_fit_s=scaled["fit_s"], peak_rss_mb=scaled["max_rss_mb"], memory_limit_mb=3072)
+        FIG.write(OUT)
         return 0
     import pandas as pd
 
@@ -227,7 +260,7 @@ def main() -> int:
     ]:
         lines.append(line)
     generated = synthetic.generate(args.series, args.days, seed=1)
-    quality(
+    pooled_generated = quality(
         f"generated ({args.series} series x {args.days} days)",
         from_long(
             generated,
@@ -242,15 +275,16 @@ def main() -> int:
         lines,
     )
     real = pd.read_csv(REAL)
-    quality("UCI Online Retail top-30 items (real)", from_long(real, "item", "ds", "y"), lines)
-    churn(lines)
-    latency(lines, args.repeats)
-    if not args.quick:
-        scale(args.scale_series, args.scale_days, lines)
+    pooled_real = quality("UCI Online Retail top-30 items (real)", from_long(real, "item", "ds", "y"), lines)
+    churned = churn(lines)
+    lat = latency(lines, args.repeats)
+    scaled = None if args.quick else scale(args.scale_series, args.scale_days, lines)
     image_size(lines)
+    record(pooled_generated, pooled_real, churned, lat, scaled)
     text = "\n".join(lines) + "\n"
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(text)
+    FIG.write(OUT)
     return 0
 
 

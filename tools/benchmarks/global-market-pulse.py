@@ -30,6 +30,7 @@ SRC = ROOT / "ai-systems" / "global-market-pulse" / "src"
 sys.path.insert(0, str(SRC))
 sys.path.insert(0, str(ROOT))
 
+from bench_figures import Figures  # noqa: E402  (tools/benchmarks, this script's folder)
 from market_pulse import anomalies, comovement, evaluation, growth, panel, significance, synthetic  # noqa: E402
 
 ONLINE_RETAIL = ROOT / "tests" / "data" / "online-retail" / "online_retail_sample.csv"
@@ -41,6 +42,7 @@ GOLDEN_TOP5 = {
     "Australia": 747.17,
 }
 LINES: list[str] = []
+FIG = Figures("global-market-pulse")
 
 
 def out(line: str = "") -> None:
@@ -158,6 +160,15 @@ def detection(seeds: list[int], countries: int, days: int) -> None:
         precision = np.mean([s["precision"] for s in scores])
         recall = np.mean([s["recall"] for s in scores])
         out(f"| {name} | {truth_n} | {detected} | {precision:.3f} | {recall:.3f} |")
+        key = name.replace("naive ", "").replace("/", "_").replace(" ", "_")
+        if not name.startswith("naive"):
+            naive = totals.get(f"naive {name}")
+            for metric, ours in (("precision", precision), ("recall", recall)):
+                base = None if naive is None else float(np.mean([s[metric] for s in naive]))
+                label = None if naive is None else "naive baseline"
+                FIG.quality(
+                    f"{key}_{metric}", f"generated ({countries} countries)", f"{name} {metric}", ours, label, base
+                )
     out("")
 
 
@@ -202,6 +213,11 @@ def false_positives(families: int) -> None:
     out("|---|---|---|---|---|---|")
     for kind, n, welch, mwu, holm, bh in rows:
         out(f"| {kind} | {n} | {welch:.3f} | {mwu:.3f} | {holm:.3f} | {bh:.3f} |")
+        key = kind.replace(", ", "_").replace(" days", "d")
+        FIG.quality(
+            f"fpr_welch_{key}", f"no-difference data, {kind}", "false-positive rate per test (alpha 0.05)", welch
+        )
+        FIG.quality(f"fpr_bh_{key}", f"no-difference data, {kind}", "family-wise rejections after BH (q 0.05)", bh)
     out("")
 
 
@@ -237,6 +253,7 @@ def scale() -> None:
     out(f"| peak RSS of the process (MB; the function has 2048) | {figures['peak_rss_mb']:.0f} |")
     out(f"| pair tests / anomalies found | {figures['pairs']} / {figures['anomalies']} |")
     out(f"| serving document (KB) | {figures['serving_json_kb']:.0f} |")
+    FIG.set(scale_s=figures["seconds"], peak_rss_mb=figures["peak_rss_mb"], memory_limit_mb=2048)
     out("")
 
 
@@ -311,6 +328,9 @@ def latency_and_init(requests: int) -> None:
         route = "GET /pulse" if name == "http-get-pulse" else "GET /pulse/{country}"
         out(f"| warm {route} p50 / p99 (ms, {requests} requests) | {p50:.1f} / {p99:.1f} |")
     out(f"| model version served | {batch['model_version']} |")
+    FIG.set(import_init_s=import_seconds, batch_s=batch_seconds, batch_what="20 countries x 2 years")
+    for name, (p50, p99) in timings.items():
+        FIG.route("GET /pulse" if name == "http-get-pulse" else "GET /pulse/{country}", p50, p99, requests)
     out("")
 
 
@@ -323,6 +343,8 @@ def image_size() -> None:
             timeout=60,
         )
         size = f"{int(proc.stdout.strip()) / 1e6:.0f} MB" if proc.returncode == 0 else "not built here"
+        if proc.returncode == 0:
+            FIG.set(image_tag="globalmarketpulsefunction:python3.11-v1", image_mb=int(proc.stdout.strip()) / 1e6)
     except (FileNotFoundError, ValueError, subprocess.TimeoutExpired):
         size = "not measured (no podman)"
     out("## Image")
@@ -356,6 +378,7 @@ def main() -> None:
         target = ROOT / "docs" / "benchmarks" / "global-market-pulse.md"
         target.write_text("\n".join(LINES) + "\n")
         print(f"written to {target}")
+        FIG.write(target)
 
 
 if __name__ == "__main__":

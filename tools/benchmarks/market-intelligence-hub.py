@@ -25,6 +25,7 @@ SRC = ROOT / "ai-systems" / "market-intelligence-hub" / "src"
 sys.path.insert(0, str(SRC))
 sys.path.insert(0, str(ROOT))
 
+from bench_figures import Figures  # noqa: E402  (tools/benchmarks, this script's folder)
 from market_intelligence import metrics, models, synthetic, trends  # noqa: E402
 from market_intelligence.batch import market_long  # noqa: E402
 from market_intelligence.forecast import GLOBAL_NN, Forecaster, Options  # noqa: E402
@@ -33,6 +34,7 @@ from market_intelligence.series import prepare  # noqa: E402
 US_RETAIL = ROOT / "tests" / "data" / "forecast-us-retail-sales" / "example_retail_sales.csv"
 OUT = ROOT / "docs" / "benchmarks" / "market-intelligence-hub.md"
 lines: list[str] = []
+FIG = Figures("market-intelligence-hub")
 
 
 def emit(text: str = "") -> None:
@@ -99,7 +101,7 @@ def holdout_scores(train: pd.DataFrame, test: pd.DataFrame, h: int, options: Opt
     return pd.DataFrame(rows), {"fit_seconds": fit_seconds, **forecaster.timings}
 
 
-def quality_table(title: str, table: pd.DataFrame) -> None:
+def quality_table(title: str, table: pd.DataFrame, key: str = "") -> None:
     emit(f"### {title}")
     emit("")
     emit("| model | mean MASE | median MASE | mean MAPE % |")
@@ -115,6 +117,18 @@ def quality_table(title: str, table: pd.DataFrame) -> None:
             f"selected model beats seasonal naive on {wins:.0%} of {len(pivot)} series; "
             f"chosen models: {table.drop_duplicates('series_id')['chosen'].value_counts().to_dict()}"
         )
+        if key:
+            mase = summary["mase"]
+            data = title.split(";")[0]
+            FIG.quality(
+                f"mase_{key}",
+                data,
+                "mean MASE, selected model",
+                mase["selected"],
+                "seasonal naive",
+                mase["seasonal_naive"],
+            )
+            FIG.quality(f"wins_vs_naive_{key}", data, "share of series where selected beats seasonal naive", wins)
     emit("")
 
 
@@ -152,6 +166,9 @@ def trend_detection(seed: int, n_weeks: int) -> None:
     cp_precision, cp_recall = cp_tp / max(cp_tp + cp_fp, 1), cp_tp / max(cp_tp + cp_fn, 1)
     emit(f"| level-shift changepoint (±3 weeks) | {cp_precision:.2f} | {cp_recall:.2f} |")
     emit(f"| placeholder weeks flagged as anomalies | - | {ph_found / max(ph_total, 1):.2f} |")
+    FIG.quality("trend_precision", "generated weekly series", "trend direction precision", tp / max(tp + fp, 1))
+    FIG.quality("trend_recall", "generated weekly series", "trend direction recall", tp / max(tp + fn, 1))
+    FIG.quality("changepoint_precision", "generated weekly series", "level-shift changepoint precision", cp_precision)
     emit("")
 
 
@@ -187,6 +204,7 @@ def latency(n: int) -> None:
                 times.append((time.perf_counter() - t0) * 1000)
                 assert response["statusCode"] == 200, response
             emit(f"| {request['routeKey']} | {np.percentile(times, 50):.1f} | {np.percentile(times, 99):.1f} | {n} |")
+            FIG.route(request["routeKey"], np.percentile(times, 50), np.percentile(times, 99), n)
         emit("")
 
 
@@ -204,6 +222,7 @@ def import_times() -> None:
     emit("")
     emit(f"- handler module (Powertools, pandas, routes; no TensorFlow/Prophet): {a:.2f} s")
     emit(f"- TensorFlow import (training path only): {b:.2f} s; Prophet import (batch path only): {c:.2f} s")
+    FIG.set(import_init_s=a, tensorflow_import_s=b, prophet_import_s=c)
     emit("")
 
 
@@ -220,6 +239,7 @@ def image_size() -> None:
     except (OSError, subprocess.TimeoutExpired):
         return
     if out.returncode == 0 and out.stdout.strip():
+        FIG.set(image_tag="marketintelligencehubfunction:python3.11-v1", image_mb=int(out.stdout.strip()) / 1e6)
         emit(
             f"### Image size\n\n- marketintelligencehubfunction:python3.11-v1: {int(out.stdout.strip()) / 1e6:.0f} MB\n"
         )
@@ -252,7 +272,7 @@ def main() -> None:
         real = pd.read_csv(US_RETAIL).assign(series_id="us_retail_sales")
         train, test = split(real, 12)
         table, timing = holdout_scores(train, test, 12, options)
-        quality_table("US retail sales (monthly, 1992-2016; last 12 months held out)", table)
+        quality_table("US retail sales (monthly, 1992-2016; last 12 months held out)", table, "us_retail")
         emit(f"fit + select on 1 series: {timing['fit_seconds']:.1f} s")
         emit("")
 
@@ -263,7 +283,9 @@ def main() -> None:
         train, test = split(long, 13)
         table, timing = holdout_scores(train, test, 13, options)
         quality_table(
-            f"Generated weekly markets ({long['series_id'].nunique()} series, 156 weeks; last 13 held out)", table
+            f"Generated weekly markets ({long['series_id'].nunique()} series, 156 weeks; last 13 held out)",
+            table,
+            "generated",
         )
         detail = ", ".join(f"{k} {v:.1f}" for k, v in timing.items() if k != "fit_seconds")
         emit(f"fit + select: {timing['fit_seconds']:.1f} s ({detail})")
@@ -280,6 +302,7 @@ def main() -> None:
         big_long = big_long[big_long["series_id"].isin(ids)]
         t0 = time.perf_counter()
         Forecaster(options).run(big_long)
+        FIG.set(scale_series=len(ids), scale_s=time.perf_counter() - t0)
         emit(
             f"### Scale\n\n- fit + select + forecast {len(ids)} weekly series (104 weeks, all models, "
             f"{options.folds} folds, {options.threads} threads): {time.perf_counter() - t0:.0f} s\n"
@@ -295,6 +318,7 @@ def main() -> None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text("\n".join(lines) + "\n")
         print(f"wrote {args.out}")
+        FIG.write(args.out)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+JSON_OUT = ROOT / "docs" / "benchmarks" / "raw-to-curated.json"
 SAMPLE = ROOT / "tests" / "data" / "online-retail" / "online_retail_sample.csv"
 
 
@@ -94,6 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--json", type=Path, default=JSON_OUT, help="figures for tools/benchmarks/report.py")
     opts = parser.parse_args()
     if opts.child:
         child(*opts.child)
@@ -115,6 +117,24 @@ def main() -> None:
         f"rows in {curation['rows_in']:,} = curated {curation['rows_curated']:,} + quarantined "
         f"{curation['rows_quarantined']:,}: {'holds' if curation['conservation_ok'] else 'BROKEN'}"
     )
+    from bench_figures import Figures  # tools/benchmarks, this script's folder
+
+    fig = Figures("raw-to-curated")
+    fig.set(
+        rows=opts.rows,
+        input_mb=size_mb,
+        seconds=curation["seconds"],
+        rows_per_s=opts.rows / curation["seconds"],
+        peak_rss_mb=curation["peak_rss_mb"],
+        memory_limit_mb=3072,
+        baseline_seconds=baseline["seconds"],
+        ratio=curation["seconds"] / baseline["seconds"],
+        rows_in=curation["rows_in"],
+        rows_curated=curation["rows_curated"],
+        rows_quarantined=curation["rows_quarantined"],
+        conservation_ok=curation["conservation_ok"],
+    )
+    fig.write(opts.json)
 
 
 if __name__ == "__main__":

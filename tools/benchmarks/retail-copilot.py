@@ -29,6 +29,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "ai-systems" / "retail-copilot" / "src")]
 
 import boto3  # noqa: E402
 import pandas as pd  # noqa: E402
+from bench_figures import Figures  # noqa: E402  (tools/benchmarks, this script's folder)
 from retail_copilot.copilot import Copilot  # noqa: E402
 from retail_copilot.store import Snapshot  # noqa: E402
 
@@ -37,6 +38,7 @@ from tests.unit.retail_copilot.synthetic import make_frames  # noqa: E402
 
 RAW, PROD, ARTIFACTS, CURATED = "local-raw", "local-prod", "local-artifacts", "local-curated"
 LINES: list[str] = []
+FIG = Figures("retail-copilot")
 
 
 def say(line: str = "") -> None:
@@ -87,6 +89,9 @@ def quality(name: str, mart: pd.DataFrame, kpis: pd.DataFrame, ask=None, catalog
     )
     say("")
     say(f"Honest refusals: {result.refusals_correct}/{result.refusals_total} ({100 * result.refusal_rate:.0f}%).")
+    key = name.split()[0].lower()  # generated | sample | uci
+    FIG.quality(f"accuracy_{key}", name, "exact answers", result.accuracy, "keyword baseline", baseline.accuracy)
+    FIG.quality(f"refusals_{key}", name, "honest refusals", result.refusal_rate)
     for question, expected, got in result.failures[:5]:
         say(f"- miss: {question!r}: expected {str(expected)[:80]}, got {str(got)[:120]!r}")
     say("")
@@ -185,6 +190,7 @@ def latency(questions: list[str]) -> None:
         timings.sort()
         p99 = timings[min(len(timings) - 1, int(0.99 * len(timings)))]
         say(f"| {route} | {len(timings)} | {statistics.median(timings):.1f} | {p99:.1f} |")
+        FIG.route(route, statistics.median(timings), p99, len(timings))
     say("")
 
 
@@ -257,6 +263,11 @@ def init_and_memory(questions: list[str]) -> None:
         f"import + init: {1000 * (best['import_s'] + best['first_request_s']):.0f} ms."
     )
     say(f"Peak memory (RSS) after answering {len(questions)} questions: {max(r['peak_mb'] for r in runs):.0f} MB.")
+    FIG.set(
+        import_s=best["import_s"],
+        import_init_s=best["import_s"] + best["first_request_s"],
+        peak_rss_mb=max(r["peak_mb"] for r in runs),
+    )
     say("")
 
 
@@ -277,6 +288,7 @@ def image_size() -> None:
         if "public.ecr.aws/lambda/python:3.11" in sizes:
             line += f" (base image here: {sizes['public.ecr.aws/lambda/python:3.11']:.0f} MB, the local stand-in)"
         say(line + ".")
+        FIG.set(image_tag="retailcopilotfunction:python3.11-v1", image_mb=sizes["retailcopilotfunction:python3.11-v1"])
     else:
         say("Image size: not measured (image not built here; run sam build first).")
     say("")
@@ -336,6 +348,7 @@ def main() -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(re.sub(r"\s+$", "", line) for line in LINES) + "\n")
     print(f"wrote {args.out}")
+    FIG.write(args.out)
     return 0
 
 

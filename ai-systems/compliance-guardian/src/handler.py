@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFoundError
-
 from compliance_guardian import api
 from compliance_guardian.config import get_guardian_settings
 from compliance_guardian.exceptions import (
@@ -19,57 +16,29 @@ from compliance_guardian.exceptions import (
     NotFoundError,
     PayloadTooLargeError,
 )
-from retail_platform import aws
+from retail_platform import aws, http
 from retail_platform.events import PROD_DATASET_UPDATED
 from retail_platform.exceptions import BadEventError
 from retail_platform.observability import logger, metrics, tracer
 from retail_platform.settings import get_settings
 
-app = APIGatewayHttpResolver()
+app = http.resolver("POST /compliance/scan, POST /fraud/score")
+http.map_errors(app, {PayloadTooLargeError: 413, BadRequestError: 400, NotFoundError: 404})
 _models: dict[str, Any] = {}
 
 
-def _error(status: int, message: str) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"error": message})
-
-
-@app.exception_handler(PayloadTooLargeError)
-def _too_large(e: PayloadTooLargeError) -> Response:
-    return _error(413, str(e))
-
-
-@app.exception_handler(BadRequestError)
-def _bad_request(e: BadRequestError) -> Response:
-    return _error(400, str(e))
-
-
-@app.exception_handler(NotFoundError)
-def _not_found(e: NotFoundError) -> Response:
-    return _error(404, str(e))
-
-
-@app.exception_handler(RouteNotFoundError)
-def _no_route(e: RouteNotFoundError) -> Response:
-    return _error(404, "no such route: POST /compliance/scan and POST /fraud/score exist")
-
-
 @app.exception_handler(ModelUnavailableError)
-def _no_model(e: ModelUnavailableError) -> Response:
+def _no_model(e: ModelUnavailableError) -> Any:
     logger.warning("model unavailable", extra={"error": str(e)})
-    return _error(503, "no fraud model has been trained yet; the batch path trains one from prod payments")
+    if str(e).startswith("no loadable model version"):  # stored versions exist but every one is corrupt
+        return http.error_response(
+            503, "no loadable model: every stored version is unreadable; the batch path retrains"
+        )
+    return http.error_response(503, "no fraud model has been trained yet; the batch path trains one from prod payments")
 
 
 def _body() -> dict[str, Any]:
-    event = app.current_event
-    body = event.body
-    if event.is_base64_encoded and body:
-        import base64
-
-        try:
-            body = base64.b64decode(body)
-        except ValueError as e:
-            raise BadRequestError("body is marked base64 but does not decode") from e
-    return api.parse_body(body, get_guardian_settings().max_body_bytes)
+    return http.json_body(app, get_guardian_settings().max_body_bytes, '{"text": "..."} or {"transactions": [...]}')
 
 
 def fraud_model(version: str | None = None) -> Any:
@@ -127,6 +96,7 @@ def fraud_score() -> dict[str, Any]:
     model = fraud_model(params.get("model_version"))
     scores = api.score_transactions(model, items)
     metrics.add_metric(name="FraudAlerts", unit="Count", value=sum(s["is_alert"] for s in scores))
+    metrics.add_metric(name="TransactionsScored", unit="Count", value=len(scores))
     return {"model_version": model.version, "threshold": model.threshold, "scores": scores}
 
 
@@ -142,6 +112,9 @@ def _batch(event: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(dataset, str) or not isinstance(days, list) or not all(isinstance(d, str) for d in days):
             raise BadEventError("ProdDatasetUpdated event needs detail.dataset (string) and detail.partitions (list)")
         result = batch.run_prod_update(s3, settings, cfg, dataset, days, events_client)
+        days_scored = ((result.get("fraud") or {}).get("days") or {}).values()  # fraud-alert rate alarm
+        metrics.add_metric(name="FraudAlerts", unit="Count", value=sum(d["alerts"] for d in days_scored))
+        metrics.add_metric(name="TransactionsScored", unit="Count", value=sum(d["scored"] for d in days_scored))
     else:
         result = {"curated_audit": batch.audit_curated(s3, settings, cfg)}
         from compliance_guardian.textclf.serving import ensure_text_model
@@ -157,7 +130,7 @@ def _batch(event: dict[str, Any]) -> dict[str, Any]:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    if isinstance(event, dict) and event.get("version") == "2.0" and "requestContext" in event:
+    if http.is_http_event(event):
         return app.resolve(event, context)
     if isinstance(event, dict) and (
         event.get("detail-type") in (PROD_DATASET_UPDATED, "Scheduled Event") or event.get("source") == "aws.events"

@@ -9,15 +9,11 @@ Routes by event shape:
 
 from __future__ import annotations
 
-import json
 from typing import Any
-
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFoundError
 
 from demand_insights import service
 from demand_insights.exceptions import InputDataError, NotFoundError, RequestError
-from retail_platform import aws
+from retail_platform import aws, http
 from retail_platform.events import EVENT_SOURCE, PROD_DATASET_UPDATED, prod_dataset_updated_entries, put_events
 from retail_platform.exceptions import BadEventError
 from retail_platform.observability import logger, metrics, tracer
@@ -29,22 +25,15 @@ TASKS = {"daily_sales": ("forecast",), "customer_transactions": ("customers",)}
 MAX_QUERY_CHARS = 1024
 MAX_BODY_BYTES = 1024
 
-app = APIGatewayHttpResolver()
+app = http.resolver("GET /demand/forecast, GET /demand/customers/{id}")
+http.map_errors(app, {RequestError: 400, NotFoundError: 404})
 FORECASTS = service.ResultCache("demand_forecasts")
 ADVICE = service.ResultCache("inventory_advice")
 CUSTOMERS = service.ResultCache("customer_insights")
 
 
-def _error(status: int, message: str) -> Response:
-    return Response(status_code=status, content_type="application/json", body=json.dumps({"error": message}))
-
-
 def _guard_size() -> None:
-    event = app.current_event
-    if len(event.raw_event.get("rawQueryString") or "") > MAX_QUERY_CHARS:
-        raise RequestError(f"query string longer than {MAX_QUERY_CHARS} characters")
-    if len((event.raw_event.get("body") or "").encode()) > MAX_BODY_BYTES:
-        raise RequestError("request body too large: these routes take no body")
+    http.refuse_oversized(app, MAX_BODY_BYTES, MAX_QUERY_CHARS)
 
 
 @app.get("/demand/forecast")
@@ -68,22 +57,6 @@ def get_customer(customer_id: str) -> dict[str, Any]:
     cid = service.parse_customer_id(customer_id)
     _, table = CUSTOMERS.get(aws.client("s3"), BUCKETS.prod)
     return service.customer_answer(table, cid)
-
-
-@app.exception_handler(RequestError)
-def _bad_request(e: RequestError) -> Response:
-    too_large = "too large" in str(e) or "longer than" in str(e)
-    return _error(413 if too_large else 400, str(e))
-
-
-@app.exception_handler(NotFoundError)
-def _not_found(e: NotFoundError) -> Response:
-    return _error(404, str(e))
-
-
-@app.not_found
-def _no_route(_: RouteNotFoundError) -> Response:
-    return _error(404, f"no route {app.current_event.http_method} {app.current_event.path}")
 
 
 def _tasks(event: dict[str, Any]) -> tuple[str, ...]:
@@ -150,6 +123,6 @@ def run_batch(event: dict[str, Any]) -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if not isinstance(event, dict):
         raise BadEventError(f"event must be a JSON object, got {type(event).__name__}")
-    if event.get("version") == "2.0" and "requestContext" in event and "routeKey" in event:
+    if http.is_http_event(event):
         return app.resolve(event, context)
     return run_batch(event)

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from market_intelligence import api
-from market_intelligence.exceptions import InputError
+from market_intelligence.exceptions import InputError, UnavailableError
 from market_intelligence.exceptions import NotFoundError as MarketNotFoundError
 
-from retail_platform import aws
+from retail_platform import aws, http
 from retail_platform.events import PROD_DATASET_UPDATED
 from retail_platform.exceptions import BadEventError
 from retail_platform.observability import logger, metrics, tracer
 from retail_platform.settings import get_settings
 
 MAX_QUERY_CHARS = 2048
-app = APIGatewayHttpResolver()
+app = http.resolver("GET /market/forecast, GET /market/trends")
+http.map_errors(app, {InputError: 400, MarketNotFoundError: 404, UnavailableError: 503})
 
 
 def _s3():
@@ -28,15 +28,8 @@ def _s3():
 
 
 def _params() -> dict[str, str]:
-    event = app.current_event
-    raw = event.raw_event.get("rawQueryString") or ""
-    if len(raw) > MAX_QUERY_CHARS or len(event.raw_event.get("body") or "") > MAX_QUERY_CHARS:
-        raise _TooLarge(f"request too large (limit {MAX_QUERY_CHARS} characters)")
-    return dict(event.query_string_parameters or {})
-
-
-class _TooLarge(Exception):
-    pass
+    http.refuse_oversized(app, MAX_QUERY_CHARS, MAX_QUERY_CHARS)
+    return dict(app.current_event.query_string_parameters or {})
 
 
 @app.get("/market/forecast")
@@ -52,27 +45,6 @@ def get_trends() -> dict:
     return api.trends(_s3(), get_settings().prod_bucket, _params())
 
 
-@app.exception_handler(InputError)
-def _bad_request(e: InputError) -> Response:
-    return Response(400, content_types.APPLICATION_JSON, {"message": str(e)})
-
-
-@app.exception_handler(MarketNotFoundError)
-def _not_found(e: MarketNotFoundError) -> Response:
-    return Response(404, content_types.APPLICATION_JSON, {"message": str(e)})
-
-
-@app.exception_handler(_TooLarge)
-def _too_large(e: _TooLarge) -> Response:
-    return Response(413, content_types.APPLICATION_JSON, {"message": str(e)})
-
-
-@app.exception_handler(Exception)
-def _internal(e: Exception) -> Response:
-    logger.exception("route failed")
-    return Response(500, content_types.APPLICATION_JSON, {"message": "internal error; see the function log"})
-
-
 def _batch(event: dict) -> dict:
     from market_intelligence import batch
 
@@ -85,9 +57,15 @@ def _batch(event: dict) -> dict:
     else:
         dataset = "schedule"
     settings = get_settings()
-    from market_intelligence.config import options_from_env
+    from market_intelligence.config import options_from_env, shard_size_from_env
 
-    result = batch.run(_s3(), settings.prod_bucket, settings.artifacts_bucket, dataset, options_from_env())
+    result = batch.run(
+        _s3(), settings.prod_bucket, settings.artifacts_bucket, dataset, options_from_env(), shard_size_from_env()
+    )
+    return _done(dataset, result)
+
+
+def _done(dataset: str, result: Any) -> dict:
     out = {"status": "done", "dataset": dataset, **result.summary()}
     metrics.add_metric(name="MarketSeriesAnalysed", unit="Count", value=result.n_series)
     if result.trends is not None:
@@ -101,14 +79,47 @@ def _batch(event: dict) -> dict:
     return out
 
 
+def _step(event: dict) -> dict:
+    """One step of the MarketForecastStateMachine: plan, forecast_shard (a Map iteration) or merge."""
+    from market_intelligence import batch, sharded
+    from market_intelligence.config import options_from_env, shard_size_from_env
+
+    settings = get_settings()
+    step, version = event["step"], event.get("version")
+    if step == "plan":
+        planned = batch.start(
+            _s3(), settings.prod_bucket, settings.artifacts_bucket, options_from_env(), shard_size_from_env()
+        )
+        logger.info("forecast run planned", extra={k: planned[k] for k in ("version", "n_series")})
+        return {**planned, "status": "planned" if planned["version"] else "empty"}
+    if not isinstance(version, str) or not version:
+        raise BadEventError(f"step {step!r} needs the run's version (a string) from the plan step")
+    if step == "forecast_shard":
+        shard = event.get("shard")
+        if not isinstance(shard, int) or isinstance(shard, bool):
+            raise BadEventError("step 'forecast_shard' needs 'shard' (an integer from the plan step)")
+        done = sharded.run_shard(_s3(), settings.artifacts_bucket, version, shard)
+        logger.info("forecast shard done", extra=done)
+        return done
+    return _done("market_series", batch.merge(_s3(), settings.prod_bucket, settings.artifacts_bucket, version))
+
+
+STEPS = ("plan", "forecast_shard", "merge")
+
+
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: Any) -> dict:
-    if isinstance(event, dict) and event.get("version") == "2.0" and "requestContext" in event:
+    if http.is_http_event(event):
         return app.resolve(event, context)
     if isinstance(event, dict) and (
         event.get("detail-type") in (PROD_DATASET_UPDATED, "Scheduled Event") or event.get("source") == "aws.events"
     ):
         return _batch(event)
-    raise BadEventError("unsupported event: expected an HTTP API v2 request, ProdDatasetUpdated or a schedule")
+    if isinstance(event, dict) and event.get("step") in STEPS:
+        return _step(event)
+    raise BadEventError(
+        "unsupported event: expected an HTTP API v2 request, ProdDatasetUpdated, a schedule or a state machine "
+        f"step ({', '.join(STEPS)})"
+    )

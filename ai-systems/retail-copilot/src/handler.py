@@ -7,55 +7,25 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from retail_copilot.service import CopilotService
 
+from retail_platform import http
 from retail_platform.exceptions import BadEventError
 from retail_platform.observability import logger, metrics, tracer
 
-app = APIGatewayHttpResolver()
+app = http.resolver("POST /copilot/ask, GET /copilot/sessions/{session_id}")
 SERVICE = CopilotService()
-
-
-def _error(status: int, message: str, **extra: Any) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"message": message, **extra})
-
-
-def _json_body(limit: int) -> tuple[dict | None, Response | None]:
-    event = app.current_event
-    raw = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        try:
-            raw = base64.b64decode(raw, validate=True).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            return None, _error(400, "body is not valid base64-encoded UTF-8")
-    if len(raw.encode("utf-8")) > limit:
-        return None, _error(413, f"request body too large: at most {limit} bytes")
-    if not raw.strip():
-        return None, _error(400, 'body required: {"question": "...", "session_id": "optional"}')
-    try:
-        body = json.loads(raw)
-    except json.JSONDecodeError as e:
-        return None, _error(400, f"body is not valid JSON: {e.msg} at position {e.pos}")
-    if not isinstance(body, dict):
-        return None, _error(400, "body must be a JSON object with a 'question' string")
-    return body, None
 
 
 @app.post("/copilot/ask")
 def ask():
-    body, problem = _json_body(SERVICE.settings.max_body_bytes)
-    if problem:
-        return problem
+    body = http.json_body(app, SERVICE.settings.max_body_bytes, '{"question": "...", "session_id": "optional"}')
     outcome = SERVICE.validate_ask(body)
     if isinstance(outcome, str):
-        return _error(400, outcome)
+        raise http.BadRequest(outcome)
     question, session_id = outcome
     started = time.perf_counter()
     answer = SERVICE.ask(question, session_id)
@@ -69,33 +39,18 @@ def ask():
 def get_session(session_id: str):
     problem = SERVICE.validate_session_id(session_id)
     if problem:
-        return _error(400, problem)
+        raise http.BadRequest(problem)
     found = SERVICE.session(session_id)
     if found is None:
-        return _error(404, f"no session {session_id!r} (unknown or expired)")
+        raise http.HttpError(f"no session {session_id!r} (unknown or expired)", 404)
     return found
-
-
-@app.not_found
-def _no_route(error: NotFoundError) -> Response:
-    return _error(404, "unknown route: use POST /copilot/ask or GET /copilot/sessions/{session_id}")
-
-
-@app.exception_handler(Exception)
-def _unexpected(error: Exception) -> Response:
-    logger.exception("unexpected error serving a copilot request")
-    return _error(500, "internal error; the request id is in the logs")
-
-
-def _is_http(event: Any) -> bool:
-    return isinstance(event, dict) and "requestContext" in event and ("routeKey" in event or "rawPath" in event)
 
 
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: Any) -> dict:
-    if _is_http(event):
+    if http.is_http_event(event):
         return app.resolve(event, context)
     if not isinstance(event, dict):
         raise BadEventError(f"event must be a JSON object, got {type(event).__name__}")

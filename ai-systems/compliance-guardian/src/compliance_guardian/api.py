@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -32,23 +31,6 @@ TRANSACTION_FIELDS = {
     "method": str,
     "status": str,
 }
-
-
-def parse_body(body: str | bytes | None, max_bytes: int) -> dict[str, Any]:
-    if body is None or body == "" or body == b"":
-        raise BadRequestError("request body is empty: send a JSON object")
-    raw = body.encode() if isinstance(body, str) else body
-    if len(raw) > max_bytes:
-        raise PayloadTooLargeError(f"request body is {len(raw)} bytes; the limit is {max_bytes}")
-    try:
-        payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise BadRequestError(
-            f"request body is not valid JSON: {e.__class__.__name__} at {getattr(e, 'pos', '?')}"
-        ) from e
-    if not isinstance(payload, dict):
-        raise BadRequestError("request body must be a JSON object")
-    return payload
 
 
 def scan_request(payload: dict[str, Any], default_policy: str) -> dict[str, Any]:

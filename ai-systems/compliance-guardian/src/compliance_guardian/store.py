@@ -13,6 +13,7 @@ from compliance_guardian import NAME
 from compliance_guardian.exceptions import ModelUnavailableError
 from retail_platform import s3io
 from retail_platform.exceptions import PlatformError, StorageError
+from retail_platform.observability import logger
 
 T = TypeVar("T")
 KEEP_PREVIOUS = 3
@@ -68,11 +69,17 @@ class ModelStore:
         if not pointer:
             raise ModelUnavailableError(f"no model at s3://{self.bucket}/{self.prefix}current.json")
         errors = []
-        for version in [pointer.get("version"), *pointer.get("previous", [])]:
+        current = pointer.get("version")
+        for version in [current, *pointer.get("previous", [])]:
             if not version:
                 continue
             try:
-                return loader(self.read_files(version)), version
+                loaded = loader(self.read_files(version))
             except Exception as e:
+                logger.warning("model version unreadable", extra={"model": self.prefix, "version": version})
                 errors.append(f"{version}: {type(e).__name__}: {e}")
+                continue
+            if version != current:
+                logger.warning("serving a previous model version", extra={"model": self.prefix, "version": version})
+            return loaded, version
         raise ModelUnavailableError("no loadable model version: " + "; ".join(errors))

@@ -96,7 +96,10 @@ class ForecastModel:
         import lightgbm as lgb
 
         metadata = json.loads(files["metadata.json"])
-        booster = lgb.Booster(model_str=files["model.txt"].decode())
+        try:
+            booster = lgb.Booster(model_str=files["model.txt"].decode())
+        except lgb.basic.LightGBMError as e:  # a corrupt artifact: a ValueError, so loading falls back
+            raise ValueError(f"model.txt is not a LightGBM model: {e}") from e
         return cls(booster, metadata)
 
     def builder(self, panel: Panel) -> FeatureBuilder:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from retail_platform import s3io
 from retail_platform.exceptions import ObjectNotFoundError, StorageError
+from retail_platform.observability import logger
 
 SYSTEM = "demand-insights-engine"
 MODEL_PREFIX = f"models/{SYSTEM}"
@@ -54,14 +55,23 @@ def load_model(s3: Any, bucket: str, kind: str, loader, names=("model.txt", "met
         pointer = s3io.read_json(s3, bucket, f"{MODEL_PREFIX}/{kind}/current.json")
     except ObjectNotFoundError:
         return None
-    for version in [pointer.get("version"), *pointer.get("previous", [])]:
+    current = pointer.get("version")
+    for version in [current, *pointer.get("previous", [])]:
         if not version:
             continue
         try:
             files = {n: s3io.read_bytes(s3, bucket, f"{MODEL_PREFIX}/{kind}/{version}/{n}") for n in names}
-            return loader(files)
-        except (ObjectNotFoundError, StorageError, ValueError, KeyError, UnicodeDecodeError):
+            model = loader(files)
+        except (ObjectNotFoundError, StorageError, ValueError, KeyError, UnicodeDecodeError) as e:
+            logger.warning(
+                "model version unreadable", extra={"kind": kind, "version": version, "error": type(e).__name__}
+            )
             continue
+        if version != current:
+            logger.warning(
+                "using a previous model version", extra={"kind": kind, "version": version, "current": current}
+            )
+        return model
     return None
 
 

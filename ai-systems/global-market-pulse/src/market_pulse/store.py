@@ -20,6 +20,7 @@ from market_pulse.analysis import PulseResult, documents
 from market_pulse.exceptions import NoResultsError
 from retail_platform import s3io
 from retail_platform.exceptions import ObjectNotFoundError, StorageError
+from retail_platform.observability import logger
 
 INPUT_DATASETS = ("country_kpis", "customer_transactions")
 PULSE_PREFIX = "pulse"
@@ -124,13 +125,20 @@ def load_serving(s3: Any, artifacts_bucket: str) -> tuple[dict[str, Any], str]:
         raise NoResultsError("no pulse results yet: the batch analysis has not run") from e
     except ValueError as e:
         raise NoResultsError("the pulse results pointer current.json is not valid JSON") from e
-    for version in [pointer.get("version"), *pointer.get("previous", [])]:
+    current = pointer.get("version")
+    for version in [current, *pointer.get("previous", [])]:
         if not version:
             continue
         try:
             docs = s3io.read_json(s3, artifacts_bucket, f"{MODEL_PREFIX}/{version}/serving.json")
-        except (ObjectNotFoundError, StorageError, ValueError):
+        except (ObjectNotFoundError, StorageError, ValueError) as e:
+            logger.warning("pulse results version unreadable", extra={"version": version, "error": type(e).__name__})
             continue
         if isinstance(docs, dict) and isinstance(docs.get("countries"), dict):
+            if version != current:
+                logger.warning(
+                    "serving a previous pulse results version", extra={"version": version, "current": current}
+                )
             return docs, version
+        logger.warning("pulse results version malformed", extra={"version": version})
     raise NoResultsError("no loadable pulse results: every recorded version is missing or corrupt")

@@ -11,7 +11,9 @@ from typing import Any
 import pandas as pd
 
 from market_intelligence import store
-from market_intelligence.exceptions import InputError, NotFoundError
+from market_intelligence.exceptions import InputError, NotFoundError, UnavailableError
+from retail_platform.exceptions import StorageError
+from retail_platform.observability import logger
 
 _NAME = re.compile(r"^[A-Za-z0-9 _\-&/.]{1,64}$")
 _CACHE_SECONDS = 60.0
@@ -38,8 +40,23 @@ def _latest(s3: Any, bucket: str, dataset: str) -> tuple[str | None, pd.DataFram
     hit = _cache.get((bucket, dataset))
     if hit and now - hit[0] < _CACHE_SECONDS:
         return hit[1], hit[2]
-    day = store.latest_partition(s3, bucket, dataset)
-    frame = pd.DataFrame() if day is None else store.read_dataset(s3, bucket, f"{dataset}/date={day}")
+    days = store.partition_dates(s3, bucket, dataset)
+    day, frame = None, pd.DataFrame()
+    for candidate in days:  # newest first; an unreadable (corrupt) partition falls back to the one before
+        try:
+            day, frame = candidate, store.read_dataset(s3, bucket, f"{dataset}/date={candidate}")
+            break
+        except (OSError, StorageError, ValueError) as e:
+            logger.warning(
+                "unreadable results partition", extra={"dataset": dataset, "date": candidate, "error": str(e)}
+            )
+    else:
+        if days:
+            raise UnavailableError(f"stored {dataset} exist but none can be read; the next batch run rewrites them")
+    if day is not None and day != days[0]:
+        logger.warning(
+            "serving an earlier results partition", extra={"dataset": dataset, "date": day, "newest": days[0]}
+        )
     _cache[(bucket, dataset)] = (now, day, frame)
     return day, frame
 
@@ -81,7 +98,8 @@ def forecast(s3: Any, prod_bucket: str, artifacts_bucket: str, params: dict[str,
             {k: _clean(v) for k, v in r.items() if k in ("model", "cv_mase", "cv_mape")}
             for r in mine.to_dict("records")
         ]
-    except Exception:  # scores are extra detail; the forecast itself is what was asked for
+    except Exception as e:  # scores are extra detail; the forecast itself is what was asked for
+        logger.warning("validation scores unreadable", extra={"model_version": version, "error": type(e).__name__})
         validation = []
     return {
         "market": {"category": str(first["category"]), "country": country},

@@ -26,3 +26,18 @@ def options_from_env(environ: dict[str, str] | None = None) -> Options:
     except ValueError as e:
         raise InputError(f"MARKET_FOLDS, MARKET_EPOCHS and MARKET_THREADS must be integers: {e}") from e
     return Options(models=names, folds=max(1, folds), epochs=max(1, epochs), threads=max(1, threads))
+
+
+def shard_size_from_env(environ: dict[str, str] | None = None) -> int:
+    """MARKET_SHARD_SIZE: markets per shard of a forecast run (default 40; at least 1)."""
+    from market_intelligence.sharded import DEFAULT_SHARD_SIZE
+
+    env = os.environ if environ is None else environ
+    raw = env.get("MARKET_SHARD_SIZE") or str(DEFAULT_SHARD_SIZE)
+    try:
+        size = int(raw)
+    except ValueError as e:
+        raise InputError(f"MARKET_SHARD_SIZE must be an integer, got {raw!r}") from e
+    if size < 1:
+        raise InputError(f"MARKET_SHARD_SIZE must be at least 1, got {size}")
+    return size

@@ -13,3 +13,7 @@ class InputError(MarketIntelligenceError, ValueError):
 
 class NotFoundError(MarketIntelligenceError, LookupError):
     """An unknown market or no stored results."""
+
+
+class UnavailableError(MarketIntelligenceError):
+    """Stored results exist but none of them can be read (corrupt or unreadable objects)."""

@@ -15,6 +15,7 @@ import pandas as pd
 
 from retail_platform import s3io
 from retail_platform.exceptions import ObjectNotFoundError, StorageError
+from retail_platform.observability import logger
 
 MODEL_PREFIX = "models/retail-copilot/"
 INSIGHT_DATASETS = ("fraud_alerts", "demand_forecasts", "inventory_advice", "market_trends", "pulse")
@@ -143,13 +144,19 @@ class S3Data:
         pointer = self.current_pointer()
         if not pointer:
             return None
-        for version in [pointer.get("version"), *pointer.get("previous", [])]:
+        current = pointer.get("version")
+        for version in [current, *pointer.get("previous", [])]:
             if not version:
                 continue
             try:
-                return self.load_version(version)
-            except (ObjectNotFoundError, StorageError, KeyError, ValueError):
+                snapshot = self.load_version(version)
+            except (ObjectNotFoundError, StorageError, KeyError, ValueError, OSError) as e:
+                logger.warning("snapshot version unreadable", extra={"version": version, "error": type(e).__name__})
                 continue
+            if version != current:
+                logger.warning("serving a previous snapshot version", extra={"version": version, "current": current})
+            return snapshot
+        logger.warning("no readable snapshot version", extra={"current": current})
         return None
 
     def load_live(self) -> Snapshot:

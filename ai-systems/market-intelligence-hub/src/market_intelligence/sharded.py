@@ -1,0 +1,143 @@
+"""Forecasting fanned out over shards of markets: plan -> forecast each shard -> merge.
+
+Every market's model selection is independent of the others' (the Keras global model is trained across the
+markets of its shard), so a batch splits into shards of `shard_size` markets that run anywhere:
+
+* in Lambda, the MarketForecastStateMachine runs Plan -> Map over the shards -> Merge, one invocation each
+  (ai-systems/statemachine/market-forecast.asl.json), so a retailer with hundreds of category x country
+  markets is not bound by one invocation's 15 minutes;
+* `batch.run` runs the same three steps one after the other in one process (sam local invoke, the main job).
+
+The run's input and each shard's results live under runs/market-intelligence-hub/<version>/ in the
+artifacts bucket; a shard re-run overwrites its own files, so a retried Map iteration duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from market_intelligence import store
+from market_intelligence.exceptions import InputError
+from market_intelligence.forecast import Forecaster, Options
+from market_intelligence.series import infer_frequency
+from retail_platform import s3io
+
+RUN_PREFIX = f"runs/{store.SYSTEM}/"
+DEFAULT_SHARD_SIZE = 40
+
+
+def run_prefix(version: str) -> str:
+    return f"{RUN_PREFIX}{version}/"
+
+
+def horizon_for(long: pd.DataFrame, options: Options) -> int:
+    """One horizon for every shard: the option if set, else from the typical series length of the whole run."""
+    if options.horizon:
+        return int(options.horizon)
+    freq = infer_frequency(long["ds"])
+    typical = int(long.dropna(subset=["y"]).groupby("series_id").size().median())
+    return min(freq.horizon, max(1, (typical - 6) // 2))
+
+
+def plan(
+    s3: Any, artifacts_bucket: str, long: pd.DataFrame, version: str, as_of: str, options: Options, shard_size: int
+) -> dict[str, Any]:
+    """Write the run's input and its shard list; returns the Map's items (one small dict per shard)."""
+    if shard_size < 1:
+        raise InputError(f"shard size must be at least 1, got {shard_size}")
+    ids = sorted(long["series_id"].astype(str).unique())
+    if not ids:
+        raise InputError("market_series has no markets to forecast")
+    shards = [ids[i : i + shard_size] for i in range(0, len(ids), shard_size)]
+    fixed = dataclasses.replace(options, horizon=horizon_for(long, options))
+    prefix = run_prefix(version)
+    s3io.write_parquet(s3, artifacts_bucket, f"{prefix}input.parquet", long)
+    s3io.write_json(
+        s3,
+        artifacts_bucket,
+        f"{prefix}plan.json",
+        {"version": version, "as_of": as_of, "shards": shards, "options": dataclasses.asdict(fixed)},
+    )
+    return {
+        "version": version,
+        "as_of": as_of,
+        "n_series": len(ids),
+        "shards": [{"version": version, "shard": i} for i in range(len(shards))],
+    }
+
+
+def read_plan(s3: Any, artifacts_bucket: str, version: str) -> dict[str, Any]:
+    try:
+        return s3io.read_json(s3, artifacts_bucket, f"{run_prefix(version)}plan.json")
+    except Exception as e:
+        raise InputError(f"no plan for run {version!r}: run the Plan step first") from e
+
+
+def _options(document: dict[str, Any]) -> Options:
+    values = dict(document)
+    values["models"] = tuple(values["models"])
+    return Options(**values)
+
+
+def run_shard(s3: Any, artifacts_bucket: str, version: str, shard: int) -> dict[str, Any]:
+    """Cross-validate, select and forecast the markets of one shard; its results go next to the plan."""
+    started = time.perf_counter()
+    document = read_plan(s3, artifacts_bucket, version)
+    if not isinstance(shard, int) or not 0 <= shard < len(document["shards"]):
+        raise InputError(f"run {version} has shards 0..{len(document['shards']) - 1}, not {shard!r}")
+    ids = set(document["shards"][shard])
+    prefix = run_prefix(version)
+    long = s3io.read_parquet(s3, artifacts_bucket, f"{prefix}input.parquet")
+    forecaster = Forecaster(_options(document["options"]))
+    forecasts, scores, _ = forecaster.run(long[long["series_id"].isin(ids)])
+    s3io.write_parquet(s3, artifacts_bucket, f"{prefix}shard-{shard:04d}/forecasts.parquet", forecasts)
+    s3io.write_parquet(s3, artifacts_bucket, f"{prefix}shard-{shard:04d}/scores.parquet", scores)
+    global_key = None
+    if forecaster.global_model is not None:
+        global_key = f"{store.MODEL_PREFIX}{version}/global_nn-shard-{shard:04d}.keras"
+        with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
+            path = Path(tmp) / "global_nn.keras"
+            forecaster.global_model.save(path)
+            s3io.write_bytes(s3, artifacts_bucket, global_key, path.read_bytes(), "application/octet-stream")
+    s3io.write_json(
+        s3,
+        artifacts_bucket,
+        f"{prefix}shard-{shard:04d}/done.json",
+        {"series": len(ids), "global_model": global_key, "timings": forecaster.timings},
+    )
+    return {
+        "version": version,
+        "shard": shard,
+        "series": len(ids),
+        "global_model": global_key,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def gather(s3: Any, artifacts_bucket: str, version: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str], dict]:
+    """Every shard's forecasts and scores, their global model keys and timings; InputError if one is missing."""
+    document = read_plan(s3, artifacts_bucket, version)
+    prefix = run_prefix(version)
+    forecasts, scores, global_keys, timings = [], [], [], {}
+    missing = []
+    for i in range(len(document["shards"])):
+        try:
+            done = s3io.read_json(s3, artifacts_bucket, f"{prefix}shard-{i:04d}/done.json")
+        except Exception:
+            missing.append(i)
+            continue
+        forecasts.append(s3io.read_parquet(s3, artifacts_bucket, f"{prefix}shard-{i:04d}/forecasts.parquet"))
+        scores.append(s3io.read_parquet(s3, artifacts_bucket, f"{prefix}shard-{i:04d}/scores.parquet"))
+        if done.get("global_model"):
+            global_keys.append(done["global_model"])
+        for name, seconds in (done.get("timings") or {}).items():
+            timings[name] = timings.get(name, 0.0) + float(seconds)
+    if missing:
+        raise InputError(f"run {version}: shards {missing} have no results yet; merge after every shard is done")
+    return pd.concat(forecasts, ignore_index=True), pd.concat(scores, ignore_index=True), global_keys, timings
