@@ -24,6 +24,13 @@ class ObjectRef:
     bucket: str
     key: str
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.bucket, str) or not isinstance(self.key, str) or not self.bucket or not self.key:
+            raise BadEventError(
+                f"bucket name and object key must be strings, got {type(self.bucket).__name__} and "
+                f"{type(self.key).__name__}"
+            )
+
 
 def object_refs(event: Any) -> list[ObjectRef]:
     """The S3 objects an event names, whichever of the supported shapes it has."""
@@ -33,7 +40,10 @@ def object_refs(event: Any) -> list[ObjectRef]:
         refs = []
         for record in event["Records"] or []:
             try:
-                refs.append(ObjectRef(record["s3"]["bucket"]["name"], unquote_plus(record["s3"]["object"]["key"])))
+                key = record["s3"]["object"]["key"]
+                refs.append(
+                    ObjectRef(record["s3"]["bucket"]["name"], unquote_plus(key) if isinstance(key, str) else key)
+                )
             except (KeyError, TypeError) as e:
                 raise BadEventError(f"S3 notification record without s3.bucket.name/s3.object.key: {e}") from e
         if not refs:

@@ -7,6 +7,7 @@ small stored results, a moto server on loopback. Zero errors; no memory growth b
 from __future__ import annotations
 
 import importlib.util
+import sys
 
 from tests.e2e import harness
 
@@ -18,6 +19,7 @@ GROWTH_BOUND_MB = 150.0  # per function, summed over its 4 containers: caches fi
 def _loadtest():
     spec = importlib.util.spec_from_file_location("loadtest", harness.REPO_ROOT / "tools" / "loadtest.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve string annotations through sys.modules
     spec.loader.exec_module(module)
     return module
 

@@ -74,6 +74,8 @@ def test_batch_fits_every_model_inside_the_image(prod, batch):
 def test_market_image(invoke, prod, batch, event_file):
     if event_file.stem == "eventbridge-market-series-updated":
         return  # the module's batch fixture invoked it
+    if event_file.stem.startswith("stepfunctions-"):
+        return  # the state machine's steps need the version of a plan: test_state_machine_steps_inside_the_image
     response = invoke(
         FUNCTION,
         event_file,
@@ -101,14 +103,37 @@ def test_image_runs_read_only_as_non_root(sam_app, run_readonly_nonroot, prod, b
     assert response["status"] == "done", response
 
 
-def test_each_route_once_through_start_api(sam_app, moto_server, batch):
+def test_each_route_once_through_start_api(sam_app, moto_server, prod, batch):
+    current = s3io.read_json(prod, ARTIFACTS, "models/market-intelligence-hub/current.json")["version"]
     api = start_function_api(sam_app, moto_server, FUNCTION, ENV)
     try:
         status, body = api.get("/market/forecast?category=ALL&country=ALL")
         assert status == 200, api.logs()
-        assert body["model_version"] == batch["model_version"]
+        assert body["model_version"] == current  # the latest batch of this module (not always the fixture's)
         assert body["market"] == {"category": "ALL", "country": "ALL"}
         status, body = api.get("/market/trends?category=ALL&country=ALL")
-        assert status == 200 and body["model_version"] == batch["model_version"], api.logs()
+        assert status == 200 and body["model_version"] == current, api.logs()
     finally:
         api.stop()
+
+
+def test_state_machine_steps_inside_the_image(invoke, prod, batch, tmp_path: Path):
+    """Plan -> every shard -> merge, each a separate invocation of the image, as MarketForecastStateMachine runs."""
+    env = {**ENV, "MARKET_MODELS": "seasonal_naive,drift,ets", "MARKET_FOLDS": "1", "MARKET_SHARD_SIZE": "4"}
+    planned = invoke(FUNCTION, EVENTS / "market-intelligence-hub" / "stepfunctions-plan.json", env)
+    assert planned["status"] == "planned" and planned["n_series"] == 7 and len(planned["shards"]) == 2
+    template = json.loads((EVENTS / "market-intelligence-hub" / "stepfunctions-forecast-shard.json").read_text())
+    for item in planned["shards"]:
+        step = tmp_path / f"shard-{item['shard']}.json"
+        step.write_text(json.dumps({**template, **item}))
+        done = invoke(FUNCTION, step, env)
+        assert done["shard"] == item["shard"] and done["series"] in (3, 4), done
+    merge = json.loads((EVENTS / "market-intelligence-hub" / "stepfunctions-merge.json").read_text())
+    step = tmp_path / "merge.json"
+    step.write_text(json.dumps({**merge, "version": planned["version"]}))
+    merged = invoke(FUNCTION, step, env)
+    assert merged["status"] == "done" and merged["model_version"] == planned["version"]
+    forecasts = s3io.read_parquet(prod, PROD, merged["written"][0])
+    assert forecasts["series_id"].nunique() == 7 and not forecasts.duplicated(["series_id", "ds"]).any()
+    pointer = s3io.read_json(prod, ARTIFACTS, "models/market-intelligence-hub/current.json")
+    assert pointer["version"] == planned["version"]

@@ -110,13 +110,19 @@ def robust_outliers(y: pd.Series, season: int, z: float = 5.0) -> pd.Series:
     mask = pd.Series(False, index=y.index)
     if mad > 0:
         mask |= (resid.abs() / mad) > z
+    return (mask | placeholders(values)) & values.notna()
+
+
+def placeholders(y: pd.Series) -> pd.Series:
+    """Boolean mask of placeholder values: runs of three or more identical values, and zeros in a series that
+    is otherwise far from zero (a series whose median is zero has none)."""
+    values = y.astype(float)
+    if not values.abs().median() > 0:
+        return pd.Series(False, index=y.index)
     same = values.diff().eq(0)
     runs = same & same.shift(-1, fill_value=False)
     runs = runs | runs.shift(1, fill_value=False) | runs.shift(-1, fill_value=False)
-    if values.abs().median() > 0:
-        mask |= runs & values.notna()
-        mask |= values.eq(0)
-    return mask & values.notna()
+    return (runs | values.eq(0)) & values.notna()
 
 
 def detect_level_shift(y: pd.Series, window: int = 4, z: float = 6.0) -> pd.Timestamp | None:

@@ -1,6 +1,6 @@
 """Seeded synthetic markets with known truth, for tests and benchmarks.
 
-Weekly series per category x country with yearly seasonality and noise; some get a linear trend, a level
+Weekly series per category x country with yearly seasonality and noise; some get a compounded trend, a level
 shift or a block of placeholder values (zeros), and the truth (trend sign, shift date, placeholder dates)
 is returned beside the data. Daily SKU sales with a known price elasticity per category.
 """
@@ -28,10 +28,13 @@ def markets(
             amp = rng.uniform(0.1, 0.35)
             phase = rng.uniform(0, 2 * np.pi)
             kind = rng.choice(["none", "up", "down", "shift", "placeholder"], p=[0.3, 0.2, 0.15, 0.2, 0.15])
-            slope = 0.0
+            growth = 1.0
             if kind in ("up", "down"):
-                slope = (1 if kind == "up" else -1) * rng.uniform(0.15, 0.35) / 52  # 15-35% a year
-            y = level * (1 + slope * t) * (1 + amp * np.sin(2 * np.pi * t / 52.18 + phase))
+                # 15-35% a year, compounded: a linear decline of 35% of the start level a year would reach
+                # zero (clipped, then cleaned as placeholders) before the end of a three-year series
+                rate = (1 if kind == "up" else -1) * rng.uniform(0.15, 0.35)
+                growth = (1 + rate) ** (t / 52.18)
+            y = level * growth * (1 + amp * np.sin(2 * np.pi * t / 52.18 + phase))
             y *= 1 + rng.normal(0, 0.04, n_weeks)
             shift_at, placeholder = None, []
             if kind == "shift":

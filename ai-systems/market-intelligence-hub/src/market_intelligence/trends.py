@@ -6,12 +6,13 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from market_intelligence.series import Frequency, Prepared
+from market_intelligence.series import Frequency, Prepared, placeholders
 
 
 @dataclass
@@ -37,29 +38,74 @@ class TrendReport:
         return asdict(self)
 
 
-def mann_kendall(values: np.ndarray) -> tuple[float, float, float]:
-    """Kendall's tau, the two-sided p-value (normal approximation with tie correction) and Sen's slope."""
+def mann_kendall(
+    values: np.ndarray, hamed_rao: bool = False, breaks: list[int] | tuple[int, ...] = ()
+) -> tuple[float, float, float]:
+    """Kendall's tau, the two-sided p-value (normal approximation with tie correction) and Sen's slope.
+
+    With `hamed_rao`, the variance of S is inflated for serial correlation (Hamed & Rao 1998): the ranks of
+    the series detrended by Sen's slope give the autocorrelations, the significant ones (5%) enter the factor
+    n/n* = 1 + 2/(n(n-1)(n-2)) * sum (n-k)(n-k-1)(n-k-2) rho_k. The factor is never taken below 1, so the
+    correction can only make the test more conservative.
+
+    With `breaks` (first index of each new level), only pairs within the same segment are compared (a blocked
+    test like the seasonal Kendall test: S and its variance are summed over segments, Sen's slope is the median
+    of the within-segment pairwise slopes), so a level shift is not taken for a trend.
+    """
     x = np.asarray(values, dtype=float)
     n = len(x)
     if n < 4:
         return 0.0, 1.0, 0.0
-    i, j = np.triu_indices(n, k=1)
-    s = float(np.sign(x[j] - x[i]).sum())
-    _, counts = np.unique(x, return_counts=True)
-    var = (n * (n - 1) * (2 * n + 5) - float(np.sum(counts * (counts - 1) * (2 * counts + 5)))) / 18.0
+    edges = [0, *sorted(b for b in breaks if 0 < b < n), n]
+    s = var = pairs = 0.0
+    slopes = []
+    for lo, hi in pairwise(edges):
+        seg, m = x[lo:hi], hi - lo
+        if m < 2:
+            continue
+        i, j = np.triu_indices(m, k=1)
+        s += float(np.sign(seg[j] - seg[i]).sum())
+        _, counts = np.unique(seg, return_counts=True)
+        var += (m * (m - 1) * (2 * m + 5) - float(np.sum(counts * (counts - 1) * (2 * counts + 5)))) / 18.0
+        pairs += m * (m - 1) / 2
+        slopes.append((seg[j] - seg[i]) / (j - i))
+    slope = float(np.median(np.concatenate(slopes))) if slopes else 0.0
+    if hamed_rao and n >= 8:
+        adjusted = x.copy()
+        for lo, hi in pairwise(edges):  # remove segment levels before the ACF
+            adjusted[lo:hi] -= np.median(x[lo:hi] - slope * np.arange(lo, hi))
+        var *= _hamed_rao_factor(adjusted, slope)
     z = 0.0 if var <= 0 else (s - np.sign(s)) / math.sqrt(var)
     p = float(2 * stats.norm.sf(abs(z)))
-    tau = s / (n * (n - 1) / 2)
-    slope = float(np.median((x[j] - x[i]) / (j - i)))
+    tau = s / pairs if pairs else 0.0
     return float(tau), p, slope
 
 
-def hac_trend(values: np.ndarray) -> tuple[float, float]:
-    """OLS slope per period of y on time with Newey-West (HAC) standard errors, and its p-value."""
+def _hamed_rao_factor(x: np.ndarray, slope: float) -> float:
+    n = len(x)
+    ranks = stats.rankdata(x - slope * np.arange(n))
+    r = ranks - ranks.mean()
+    denom = float(np.dot(r, r))
+    if denom <= 0:
+        return 1.0
+    lags = np.arange(1, n - 2)
+    acf = np.array([np.dot(r[:-k], r[k:]) / denom for k in lags])
+    bound = stats.norm.ppf(0.975) / math.sqrt(n)
+    weights = (n - lags) * (n - lags - 1) * (n - lags - 2)
+    significant = np.abs(acf) > bound
+    factor = 1 + 2 / (n * (n - 1) * (n - 2)) * float(np.sum(weights[significant] * acf[significant]))
+    return max(1.0, factor)
+
+
+def hac_trend(values: np.ndarray, breaks: list[int] | tuple[int, ...] = ()) -> tuple[float, float]:
+    """OLS slope per period of y on time with Newey-West (HAC) standard errors, and its p-value; with
+    `breaks`, one intercept per segment (level shifts as nuisance terms)."""
     import statsmodels.api as sm
 
     n = len(values)
-    x = sm.add_constant(np.arange(n, dtype=float))
+    t = np.arange(n, dtype=float)
+    steps = [(t >= b).astype(float) for b in sorted(breaks) if 0 < b < n]
+    x = sm.add_constant(np.column_stack([t, *steps]))
     lags = max(1, int(4 * (n / 100) ** (2 / 9)))
     fit = sm.OLS(np.asarray(values, float), x).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
     return float(fit.params[1]), float(fit.pvalues[1])
@@ -86,67 +132,211 @@ def strength(component: np.ndarray, resid: np.ndarray) -> float:
     return float(max(0.0, 1 - np.var(resid) / total)) if total > 0 else 0.0
 
 
-def changepoints(values: np.ndarray, min_size: int = 4, max_points: int = 5) -> list[int]:
-    """Mean-shift changepoints by binary segmentation with a BIC-type penalty (noise from MAD of diffs)."""
-    x = np.asarray(values, float)
-    n = len(x)
-    sigma = np.median(np.abs(np.diff(x) - np.median(np.diff(x)))) * 1.4826 / math.sqrt(2) + 1e-9
-    penalty = 3.0 * sigma**2 * math.log(max(n, 2))
-    found: list[int] = []
+def noise_sd(x: np.ndarray) -> float:
+    """Robust noise standard deviation from the MAD of first differences (insensitive to level shifts,
+    trends and isolated spikes)."""
+    d = np.diff(np.asarray(x, float))
+    if len(d) < 2:
+        return 0.0
+    return float(np.median(np.abs(d - np.median(d))) * 1.4826 / math.sqrt(2))
 
-    def best_split(lo: int, hi: int) -> tuple[float, int | None]:
-        seg = x[lo:hi]
-        m = len(seg)
-        if m < 2 * min_size:
-            return 0.0, None
-        csum = np.cumsum(seg)
-        total = csum[-1]
-        ks = np.arange(min_size, m - min_size + 1)
-        left = csum[ks - 1]
-        gain = left**2 / ks + (total - left) ** 2 / (m - ks) - total**2 / m
+
+@dataclass
+class LevelShiftFit:
+    """Result of `fit_level_shifts`: changepoint positions (first index of each new level), the fitted
+    step component, the fitted seasonal component, the robust noise sd and the series with short-lived
+    outliers replaced (all on the scale the fit was made on)."""
+
+    changepoints: list[int]
+    steps: np.ndarray
+    seasonal: np.ndarray
+    sigma: float
+    cleaned: np.ndarray
+
+
+def _base_design(n: int, season_period: float | None, harmonics: int) -> tuple[np.ndarray, int]:
+    """Smooth trend (Legendre polynomials: cubic from 40 points, else linear) and yearly Fourier terms.
+    Returns the design and the index of its first seasonal column."""
+    t = np.linspace(-1.0, 1.0, n)
+    degree = 3 if n >= 40 else 1
+    cols = [np.polynomial.legendre.legvander(t, degree)]
+    first_seasonal = cols[0].shape[1]
+    if season_period and harmonics:
+        k = np.arange(1, harmonics + 1)
+        angle = 2 * np.pi * np.outer(np.arange(n), k) / season_period
+        cols += [np.sin(angle), np.cos(angle)]
+    return np.hstack(cols), first_seasonal
+
+
+def fit_level_shifts(
+    values: np.ndarray,
+    season_period: float | None = None,
+    harmonics: int = 4,
+    min_size: int = 8,
+    max_points: int = 5,
+    penalty: float = 3.0,
+    min_jump: float = 2.0,
+    outlier_z: float = 4.0,
+) -> LevelShiftFit:
+    """Level shifts (steps in the mean) by penalised forward selection with refinement.
+
+    The model is y = smooth trend + yearly Fourier seasonality + sum of steps + noise, fitted jointly by least
+    squares, so the seasonal estimate is not bent by a step and a gradual trend or curvature is not taken for
+    one. Before fitting, points further than `outlier_z` noise sds from a centred running median of
+    2 * (min_size // 2) + 1 points (a Hampel filter on the deseasonalised series) are replaced by that median:
+    a block of placeholder or outlier values shorter than min_size / 2 never looks like a shift, while a
+    persistent step passes the median filter unchanged.
+
+    A step is added (greedily, largest residual-sum-of-squares reduction first) when its reduction exceeds
+    `penalty` * sigma^2 * log(n) (a BIC-type penalty with the noise sd sigma from the MAD of first differences),
+    keeps every segment at least `min_size` long (changepoints closer than that are merged: only the stronger
+    is kept) and moves the level by at least `min_jump` sigma. Afterwards each changepoint is re-located given
+    the others and dropped if it no longer passes (until nothing changes). Deterministic.
+    """
+    w = np.asarray(values, float)
+    n = len(w)
+    empty = LevelShiftFit([], np.zeros(n), np.zeros(n), noise_sd(w), w.copy())
+    if n < 2 * min_size or not np.isfinite(w).all():
+        return empty
+    X0, first_seasonal = _base_design(n, season_period, harmonics)
+    beta, *_ = np.linalg.lstsq(X0, w, rcond=None)
+    seasonal = X0[:, first_seasonal:] @ beta[first_seasonal:]
+    # Hampel filter on the deseasonalised series
+    half = max(2, min_size // 2)
+    x = w - seasonal
+    sigma = noise_sd(x)
+    if sigma <= 0:
+        return empty
+    median = pd.Series(x).rolling(2 * half + 1, center=True, min_periods=1).median().to_numpy()
+    spikes = np.abs(x - median) > outlier_z * sigma
+    cleaned = np.where(spikes, median + seasonal, w)
+
+    candidates = np.arange(min_size, n - min_size + 1)
+    steps = (np.arange(n)[:, None] >= candidates[None, :]).astype(float)
+    threshold = penalty * math.log(n)
+
+    def fit(chosen: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        X = np.hstack([X0, steps[:, [int(np.searchsorted(candidates, c)) for c in chosen]]]) if chosen else X0
+        q, _ = np.linalg.qr(X)
+        return q, cleaned - q @ (q.T @ cleaned)
+
+    def best(others: list[int]) -> tuple[float, int | None, float]:
+        """(gain in sigma^2 units, position, jump in sigma units) of the best step given the others."""
+        q, resid = fit(others)
+        allowed = np.ones(len(candidates), bool)
+        for c in others:
+            allowed &= np.abs(candidates - c) >= min_size
+        if not allowed.any():
+            return 0.0, None, 0.0
+        c = steps[:, allowed] - q @ (q.T @ steps[:, allowed])
+        norm = np.einsum("ij,ij->j", c, c)
+        ok = norm > 1e-9
+        gain = np.where(ok, (c.T @ resid) ** 2 / np.where(ok, norm, 1.0), 0.0) / sigma**2
+        jump = np.where(ok, (c.T @ resid) / np.where(ok, norm, 1.0), 0.0) / sigma
+        gain = np.where(np.abs(jump) >= min_jump, gain, 0.0)
         k = int(np.argmax(gain))
-        return float(gain[k]), lo + int(ks[k])
+        return float(gain[k]), int(candidates[allowed][k]), float(jump[k])
 
-    segments = [(0, n)]
-    while segments and len(found) < max_points:
-        scored = [(best_split(lo, hi), (lo, hi)) for lo, hi in segments]
-        (gain, at), (lo, hi) = max(scored, key=lambda item: item[0][0])
-        if at is None or gain <= penalty:
+    chosen: list[int] = []
+    while len(chosen) < max_points:
+        gain, at, _jump = best(chosen)
+        if at is None or gain <= threshold:
             break
-        found.append(at)
-        segments.remove((lo, hi))
-        segments += [(lo, at), (at, hi)]
-    return sorted(found)
+        chosen.append(at)
+    for _ in range(10):  # refine positions, prune the ones that no longer pass
+        changed = False
+        for c in list(chosen):
+            others = [o for o in chosen if o != c]
+            gain, at, _jump = best(others)
+            if at is None or gain <= threshold:
+                chosen = others
+                changed = True
+                break
+            if at != c:
+                chosen = sorted([*others, at])
+                changed = True
+        if not changed:
+            break
+    chosen = sorted(chosen)
+    if not chosen:
+        return LevelShiftFit([], np.zeros(n), seasonal, sigma, cleaned)
+    X = np.hstack([X0, steps[:, [int(np.searchsorted(candidates, c)) for c in chosen]]])
+    beta, *_ = np.linalg.lstsq(X, cleaned, rcond=None)
+    m = X0.shape[1]
+    return LevelShiftFit(chosen, X[:, m:] @ beta[m:], X0[:, first_seasonal:] @ beta[first_seasonal:m], sigma, cleaned)
+
+
+def changepoints(values: np.ndarray, min_size: int = 8, max_points: int = 5) -> list[int]:
+    """Level-shift changepoints of a series without seasonality (see `fit_level_shifts`)."""
+    return fit_level_shifts(values, None, 0, min_size=min_size, max_points=max_points).changepoints
+
+
+def _season_period(freq: Frequency) -> float:
+    """Length of the yearly cycle in periods (52.18 weeks, 12 months); the week for daily series."""
+    return freq.season if freq.code == "D" else 365.25 / freq.period_days
+
+
+MIN_TREND_EFFECT = 1.0  # the trend must move the level by at least one noise sd over the window
 
 
 def analyse(p: Prepared) -> TrendReport:
+    """Trend report of one prepared series.
+
+    Detection works on the log scale when the series is positive (revenue: multiplicative seasonality and
+    growth become additive): level shifts by `fit_level_shifts` (trend + Fourier seasonality + steps, once
+    there are two seasons), then the trend tests on the deseasonalised series with the detected shifts
+    as nuisance levels. The direction is up/down only when Mann-Kendall with the Hamed-Rao correction and the OLS slope
+    with HAC errors both give p < 0.05 and Sen's slope moves the level by at least MIN_TREND_EFFECT noise sds
+    over the window. STL (on the original scale) gives the strengths and the residual anomalies.
+    """
     y = p.y
     values = y.to_numpy(float)
+    n = len(values)
     trend, seasonal, resid = decompose(y, p.freq)
-    deseasonalised = values - seasonal
-    tau, mk_p, sen = mann_kendall(deseasonalised)
-    hac_slope, hac_p = hac_trend(deseasonalised) if len(values) >= 6 else (0.0, 1.0)
+    # detection series: the raw values where they are real observations. The cleaner's robust-z flags are
+    # undone (near a level shift on a seasonal slope it flags, and interpolates away, the edge of the shift);
+    # the seasonal-aware Hampel filter of fit_level_shifts handles outliers instead. Placeholders (zeros, runs
+    # of identical values) and gaps keep their interpolated values.
+    raw = p.raw.reindex(y.index)
+    detect = raw.where(raw.notna() & ~placeholders(raw), y).to_numpy(float)
+    log_scale = bool(np.all(detect > 0))
+    work = np.log(detect) if log_scale else detect
+    two_seasons = n >= 2 * p.freq.season + 1
+    min_size = max(4, p.freq.season // 6) if p.freq.code != "D" else 7
+    shifts = fit_level_shifts(
+        work,
+        _season_period(p.freq) if two_seasons else None,
+        harmonics=min(4, p.freq.season // 2) if two_seasons else 0,
+        min_size=min_size,
+    )
+    adjusted = shifts.cleaned - shifts.seasonal  # trend + level shifts + noise on the working scale
+    breaks = shifts.changepoints
+    tau, mk_p, sen = mann_kendall(adjusted, hamed_rao=True, breaks=breaks)
+    hac_p = hac_trend(adjusted, breaks)[1] if n >= 6 + len(breaks) else 1.0
+    level_adjusted = np.exp(adjusted) if log_scale else adjusted
+    _t, _p, sen_level = mann_kendall(level_adjusted, breaks=breaks)
+    hac_slope = hac_trend(level_adjusted, breaks)[0] if n >= 6 + len(breaks) else 0.0
     per_year = 365.25 / p.freq.period_days
     level = float(np.mean(np.abs(values))) or 1.0
-    significant = mk_p < 0.05 and hac_p < 0.05
+    relative = math.expm1(sen * per_year) if log_scale else sen * per_year / level
+    effect = abs(sen) * (n - 1) >= MIN_TREND_EFFECT * shifts.sigma
+    significant = mk_p < 0.05 and hac_p < 0.05 and effect
     direction = ("up" if sen > 0 else "down") if significant and sen != 0 else "flat"
-    # changepoints on the deseasonalised series with robust (clipped) residual spikes
-    clipped = trend + np.clip(resid, -3 * _mad(resid), 3 * _mad(resid))
-    cps = [y.index[i] for i in changepoints(clipped)]
+    cps = [y.index[i] for i in shifts.changepoints]
     z = np.abs(resid - np.median(resid)) / (max(_mad(resid), float(np.std(resid))) + 1e-9)
     anomalies = sorted(set(y.index[z > 3.5]) | set(p.outliers))
     report = TrendReport(
         series_id=p.series_id,
         start=str(y.index[0].date()),
         end=str(y.index[-1].date()),
-        n_obs=len(values),
+        n_obs=n,
         direction=direction,
         mk_tau=tau,
         mk_p=mk_p,
-        sen_slope_per_year=sen * per_year,
+        sen_slope_per_year=sen_level * per_year,
         hac_slope_per_year=hac_slope * per_year,
         hac_p=hac_p,
-        relative_change_per_year=sen * per_year / level,
+        relative_change_per_year=relative,
         trend_strength=strength(trend, resid),
         seasonality_strength=strength(seasonal, resid),
         changepoints=[str(d.date()) for d in cps],

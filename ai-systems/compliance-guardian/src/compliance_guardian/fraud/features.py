@@ -2,6 +2,11 @@
 
 Every feature is computed from rows at or before the payment's own timestamp, so scoring a day with
 the preceding days as history gives the same values as training on the whole table.
+
+Two implementations of the same features: `build_features` (pandas, per-key groups: the batch path and
+training) and `build_features_small` (plain numpy on pairwise matrices, no DataFrame: the online route,
+whose requests hold at most a hundred transactions). tests/unit/compliance_guardian/test_cg_fraud_fast.py
+checks that they agree bit for bit.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ OPTIONAL_STR = (
     "status",
 )
 SMALL_AMOUNT = 5.0
+RATIO_AFTER_ZERO_MEAN = 1e6  # amount against a prior mean of 0 (XGBoost refuses inf)
 WINDOWS = {"1h": "1h", "24h": "24h", "7d": "7D"}
 ENTITIES = ("card", "customer_id", "device_id", "ip_address", "email")
 
@@ -52,7 +58,25 @@ FEATURES: tuple[str, ...] = (
     "n_small_device_1h",
     "n_declined_device_24h",
     "n_cards_device_24h",
+    # the rules baseline's signals, so that the trees need not rebuild a sum of red flags from few frauds
+    "is_new_account",
+    "card_testing_burst",
+    "rules_score",
 )
+# features of models trained before the three rule signals were added (still loadable: see FraudModel)
+FEATURES_V1: tuple[str, ...] = FEATURES[:-3]
+NEW_ACCOUNT_DAYS = 2.0
+BURST_SMALL_PAYMENTS = 3
+RULE_POINTS = {
+    "card_country_ne_billing": 1.0,
+    "ip_country_ne_billing": 1.0,
+    "shipping_ne_billing": 1.0,
+    "is_night": 0.5,
+    "is_guest": 0.5,
+    "first_use_of_card_for_customer": 0.5,
+    "card_testing_burst": 2.0,
+    "is_new_account": 1.0,
+}
 
 
 def prepare(frame: pd.DataFrame) -> pd.DataFrame:
@@ -136,7 +160,8 @@ def build_features(frame: pd.DataFrame, prepared: bool = False) -> pd.DataFrame:
     prior_sum = grouped.cumsum() - amount
     prior_n = grouped.cumcount()
     prior_mean = prior_sum / prior_n.replace(0, np.nan)
-    f["amount_vs_customer_mean"] = (amount / prior_mean).where(cust.notna()).fillna(-1.0)
+    ratio = (amount / prior_mean).replace(np.inf, RATIO_AFTER_ZERO_MEAN)  # earlier payments all of 0
+    f["amount_vs_customer_mean"] = ratio.where(cust.notna()).fillna(-1.0)
     f["customer_prior_payments"] = prior_n.where(cust.notna()).fillna(-1.0)
     f["is_guest"] = cust.isna().astype(float)
     age = (df["payment_ts"] - df["account_created_ts"]).dt.total_seconds() / 86400.0
@@ -168,7 +193,186 @@ def build_features(frame: pd.DataFrame, prepared: bool = False) -> pd.DataFrame:
     f["n_small_device_1h"] = _rolling_count(df, "device_id", "1h", amount < SMALL_AMOUNT)
     f["n_declined_device_24h"] = _rolling_count(df, "device_id", "24h", declined)
     f["n_cards_device_24h"] = _distinct_cards_per_device(df, pd.Timedelta("24h"))
+    for name, values in rule_signals(f).items():
+        f[name] = values
     return f[list(FEATURES)].astype("float32")
+
+
+def rule_signals(f) -> dict[str, np.ndarray]:
+    """is_new_account, card_testing_burst and rules_score (the red-flag points of fraud.baseline) from the
+    float64 base features (a DataFrame or a dict of arrays: both paths call this on the same values)."""
+    age = np.asarray(f["account_age_days"], dtype=float)
+    out = {
+        "is_new_account": ((age >= 0) & (age < NEW_ACCOUNT_DAYS)).astype(float),
+        "card_testing_burst": (np.asarray(f["n_small_device_1h"], dtype=float) >= BURST_SMALL_PAYMENTS).astype(float),
+    }
+    score = np.zeros(len(age))
+    for name, points in RULE_POINTS.items():
+        score = score + points * (out[name] if name in out else np.asarray(f[name], dtype=float))
+    out["rules_score"] = score
+    return out
+
+
+_EXACT_INT = 2**53
+_MAX_AMOUNT = 1e12  # sums of a hundred amounts stay exact integers in float64 when the amounts are integers
+_DECLINED = ("declined", "failed", "refused")
+
+
+def _number(value) -> float | None:
+    """float of an int/float request value; None when absent, NaN, non-finite, huge or of another type."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, int) and abs(value) >= _EXACT_INT:
+        return None
+    x = float(value)
+    return x if np.isfinite(x) and abs(x) < _MAX_AMOUNT else None
+
+
+def build_features_small(items: list[dict]) -> tuple[list[int], np.ndarray] | None:
+    """Features of a small request (validated transaction dicts; earlier ones are history) without pandas.
+
+    Returns (order, X): order[k] is the index in `items` of the k-th row in `prepare`'s order (time, then
+    payment_id) and X the FEATURES matrix (float32) in that order: equal, value for value, to
+    `build_features(pd.DataFrame(items))`. Pairwise n x n masks replace the per-key groups (n <= ~100).
+    Returns None for anything this path does not handle (unparseable timestamps, non-string fields,
+    non-finite or huge amounts): the caller then takes the DataFrame path, which raises the right error.
+    """
+    n = len(items)
+    if not n:
+        return None
+    has_reporting = any("amount_reporting" in item for item in items)
+    amounts = np.empty(n)
+    for i, item in enumerate(items):
+        if not isinstance(item.get("payment_id"), str) or not isinstance(item.get("payment_ts"), str):
+            return None
+        for column in OPTIONAL_STR:
+            value = item.get(column)
+            if value is not None and not isinstance(value, str):
+                return None
+        reporting = item.get("amount_reporting") if has_reporting else None
+        if reporting is not None and not (isinstance(reporting, float) and np.isnan(reporting)):
+            amount = _number(reporting)
+        else:
+            amount = _number(item.get("amount"))
+        if amount is None:
+            return None
+        amounts[i] = amount
+    # timestamps: the same pandas parser as `prepare` (format inferred from the request's first value)
+    ts = pd.DatetimeIndex(
+        pd.to_datetime(pd.Series([i["payment_ts"] for i in items], dtype=object), utc=True, errors="coerce")
+    )
+    if ts.hasnans:
+        return None
+    created_raw = [item.get("account_created_ts") for item in items]
+    if any(v is not None and not isinstance(v, str) for v in created_raw):
+        return None
+    if any(v is not None for v in created_raw):
+        created = pd.DatetimeIndex(pd.to_datetime(pd.Series(created_raw, dtype=object), utc=True, errors="coerce"))
+    else:
+        created = pd.DatetimeIndex([pd.NaT] * n, dtype="datetime64[ns, UTC]")
+    ts_ns = ts.asi8
+    order = sorted(range(n), key=lambda i: (int(ts_ns[i]), items[i]["payment_id"]))
+    rows = [items[i] for i in order]
+    take = np.asarray(order)
+    ts, created, t = ts[take], created[take], ts_ns[take]
+    amount = np.maximum(amounts[take], 0.0)
+
+    def col(name: str) -> list:
+        return [row.get(name) for row in rows]
+
+    cust, device = col("customer_id"), col("device_id")
+    card = [
+        f"{r['card_bin']}|{r['card_last4']}"
+        if r.get("card_bin") is not None and r.get("card_last4") is not None
+        else None
+        for r in rows
+    ]
+    f: dict[str, np.ndarray] = {}
+    f["amount_log"] = np.log1p(amount)
+    small = amount < SMALL_AMOUNT
+    f["is_small_amount"] = small.astype(float)
+    # customer history: pandas' grouped cumsum is a Kahan sum; the same steps here
+    prior_sum, prior_n = np.full(n, np.nan), np.full(n, np.nan)
+    state: dict[str, list[float]] = {}
+    for k, c in enumerate(cust):
+        if c is None:
+            continue
+        acc = state.setdefault(c, [0.0, 0.0, 0])
+        y = amount[k] - acc[1]
+        total = acc[0] + y
+        comp = total - acc[0] - y
+        acc[1] = 0.0 if comp != comp else comp
+        acc[0] = total
+        prior_sum[k] = total - amount[k]
+        prior_n[k] = acc[2]
+        acc[2] += 1
+    has_cust = np.array([c is not None for c in cust])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        prior_mean = prior_sum / np.where(prior_n == 0, np.nan, prior_n)
+        vs_mean = amount / prior_mean
+    vs_mean = np.where(vs_mean == np.inf, RATIO_AFTER_ZERO_MEAN, vs_mean)
+    f["amount_vs_customer_mean"] = np.where(has_cust & ~np.isnan(vs_mean), vs_mean, -1.0)
+    f["customer_prior_payments"] = np.where(has_cust, prior_n, -1.0)
+    f["is_guest"] = (~has_cust).astype(float)
+    age = np.asarray((ts - created).total_seconds()) / 86400.0
+    f["account_age_days"] = np.where(np.isnan(age), -1.0, age)
+    hour = np.asarray(ts.hour) + np.asarray(ts.minute) / 60.0
+    f["hour_sin"] = np.sin(2 * np.pi * hour / 24)
+    f["hour_cos"] = np.cos(2 * np.pi * hour / 24)
+    f["is_night"] = ((hour >= 0) & (hour < 5)).astype(float)
+    countries = {c: col(c) for c in ("card_country", "billing_country", "shipping_country", "ip_country")}
+
+    def ne(a: str, b: str) -> np.ndarray:
+        return np.array(
+            [x is not None and y is not None and x != y for x, y in zip(countries[a], countries[b], strict=True)], float
+        )
+
+    f["card_country_ne_billing"] = ne("card_country", "billing_country")
+    f["ip_country_ne_billing"] = ne("ip_country", "billing_country")
+    f["shipping_ne_billing"] = ne("shipping_country", "billing_country")
+    f["card_country_ne_ip"] = ne("card_country", "ip_country")
+    f["n_distinct_countries"] = np.array(
+        [len({v for v in vs if v is not None}) for vs in zip(*countries.values(), strict=True)], dtype=float
+    )
+    seen: set[str] = set()
+    first = np.zeros(n)
+    for k, (c, cd) in enumerate(zip(cust, card, strict=True)):
+        pair = f"{c}#{cd}"
+        first[k] = pair not in seen and c is not None and cd is not None and prior_n[k] > 0
+        seen.add(pair)
+    f["first_use_of_card_for_customer"] = first
+    f["is_card"] = np.array([(m or "").lower() == "card" for m in col("method")], dtype=float)
+    declined = np.array([(s or "").lower() in _DECLINED for s in col("status")])
+    f["is_declined"] = declined.astype(float)
+    earlier = np.tri(n, k=-1, dtype=bool)  # [i, j]: row j comes before row i
+    within = {
+        name: earlier & (t[None, :] >= t[:, None] - pd.Timedelta(window).value) for name, window in WINDOWS.items()
+    }
+    keys = {
+        "card": card,
+        "customer_id": cust,
+        "device_id": device,
+        "ip_address": col("ip_address"),
+        "email": col("email"),
+    }
+    same: dict[str, np.ndarray] = {}
+    for entity in ENTITIES:
+        codes: dict[str, int] = {}
+        code = np.array([-1 if v is None else codes.setdefault(v, len(codes)) for v in keys[entity]])
+        same[entity] = (code[:, None] == code[None, :]) & (code >= 0)[:, None]
+        for name in WINDOWS:
+            f[f"n_{entity}_{name}"] = (within[name] & same[entity]).sum(axis=1).astype(float)
+    f["n_small_device_1h"] = (within["1h"] & same["device_id"] & small[None, :]).sum(axis=1).astype(float)
+    f["n_declined_device_24h"] = (within["24h"] & same["device_id"] & declined[None, :]).sum(axis=1).astype(float)
+    cards_device = np.zeros(n)
+    pairs = within["24h"] & same["device_id"]
+    for i in range(n):
+        if card[i] is not None and device[i] is not None:
+            others = {card[j] for j in np.flatnonzero(pairs[i]) if card[j] is not None}
+            cards_device[i] = len(others - {card[i]})
+    f["n_cards_device_24h"] = cards_device
+    f.update(rule_signals(f))
+    return order, np.column_stack([f[name] for name in FEATURES]).astype(np.float32)
 
 
 def labels(frame: pd.DataFrame, column: str = "is_fraud") -> np.ndarray:

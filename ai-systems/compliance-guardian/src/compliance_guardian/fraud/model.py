@@ -17,7 +17,7 @@ import pandas as pd
 
 from compliance_guardian.exceptions import TrainingDataError
 from compliance_guardian.fraud import baseline, metrics
-from compliance_guardian.fraud.features import FEATURES, build_features, labels, prepare
+from compliance_guardian.fraud.features import FEATURES, FEATURES_V1, build_features, labels, prepare
 
 SEED = 7
 PARAMS: dict[str, Any] = {
@@ -32,6 +32,25 @@ PARAMS: dict[str, Any] = {
     "seed": SEED,
     "nthread": 2,
 }
+# red flags never lower the risk: monotone increasing in these (prior knowledge that keeps the trees sane
+# when a holdout period holds a fraud pattern that training saw only a few times)
+MONOTONE_UP = frozenset(
+    {
+        "card_country_ne_billing",
+        "ip_country_ne_billing",
+        "shipping_ne_billing",
+        "card_country_ne_ip",
+        "first_use_of_card_for_customer",
+        "is_guest",
+        "is_night",
+        "is_new_account",
+        "card_testing_burst",
+        "rules_score",
+        "n_small_device_1h",
+        "n_declined_device_24h",
+        "n_cards_device_24h",
+    }
+)
 ROUNDS = 400
 EARLY_STOP = 50
 MIN_POSITIVES = 5
@@ -57,6 +76,9 @@ REASON_LABELS = {
     "n_small_device_1h": "burst of small authorisations from this device",
     "n_declined_device_24h": "declines from this device",
     "n_cards_device_24h": "several cards on this device",
+    "is_new_account": "account opened in the last two days",
+    "card_testing_burst": "card-testing burst from this device",
+    "rules_score": "several red flags together",
 }
 
 
@@ -119,34 +141,60 @@ class FraudModel:
     def version(self) -> str:
         return str(self.metadata.get("version", "unversioned"))
 
-    def raw_scores(self, features: pd.DataFrame) -> np.ndarray:
-        xgb = _xgb()
-        return self.booster.predict(xgb.DMatrix(features[list(FEATURES)].to_numpy(), feature_names=list(FEATURES)))
+    @property
+    def feature_names(self) -> list[str]:
+        """The model's own features (FEATURES, or FEATURES_V1 for a model trained before the rule signals)."""
+        return list(self.metadata.get("features") or FEATURES)
 
-    def probabilities(self, features: pd.DataFrame) -> np.ndarray:
+    def _matrix(self, features: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """float32 matrix of the model's features; an ndarray must hold the columns of FEATURES in order."""
+        names = self.feature_names
+        if isinstance(features, np.ndarray):
+            if names == list(FEATURES):
+                return features
+            return features[:, [FEATURES.index(name) for name in names]]
+        return features[names].to_numpy(dtype=np.float32)
+
+    def raw_scores(self, features: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """Uncalibrated scores; `inplace_predict` skips building a DMatrix (same values as DMatrix predict)."""
+        return self.booster.inplace_predict(self._matrix(features), validate_features=False)
+
+    def probabilities(self, features: pd.DataFrame | np.ndarray) -> np.ndarray:
         a, b = self.calibration
         return _sigmoid(a * _logit(self.raw_scores(features)) + b)
 
-    def reasons(self, features: pd.DataFrame, top: int = 3) -> list[list[dict[str, Any]]]:
+    def reasons(self, features: pd.DataFrame | np.ndarray, top: int = 3) -> list[list[dict[str, Any]]]:
         """Per row, the features that pushed the score up most (XGBoost SHAP contributions)."""
         xgb = _xgb()
-        dm = xgb.DMatrix(features[list(FEATURES)].to_numpy(), feature_names=list(FEATURES))
+        names = self.feature_names
+        values = self._matrix(features)
+        if not len(values):
+            return []
+        dm = xgb.DMatrix(values, feature_names=names, nthread=1 if len(values) <= 1000 else None)
         contribs = self.booster.predict(dm, pred_contribs=True)[:, :-1]
         out = []
-        for row, values in zip(contribs, features[list(FEATURES)].to_numpy(), strict=True):
+        for row, vals in zip(contribs, values, strict=True):
             order = np.argsort(-row)[:top]
             out.append(
                 [
                     {
-                        "feature": FEATURES[i],
-                        "reason": label_reason(FEATURES[i]),
-                        "value": round(float(values[i]), 4),
+                        "feature": names[i],
+                        "reason": label_reason(names[i]),
+                        "value": round(float(vals[i]), 4),
                         "contribution": round(float(row[i]), 4),
                     }
                     for i in order
                     if row[i] > 0
                 ]
             )
+        return out
+
+    def score_matrix(self, X: np.ndarray, with_reasons: bool = True) -> dict[str, Any]:
+        """Scores of a FEATURES matrix (the online path): probabilities, alert flags and reasons per row."""
+        p = self.probabilities(X)
+        out: dict[str, Any] = {"fraud_probability": p.round(6), "is_alert": p >= self.threshold}
+        if with_reasons:
+            out["reasons"] = self.reasons(X)
         return out
 
     def score(self, features: pd.DataFrame, with_reasons: bool = True) -> pd.DataFrame:
@@ -167,7 +215,7 @@ class FraudModel:
     def from_files(cls, files: dict[str, bytes]) -> FraudModel:
         xgb = _xgb()
         meta = json.loads(files["metadata.json"])
-        if meta.get("features") != list(FEATURES):
+        if meta.get("features") not in (list(FEATURES), list(FEATURES_V1)):
             raise ValueError("model features differ from this code's features")
         booster = xgb.Booster()
         booster.load_model(bytearray(files["model.json"]))
@@ -218,6 +266,8 @@ def train(
     feature_names = list(X.columns)
     pos = max(float(y[tr].sum()), 1.0)
     params = dict(PARAMS, scale_pos_weight=float((len(y[tr]) - pos) / pos))
+    if feature_names == list(FEATURES):  # the platform's features (not a CLI table's own columns)
+        params["monotone_constraints"] = "(" + ",".join("1" if f in MONOTONE_UP else "0" for f in FEATURES) + ")"
     dtrain = xgb.DMatrix(X.iloc[tr].to_numpy(), label=y[tr], feature_names=feature_names)
     dval = xgb.DMatrix(X.iloc[va].to_numpy(), label=y[va], feature_names=feature_names)
     booster = xgb.train(
