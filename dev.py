@@ -87,7 +87,10 @@ def task_test(python: Path, tier: str, pytest_args: list[str]) -> int:
     status = 0
     if tier in ("all", "lint"):
         status |= task_lint(python)
-    tiers = {"unit": ["tests/unit"], "integration": ["tests/integration"], "e2e": ["tests/e2e"]}
+    # unit and integration spread over the cores, a test file per worker (module fixtures stay in one process;
+    # each worker starts its own moto server). e2e stays serial: its tests share one moto server and the images.
+    parallel = ["-n", "auto", "--dist", "loadfile"]
+    tiers = {"unit": ["tests/unit", *parallel], "integration": ["tests/integration", *parallel], "e2e": ["tests/e2e"]}
     selected = ["unit", "integration", "e2e"] if tier == "all" else [tier] if tier in tiers else []
     for name in selected:
         code = run([python, "-m", "pytest", *tiers[name], *pytest_args])

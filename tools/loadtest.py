@@ -173,6 +173,33 @@ def seed(s3: Any) -> None:
         {"customer_id": ["10149"], "segment": ["loyal"], "churn_probability": [0.12], "model_version": ["load-1"]}
     )
     parquet(PROD, "customer_insights/date=2023-12-31/part-0.parquet", customers)
+    # compliance-guardian: a small fraud model, so POST /fraud/score runs the real scoring path under load
+    seed_fraud_model(s3)
+
+
+def seed_fraud_model(s3: Any) -> None:
+    """An XGBoost booster on the platform's feature list, fitted to random data: the load test measures the
+    serving path (features, booster, reasons), not the model's quality."""
+    src = str(REPO_ROOT / "ai-systems" / "compliance-guardian" / "src")
+    if src not in sys.path:
+        sys.path.insert(0, src)
+    import numpy as np
+    import xgboost as xgb
+
+    from compliance_guardian.fraud.features import FEATURES
+    from compliance_guardian.fraud.model import FraudModel
+    from compliance_guardian.store import ModelStore
+
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(400, len(FEATURES)))
+    y = (x[:, 0] + rng.normal(size=400) > 1.5).astype(int)
+    booster = xgb.train(
+        {"objective": "binary:logistic", "max_depth": 3, "seed": 7, "nthread": 1},
+        xgb.DMatrix(x, label=y, feature_names=list(FEATURES)),
+        num_boost_round=20,
+    )
+    model = FraudModel(booster, (1.0, 0.0), 0.5, {"version": "load-1", "features": list(FEATURES)})
+    ModelStore(s3, ARTIFACTS, "fraud").save("load-1", model.to_files(), model.metadata)
 
 
 # --- measuring --------------------------------------------------------------------------------------------------

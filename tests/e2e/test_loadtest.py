@@ -31,7 +31,7 @@ def test_every_ai_route_under_concurrent_load_has_no_errors_and_no_memory_growth
     assert result["mode"] == "container"
     assert {r["system"] for r in result["routes"]} == set(loadtest.SYSTEMS)
     assert result["requests"] == REQUESTS_PER_ROUTE * len(loadtest.routes())
-    bad = [r for r in result["routes"] if r["errors"]]
+    bad = [r for r in result["routes"] if r["errors"] or r["unavailable"]]  # every route serves, none 503s
     assert not bad, bad
     for route in result["routes"]:
         assert route["requests"] == REQUESTS_PER_ROUTE and route["p99_ms"] is not None

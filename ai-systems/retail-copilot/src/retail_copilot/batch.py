@@ -26,7 +26,6 @@ from retail_copilot.plan import QueryPlan
 from retail_copilot.store import MODEL_PREFIX, S3Data
 from retail_platform import s3io
 
-SUBSCRIBED = ("copilot_mart", "country_kpis")
 KEEP_PREVIOUS = 3
 DIGEST_SCHEMA = pa.schema(
     [

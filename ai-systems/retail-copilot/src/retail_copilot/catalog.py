@@ -47,6 +47,7 @@ class Catalog:
         self._category_re = alias_pattern(tuple(variants)) if variants else None
         self._sku_upper = {sku.upper(): sku for sku in self.products}
         self._choices = {sku: desc.lower() for sku, desc in self.products.items()}
+        self._processed: dict[str, str] | None = None  # descriptions through rapidfuzz's processor, built once
 
     @classmethod
     def from_mart(cls, mart: pd.DataFrame) -> Catalog:
@@ -154,8 +155,15 @@ class Catalog:
         from rapidfuzz import fuzz, process, utils
 
         choices = self._choices
+        if self._processed is None:
+            # the same processing extract(processor=default_process) applies to every choice on every call
+            self._processed = {sku: utils.default_process(desc) for sku, desc in choices.items()}
         results = process.extract(
-            phrase.lower(), choices, scorer=fuzz.token_set_ratio, processor=utils.default_process, limit=limit * 4
+            utils.default_process(phrase.lower()),
+            self._processed,
+            scorer=fuzz.token_set_ratio,
+            processor=None,
+            limit=limit * 4,
         )
         scored = []
         for _desc, score, sku in results:

@@ -56,8 +56,10 @@ class Copilot:
 
     def ask(self, question: str, session_id: str | None = None) -> dict[str, Any]:
         started = time.perf_counter()
-        session_id = session_id or uuid.uuid4().hex
-        previous, turns = self.sessions.load(session_id)
+        if session_id:
+            previous, turns = self.sessions.load(session_id)
+        else:  # a new conversation: nothing to read back (saves a DynamoDB round trip)
+            session_id, previous, turns = uuid.uuid4().hex, None, 0
         masked = mask_cards(question)
         plan = self.parser.parse(masked, previous)
         used_llm = False

@@ -77,9 +77,16 @@ def country_aliases(codes: dict[str, str]) -> dict[str, str]:
 
 
 @cache
-def _world_pattern() -> re.Pattern[str]:
-    names = sorted((n for n in _world() if len(n) >= 4), key=len, reverse=True)
-    return re.compile(r"(?<![a-z])(" + "|".join(re.escape(n) for n in names) + r")(?![a-z])")
+def _world_index() -> dict[str, tuple[str, ...]]:
+    """Names of 4+ characters by their first 4 characters, longest first (ties in _world() order)."""
+    index: dict[str, list[str]] = {}
+    for name in sorted((n for n in _world() if len(n) >= 4), key=len, reverse=True):
+        index.setdefault(name[:4], []).append(name)
+    return {prefix: tuple(names) for prefix, names in index.items()}
+
+
+def _letter(ch: str) -> bool:
+    return "a" <= ch <= "z"
 
 
 def alias_pattern(aliases: tuple[str, ...]) -> re.Pattern[str]:
@@ -89,5 +96,25 @@ def alias_pattern(aliases: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def world_mentions(text: str) -> list[tuple[str, str, tuple[int, int]]]:
-    """(name, code, span) of every country of the world named in a lower-case text."""
-    return [(m.group(1), _world()[m.group(1)], m.span()) for m in _world_pattern().finditer(text)]
+    """(name, code, span) of every country of the world named in a lower-case text.
+
+    The same matches, left to right and without overlaps, as one regex `(?<![a-z])(name|...)(?![a-z])` over
+    the names of 4+ characters, longest first; but a lookup by a name's first 4 characters instead of that
+    regex, whose ~450 alternatives took ~40 ms to compile on every cold start.
+    """
+    world, index = _world(), _world_index()
+    found: list[tuple[str, str, tuple[int, int]]] = []
+    i, n = 0, len(text)
+    while i < n:
+        if i == 0 or not _letter(text[i - 1]):
+            for name in index.get(text[i : i + 4], ()):
+                end = i + len(name)
+                if text.startswith(name, i) and (end == n or not _letter(text[end])):
+                    found.append((name, world[name], (i, end)))
+                    i = end
+                    break
+            else:
+                i += 1
+            continue
+        i += 1
+    return found

@@ -91,6 +91,31 @@ def fmt(value: float | None, metric: str, currency: str) -> str:
     return f"{round(value):,}"
 
 
+class _FilterIndex:
+    """What filtering a prepared frame needs, computed once per snapshot instead of once per question: the days
+    as a numpy array and each entity column factorised to integer codes (same rows, same order as the mask
+    pandas would build, so every sum is computed over exactly the same rows in the same order)."""
+
+    def __init__(self, frame: pd.DataFrame, columns: tuple[str, ...]) -> None:
+        self.days = frame["date"].to_numpy(dtype="datetime64[ns]")
+        self.codes: dict[str, tuple[np.ndarray, dict[str, int]]] = {}
+        for column in columns:
+            codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
+            self.codes[column] = (codes, {value: i for i, value in enumerate(uniques)})
+
+    def mask(self, period: Period, filters: list[tuple[str, list[str]]]) -> np.ndarray:
+        days = self.days
+        mask = (days >= np.datetime64(pd.Timestamp(period.start))) & (days <= np.datetime64(pd.Timestamp(period.end)))
+        for column, values in filters:
+            codes, lookup = self.codes[column]
+            wanted = [lookup[v] for v in values if v in lookup]
+            if len(wanted) == 1:
+                mask &= codes == wanted[0]
+            else:
+                mask &= np.isin(codes, wanted)
+        return mask
+
+
 class QueryEngine:
     """Answers data plans (totals, breakdown, top, compare, trend) from copilot_mart and country_kpis."""
 
@@ -101,6 +126,18 @@ class QueryEngine:
         self.currency = currency
         self.first = self.mart["date"].min().date() if not self.mart.empty else None
         self.last = self.mart["date"].max().date() if not self.mart.empty else None
+        self._indexes: dict[int, tuple[pd.DataFrame, _FilterIndex]] = {}
+
+    def _index(self, frame: pd.DataFrame) -> _FilterIndex | None:
+        """The filter index of the engine's own mart or kpis frame (built on first use), None for another frame."""
+        if frame is not self.mart and frame is not self.kpis:
+            return None
+        cached = self._indexes.get(id(frame))
+        if cached is None or cached[0] is not frame:
+            columns = ("country", "category", "sku") if frame is self.mart else ("country",)
+            cached = (frame, _FilterIndex(frame, columns))
+            self._indexes[id(frame)] = cached
+        return cached[1]
 
     # ------------------------------------------------------------------ helpers
 
@@ -117,6 +154,13 @@ class QueryEngine:
             )
 
     def _filtered(self, frame: pd.DataFrame, plan: QueryPlan, period: Period, product_level: bool) -> pd.DataFrame:
+        index = self._index(frame)
+        if index is not None:
+            filters = [("country", plan.countries)] if plan.countries else []
+            if product_level:
+                filters += [(c, v) for c, v in (("category", plan.categories), ("sku", plan.skus)) if v]
+            if all(column in index.codes for column, _ in filters):
+                return frame.loc[index.mask(period, filters)]
         mask = (frame["date"] >= pd.Timestamp(period.start)) & (frame["date"] <= pd.Timestamp(period.end))
         if plan.countries:
             mask &= frame["country"].isin(plan.countries)

@@ -2,7 +2,8 @@
 
 The snapshot is loaded on the first request (not at import, so a batch invocation does not pay for it) and
 re-checked against current.json at most every REFRESH_SECONDS, so a new version is picked up without a
-cold start; if the current version cannot be read, the previous good one is used.
+cold start; if the current version cannot be read, the previous good one is used. The batch path's module
+(and what only it needs) is imported on the first batch invocation, not at cold start of the serving path.
 """
 
 from __future__ import annotations
@@ -11,11 +12,10 @@ import html
 import time
 from typing import Any
 
-from retail_copilot.batch import SUBSCRIBED, rebuild
 from retail_copilot.config import get_copilot_settings
 from retail_copilot.copilot import MAX_QUESTION_CHARS, Copilot
 from retail_copilot.sessions import SESSION_ID, MemorySessionStore, SessionStore
-from retail_copilot.store import S3Data
+from retail_copilot.store import SUBSCRIBED, S3Data
 from retail_platform import aws
 from retail_platform.observability import logger
 from retail_platform.settings import get_settings
@@ -71,7 +71,7 @@ class CopilotService:
         pointer = self.data().current_pointer()
         if self._copilot is not None and pointer and pointer.get("version") == self._copilot.version:
             return self._copilot
-        snapshot = self.data().load_current() or self.data().load_live()
+        snapshot = (self.data().load_current(pointer) if pointer else None) or self.data().load_live()
         self._copilot = Copilot(
             snapshot, self.data(), self.sessions(), get_settings().reporting_currency, self.understander()
         )
@@ -122,6 +122,8 @@ class CopilotService:
     # ------------------------------------------------------------------ batch
 
     def rebuild(self) -> dict[str, Any]:
+        from retail_copilot.batch import rebuild
+
         outcome = rebuild(self.data(), get_settings().reporting_currency)
         self._copilot = None  # the next request loads the new version
         if outcome.get("status") == "rebuilt":

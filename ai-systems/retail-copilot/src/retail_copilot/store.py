@@ -18,6 +18,7 @@ from retail_platform.exceptions import ObjectNotFoundError, StorageError
 from retail_platform.observability import logger
 
 MODEL_PREFIX = "models/retail-copilot/"
+SUBSCRIBED = ("copilot_mart", "country_kpis")  # the prod datasets the batch path snapshots
 INSIGHT_DATASETS = ("fraud_alerts", "demand_forecasts", "inventory_advice", "market_trends", "pulse")
 _PARTITION = re.compile(r"/date=(\d{4}-\d{2}-\d{2})/")
 
@@ -139,9 +140,11 @@ class S3Data:
         }
         return Snapshot(mart, kpis, catalog, version, datasets)
 
-    def load_current(self) -> Snapshot | None:
-        """The current model version; the previous good one if the current cannot be read; None if none."""
-        pointer = self.current_pointer()
+    def load_current(self, pointer: dict[str, Any] | None = None) -> Snapshot | None:
+        """The current model version; the previous good one if the current cannot be read; None if none.
+
+        `pointer` is current.json when the caller has just read it (saves reading it twice)."""
+        pointer = pointer if pointer is not None else self.current_pointer()
         if not pointer:
             return None
         current = pointer.get("version")
