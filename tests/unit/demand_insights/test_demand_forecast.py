@@ -126,3 +126,60 @@ def test_inventory_advice_from_the_forecast(panel, model):
     assert advice.loc[ids[2:], "order_qty"].isna().all()
     higher = inventory.advise(fc, on_hand, inventory.Policy(service_level=0.99)).set_index("series_id")
     assert (higher["safety_stock"] >= advice["safety_stock"]).all()
+
+
+def test_level_features_are_scaled_by_the_series_own_level_without_leakage(panel):
+    from demand_insights.features import FEATURES, FeatureBuilder, series_scale
+
+    fb = FeatureBuilder(panel, 14)
+    t = panel.n_steps - 30
+    block = fb.rows([t], max_target=t + 14)
+    y = np.nan_to_num(panel.y)
+    # the scale is the series' mean of the 28 steps up to the origin (+1), nothing after it
+    expected = series_scale(np.nanmean(panel.y[:, t - 27 : t + 1], axis=1))
+    np.testing.assert_allclose(block.scale, expected[block.series], rtol=1e-6)
+    np.testing.assert_allclose(FeatureBuilder.unscaled(block, "lag_1"), y[block.series, t], rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(block.X[:, FEATURES.index("level_log")], np.log1p(block.scale), rtol=1e-5)
+    changed = panel.y.copy()
+    changed[:, t + 1 :] *= 10  # the future does not move any feature of rows from origin t
+    moved = FeatureBuilder(from_y(panel, changed), 14).rows([t], max_target=t + 14)
+    np.testing.assert_array_equal(np.nan_to_num(moved.X), np.nan_to_num(block.X))
+
+
+def from_y(panel, y):
+    from dataclasses import replace
+
+    return replace(panel, y=y)
+
+
+def test_the_baseline_blend_is_chosen_on_calibration_rows_and_applied(panel, model):
+    blend = model.metadata["blend"]
+    assert blend["baseline"] in ("mean_28", "seasonal_naive") and 0.0 <= blend["weight"] <= 1.0
+    pure_baseline = forecast.ForecastModel(model.booster, {**model.metadata, "blend": {**blend, "weight": 0.0}})
+    fb = pure_baseline.builder(panel)
+    block = fb.rows([panel.n_steps - 1], max_target=panel.n_steps + 13)
+    np.testing.assert_allclose(
+        pure_baseline.predict_mean(block), np.maximum(forecast.baselines(block)[blend["baseline"]], 0.0)
+    )
+
+
+def test_planned_promotions_reach_the_future_rows(panel):
+    from demand_insights.features import FEATURES, FeatureBuilder
+
+    last = panel.n_steps - 1
+    plain = FeatureBuilder(panel, 14).rows([last], max_target=last + 14)
+    assert (plain.X[:, FEATURES.index("promo")] == 0).all()
+    planned = from_y(panel, panel.y)
+    planned.extra = {"planned_promo": np.ones((panel.n_series, 3))}
+    rows = FeatureBuilder(planned, 14).rows([last], max_target=last + 14)
+    h = rows.target - rows.origin
+    assert (rows.X[h <= 3, FEATURES.index("promo")] == 1).all()
+    assert (rows.X[h > 3, FEATURES.index("promo")] == 0).all()
+
+
+def test_a_stored_model_of_an_older_feature_set_is_retrained(panel, model):
+    from demand_insights import service
+
+    assert service._needs_training(model, panel) is None
+    old = forecast.ForecastModel(model.booster, {**model.metadata, "features": model.metadata["features"][:-3]})
+    assert "feature set" in service._needs_training(old, panel)

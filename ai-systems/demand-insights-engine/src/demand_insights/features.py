@@ -34,6 +34,7 @@ BASE_FEATURES = [
     "group_mean_28",
     "promo_28",
     "stockout_28",
+    "level_log",
 ]
 TARGET_FEATURES = [
     "horizon",
@@ -50,6 +51,28 @@ TARGET_FEATURES = [
 ]
 CATEGORICAL = ["group_code", "series_code"]
 FEATURES = BASE_FEATURES + TARGET_FEATURES + CATEGORICAL
+# Level features divided by the series' own recent level (per-series target scaling, as in the M5 winners):
+# one global model then learns shapes shared by slow and fast sellers; `level_log` keeps the level itself.
+SCALED = [
+    *(f"lag_{k}" for k in range(1, LAGS + 1)),
+    "mean_7",
+    "mean_28",
+    "mean_91",
+    "std_28",
+    "max_28",
+    "nzmean_28",
+    "level_all",
+    "group_mean_28",
+    "sdow_last",
+    "sdow_mean4",
+    "yearly",
+]
+SCALE_OFFSET = 1.0  # scale = max(mean of the last 28 steps, 0) + 1: intermittent series stay unscaled
+
+
+def series_scale(mean_28: np.ndarray) -> np.ndarray:
+    """The per-series scale at an origin from its 28-step mean (1 when the series has no history yet)."""
+    return np.where(np.isnan(mean_28), 0.0, np.maximum(mean_28, 0.0)) + SCALE_OFFSET
 
 
 @cache
@@ -64,6 +87,31 @@ def _holiday_days(country: str, years: tuple[int, ...]) -> frozenset:
         return frozenset()
 
 
+def planned_covariates(panel: Panel, horizon: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Price and promotion over history + the next `horizon` steps, (n, T + horizon) each.
+
+    The future part is what is planned in advance, when the caller knows it (`panel.extra["planned_price"]`,
+    `["planned_promo"]`: (n, k) for the k steps after the last day, NaN = not planned); otherwise the last
+    known price and no promotion.
+    """
+    n, steps = panel.n_series, panel.n_steps
+    price = promo = None
+    if panel.price is not None:
+        price = np.hstack([panel.price, np.repeat(panel.price[:, -1:], horizon, axis=1)])
+        planned = panel.extra.get("planned_price")
+        if planned is not None:
+            k = min(horizon, planned.shape[1])
+            future = price[:, steps : steps + k]
+            price[:, steps : steps + k] = np.where(np.isnan(planned[:, :k]), future, planned[:, :k])
+    if panel.promo is not None:
+        promo = np.hstack([panel.promo, np.zeros((n, horizon))])
+        planned = panel.extra.get("planned_promo")
+        if planned is not None:
+            k = min(horizon, planned.shape[1])
+            promo[:, steps : steps + k] = np.nan_to_num(planned[:, :k])
+    return price, promo
+
+
 @dataclass
 class RowBlock:
     X: np.ndarray  # (rows, len(FEATURES)) float32
@@ -71,6 +119,7 @@ class RowBlock:
     origin: np.ndarray  # (rows,) origin step
     target: np.ndarray  # (rows,) target step (>= n_steps: the future)
     y: np.ndarray | None  # (rows,) actual units where known
+    scale: np.ndarray  # (rows,) the series' level at the origin; SCALED columns of X are divided by it
 
 
 class FeatureBuilder:
@@ -134,6 +183,7 @@ class FeatureBuilder:
     def _covariates(self, panel: Panel) -> None:
         n = panel.n_series
         zeros = np.zeros((n, 1))
+        self.price_ext, self.promo_ext = planned_covariates(panel, self.horizon)
         if panel.price is not None:
             p = panel.price
             pv = ~np.isnan(p)
@@ -208,6 +258,7 @@ class FeatureBuilder:
             group_mean,
             promo_28,
             stock_28,
+            np.log1p(series_scale(mean_28)),
         ]
         for offset, column in enumerate(columns, start=LAGS):
             out[:, offset] = column
@@ -241,21 +292,19 @@ class FeatureBuilder:
         with np.errstate(invalid="ignore", divide="ignore"):
             out[:, :, 8] = np.where(count > 0, (self.cs[:, hi] - self.cs[:, lo]) / count, np.nan).T
         if hasattr(self, "cp"):
-            known = np.minimum(j, self.steps - 1)
             count = self._window(self.cpc, t, 28)
             with np.errstate(invalid="ignore", divide="ignore"):
                 recent = np.where(count > 0, self._window(self.cp, t, 28) / count, np.nan)
-                out[:, :, 9] = (self.panel.price[:, known] / recent[:, None]).T
-        if self.panel.promo is not None:
-            future = j >= self.steps
-            promo = self.panel.promo[:, np.minimum(j, self.steps - 1)].T
-            promo[future] = 0.0
-            out[:, :, 10] = promo
+                out[:, :, 9] = (self.price_ext[:, j] / recent[:, None]).T
+        if self.promo_ext is not None:
+            out[:, :, 10] = self.promo_ext[:, j].T
         return out
 
     def rows(self, origins: list[int], max_target: int, min_history: int = 1) -> RowBlock:
         """Rows for every origin and horizon whose target step is <= max_target (may be in the future)."""
-        blocks, series, origin_steps, target_steps = [], [], [], []
+        blocks, series, origin_steps, target_steps, scales = [], [], [], [], []
+        scaled = [FEATURES.index(c) for c in SCALED]
+        m28 = BASE_FEATURES.index("mean_28")
         cats = np.column_stack([self.group_code, self.series_code])
         for t in origins:
             alive = (t - self.first + 1) >= min_history
@@ -265,18 +314,29 @@ class FeatureBuilder:
             idx = np.flatnonzero(alive)
             target = self.targets(t, last_j)[:, idx]
             steps = target.shape[0]
-            base = np.broadcast_to(self.base(t)[idx], (steps, len(idx), len(BASE_FEATURES)))
+            base_t = self.base(t)[idx]
+            scale = series_scale(base_t[:, m28])
+            base = np.broadcast_to(base_t, (steps, len(idx), len(BASE_FEATURES)))
             cat = np.broadcast_to(cats[idx], (steps, len(idx), len(CATEGORICAL)))
-            block = np.concatenate([base, target, cat], axis=2).astype(np.float32)
+            block = np.concatenate([base, target, cat], axis=2)
+            block[:, :, scaled] /= scale[None, :, None]
+            block = block.astype(np.float32)
+            scales.append(np.tile(scale, steps))
             blocks.append(block.reshape(steps * len(idx), -1))
             series.append(np.tile(idx, steps))
             origin_steps.append(np.full(steps * len(idx), t))
             target_steps.append(np.repeat(np.arange(t + 1, last_j + 1), len(idx)))
         if not blocks:
             empty = np.zeros((0, len(FEATURES)), np.float32)
-            return RowBlock(empty, np.zeros(0, int), np.zeros(0, int), np.zeros(0, int), np.zeros(0))
+            return RowBlock(empty, np.zeros(0, int), np.zeros(0, int), np.zeros(0, int), np.zeros(0), np.zeros(0))
         s, o, j = np.concatenate(series), np.concatenate(origin_steps), np.concatenate(target_steps)
         known = j < self.steps
         y = np.full(len(s), np.nan)
         y[known] = self.y[s[known], j[known]]
-        return RowBlock(np.vstack(blocks), s, o, j, y)
+        return RowBlock(np.vstack(blocks), s, o, j, y, np.concatenate(scales))
+
+    @staticmethod
+    def unscaled(block: RowBlock, name: str) -> np.ndarray:
+        """Column `name` of the block in units (SCALED columns multiplied back by the row's scale)."""
+        column = block.X[:, FEATURES.index(name)].astype(float)
+        return column * block.scale if name in SCALED else column

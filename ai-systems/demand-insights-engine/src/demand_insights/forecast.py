@@ -5,6 +5,9 @@ Intervals: split-conformal on normalised residuals r = (y - mean) / (mean + 1)^0
 estimated on the last week of origins whose targets the fitting model never saw; the final model is then
 refitted on all rows with the same number of trees. P50 is the mean shifted by the median residual (the
 WAPE-optimal point for skewed counts); P10/P90 by the 10th/90th percentile residuals, clipped at zero.
+Per-series scaling: level features and the target are divided by the series' recent level (features.py) and
+predictions multiplied back. The mean is blended with the better baseline by a weight chosen on the
+calibration rows; the intervals are calibrated around that blended mean.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from demand_insights.exceptions import InputDataError
-from demand_insights.features import CATEGORICAL, FEATURES, FeatureBuilder
+from demand_insights.features import CATEGORICAL, FEATURES, SCALE_OFFSET, SCALED, FeatureBuilder, RowBlock
 from demand_insights.panel import Panel
 
 SEED = 7
@@ -110,8 +113,10 @@ class ForecastModel:
             series_codes={s: i for i, s in enumerate(self.metadata["series"])},
         )
 
-    def predict_mean(self, X: np.ndarray) -> np.ndarray:
-        return np.maximum(self.booster.predict(X, num_threads=_threads()), 0.0)
+    def predict_mean(self, block: RowBlock) -> np.ndarray:
+        """Expected units: the model's scaled prediction times the series' scale, blended with the baseline."""
+        model = np.maximum(self.booster.predict(block.X, num_threads=_threads()), 0.0) * block.scale
+        return _blend(model, block, self.metadata.get("blend"))
 
     def quantiles(self, mean: np.ndarray, horizon: np.ndarray) -> dict[str, np.ndarray]:
         out = {}
@@ -132,7 +137,7 @@ class ForecastModel:
         fb = self.builder(panel)
         last = panel.n_steps - 1
         block = fb.rows([last], max_target=last + horizon)
-        mean = self.predict_mean(block.X)
+        mean = self.predict_mean(block)
         h = block.target - block.origin
         q = self.quantiles(mean, h)
         return pd.DataFrame(
@@ -148,7 +153,21 @@ class ForecastModel:
         )
 
 
-def _train(X: np.ndarray, y: np.ndarray, rounds: int) -> Any:
+def baselines(block: RowBlock) -> dict[str, np.ndarray]:
+    """The two benchmark forecasts of each row: same weekday's last value (else the 28-step mean), 28-step mean."""
+    mean28 = np.nan_to_num(FeatureBuilder.unscaled(block, "mean_28"))
+    seasonal = FeatureBuilder.unscaled(block, "sdow_last")
+    return {"seasonal_naive": np.nan_to_num(np.where(np.isnan(seasonal), mean28, seasonal)), "mean_28": mean28}
+
+
+def _blend(model: np.ndarray, block: RowBlock, blend: dict | None) -> np.ndarray:
+    if not blend or blend["weight"] >= 1.0:
+        return model
+    base = np.maximum(baselines(block)[blend["baseline"]], 0.0)
+    return blend["weight"] * model + (1.0 - blend["weight"]) * base
+
+
+def _train(X: np.ndarray, y: np.ndarray, scale: np.ndarray, rounds: int) -> Any:
     import lightgbm as lgb
 
     params = {**PARAMS, "num_threads": _threads()}
@@ -156,7 +175,12 @@ def _train(X: np.ndarray, y: np.ndarray, rounds: int) -> Any:
     # Net daily units go negative on days where cancellations outnumber sales; demand is never below zero,
     # and the tweedie objective refuses negative labels.
     demand = np.clip(y, 0, None)
-    data = lgb.Dataset(X, demand, feature_name=FEATURES, categorical_feature=cat_idx, free_raw_data=True)
+    # Per-series target scaling: fit units / scale; the weight scale^(2 - p) makes the tweedie deviance of
+    # the scaled rows equal to that of the units, so big sellers still count as much as they sell.
+    weight = scale ** (2.0 - PARAMS["tweedie_variance_power"])
+    data = lgb.Dataset(
+        X, demand / scale, weight=weight, feature_name=FEATURES, categorical_feature=cat_idx, free_raw_data=True
+    )
     return lgb.train(params, data, num_boost_round=rounds)
 
 
@@ -186,12 +210,16 @@ def fit(
     ok = ~np.isnan(fit_rows.y)
     if ok.sum() < 50:
         raise InputDataError("too few days with sales to train a model")
-    model = _train(fit_rows.X[ok], fit_rows.y[ok], rounds)
+    model = _train(fit_rows.X[ok], fit_rows.y[ok], fit_rows.scale[ok], rounds)
     del fit_rows
     conformal = []
     ok = ~np.isnan(cal_rows.y)
-    cal_mean = np.maximum(model.predict(cal_rows.X[ok], num_threads=_threads()), 0.0)
-    cal_h = (cal_rows.target - cal_rows.origin)[ok]
+    cal_rows = _subset(cal_rows, ok)
+    ok = np.ones(len(cal_rows.y), dtype=bool)
+    cal_model = np.maximum(model.predict(cal_rows.X, num_threads=_threads()), 0.0) * cal_rows.scale
+    blend = _choose_blend(cal_rows, cal_model)
+    cal_mean = _blend(cal_model, cal_rows, blend)
+    cal_h = cal_rows.target - cal_rows.origin
     resid = (cal_rows.y[ok] - cal_mean) / _scale(cal_mean)
     for lo, hi in _buckets(horizon):
         sel = (cal_h >= lo) & (cal_h <= hi)
@@ -210,7 +238,7 @@ def fit(
     all_rows = fb.rows(_origins(6, last - 1, panel.n_series, horizon, max_rows), max_target=last)
     ok = ~np.isnan(all_rows.y)
     n_train = int(ok.sum())
-    booster = _train(all_rows.X[ok], all_rows.y[ok], rounds)
+    booster = _train(all_rows.X[ok], all_rows.y[ok], all_rows.scale[ok], rounds)
     del all_rows
     import lightgbm as lgb
 
@@ -222,6 +250,8 @@ def fit(
         "categorical": CATEGORICAL,
         "params": {**PARAMS, "num_boost_round": rounds},
         "conformal": conformal,
+        "blend": blend,
+        "target_scaling": {"features": SCALED, "offset": SCALE_OFFSET},
         "holdout": holdout,
         "scale_power": SCALE_POWER,
         "series": [str(s) for s in panel.ids],
@@ -240,19 +270,47 @@ def fit(
     return ForecastModel(booster, metadata)
 
 
+def _subset(block: RowBlock, keep: np.ndarray) -> RowBlock:
+    y = None if block.y is None else block.y[keep]
+    return RowBlock(block.X[keep], block.series[keep], block.origin[keep], block.target[keep], y, block.scale[keep])
+
+
+BLEND_WEIGHTS = np.round(np.arange(0.0, 1.01, 0.1), 2)
+
+
+def _choose_blend(cal: RowBlock, model: np.ndarray) -> dict[str, Any]:
+    """Ensemble weight of the model vs the better baseline, chosen on the calibration rows (never the test).
+
+    For each weight the median residual shift is re-estimated, as the P50 will be, and the weight with the
+    lowest calibration WAPE of that P50 wins (ties: the larger model weight).
+    """
+    base = baselines(cal)
+    name = min(base, key=lambda k: _wape(cal.y, base[k]))
+    best = {"baseline": name, "weight": 1.0, "wape": float("inf")}
+    for w in BLEND_WEIGHTS[::-1]:
+        mean = w * model + (1 - w) * np.maximum(base[name], 0.0)
+        resid = (cal.y - mean) / _scale(mean)
+        p50 = np.maximum(mean + np.median(resid) * _scale(mean), 0.0)
+        wape = _wape(cal.y, p50)
+        if wape < best["wape"] - 1e-9:
+            best = {"baseline": name, "weight": float(w), "wape": wape}
+    if not math.isfinite(best["wape"]):  # no sales in the calibration rows: nothing to choose on
+        best["wape"] = None
+    return best
+
+
 def _holdout_metrics(rows, ok: np.ndarray, mean: np.ndarray, conformal: list[dict]) -> dict[str, Any]:
     """Time-based holdout (the calibration week of origins, never seen as targets by the fitting model).
 
-    P50 here uses the median shift estimated on the same rows, so its WAPE is slightly optimistic; the
-    rolling-origin backtest is the unbiased figure.
+    P50 here uses the median shift and the blend weight estimated on the same rows, so its WAPE is slightly
+    optimistic; the rolling-origin backtest is the unbiased figure.
     """
-    X, actual = rows.X[ok], rows.y[ok]
+    actual = rows.y[ok]
     h = (rows.target - rows.origin)[ok]
     probe = ForecastModel(None, {"conformal": conformal, "version": "holdout", "horizon": int(h.max())})
     q = probe.quantiles(mean, h)
-    mean28 = np.nan_to_num(X[:, FEATURES.index("mean_28")])
-    seasonal = X[:, FEATURES.index("sdow_last")]
-    seasonal = np.where(np.isnan(seasonal), mean28, seasonal)
+    base = baselines(_subset(rows, ok))
+    mean28, seasonal = base["mean_28"], base["seasonal_naive"]
     out = {
         "rows": len(actual),
         "wape_mean": _wape(actual, mean),
@@ -295,11 +353,14 @@ def backtest(
     *,
     max_rows: int = MAX_TRAIN_ROWS,
     rounds: int = NUM_ROUNDS,
+    planned: bool = False,
 ) -> dict[str, Any]:
     """Rolling-origin backtest: for each fold, train on the history before it and forecast `horizon` steps.
 
     Baselines on the same origins: seasonal naive (the last value of the same weekday) and the mean of the
     previous 28 steps. Returns per-fold and pooled WAPE, MASE and P10-P90 coverage, and the pooled frame.
+    With `planned`, the model is told the held-out window's prices and promotions (plans known in advance,
+    never its sales); otherwise it assumes the last price and no promotion, as a forecast without plans does.
     """
     if panel.n_steps < MIN_STEPS + horizon * folds:
         raise InputDataError(
@@ -309,16 +370,19 @@ def backtest(
     for k in range(folds, 0, -1):
         cut = panel.n_steps - k * horizon
         train = panel.head(cut)
+        if planned:
+            born = ~np.all(np.isnan(panel.y[:, :cut]), axis=1)
+            for name in ("price", "promo"):
+                values = getattr(panel, name)
+                if values is not None:
+                    train.extra[f"planned_{name}"] = values[born, cut : cut + horizon]
         model = fit(train, horizon, version=f"backtest-{k}", max_rows=max_rows, rounds=rounds)
         fc = model.forecast(train, horizon)
         fb = FeatureBuilder(train, horizon)
-        base = fb.rows([cut - 1], max_target=cut - 1 + horizon)
-        seasonal = base.X[:, FEATURES.index("sdow_last")]
-        mean28 = base.X[:, FEATURES.index("mean_28")]
-        seasonal = np.where(np.isnan(seasonal), mean28, seasonal)
+        base = baselines(fb.rows([cut - 1], max_target=cut - 1 + horizon))
         frame = fc.copy()
-        frame["seasonal_naive"] = np.nan_to_num(seasonal)
-        frame["mean_28"] = np.nan_to_num(mean28)
+        frame["seasonal_naive"] = base["seasonal_naive"]
+        frame["mean_28"] = base["mean_28"]
         sidx = pd.Index(panel.ids).get_indexer(frame["series_id"])
         tidx = cut + frame["horizon"].to_numpy() - 1
         frame["actual"] = panel.y[sidx, tidx]
@@ -330,7 +394,13 @@ def backtest(
     pooled = pd.concat(frames, ignore_index=True)
     pooled_scale = pooled.groupby("series_id")["_scale"].first()
     summary = _metrics(pooled, pooled_scale)
-    return {"folds": results, "pooled": summary, "horizon": horizon, "frame": pooled.drop(columns="_scale")}
+    return {
+        "folds": results,
+        "pooled": summary,
+        "horizon": horizon,
+        "blend": model.metadata.get("blend"),
+        "frame": pooled.drop(columns="_scale"),
+    }
 
 
 def _metrics(frame: pd.DataFrame, scale: pd.Series) -> dict[str, Any]:

@@ -64,6 +64,10 @@ def sales_panel(daily_sales: pd.DataFrame):
 def _needs_training(model, panel) -> str | None:
     if model is None:
         return "no stored model"
+    from demand_insights.features import FEATURES
+
+    if model.metadata.get("features") != FEATURES or "target_scaling" not in model.metadata:
+        return "stored model was trained on another feature set"
     end = pd.Timestamp(model.metadata["training_window"]["end"])
     if (panel.dates[-1] - end).days >= RETRAIN_AFTER_DAYS:
         return f"model trained to {end.date()}, data to {panel.dates[-1].date()}"
