@@ -20,7 +20,7 @@ from retail_platform import aws, s3io
 from retail_platform.contracts import load_sources, route
 from retail_platform.events import object_refs
 from retail_platform.exceptions import UnreadableFileError
-from retail_platform.observability import logger, metrics, tracer
+from retail_platform.observability import logger, metrics, record, tracer
 from retail_platform.settings import get_settings
 
 SETTINGS = get_settings()
@@ -110,7 +110,18 @@ def process_object(s3: Any, bucket: str, key: str) -> dict:
     metrics.add_metric(name="RowsIn", unit="Count", value=summary["rows_in"])
     metrics.add_metric(name="RowsCurated", unit="Count", value=summary["rows_curated"])
     metrics.add_metric(name="RowsQuarantined", unit="Count", value=summary["rows_quarantined"])
+    per_dataset(summary, report)
     return summary
+
+
+def per_dataset(summary: dict, report: dict) -> None:
+    """Rows in / curated / quarantined and detector findings per dataset (the function-wide totals feed alarms)."""
+    dataset = str(report.get("dataset") or "unknown")
+    for name in ("rows_in", "rows_curated", "rows_quarantined"):
+        record("".join(part.title() for part in name.split("_")), summary[name] or 0, dataset=dataset)
+    flags = report.get("detector_flags") or {}
+    record("DetectorFlaggedRows", sum(int(f.get("rows", 0)) for f in flags.values()), dataset=dataset)
+    record("DriftFindings", len(report.get("drift") or []), dataset=dataset)
 
 
 @logger.inject_lambda_context(log_event=False)

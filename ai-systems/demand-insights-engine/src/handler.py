@@ -16,7 +16,7 @@ from demand_insights.exceptions import InputDataError, NotFoundError, RequestErr
 from retail_platform import aws, http
 from retail_platform.events import EVENT_SOURCE, PROD_DATASET_UPDATED, prod_dataset_updated_entries, put_events
 from retail_platform.exceptions import BadEventError
-from retail_platform.observability import logger, metrics, tracer
+from retail_platform.observability import logger, metrics, record_model_scores, tracer
 from retail_platform.settings import get_settings
 
 SETTINGS = get_settings()
@@ -96,6 +96,7 @@ def run_batch(event: dict[str, Any]) -> dict[str, Any]:
             outputs.append({"task": task, "status": "skipped", "reason": str(e)})
             continue
         metrics.add_metric(name=f"DemandInsights{task.title()}Runs", unit="Count", value=1)
+        record_model_scores(f"demand-{task}", out.get("model_version"), out.get("metrics"))
         outputs.append(out)
     written = {k: v for out in outputs for k, v in out.get("partitions", {}).items()}
     emitted = 0

@@ -15,7 +15,7 @@ from market_intelligence.exceptions import NotFoundError as MarketNotFoundError
 from retail_platform import aws, http
 from retail_platform.events import PROD_DATASET_UPDATED
 from retail_platform.exceptions import BadEventError
-from retail_platform.observability import logger, metrics, tracer
+from retail_platform.observability import logger, metrics, record_model_scores, tracer
 from retail_platform.settings import get_settings
 
 MAX_QUERY_CHARS = 2048
@@ -68,6 +68,14 @@ def _batch(event: dict) -> dict:
 def _done(dataset: str, result: Any) -> dict:
     out = {"status": "done", "dataset": dataset, **result.summary()}
     metrics.add_metric(name="MarketSeriesAnalysed", unit="Count", value=result.n_series)
+    if result.scores is not None and not result.scores.empty:
+        scores = result.scores
+        chosen = scores[scores["selected"]]
+        record_model_scores(
+            "market-forecast",
+            result.version,
+            {"mean_cv_mase_selected": float(chosen["cv_mase"].mean()), "series": float(len(chosen))},
+        )
     if result.trends is not None:
         try:
             from market_intelligence import report
