@@ -358,6 +358,7 @@ class SamApp:
             )
         finally:
             os.unlink(env_file.name)
+        TRANSCRIPTS.append((f"{function_path} {Path(event_file).name}", proc.stdout + "\n" + proc.stderr))
         if proc.returncode != 0:
             raise HarnessError(_output(" ".join(cmd), proc))
         response = _last_json_line(proc.stdout)
@@ -368,6 +369,8 @@ class SamApp:
 
 
 _NO_JSON = object()
+# (what was invoked, its response and logs) of every `sam local invoke` of the session: the PAN audit reads them
+TRANSCRIPTS: list[tuple[str, str]] = []
 
 
 def _last_json_line(stdout: str) -> Any:

@@ -2,7 +2,9 @@
 
 Nothing is downloaded: the tokenizer is trained with `tokenizers`, the network is built from a
 `BertConfig` and trained here, and both are saved with `save_pretrained` and loaded from an explicit
-directory (`local_files_only=True`).
+directory (`local_files_only=True`). This module is for training; `save` also writes the serving form
+(a TorchScript trace of the network next to the tokenizer's `tokenizer.json`), which `runtime` loads without
+importing transformers.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import os
 import platform
 import random
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +23,19 @@ os.environ.setdefault("USE_TF", "0")  # transformers would import TensorFlow whe
 os.environ.setdefault("USE_FLAX", "0")
 
 import numpy as np
+import tokenizers
 import torch
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
 
 from compliance_guardian.textclf import LABELS, corpus, keywords
+from compliance_guardian.textclf.runtime import (
+    SCRIPT_FILE,
+    SERVING_FORMAT,
+    TOKENIZER_FILE,
+    BaseTextClassifier,
+    serving_tokenizer,
+)
 
 SEED = 7
 MAX_LEN = 64
@@ -64,41 +75,63 @@ def build_tokenizer(texts: list[str], vocab_size: int = 2000) -> PreTrainedToken
     )
 
 
-class TextClassifier:
+class _LogitsOnly(torch.nn.Module):
+    """`(input_ids, attention_mask) -> logits`: the traceable serving signature of the classifier."""
+
+    def __init__(self, model: Any) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
+
+
+# Fixed example inputs for the trace: padded to MAX_LEN, one of them mostly padding so the mask path is traced.
+_TRACE_TEXTS = ["order note", "please check the payment details of my last order before it ships"]
+
+
+def export_torchscript(model: Any, tokenizer_json: str, path: Path, max_length: int = MAX_LEN) -> None:
+    """Trace the classifier on fixed-shape (batch, max_length) inputs; the batch size stays free."""
+    tok = serving_tokenizer(tokenizer_json, max_length)
+    encodings = tok.encode_batch(_TRACE_TEXTS)
+    ids = torch.tensor([e.ids for e in encodings], dtype=torch.long)
+    mask = torch.tensor([e.attention_mask for e in encodings], dtype=torch.long)
+    with warnings.catch_warnings():  # torch.jit deprecation and tracer notes about constant tensors
+        warnings.simplefilter("ignore")
+        with torch.no_grad():
+            traced = torch.jit.trace(_LogitsOnly(model.eval()).eval(), (ids, mask), strict=False)
+        torch.jit.save(traced, str(path))
+
+
+class TextClassifier(BaseTextClassifier):
+    """The transformers model: used for training and for models saved before the TorchScript export."""
+
     def __init__(self, tokenizer: PreTrainedTokenizerFast, model: Any, metadata: dict[str, Any]) -> None:
         self.tokenizer = tokenizer
         self.model = model.eval()
         self.metadata = metadata
-
-    @property
-    def version(self) -> str:
-        return str(self.metadata.get("version", "unversioned"))
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         with torch.no_grad():
             enc = self.tokenizer(texts, padding=True, truncation=True, max_length=MAX_LEN, return_tensors="pt")
             return torch.softmax(self.model(**enc).logits, dim=-1).numpy()
 
-    def predict(self, texts: list[str]) -> list[int]:
-        return [int(i) for i in self.probabilities(texts).argmax(axis=1)]
-
-    def classify(self, texts: list[str]) -> list[dict[str, Any]]:
-        out = []
-        for row in self.probabilities(texts):
-            best = int(row.argmax())
-            out.append(
-                {
-                    "label": LABELS[best],
-                    "confidence": round(float(row[best]), 4),
-                    "scores": {label: round(float(p), 4) for label, p in zip(LABELS, row, strict=True)},
-                }
-            )
-        return out
-
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.model.save_pretrained(directory, safe_serialization=True)
         self.tokenizer.save_pretrained(directory)
+        # Serving form: TorchScript + the fast tokenizer's own JSON (loaded by runtime, no transformers).
+        tokenizer_json = (directory / TOKENIZER_FILE).read_text()  # written by save_pretrained
+        export_torchscript(self.model, tokenizer_json, directory / SCRIPT_FILE)
+        self.metadata["serving"] = {
+            "format": SERVING_FORMAT,
+            "files": [SCRIPT_FILE, TOKENIZER_FILE],
+            "max_length": MAX_LEN,
+            "inputs": ["input_ids", "attention_mask"],
+            "torch": torch.__version__,
+            "tokenizers": tokenizers.__version__,
+            "fallback": "transformers (config.json + model.safetensors)",
+        }
         (directory / "metadata.json").write_text(json.dumps(self.metadata, indent=2, sort_keys=True))
 
     @classmethod

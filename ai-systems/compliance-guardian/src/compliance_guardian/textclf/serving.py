@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -10,14 +11,23 @@ from compliance_guardian.exceptions import ModelUnavailableError
 from compliance_guardian.store import ModelStore
 
 MODEL = "text-risk"
+logger = logging.getLogger(__name__)
 
 
 def _loader(files: dict[str, bytes]) -> Any:
-    from compliance_guardian.textclf.model import TextClassifier
+    """TorchScript + tokenizer.json when the version has them (no transformers import), else transformers."""
+    from compliance_guardian.textclf import runtime
 
     directory = Path(tempfile.mkdtemp(prefix="text-risk-"))  # /tmp: the only writable place in Lambda
     for name, body in files.items():
         (directory / name).write_bytes(body)
+    if runtime.has_scripted_files(directory):
+        try:
+            return runtime.ScriptedTextClassifier.load(directory)
+        except Exception:  # e.g. a TorchScript file from an incompatible torch: the transformers files still load
+            logger.warning("TorchScript text model did not load; falling back to transformers", exc_info=True)
+    from compliance_guardian.textclf.model import TextClassifier  # models saved before the TorchScript export
+
     return TextClassifier.load(directory)
 
 
