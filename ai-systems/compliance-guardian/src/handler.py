@@ -19,7 +19,7 @@ from compliance_guardian.exceptions import (
 from retail_platform import aws, http
 from retail_platform.events import PROD_DATASET_UPDATED
 from retail_platform.exceptions import BadEventError
-from retail_platform.observability import logger, metrics, tracer
+from retail_platform.observability import logger, metrics, record_model_scores, tracer
 from retail_platform.settings import get_settings
 
 app = http.resolver("POST /compliance/scan, POST /fraud/score")
@@ -115,6 +115,9 @@ def _batch(event: dict[str, Any]) -> dict[str, Any]:
         days_scored = ((result.get("fraud") or {}).get("days") or {}).values()  # fraud-alert rate alarm
         metrics.add_metric(name="FraudAlerts", unit="Count", value=sum(d["alerts"] for d in days_scored))
         metrics.add_metric(name="TransactionsScored", unit="Count", value=sum(d["scored"] for d in days_scored))
+        fraud = result.get("fraud") or {}
+        if (fraud.get("model") or {}).get("trained"):  # a retrained model's holdout scores
+            record_model_scores("fraud", fraud.get("model_version"), fraud["model"].get("metrics_holdout"))
     else:
         result = {"curated_audit": batch.audit_curated(s3, settings, cfg)}
         from compliance_guardian.textclf.serving import ensure_text_model
