@@ -371,6 +371,8 @@ class SamApp:
 _NO_JSON = object()
 # (what was invoked, its response and logs) of every `sam local invoke` of the session: the PAN audit reads them
 TRANSCRIPTS: list[tuple[str, str]] = []
+# (bucket, key) of objects a test planted with card data on purpose (an audit's input): the PAN audit skips them
+PLANTED: set[tuple[str, str]] = set()
 
 
 def _last_json_line(stdout: str) -> Any:

@@ -15,6 +15,7 @@ import pytest
 
 from retail_platform import s3io
 from retail_platform.sampledata import SMALL_PROFILE, generate
+from tests.e2e import harness
 from tests.e2e.api import start_api
 from tests.support import EVENTS, LOCAL_BUCKETS
 
@@ -74,6 +75,7 @@ def prod_data(moto_server, tmp_path_factory):
         )
     leaked = pd.DataFrame({"order_id": ["1", "2"], "notes": ["leave at door", "card 4111 1111 1111 1111"]})
     s3io.write_parquet(s3, "local-curated", "orders/date=2023-12-31/part-abc.parquet", leaked)
+    harness.PLANTED.add(("local-curated", "orders/date=2023-12-31/part-abc.parquet"))  # the audit must find it
     return s3
 
 

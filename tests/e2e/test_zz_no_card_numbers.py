@@ -2,7 +2,8 @@
 
 The card numbers the e2e inputs carry (every event file, the sample's payments and notes, the published test
 cards) are collected; then every `sam local invoke` response and log of the session and every object the images
-left in the moto server's buckets (raw buckets excepted: that is where card data arrives) are searched for them.
+left in the moto server's buckets (raw buckets excepted: that is where card data arrives; so are objects a test
+planted with card data as an audit's input, `harness.PLANTED`) are searched for them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from retail_platform.pii import pan
 from tests.e2e import harness
 from tests.support import EVENTS, ROOT
 
-DIGIT_RUNS = re.compile(r"\d(?:[ .\-]?\d)+")
+# digits, or groups of 3+ digits joined by one space, dot or dash (as card numbers are written); not lists of
+# single digits such as "4 0 0 0 0" in a model file
+DIGIT_RUNS = re.compile(r"\d+(?:[ .\-]\d{3,})*")
 
 
 def digit_strings(text: str) -> set[str]:
@@ -69,6 +72,8 @@ def test_no_full_card_number_in_any_response_log_or_output(moto_server):
             continue
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
             for item in page.get("Contents", []):
+                if (bucket, item["Key"]) in harness.PLANTED:
+                    continue
                 body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
                 scanned += 1
                 if hits := leaks(readable(item["Key"], body), cards):
