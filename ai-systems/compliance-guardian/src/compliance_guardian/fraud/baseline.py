@@ -1,25 +1,18 @@
-"""A rules baseline of the kind a shop runs before it has a model: points per red flag."""
+"""A rules baseline of the kind a shop runs before it has a model: points per red flag.
+
+The points (features.RULE_POINTS) and their computation (features.rule_signals) are the ones the model also
+gets as features, so the baseline and the model's rule signals cannot drift apart.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-RULES = {
-    "card_country_ne_billing": 1.0,
-    "ip_country_ne_billing": 1.0,
-    "shipping_ne_billing": 1.0,
-    "is_night": 0.5,
-    "is_guest": 0.5,
-    "first_use_of_card_for_customer": 0.5,
-}
+from compliance_guardian.fraud.features import rule_signals
 
 
 def rules_score(features: pd.DataFrame) -> np.ndarray:
-    """Red-flag points; card-testing bursts (3+ small payments from a device within an hour) add 2."""
-    score = np.zeros(len(features))
-    for name, weight in RULES.items():
-        score += weight * features[name].to_numpy()
-    score += 2.0 * (features["n_small_device_1h"].to_numpy() >= 3)
-    score += 1.0 * ((features["account_age_days"].to_numpy() >= 0) & (features["account_age_days"].to_numpy() < 2))
-    return score
+    """Red-flag points; card-testing bursts (3+ small payments from a device within an hour) add 2, an account
+    younger than 2 days adds 1."""
+    return rule_signals(features)["rules_score"]
