@@ -107,15 +107,22 @@ def write_json(s3: Any, bucket: str, key: str, payload: Any) -> None:
     write_bytes(s3, bucket, key, body, "application/json")
 
 
-def dataframe_to_parquet_bytes(frame: pd.DataFrame, schema: pa.Schema | None = None) -> bytes:
-    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+def table_to_parquet_bytes(table: pa.Table) -> bytes:
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
     return sink.getvalue()
 
 
+def dataframe_to_parquet_bytes(frame: pd.DataFrame, schema: pa.Schema | None = None) -> bytes:
+    return table_to_parquet_bytes(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
+
+
 def write_parquet(s3: Any, bucket: str, key: str, frame: pd.DataFrame, schema: pa.Schema | None = None) -> None:
     write_bytes(s3, bucket, key, dataframe_to_parquet_bytes(frame, schema), "application/vnd.apache.parquet")
+
+
+def write_parquet_table(s3: Any, bucket: str, key: str, table: pa.Table) -> None:
+    write_bytes(s3, bucket, key, table_to_parquet_bytes(table), "application/vnd.apache.parquet")
 
 
 def read_parquet(s3: Any, bucket: str, key: str) -> pd.DataFrame:

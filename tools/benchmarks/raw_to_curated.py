@@ -45,9 +45,9 @@ def run_curation(path: Path, out: Path) -> dict:
         def __init__(self) -> None:
             self.rows = 0
 
-        def curated(self, day, part, frame) -> None:
+        def curated(self, day, part, table) -> None:
             (out / f"date={day}").mkdir(parents=True, exist_ok=True)
-            (out / f"date={day}" / f"part-{part:05d}.parquet").write_bytes(s3io.dataframe_to_parquet_bytes(frame))
+            (out / f"date={day}" / f"part-{part:05d}.parquet").write_bytes(s3io.table_to_parquet_bytes(table))
 
         def quarantine(self, part, frame) -> None:
             (out / f"quarantine-{part:05d}.parquet").write_bytes(s3io.dataframe_to_parquet_bytes(frame))

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from retail_platform import s3io
 from retail_platform.exceptions import ObjectNotFoundError
@@ -26,9 +27,11 @@ class S3Sink:
     written: list[str] = field(default_factory=list)
     days: set[str] = field(default_factory=set)
 
-    def curated(self, day: str, part: int, frame: pd.DataFrame) -> None:
+    def curated(self, day: str, part: int, table: pa.Table) -> None:
         prefix = f"{self.dataset}/date={day}" if day else self.dataset
-        self._write(f"{prefix}/part-{self.oid}-{part:05d}.parquet", frame)
+        key = f"{prefix}/part-{self.oid}-{part:05d}.parquet"
+        s3io.write_parquet_table(self.s3, self.bucket, key, table)
+        self.written.append(key)
         if day:
             self.days.add(day)
 

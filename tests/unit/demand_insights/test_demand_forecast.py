@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -61,6 +63,7 @@ def test_training_is_deterministic_and_the_saved_model_reloads(panel, model):
     np.testing.assert_allclose(a["mean"], b["mean"])
     reloaded = forecast.ForecastModel.from_files(model.to_files())
     np.testing.assert_allclose(reloaded.forecast(panel)["p90"], a["p90"])
+    np.testing.assert_allclose(reloaded.forecast(panel)["p50"], a["p50"])
     assert "pickle" not in model.to_files()["model.txt"][:200].decode()
 
 
@@ -155,12 +158,45 @@ def from_y(panel, y):
 def test_the_baseline_blend_is_chosen_on_calibration_rows_and_applied(panel, model):
     blend = model.metadata["blend"]
     assert blend["baseline"] in ("mean_28", "seasonal_naive") and 0.0 <= blend["weight"] <= 1.0
-    pure_baseline = forecast.ForecastModel(model.booster, {**model.metadata, "blend": {**blend, "weight": 0.0}})
+    pure_baseline = forecast.ForecastModel(
+        model.booster, {**model.metadata, "blend": {**blend, "weight": 0.0}}, model.median
+    )
     fb = pure_baseline.builder(panel)
     block = fb.rows([panel.n_steps - 1], max_target=panel.n_steps + 13)
     np.testing.assert_allclose(
-        pure_baseline.predict_mean(block), np.maximum(forecast.baselines(block)[blend["baseline"]], 0.0)
+        pure_baseline.predict_center(block), np.maximum(forecast.baselines(block)[blend["baseline"]], 0.0)
     )
+    # the blend moves the P50 only: the mean stays the tweedie model's expected units
+    np.testing.assert_allclose(pure_baseline.predict_mean(block), model.predict_mean(block))
+
+
+def test_p50_comes_from_the_median_model_and_the_mean_from_the_tweedie_model(panel, model):
+    assert model.median is not None and model.metadata["median_model"]["objective"] == "quantile"
+    block = model.builder(panel).rows([panel.n_steps - 1], max_target=panel.n_steps + 13)
+    median = np.maximum(model.median.predict(block.X), 0.0) * block.scale
+    tweedie = np.maximum(model.booster.predict(block.X), 0.0) * block.scale
+    np.testing.assert_allclose(model.predict_mean(block), tweedie)
+    blend = model.metadata["blend"]
+    base = np.maximum(forecast.baselines(block)[blend["baseline"]], 0.0)
+    np.testing.assert_allclose(model.predict_center(block), blend["weight"] * median + (1 - blend["weight"]) * base)
+    # on skewed counts the median sits below the mean: the two boosters really differ
+    assert median.sum() < tweedie.sum()
+
+
+def test_a_model_saved_before_the_median_booster_still_serves(panel, model):
+    files = model.to_files()
+    assert forecast.MEDIAN_FILE in files
+    old_meta = {k: v for k, v in model.metadata.items() if k != "median_model"}
+    old = forecast.ForecastModel.from_files(
+        {"model.txt": files["model.txt"], "metadata.json": json.dumps(old_meta).encode()}
+    )
+    assert old.median is None
+    fc = old.forecast(panel)
+    assert (fc["p10"] <= fc["p50"]).all() and (fc["p50"] <= fc["p90"]).all()
+    with pytest.raises(ValueError, match=r"model_p50\.txt is missing"):
+        forecast.ForecastModel.from_files({"model.txt": files["model.txt"], "metadata.json": files["metadata.json"]})
+    with pytest.raises(ValueError, match=r"model_p50\.txt is not a LightGBM model"):
+        forecast.ForecastModel.from_files({**files, forecast.MEDIAN_FILE: b"tree\nnot a model\n"})
 
 
 def test_planned_promotions_reach_the_future_rows(panel):

@@ -6,7 +6,7 @@
 
 Writes <out>/forecasts.csv (series_id, target_date, horizon, mean, p10, p50, p90, model_version),
 <out>/backtest.json (WAPE / MASE / P10-P90 coverage of the model and the two baselines) and
-<out>/model/ (model.txt + metadata.json); prints the backtest summary as JSON. Exit 2 on unusable input.
+<out>/model/ (model.txt, model_p50.txt, metadata.json); prints the backtest summary as JSON. Exit 2 on unusable input.
 """
 
 from __future__ import annotations

@@ -1,13 +1,15 @@
-"""The global LightGBM demand model: tweedie point forecasts, conformal P10/P50/P90, rolling-origin backtests.
+"""The global LightGBM demand models: tweedie mean, median P50, conformal P10/P90, rolling-origin backtests.
 
 Training: rows for many forecast origins and every horizon 1..H (direct strategy, horizon is a feature).
-Intervals: split-conformal on normalised residuals r = (y - mean) / (mean + 1)^0.75, per horizon bucket,
-estimated on the last week of origins whose targets the fitting model never saw; the final model is then
-refitted on all rows with the same number of trees. P50 is the mean shifted by the median residual (the
-WAPE-optimal point for skewed counts); P10/P90 by the 10th/90th percentile residuals, clipped at zero.
-Per-series scaling: level features and the target are divided by the series' recent level (features.py) and
-predictions multiplied back. The mean is blended with the better baseline by a weight chosen on the
-calibration rows; the intervals are calibrated around that blended mean.
+Two boosters share the rows: a tweedie model of the expected units (the `mean`, what inventory sums) and a
+quantile model at 0.5 (the median, the point that minimises absolute error, i.e. WAPE, on skewed counts).
+P50 is the median model blended with the better baseline by a weight chosen on the calibration rows.
+Intervals: split-conformal on normalised residuals r = (y - p50) / (p50 + 1)^0.75, per horizon bucket,
+estimated on the last week of origins whose targets the fitting models never saw; the final models are then
+refitted on all rows with the same number of trees. P10/P90 are P50 shifted by the 10th/90th percentile
+residuals, clipped at zero. Per-series scaling: level features and the target are divided by the series'
+recent level (features.py) and predictions multiplied back. Models saved before the median booster existed
+centre P50 on the blended mean, as they did when they were trained.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ MAX_HORIZON = 28
 MIN_STEPS = 35  # at least a 7-step fit window before a calibration week and a horizon
 SCALE_POWER = 0.75
 QUANTILES = (0.1, 0.5, 0.9)
+MEDIAN_FILE = "model_p50.txt"
 PARAMS: dict[str, Any] = {
     "objective": "tweedie",
     "tweedie_variance_power": 1.2,
@@ -49,6 +52,13 @@ PARAMS: dict[str, Any] = {
     "deterministic": True,
     "force_row_wise": True,
     "verbosity": -1,
+}
+# The median model: absolute loss on the scaled target; weighting rows by their scale makes it the absolute
+# error in units (|y - f| = scale * |y / scale - f / scale|), so big sellers count as much as they sell.
+MEDIAN_PARAMS: dict[str, Any] = {
+    **{k: v for k, v in PARAMS.items() if k != "tweedie_variance_power"},
+    "objective": "quantile",
+    "alpha": 0.5,
 }
 NUM_ROUNDS = 150
 MAX_TRAIN_ROWS = 400_000
@@ -77,8 +87,9 @@ def _origins(first: int, last: int, n_series: int, horizon: int, max_rows: int) 
 
 @dataclass
 class ForecastModel:
-    booster: Any
+    booster: Any  # tweedie: expected units
     metadata: dict[str, Any]
+    median: Any = None  # quantile 0.5: the P50 (None in models saved before it existed)
 
     @property
     def version(self) -> str:
@@ -89,21 +100,22 @@ class ForecastModel:
         return int(self.metadata["horizon"])
 
     def to_files(self) -> dict[str, bytes]:
-        return {
+        files = {
             "model.txt": self.booster.model_to_string().encode(),
             "metadata.json": json.dumps(self.metadata, indent=2, sort_keys=True, default=str).encode(),
         }
+        if self.median is not None:
+            files[MEDIAN_FILE] = self.median.model_to_string().encode()
+        return files
 
     @classmethod
     def from_files(cls, files: dict[str, bytes]) -> ForecastModel:
-        import lightgbm as lgb
-
         metadata = json.loads(files["metadata.json"])
-        try:
-            booster = lgb.Booster(model_str=files["model.txt"].decode())
-        except lgb.basic.LightGBMError as e:  # a corrupt artifact: a ValueError, so loading falls back
-            raise ValueError(f"model.txt is not a LightGBM model: {e}") from e
-        return cls(booster, metadata)
+        if metadata.get("median_model") and MEDIAN_FILE not in files:
+            raise ValueError(f"the model was trained with a median booster but {MEDIAN_FILE} is missing")
+        booster = _booster(files, "model.txt")
+        median = _booster(files, MEDIAN_FILE) if metadata.get("median_model") else None
+        return cls(booster, metadata, median)
 
     def builder(self, panel: Panel) -> FeatureBuilder:
         return FeatureBuilder(
@@ -114,9 +126,15 @@ class ForecastModel:
         )
 
     def predict_mean(self, block: RowBlock) -> np.ndarray:
-        """Expected units: the model's scaled prediction times the series' scale, blended with the baseline."""
-        model = np.maximum(self.booster.predict(block.X, num_threads=_threads()), 0.0) * block.scale
-        return _blend(model, block, self.metadata.get("blend"))
+        """Expected units: the tweedie model's scaled prediction times the series' scale."""
+        model = _predict(self.booster, block)
+        return model if self.median is not None else _blend(model, block, self.metadata.get("blend"))
+
+    def predict_center(self, block: RowBlock) -> np.ndarray:
+        """The point the intervals are built around: the median model blended with the better baseline."""
+        if self.median is None:  # a model saved before the median booster: its blended mean, as trained
+            return self.predict_mean(block)
+        return _blend(_predict(self.median, block), block, self.metadata.get("blend"))
 
     def quantiles(self, mean: np.ndarray, horizon: np.ndarray) -> dict[str, np.ndarray]:
         out = {}
@@ -139,7 +157,7 @@ class ForecastModel:
         block = fb.rows([last], max_target=last + horizon)
         mean = self.predict_mean(block)
         h = block.target - block.origin
-        q = self.quantiles(mean, h)
+        q = self.quantiles(self.predict_center(block), h)
         return pd.DataFrame(
             {
                 "series_id": panel.ids[block.series],
@@ -167,17 +185,34 @@ def _blend(model: np.ndarray, block: RowBlock, blend: dict | None) -> np.ndarray
     return blend["weight"] * model + (1.0 - blend["weight"]) * base
 
 
-def _train(X: np.ndarray, y: np.ndarray, scale: np.ndarray, rounds: int) -> Any:
+def _booster(files: dict[str, bytes], name: str) -> Any:
     import lightgbm as lgb
 
-    params = {**PARAMS, "num_threads": _threads()}
+    try:
+        return lgb.Booster(model_str=files[name].decode())
+    except lgb.basic.LightGBMError as e:  # a corrupt artifact: a ValueError, so loading falls back
+        raise ValueError(f"{name} is not a LightGBM model: {e}") from e
+
+
+def _predict(booster: Any, block: RowBlock) -> np.ndarray:
+    return np.maximum(booster.predict(block.X, num_threads=_threads()), 0.0) * block.scale
+
+
+def _train(X: np.ndarray, y: np.ndarray, scale: np.ndarray, rounds: int, *, median: bool = False) -> Any:
+    import lightgbm as lgb
+
     cat_idx = [FEATURES.index(c) for c in CATEGORICAL]
     # Net daily units go negative on days where cancellations outnumber sales; demand is never below zero,
     # and the tweedie objective refuses negative labels.
     demand = np.clip(y, 0, None)
-    # Per-series target scaling: fit units / scale; the weight scale^(2 - p) makes the tweedie deviance of
-    # the scaled rows equal to that of the units, so big sellers still count as much as they sell.
-    weight = scale ** (2.0 - PARAMS["tweedie_variance_power"])
+    if median:
+        params = {**MEDIAN_PARAMS, "num_threads": _threads()}
+        weight = scale
+    else:
+        params = {**PARAMS, "num_threads": _threads()}
+        # Per-series target scaling: fit units / scale; the weight scale^(2 - p) makes the tweedie deviance
+        # of the scaled rows equal to that of the units, so big sellers still count as much as they sell.
+        weight = scale ** (2.0 - PARAMS["tweedie_variance_power"])
     data = lgb.Dataset(
         X, demand / scale, weight=weight, feature_name=FEATURES, categorical_feature=cat_idx, free_raw_data=True
     )
@@ -211,16 +246,18 @@ def fit(
     if ok.sum() < 50:
         raise InputDataError("too few days with sales to train a model")
     model = _train(fit_rows.X[ok], fit_rows.y[ok], fit_rows.scale[ok], rounds)
+    median = _train(fit_rows.X[ok], fit_rows.y[ok], fit_rows.scale[ok], rounds, median=True)
     del fit_rows
     conformal = []
     ok = ~np.isnan(cal_rows.y)
     cal_rows = _subset(cal_rows, ok)
     ok = np.ones(len(cal_rows.y), dtype=bool)
-    cal_model = np.maximum(model.predict(cal_rows.X, num_threads=_threads()), 0.0) * cal_rows.scale
-    blend = _choose_blend(cal_rows, cal_model)
-    cal_mean = _blend(cal_model, cal_rows, blend)
+    cal_mean = _predict(model, cal_rows)
+    cal_median = _predict(median, cal_rows)
+    blend = _choose_blend(cal_rows, cal_median)
+    cal_center = _blend(cal_median, cal_rows, blend)
     cal_h = cal_rows.target - cal_rows.origin
-    resid = (cal_rows.y[ok] - cal_mean) / _scale(cal_mean)
+    resid = (cal_rows.y[ok] - cal_center) / _scale(cal_center)
     for lo, hi in _buckets(horizon):
         sel = (cal_h >= lo) & (cal_h <= hi)
         if sel.sum() < 20:  # short calibration set: borrow every horizon's residuals
@@ -233,12 +270,13 @@ def fit(
         conformal.append(
             {"from": lo, "to": hi, "q10": float(q_lo), "q50": float(np.quantile(r, 0.5)), "q90": float(q_hi), "n": n}
         )
-    holdout = _holdout_metrics(cal_rows, ok, cal_mean, conformal)
+    holdout = _holdout_metrics(cal_rows, ok, cal_mean, cal_center, conformal)
     del cal_rows
     all_rows = fb.rows(_origins(6, last - 1, panel.n_series, horizon, max_rows), max_target=last)
     ok = ~np.isnan(all_rows.y)
     n_train = int(ok.sum())
     booster = _train(all_rows.X[ok], all_rows.y[ok], all_rows.scale[ok], rounds)
+    median = _train(all_rows.X[ok], all_rows.y[ok], all_rows.scale[ok], rounds, median=True)
     del all_rows
     import lightgbm as lgb
 
@@ -249,6 +287,7 @@ def fit(
         "features": FEATURES,
         "categorical": CATEGORICAL,
         "params": {**PARAMS, "num_boost_round": rounds},
+        "median_model": {**MEDIAN_PARAMS, "num_boost_round": rounds},
         "conformal": conformal,
         "blend": blend,
         "target_scaling": {"features": SCALED, "offset": SCALE_OFFSET},
@@ -267,7 +306,7 @@ def fit(
             "python": platform.python_version(),
         },
     }
-    return ForecastModel(booster, metadata)
+    return ForecastModel(booster, metadata, median)
 
 
 def _subset(block: RowBlock, keep: np.ndarray) -> RowBlock:
@@ -279,7 +318,7 @@ BLEND_WEIGHTS = np.round(np.arange(0.0, 1.01, 0.1), 2)
 
 
 def _choose_blend(cal: RowBlock, model: np.ndarray) -> dict[str, Any]:
-    """Ensemble weight of the model vs the better baseline, chosen on the calibration rows (never the test).
+    """Ensemble weight of the median model vs the better baseline, chosen on the calibration rows (never the test).
 
     For each weight the median residual shift is re-estimated, as the P50 will be, and the weight with the
     lowest calibration WAPE of that P50 wins (ties: the larger model weight).
@@ -299,7 +338,9 @@ def _choose_blend(cal: RowBlock, model: np.ndarray) -> dict[str, Any]:
     return best
 
 
-def _holdout_metrics(rows, ok: np.ndarray, mean: np.ndarray, conformal: list[dict]) -> dict[str, Any]:
+def _holdout_metrics(
+    rows, ok: np.ndarray, mean: np.ndarray, center: np.ndarray, conformal: list[dict]
+) -> dict[str, Any]:
     """Time-based holdout (the calibration week of origins, never seen as targets by the fitting model).
 
     P50 here uses the median shift and the blend weight estimated on the same rows, so its WAPE is slightly
@@ -308,7 +349,7 @@ def _holdout_metrics(rows, ok: np.ndarray, mean: np.ndarray, conformal: list[dic
     actual = rows.y[ok]
     h = (rows.target - rows.origin)[ok]
     probe = ForecastModel(None, {"conformal": conformal, "version": "holdout", "horizon": int(h.max())})
-    q = probe.quantiles(mean, h)
+    q = probe.quantiles(center, h)
     base = baselines(_subset(rows, ok))
     mean28, seasonal = base["mean_28"], base["seasonal_naive"]
     out = {

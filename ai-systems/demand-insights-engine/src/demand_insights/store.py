@@ -7,6 +7,7 @@ Insights: s3://$PROD_BUCKET/<dataset>/date=YYYY-MM-DD/part-0.parquet (overwrite-
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -49,8 +50,11 @@ def save_model(s3: Any, bucket: str, kind: str, version: str, files: dict[str, b
     return prefix
 
 
-def load_model(s3: Any, bucket: str, kind: str, loader, names=("model.txt", "metadata.json")):
-    """The current version, else the newest previous one that loads; None when there is none at all."""
+def load_model(s3: Any, bucket: str, kind: str, loader, names=("model.txt", "metadata.json"), optional=()):
+    """The current version, else the newest previous one that loads; None when there is none at all.
+
+    `optional` files are read when the version has them (the loader decides whether it needs them).
+    """
     try:
         pointer = s3io.read_json(s3, bucket, f"{MODEL_PREFIX}/{kind}/current.json")
     except ObjectNotFoundError:
@@ -61,6 +65,9 @@ def load_model(s3: Any, bucket: str, kind: str, loader, names=("model.txt", "met
             continue
         try:
             files = {n: s3io.read_bytes(s3, bucket, f"{MODEL_PREFIX}/{kind}/{version}/{n}") for n in names}
+            for name in optional:
+                with contextlib.suppress(ObjectNotFoundError):
+                    files[name] = s3io.read_bytes(s3, bucket, f"{MODEL_PREFIX}/{kind}/{version}/{name}")
             model = loader(files)
         except (ObjectNotFoundError, StorageError, ValueError, KeyError, UnicodeDecodeError) as e:
             logger.warning(
