@@ -99,14 +99,17 @@ def process_object(s3: Any, bucket: str, key: str) -> dict:
     size = s3io.head(s3, bucket, key).get("ContentLength")
     sink = S3Sink(s3, SETTINGS.curated_bucket, contract.dataset, object_id(key))
     try:
-        with s3io.open_stream(s3, bucket, key) as stream:
-            report = curate_stream(stream, key, contract, sink, size=size, batch_rows=BATCH_ROWS)
-    except UnreadableFileError as e:
-        logger.warning("file quarantined whole", extra={"key": key, "error": str(e)})
-        discard_outputs(sink)  # nothing half-written: the object's latest version is the unreadable one
-        return _file_failure(s3, bucket, key, contract.dataset, e)
-    report["drift"] = drift(s3, contract, sink.oid, report)
-    summary = finish_outputs(sink, report)
+        try:
+            with s3io.open_stream(s3, bucket, key) as stream:
+                report = curate_stream(stream, key, contract, sink, size=size, batch_rows=BATCH_ROWS)
+        except UnreadableFileError as e:
+            logger.warning("file quarantined whole", extra={"key": key, "error": str(e)})
+            discard_outputs(sink)  # nothing half-written: the object's latest version is the unreadable one
+            return _file_failure(s3, bucket, key, contract.dataset, e)
+        report["drift"] = drift(s3, contract, sink.oid, report)
+        summary = finish_outputs(sink, report)
+    finally:
+        sink.close()  # no upload thread outlives the invocation, whatever happened
     metrics.add_metric(name="RowsIn", unit="Count", value=summary["rows_in"])
     metrics.add_metric(name="RowsCurated", unit="Count", value=summary["rows_curated"])
     metrics.add_metric(name="RowsQuarantined", unit="Count", value=summary["rows_quarantined"])

@@ -188,9 +188,14 @@ def test_more_faults_than_retries_fail_clearly_and_the_retry_duplicates_nothing(
     inject(faulty_s3, injector)
     with pytest.raises(StorageError, match=r"S3 call on s3://local-curated/.*part-.*\.parquet failed: InternalError"):
         fn.lambda_handler({"bucket": RAW, "key": UCI_KEY}, lambda_context)
-    # botocore's `max_attempts` counts retries: the first try and 5 retries with backoff, then the error
-    assert injector.faults == 6 and len(set(injector.faulted_urls)) == 1
-    assert len(faulty_s3.sleeps) == 5
+    # botocore's `max_attempts` counts retries: each part's first try and 5 retries with backoff, then the
+    # error. Parts upload on the sink's threads, so up to `max_in_flight` of them were already on their way.
+    from curation.outputs import S3Sink  # the handler's folder, on the path once the handler is loaded
+
+    failed_parts = len(set(injector.faulted_urls))
+    assert 1 <= failed_parts <= S3Sink.max_in_flight
+    assert injector.faults == 6 * failed_parts
+    assert len(faulty_s3.sleeps) == 5 * failed_parts
     partial = curated_state(s3)
     assert len(partial) == 1  # the one part written before the outage; no manifest, no report
     assert not list(s3io.list_keys(s3, CURATED, "_manifests/"))
@@ -243,7 +248,8 @@ def test_raw_to_curated_killed_mid_batch_then_rerun_equals_a_clean_run(
         with pytest.raises(Killed):
             fn.lambda_handler({"bucket": RAW, "key": UCI_KEY}, lambda_context)
         faulty_s3.meta.events.unregister("after-call.s3.PutObject", after)
-        assert len(curated_state(s3)) == 1 and not list(s3io.list_keys(s3, CURATED, "_manifests/"))
+        # parts upload on the sink's threads: the kill lands with one or a few stored, never a manifest
+        assert len(curated_state(s3)) >= 1 and not list(s3io.list_keys(s3, CURATED, "_manifests/"))
         result = fn.lambda_handler({"bucket": RAW, "key": UCI_KEY}, lambda_context)
         again = fn.lambda_handler({"bucket": RAW, "key": UCI_KEY}, lambda_context)  # and once more: idempotent
     finally:

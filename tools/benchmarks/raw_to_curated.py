@@ -4,8 +4,9 @@
 
 The input is the UCI Online Retail sample (real, messy rows) repeated with fresh row ids up to --rows.
 Both runs happen in this process, one after the other, on the same file: the curation streams the file
-through `curate_stream` exactly as the handler does (batches, spill to local disk, partitioned Parquet
-written to a local folder instead of S3); the baseline is pyarrow's CSV reader -> Parquet writer.
+through `curate_stream` into the handler's S3 sink exactly as the handler does (batches, spill to local
+disk, partitioned Parquet encoded and written on the sink's threads), whose client writes to a local folder
+instead of S3 (so no network time is counted); the baseline is pyarrow's CSV reader -> Parquet writer.
 Peak memory is the process's maximum resident set size, measured in a fresh subprocess per run.
 """
 
@@ -38,25 +39,25 @@ def make_input(rows: int, path: Path) -> None:
 def run_curation(path: Path, out: Path) -> dict:
     sys.path.insert(0, str(ROOT / "pipeline" / "raw-to-curated"))
     from curation.engine import curate_stream
-    from retail_platform import s3io
+    from curation.outputs import S3Sink
     from retail_platform.contracts import load_sources, route
 
-    class FolderSink:
-        def __init__(self) -> None:
-            self.rows = 0
+    class FolderClient:
+        """put_object into a local folder: the handler's own sink (threads and all), without the network."""
 
-        def curated(self, day, part, table) -> None:
-            (out / f"date={day}").mkdir(parents=True, exist_ok=True)
-            (out / f"date={day}" / f"part-{part:05d}.parquet").write_bytes(s3io.table_to_parquet_bytes(table))
-
-        def quarantine(self, part, frame) -> None:
-            (out / f"quarantine-{part:05d}.parquet").write_bytes(s3io.dataframe_to_parquet_bytes(frame))
+        def put_object(self, Bucket: str, Key: str, Body: bytes, ContentType: str) -> None:
+            target = out / Key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(Body)
 
     key = f"uci-online-retail/{path.name}"
     contract = route(key, load_sources())
     started = time.perf_counter()
+    sink = S3Sink(FolderClient(), "curated", contract.dataset, "bench")
     with path.open("rb") as stream:
-        report = curate_stream(stream, key, contract, FolderSink(), size=path.stat().st_size)
+        report = curate_stream(stream, key, contract, sink, size=path.stat().st_size)
+    sink.flush()
+    sink.close()
     seconds = time.perf_counter() - started
     return {
         "seconds": seconds,
