@@ -178,15 +178,60 @@ def test_p50_comes_from_the_median_model_and_the_mean_from_the_tweedie_model(pan
     np.testing.assert_allclose(model.predict_mean(block), tweedie)
     blend = model.metadata["blend"]
     base = np.maximum(forecast.baselines(block)[blend["baseline"]], 0.0)
-    np.testing.assert_allclose(model.predict_center(block), blend["weight"] * median + (1 - blend["weight"]) * base)
+    ensemble = model.predict_median(block)  # the LightGBM median, with XGBoost's share when it has one
+    np.testing.assert_allclose(model.predict_center(block), blend["weight"] * ensemble + (1 - blend["weight"]) * base)
     # on skewed counts the median sits below the mean: the two boosters really differ
     assert median.sum() < tweedie.sum()
+
+
+def test_the_xgboost_member_shares_the_p50_as_chosen_on_calibration_rows(panel, model):
+    ensemble = model.metadata["ensemble"]
+    assert ensemble["lightgbm"] in forecast.ENSEMBLE_SHARES
+    assert ensemble["lightgbm"] + ensemble["xgboost"] == pytest.approx(1.0)
+    scores = {float(k): v for k, v in ensemble["wape"].items()}
+    assert scores[ensemble["lightgbm"]] == min(scores.values())
+    block = model.builder(panel).rows([panel.n_steps - 1], max_target=panel.n_steps + 13)
+    lightgbm = np.maximum(model.median.predict(block.X), 0.0) * block.scale
+    if model.xgb is None:
+        assert ensemble["xgboost"] == 0 and forecast.XGB_FILE not in model.to_files()
+        np.testing.assert_allclose(model.predict_median(block), lightgbm)
+        return
+    import xgboost as xgb
+
+    other = np.maximum(model.xgb.predict(xgb.DMatrix(block.X, missing=np.nan)), 0.0) * block.scale
+    share = ensemble["lightgbm"]
+    np.testing.assert_allclose(model.predict_median(block), share * lightgbm + (1 - share) * other, rtol=1e-5)
+    reloaded = forecast.ForecastModel.from_files(model.to_files())
+    np.testing.assert_allclose(reloaded.predict_median(block), model.predict_median(block), rtol=1e-6)
+
+
+def test_a_stored_xgboost_member_that_is_missing_or_corrupt_does_not_load(panel, model):
+    files = model.to_files()
+    meta = json.loads(files["metadata.json"])
+    meta["ensemble"] = {**meta["ensemble"], "lightgbm": 0.5, "xgboost": 0.5}
+    files = {**files, "metadata.json": json.dumps(meta).encode()}
+    files.pop(forecast.XGB_FILE, None)
+    with pytest.raises(ValueError, match=r"model_p50_xgb\.json is missing"):
+        forecast.ForecastModel.from_files(files)
+    with pytest.raises(ValueError, match=r"model_p50_xgb\.json is not an XGBoost model"):
+        forecast.ForecastModel.from_files({**files, forecast.XGB_FILE: b'{"learner": "truncated'})
+
+
+def test_the_ensemble_choice_prefers_lightgbm_on_ties_and_survives_no_sales():
+    block = forecast.RowBlock(
+        np.zeros((4, 1), np.float32), np.zeros(4, int), np.zeros(4, int), np.ones(4, int), np.zeros(4), np.ones(4)
+    )
+    same = np.ones(4)
+    assert forecast._choose_ensemble(block, same, same)["lightgbm"] == 1.0  # no sales: WAPE undefined
+    block.y[:] = [1.0, 2.0, 3.0, 4.0]
+    assert forecast._choose_ensemble(block, block.y.copy(), np.zeros(4))["lightgbm"] == 1.0
+    assert forecast._choose_ensemble(block, np.zeros(4), block.y.copy())["lightgbm"] == 0.0
 
 
 def test_a_model_saved_before_the_median_booster_still_serves(panel, model):
     files = model.to_files()
     assert forecast.MEDIAN_FILE in files
-    old_meta = {k: v for k, v in model.metadata.items() if k != "median_model"}
+    old_meta = {k: v for k, v in model.metadata.items() if k not in ("median_model", "ensemble", "xgboost_model")}
     old = forecast.ForecastModel.from_files(
         {"model.txt": files["model.txt"], "metadata.json": json.dumps(old_meta).encode()}
     )

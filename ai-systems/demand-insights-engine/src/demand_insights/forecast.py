@@ -1,9 +1,10 @@
 """The global LightGBM demand models: tweedie mean, median P50, conformal P10/P90, rolling-origin backtests.
 
 Training: rows for many forecast origins and every horizon 1..H (direct strategy, horizon is a feature).
-Two boosters share the rows: a tweedie model of the expected units (the `mean`, what inventory sums) and a
-quantile model at 0.5 (the median, the point that minimises absolute error, i.e. WAPE, on skewed counts).
-P50 is the median model blended with the better baseline by a weight chosen on the calibration rows.
+Boosters share the rows: a LightGBM tweedie model of the expected units (the `mean`, what inventory sums)
+and median (quantile 0.5) models, LightGBM and XGBoost (xgb_member.py): the median is the point that
+minimises absolute error, i.e. WAPE, on skewed counts. P50 is the median ensemble (each member's share
+chosen on the calibration rows) blended with the better baseline by a weight chosen on the same rows.
 Intervals: split-conformal on normalised residuals r = (y - p50) / (p50 + 1)^0.75, per horizon bucket,
 estimated on the last week of origins whose targets the fitting models never saw; the final models are then
 refitted on all rows with the same number of trees. P10/P90 are P50 shifted by the 10th/90th percentile
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from demand_insights import xgb_member
 from demand_insights.exceptions import InputDataError
 from demand_insights.features import CATEGORICAL, FEATURES, SCALE_OFFSET, SCALED, FeatureBuilder, RowBlock
 from demand_insights.panel import Panel
@@ -35,6 +37,8 @@ MIN_STEPS = 35  # at least a 7-step fit window before a calibration week and a h
 SCALE_POWER = 0.75
 QUANTILES = (0.1, 0.5, 0.9)
 MEDIAN_FILE = "model_p50.txt"
+XGB_FILE = "model_p50_xgb.json"
+ENSEMBLE_SHARES = (1.0, 0.75, 0.5, 0.25, 0.0)  # LightGBM's share of the median ensemble; ties keep LightGBM
 PARAMS: dict[str, Any] = {
     "objective": "tweedie",
     "tweedie_variance_power": 1.2,
@@ -90,6 +94,11 @@ class ForecastModel:
     booster: Any  # tweedie: expected units
     metadata: dict[str, Any]
     median: Any = None  # quantile 0.5: the P50 (None in models saved before it existed)
+    xgb: Any = None  # XGBoost quantile 0.5, the ensemble's other member (None when its share is 0)
+
+    @property
+    def lightgbm_share(self) -> float:
+        return float((self.metadata.get("ensemble") or {}).get("lightgbm", 1.0))
 
     @property
     def version(self) -> str:
@@ -106,6 +115,8 @@ class ForecastModel:
         }
         if self.median is not None:
             files[MEDIAN_FILE] = self.median.model_to_string().encode()
+        if self.xgb is not None:
+            files[XGB_FILE] = xgb_member.to_bytes(self.xgb)
         return files
 
     @classmethod
@@ -115,7 +126,12 @@ class ForecastModel:
             raise ValueError(f"the model was trained with a median booster but {MEDIAN_FILE} is missing")
         booster = _booster(files, "model.txt")
         median = _booster(files, MEDIAN_FILE) if metadata.get("median_model") else None
-        return cls(booster, metadata, median)
+        xgb = None
+        if float((metadata.get("ensemble") or {}).get("xgboost", 0.0)) > 0:
+            if XGB_FILE not in files:
+                raise ValueError(f"the model's P50 ensemble has an XGBoost member but {XGB_FILE} is missing")
+            xgb = xgb_member.from_bytes(files[XGB_FILE], XGB_FILE)
+        return cls(booster, metadata, median, xgb)
 
     def builder(self, panel: Panel) -> FeatureBuilder:
         return FeatureBuilder(
@@ -134,7 +150,15 @@ class ForecastModel:
         """The point the intervals are built around: the median model blended with the better baseline."""
         if self.median is None:  # a model saved before the median booster: its blended mean, as trained
             return self.predict_mean(block)
-        return _blend(_predict(self.median, block), block, self.metadata.get("blend"))
+        return _blend(self.predict_median(block), block, self.metadata.get("blend"))
+
+    def predict_median(self, block: RowBlock) -> np.ndarray:
+        """The median ensemble in units: LightGBM's share of its prediction plus XGBoost's share of its own."""
+        median = _predict(self.median, block)
+        if self.xgb is None:
+            return median
+        share = self.lightgbm_share
+        return share * median + (1.0 - share) * xgb_member.predict(self.xgb, block.X, _threads()) * block.scale
 
     def quantiles(self, mean: np.ndarray, horizon: np.ndarray) -> dict[str, np.ndarray]:
         out = {}
@@ -247,13 +271,17 @@ def fit(
         raise InputDataError("too few days with sales to train a model")
     model = _train(fit_rows.X[ok], fit_rows.y[ok], fit_rows.scale[ok], rounds)
     median = _train(fit_rows.X[ok], fit_rows.y[ok], fit_rows.scale[ok], rounds, median=True)
+    xgb = xgb_member.train(fit_rows.X[ok], fit_rows.y[ok], fit_rows.scale[ok], rounds, _threads())
     del fit_rows
     conformal = []
     ok = ~np.isnan(cal_rows.y)
     cal_rows = _subset(cal_rows, ok)
     ok = np.ones(len(cal_rows.y), dtype=bool)
     cal_mean = _predict(model, cal_rows)
-    cal_median = _predict(median, cal_rows)
+    ensemble = _choose_ensemble(
+        cal_rows, _predict(median, cal_rows), xgb_member.predict(xgb, cal_rows.X, _threads()) * cal_rows.scale
+    )
+    cal_median = ensemble.pop("prediction")
     blend = _choose_blend(cal_rows, cal_median)
     cal_center = _blend(cal_median, cal_rows, blend)
     cal_h = cal_rows.target - cal_rows.origin
@@ -277,6 +305,9 @@ def fit(
     n_train = int(ok.sum())
     booster = _train(all_rows.X[ok], all_rows.y[ok], all_rows.scale[ok], rounds)
     median = _train(all_rows.X[ok], all_rows.y[ok], all_rows.scale[ok], rounds, median=True)
+    xgb = None
+    if ensemble["xgboost"] > 0:
+        xgb = xgb_member.train(all_rows.X[ok], all_rows.y[ok], all_rows.scale[ok], rounds, _threads())
     del all_rows
     import lightgbm as lgb
 
@@ -288,6 +319,8 @@ def fit(
         "categorical": CATEGORICAL,
         "params": {**PARAMS, "num_boost_round": rounds},
         "median_model": {**MEDIAN_PARAMS, "num_boost_round": rounds},
+        "xgboost_model": {**xgb_member.PARAMS, "num_boost_round": rounds},
+        "ensemble": ensemble,
         "conformal": conformal,
         "blend": blend,
         "target_scaling": {"features": SCALED, "offset": SCALE_OFFSET},
@@ -301,12 +334,13 @@ def fit(
         "n_training_rows": n_train,
         "library_versions": {
             "lightgbm": lgb.__version__,
+            "xgboost": xgb_member.library_version(),
             "numpy": np.__version__,
             "pandas": pd.__version__,
             "python": platform.python_version(),
         },
     }
-    return ForecastModel(booster, metadata, median)
+    return ForecastModel(booster, metadata, median, xgb)
 
 
 def _subset(block: RowBlock, keep: np.ndarray) -> RowBlock:
@@ -315,6 +349,21 @@ def _subset(block: RowBlock, keep: np.ndarray) -> RowBlock:
 
 
 BLEND_WEIGHTS = np.round(np.arange(0.0, 1.01, 0.1), 2)
+
+
+def _choose_ensemble(cal: RowBlock, lightgbm: np.ndarray, xgboost: np.ndarray) -> dict[str, Any]:
+    """Shares of the two median models, by the calibration WAPE of their weighted sum (never the test)."""
+    scores = {share: _wape(cal.y, share * lightgbm + (1 - share) * xgboost) for share in ENSEMBLE_SHARES}
+    if not all(math.isfinite(v) for v in scores.values()):  # no sales in the calibration rows
+        share = 1.0
+    else:
+        share = min(ENSEMBLE_SHARES, key=lambda s: (round(scores[s], 9), -s))
+    return {
+        "lightgbm": share,
+        "xgboost": round(1.0 - share, 2),
+        "wape": {f"{s:.2f}": (scores[s] if math.isfinite(scores[s]) else None) for s in ENSEMBLE_SHARES},
+        "prediction": share * lightgbm + (1 - share) * xgboost,
+    }
 
 
 def _choose_blend(cal: RowBlock, model: np.ndarray) -> dict[str, Any]:

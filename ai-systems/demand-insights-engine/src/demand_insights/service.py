@@ -90,7 +90,11 @@ def run_forecasts(s3: Any, buckets: Buckets, *, force_retrain: bool = False) -> 
     model = None
     if not force_retrain:
         model = store.load_model(
-            s3, buckets.artifacts, "forecast", forecast.ForecastModel.from_files, optional=(forecast.MEDIAN_FILE,)
+            s3,
+            buckets.artifacts,
+            "forecast",
+            forecast.ForecastModel.from_files,
+            optional=(forecast.MEDIAN_FILE, forecast.XGB_FILE),
         )
     reason = "forced" if force_retrain else _needs_training(model, panel)
     trained = reason is not None

@@ -1,0 +1,64 @@
+"""XGBoost, the P50's second ensemble member: a median (quantile 0.5) model on the same rows as LightGBM's.
+
+Same scaled target and weights as the LightGBM median model (forecast.py), so the two predict the same
+quantity and can be averaged; the share of each is chosen on the calibration rows. Stored as XGBoost's own
+JSON model format (no pickle).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+PARAMS: dict[str, Any] = {
+    "objective": "reg:quantileerror",
+    "quantile_alpha": 0.5,
+    "tree_method": "hist",
+    "max_depth": 6,
+    "learning_rate": 0.08,
+    "subsample": 0.8,
+    "colsample_bytree": 0.8,
+    "lambda": 1.0,
+    "max_bin": 63,
+    "seed": 7,
+    "verbosity": 0,
+}
+
+
+def train(X: np.ndarray, y: np.ndarray, scale: np.ndarray, rounds: int, threads: int) -> Any:
+    """Fit on units / scale with weight scale: the absolute error in units, as the LightGBM median model."""
+    import xgboost as xgb
+
+    data = xgb.DMatrix(X, label=np.clip(y, 0, None) / scale, weight=scale, missing=np.nan)
+    return xgb.train({**PARAMS, "nthread": threads}, data, num_boost_round=rounds)
+
+
+def predict(booster: Any, X: np.ndarray, threads: int) -> np.ndarray:
+    """Scaled median predictions (multiply by the row's scale for units), never below zero."""
+    import xgboost as xgb
+
+    booster.set_param({"nthread": threads})
+    return np.maximum(booster.predict(xgb.DMatrix(X, missing=np.nan)), 0.0)
+
+
+def library_version() -> str:
+    import xgboost as xgb
+
+    return xgb.__version__
+
+
+def to_bytes(booster: Any) -> bytes:
+    return bytes(booster.save_raw(raw_format="json"))
+
+
+def from_bytes(body: bytes, name: str) -> Any:
+    """A stored model; a corrupt one raises ValueError, so loading falls back to an older version."""
+    import xgboost as xgb
+
+    booster = xgb.Booster()
+    try:
+        booster.load_model(bytearray(body))
+    except xgb.core.XGBoostError as e:
+        raise ValueError(f"{name} is not an XGBoost model: {e}") from e
+    return booster
