@@ -108,11 +108,20 @@ EOF
 fi
 
 # --- 4. the Docker-compatible API socket --------------------------------------------------------
+# A service started from a folder that was deleted since (a CI clone removed after its run) still answers
+# pings, but every container it starts fails ("write child: broken pipe"; conmon: "Failed to get working
+# directory"): restart it.
+if [ -f "$PID_FILE" ]; then
+  case "$(readlink "/proc/$(cat "$PID_FILE")/cwd" 2>/dev/null)" in
+    *" (deleted)") log "the podman service's working directory was deleted: restarting it"; stop_service ;;
+  esac
+fi
 if ! socket_answers "$SOCK_PATH"; then
   mkdir -p "$(dirname "$SOCK_PATH")"
   rm -f "$SOCK_PATH"
-  # setsid + redirections: the service must outlive this script and hold none of its pipes.
-  setsid podman system service --time=0 "$SOCK_URL" </dev/null >>"$LOG_FILE" 2>&1 &
+  # setsid + redirections: the service must outlive this script and hold none of its pipes; it runs from /,
+  # which no clone's deletion can take away.
+  (cd / && exec setsid podman system service --time=0 "$SOCK_URL" </dev/null >>"$LOG_FILE" 2>&1) &
   echo $! > "$PID_FILE"
   for _ in $(seq 100); do socket_answers "$SOCK_PATH" && break; sleep 0.2; done
   socket_answers "$SOCK_PATH" || die "podman service did not answer on $SOCK_PATH (see $LOG_FILE)"
