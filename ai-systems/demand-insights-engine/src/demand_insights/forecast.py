@@ -226,21 +226,28 @@ def _train(X: np.ndarray, y: np.ndarray, scale: np.ndarray, rounds: int, *, medi
     import lightgbm as lgb
 
     cat_idx = [FEATURES.index(c) for c in CATEGORICAL]
-    # Net daily units go negative on days where cancellations outnumber sales; demand is never below zero,
-    # and the tweedie objective refuses negative labels.
-    demand = np.clip(y, 0, None)
     if median:
         params = {**MEDIAN_PARAMS, "num_threads": _threads()}
-        weight = scale
+        label, weight = _median_target(y, scale)
     else:
         params = {**PARAMS, "num_threads": _threads()}
         # Per-series target scaling: fit units / scale; the weight scale^(2 - p) makes the tweedie deviance
         # of the scaled rows equal to that of the units, so big sellers still count as much as they sell.
-        weight = scale ** (2.0 - PARAMS["tweedie_variance_power"])
-    data = lgb.Dataset(
-        X, demand / scale, weight=weight, feature_name=FEATURES, categorical_feature=cat_idx, free_raw_data=True
-    )
+        label, weight = _demand(y) / scale, scale ** (2.0 - PARAMS["tweedie_variance_power"])
+    data = lgb.Dataset(X, label, weight=weight, feature_name=FEATURES, categorical_feature=cat_idx, free_raw_data=True)
     return lgb.train(params, data, num_boost_round=rounds)
+
+
+def _demand(y: np.ndarray) -> np.ndarray:
+    """Net daily units go negative on days where cancellations outnumber sales; demand is never below zero
+    (and the tweedie objective refuses negative labels)."""
+    return np.clip(y, 0, None)
+
+
+def _median_target(y: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Label and weight of both median models (LightGBM and XGBoost): units / scale, weighted by scale (see
+    MEDIAN_PARAMS)."""
+    return _demand(y) / scale, scale
 
 
 def fit(
@@ -269,9 +276,10 @@ def fit(
     ok = ~np.isnan(fit_rows.y)
     if ok.sum() < 50:
         raise InputDataError("too few days with sales to train a model")
-    model = _train(fit_rows.X[ok], fit_rows.y[ok], fit_rows.scale[ok], rounds)
-    median = _train(fit_rows.X[ok], fit_rows.y[ok], fit_rows.scale[ok], rounds, median=True)
-    xgb = xgb_member.train(fit_rows.X[ok], fit_rows.y[ok], fit_rows.scale[ok], rounds, _threads())
+    fit_rows = _subset(fit_rows, ok)  # one copy of the labelled rows, shared by the three learners
+    model = _train(fit_rows.X, fit_rows.y, fit_rows.scale, rounds)
+    median = _train(fit_rows.X, fit_rows.y, fit_rows.scale, rounds, median=True)
+    xgb = xgb_member.train(fit_rows.X, *_median_target(fit_rows.y, fit_rows.scale), rounds, _threads())
     del fit_rows
     conformal = []
     ok = ~np.isnan(cal_rows.y)
@@ -301,13 +309,13 @@ def fit(
     holdout = _holdout_metrics(cal_rows, ok, cal_mean, cal_center, conformal)
     del cal_rows
     all_rows = fb.rows(_origins(6, last - 1, panel.n_series, horizon, max_rows), max_target=last)
-    ok = ~np.isnan(all_rows.y)
-    n_train = int(ok.sum())
-    booster = _train(all_rows.X[ok], all_rows.y[ok], all_rows.scale[ok], rounds)
-    median = _train(all_rows.X[ok], all_rows.y[ok], all_rows.scale[ok], rounds, median=True)
+    all_rows = _subset(all_rows, ~np.isnan(all_rows.y))
+    n_train = len(all_rows.y)
+    booster = _train(all_rows.X, all_rows.y, all_rows.scale, rounds)
+    median = _train(all_rows.X, all_rows.y, all_rows.scale, rounds, median=True)
     xgb = None
     if ensemble["xgboost"] > 0:
-        xgb = xgb_member.train(all_rows.X[ok], all_rows.y[ok], all_rows.scale[ok], rounds, _threads())
+        xgb = xgb_member.train(all_rows.X, *_median_target(all_rows.y, all_rows.scale), rounds, _threads())
     del all_rows
     import lightgbm as lgb
 

@@ -64,10 +64,11 @@ def load_model(s3: Any, bucket: str, kind: str, loader, names=("model.txt", "met
         if not version:
             continue
         try:
-            files = {n: s3io.read_bytes(s3, bucket, f"{MODEL_PREFIX}/{kind}/{version}/{n}") for n in names}
+            prefix = f"{MODEL_PREFIX}/{kind}/{version}"
+            files = {n: s3io.read_bytes(s3, bucket, f"{prefix}/{n}") for n in names}
             for name in optional:
                 with contextlib.suppress(ObjectNotFoundError):
-                    files[name] = s3io.read_bytes(s3, bucket, f"{MODEL_PREFIX}/{kind}/{version}/{name}")
+                    files[name] = s3io.read_bytes(s3, bucket, f"{prefix}/{name}")
             model = loader(files)
         except (ObjectNotFoundError, StorageError, ValueError, KeyError, UnicodeDecodeError) as e:
             logger.warning(

@@ -26,11 +26,11 @@ PARAMS: dict[str, Any] = {
 }
 
 
-def train(X: np.ndarray, y: np.ndarray, scale: np.ndarray, rounds: int, threads: int) -> Any:
-    """Fit on units / scale with weight scale: the absolute error in units, as the LightGBM median model."""
+def train(X: np.ndarray, label: np.ndarray, weight: np.ndarray, rounds: int, threads: int) -> Any:
+    """Fit the median on the label and weights the LightGBM median model gets (forecast._median_target)."""
     import xgboost as xgb
 
-    data = xgb.DMatrix(X, label=np.clip(y, 0, None) / scale, weight=scale, missing=np.nan)
+    data = xgb.DMatrix(X, label=label, weight=weight, missing=np.nan)
     return xgb.train({**PARAMS, "nthread": threads}, data, num_boost_round=rounds)
 
 
