@@ -110,3 +110,45 @@ def test_truncated_gzip_is_unreadable():
     compressed = gzip.compress(HEADER + row(1) * 1000)
     with pytest.raises(UnreadableFileError, match="gzip"):
         curate(compressed[: len(compressed) // 2], KEY + ".gz", CONTRACT)
+
+
+def test_candidates_spilled_to_disk_give_the_same_outputs_as_held_in_memory():
+    import io
+
+    from curation import reading
+    from curation.engine import Curation, MemorySink
+
+    def run(spill_rows: int) -> tuple[MemorySink, dict]:
+        sink = MemorySink()
+        curation = Curation(KEY, CONTRACT, sink, spill_rows=spill_rows)
+        for batch in reading.iter_batches(io.BytesIO(UCI), KEY, CONTRACT, size=len(UCI), batch_rows=700):
+            curation.add(batch)
+        return sink, curation.finish()
+
+    held, held_report = run(10**9)
+    spilled, spilled_report = run(100)
+    del held_report["detector_seconds"], spilled_report["detector_seconds"]
+    assert spilled_report == held_report and spilled_report["conservation_ok"]
+    assert held.curated_parts.keys() == spilled.curated_parts.keys()
+    for key, frame in held.curated_parts.items():
+        pd.testing.assert_frame_equal(spilled.curated_parts[key], frame)
+    assert {part for _, part in held.curated_parts} == {0}  # four batches, still one part per day
+
+
+def test_day_partitions_keep_source_order_and_split_big_days():
+    import pyarrow as pa
+
+    from curation.engine import _by_day
+
+    days = ["2024-01-02", "2024-01-01", "2024-01-02", "2024-01-03", "2024-01-02", "2024-01-01", "2024-01-02"]
+    stamps = pa.array(pd.to_datetime(days).tz_localize("UTC"))
+    table = pa.table({"ts": stamps, "row": list(range(len(days)))})
+    parts = [(day, part, t["row"].to_pylist()) for day, part, t in _by_day(table, "ts", part_rows=3, chunk_rows=4)]
+    assert parts == [
+        ("2024-01-01", 0, [1, 5]),
+        ("2024-01-02", 0, [0, 2, 4]),
+        ("2024-01-02", 1, [6]),
+        ("2024-01-03", 0, [3]),
+    ]
+    unpartitioned = [(day, part, t.num_rows) for day, part, t in _by_day(table, None, part_rows=3)]
+    assert unpartitioned == [("", 0, 3), ("", 1, 3), ("", 2, 1)]

@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from curation.arrowcols import factorize, map_text
 from curation.problems import RowNotes
 from retail_platform import normalise
 from retail_platform.contracts import Column, ColumnMapping, SourceContract
@@ -40,7 +41,7 @@ def shown(value: object) -> str:
 
 def _by_unique(values: pd.Series, convert: Callable[[str], object]) -> pd.Series:
     """Apply a Python converter once per distinct value (countries, currencies, flags repeat a lot)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes, uniques = factorize(values)
     converted = np.array([convert(str(u)) for u in uniques] + [None], dtype=object)
     return pd.Series(converted[codes], index=values.index, dtype=object)
 
@@ -62,7 +63,7 @@ def _numbers(text: pd.Series, contract: SourceContract) -> pd.Series:
 
 def _on_uniques(text: pd.Series, parse: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """Parse each distinct value once: exports repeat timestamps, dates and prices a lot."""
-    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    codes, uniques = factorize(text)
     if len(uniques) > 0.5 * len(text):
         return parse(text)
     parsed = parse(pd.Series(uniques, dtype=object)).to_numpy()
@@ -142,8 +143,12 @@ def coerce_column(
         if kind == "bool":
             converted = converted.astype("boolean")
         return converted, bad, expected
-    cleaned = values.str.strip().str.replace(r"\s+", " ", regex=True)
+    cleaned = map_text(values, _clean_text)
     return cleaned.mask(cleaned.eq("")), no_problem, "text"
+
+
+def _clean_text(values: pa.Array) -> pa.Array:
+    return pc.replace_substring_regex(pc.utf8_trim_whitespace(values), r"\s+", " ")
 
 
 def mask_pans(series: pd.Series) -> tuple[pd.Series, int]:

@@ -12,7 +12,7 @@ import hashlib
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -20,9 +20,9 @@ from typing import BinaryIO, Protocol
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from curation import detectors, reading
+from curation.arrowcols import row_hashes
 from curation.coercion import coerce
 from curation.problems import RowNotes
 from curation.validation import apply_rules, column_checks
@@ -32,6 +32,8 @@ from retail_platform.pii import pan
 EXAMPLES_PER_REASON = 5
 LINEAGE = ("_warnings", "_repairs", "_source_key", "_source_row")
 RAW_PREFIX = "raw_"
+PART_ROWS = 1_000_000  # rows of one day in one curated Parquet object, at most
+CHUNK_ROWS = 250_000  # rows reordered at once when writing the day partitions
 
 
 class Sink(Protocol):
@@ -74,12 +76,6 @@ def reason_kind(reason: str) -> str:
     if reason.startswith("duplicate business key"):
         return reason.split(": superseded")[0]
     return reason
-
-
-def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    if not columns or frame.empty:
-        return np.zeros(len(frame), dtype=np.uint64)
-    return pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
 
 
 @dataclass
@@ -190,7 +186,7 @@ class Curation:
         for column in data_columns:  # kept for the few rows a later version of their key supersedes
             candidates[f"{RAW_PREFIX}{column}"] = raw.loc[keep, column].to_numpy()
         if self.canonical.business_key:
-            self._keys.append(_row_hashes(candidates, list(self.canonical.business_key)))
+            self._keys.append(row_hashes(candidates, list(self.canonical.business_key)))
             self._key_rows.append(rows[keep])
         self._hold(pa.Table.from_pandas(candidates, preserve_index=False))
 
@@ -226,7 +222,7 @@ class Curation:
             self.stats.note_flag(flag, action, int(rows[position]), message)
 
     def _exact_duplicates(self, raw: pd.DataFrame, columns: list[str], rows: np.ndarray, reasons: RowNotes) -> None:
-        hashes = _row_hashes(raw, columns)
+        hashes = row_hashes(raw, columns)
         first_in_batch = pd.Series(rows).groupby(hashes).transform("first").to_numpy()
         original = np.where(first_in_batch != rows, first_in_batch, -1)
         if self._seen_hashes.size:
@@ -278,17 +274,20 @@ class Curation:
             self._parts.append(table)
 
     def _spill(self, table: pa.Table, index: int) -> Path:
+        """Arrow IPC, uncompressed: writing is a copy and phase 2 maps it back without decoding (Parquet cost 4x)."""
         assert self._workdir is not None
-        path = self._workdir / f"part-{index:05d}.parquet"
-        pq.write_table(table, path, compression="lz4")
+        path = self._workdir / f"part-{index:05d}.arrow"
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
         return path
 
     # --- phase 2 -------------------------------------------------------------------------------------
     def finish(self) -> dict:
         try:
             superseded_by = self._supersession()
-            for part, held in enumerate(self._parts):
-                self._emit(part, pq.read_table(held) if isinstance(held, Path) else held, superseded_by)
+            held = [_read_spilled(p) if isinstance(p, Path) else p for p in self._parts]
+            if held:
+                self._emit(pa.concat_tables(held, promote_options="permissive"), superseded_by)
         finally:
             if self._workdir is not None:
                 shutil.rmtree(self._workdir, ignore_errors=True)
@@ -304,7 +303,8 @@ class Curation:
         older = last != rows
         return dict(zip(rows[older].tolist(), last[older].tolist(), strict=True))
 
-    def _emit(self, part: int, table: pa.Table, superseded_by: dict[int, int]) -> None:
+    def _emit(self, table: pa.Table, superseded_by: dict[int, int]) -> None:
+        """Every candidate of the file (held batches, concatenated without copying): one part per day."""
         raw_columns = [c for c in table.column_names if c.startswith(RAW_PREFIX)]
         if superseded_by:
             rows = table["_source_row"].to_numpy()
@@ -325,7 +325,7 @@ class Curation:
         for name in self.canonical.columns:
             non_null = curated.num_rows - curated[name].null_count
             self.stats.non_null[name] = self.stats.non_null.get(name, 0) + non_null
-        for day, day_table in _by_day(curated, self.canonical.partition_by):
+        for day, part, day_table in _by_day(curated, self.canonical.partition_by):
             self.sink.curated(day, part, day_table)
 
     def report(self) -> dict:
@@ -365,33 +365,54 @@ class Curation:
         }
 
 
+def _read_spilled(path: Path) -> pa.Table:
+    """A spilled part, memory-mapped: its pages are read as the part is sliced and written, then released."""
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_file(source).read_all()
+
+
 def _masked_strings(values: pd.Series) -> pd.Series:
     """Original cell text for quarantine, with any card number masked."""
     return pd.Series(pan.mask_values(values.astype(object).where(values.notna(), None).tolist())[0], dtype="string")
 
 
-def _by_day(table: pa.Table, column: str | None) -> Iterable[tuple[str, pa.Table]]:
-    """The table as one slice per day of `column` (UTC), in source order within each day.
+def _by_day(
+    table: pa.Table, column: str | None, part_rows: int = PART_ROWS, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[tuple[str, int, pa.Table]]:
+    """(day, part, rows) of `column`'s days (UTC), in source order within each day; a day past `part_rows`
+    rows is split into several parts.
 
-    One take + zero-copy slices: converting each day's rows from pandas separately cost more than the rest
-    of the curation on big files (hundreds of small conversions per part).
+    Rows are reordered chunk by chunk (one take of up to about `chunk_rows` rows, then zero-copy slices), so
+    memory stays bounded by a chunk however big the file: the held batches may be memory-mapped from disk.
     """
     if table.num_rows == 0:
-        return []
+        return
     if column is None:
-        return [("", table)]
+        for part, start in enumerate(range(0, table.num_rows, part_rows)):
+            yield "", part, table.slice(start, part_rows)
+        return
     stamps = table[column]
     if pa.types.is_timestamp(stamps.type) and stamps.type.tz is not None:
         stamps = stamps.cast(pa.timestamp(stamps.type.unit))  # the stored instants are UTC
     days = stamps.to_numpy().astype("datetime64[D]").astype(np.int64)
     order = np.argsort(days, kind="stable")
-    table = table.take(pa.array(order))
     values, starts = np.unique(days[order], return_index=True)
     ends = [*starts[1:], len(order)]
-    return (
-        (str(np.datetime64(int(day), "D")), table.slice(start, end - start))
+    pieces = [
+        (str(np.datetime64(int(day), "D")), part, piece, min(piece + part_rows, end))
         for day, start, end in zip(values, starts, ends, strict=True)
-    )
+        for part, piece in enumerate(range(start, end, part_rows))
+    ]
+    chunk: list[tuple[str, int, int, int]] = []
+    for i, piece in enumerate(pieces):
+        chunk.append(piece)
+        if i + 1 < len(pieces) and pieces[i + 1][3] - chunk[0][2] <= chunk_rows:
+            continue
+        first = chunk[0][2]
+        taken = table.take(pa.array(order[first : chunk[-1][3]]))
+        for day, part, start, end in chunk:
+            yield day, part, taken.slice(start - first, end - start)
+        chunk = []
 
 
 def curate_stream(

@@ -22,6 +22,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -79,6 +80,15 @@ def open_stream(raw: BinaryIO, key: str, size: int | None) -> BinaryIO:
     return buffered
 
 
+def _cells(text: pa.Array | pa.ChunkedArray, na_values: set[str]) -> pd.Series:
+    """A column of cell strings as `string[pyarrow]`; blank cells and the contract's NA markers become missing."""
+    trimmed = pc.utf8_trim_whitespace(text)
+    blank = pc.or_(pc.is_in(trimmed, value_set=pa.array(sorted(na_values), type=pa.string())), pc.equal(trimmed, ""))
+    cells = pc.if_else(blank, pa.scalar(None, type=pa.string()), text)
+    chunked = cells if isinstance(cells, pa.ChunkedArray) else pa.chunked_array([cells])
+    return pd.Series(pd.arrays.ArrowStringArray(chunked))
+
+
 def _strings(table: pa.Table, encoding: str, na_values: set[str]) -> tuple[pd.DataFrame, np.ndarray]:
     """Binary columns -> string columns; returns the frame and a mask of rows with invalid bytes."""
     columns: dict[str, pd.Series] = {}
@@ -102,10 +112,7 @@ def _strings(table: pa.Table, encoding: str, na_values: set[str]) -> tuple[pd.Da
                     invalid[i] = True
                     decoded.append(v.decode(encoding, errors="replace"))
             text = pa.array(decoded, type=pa.string())
-        series = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(text) if isinstance(text, pa.Array) else text))
-        stripped = series.str.strip()
-        series = series.mask(stripped.isin(na_values) | stripped.eq(""))
-        columns[name] = series
+        columns[name] = _cells(text, na_values)
     return pd.DataFrame(columns), invalid
 
 
@@ -198,9 +205,7 @@ def iter_jsonl(stream: BinaryIO, contract: SourceContract, batch_rows: int) -> I
         frame = pd.DataFrame.from_records(records, columns=header) if records else pd.DataFrame(columns=header)
         for name in header:
             values = frame[name].map(_as_text) if len(frame) else frame[name]
-            series = pd.Series(values, dtype="string[pyarrow]")
-            stripped = series.str.strip()
-            frame[name] = series.mask(stripped.isin(na_values) | stripped.eq(""))
+            frame[name] = _cells(pa.array(values, type=pa.string(), from_pandas=True), na_values)
         frame[ROW] = np.asarray(rows, dtype="int64")
         batch = RawBatch(frame, list(header), list(errors))
         records.clear()
@@ -257,9 +262,7 @@ def iter_parquet(stream: BinaryIO, contract: SourceContract, batch_rows: int) ->
                 column = column.cast(pa.string())  # naive: read in the contract's zone downstream
             elif not pa.types.is_string(column.type):
                 column = column.cast(pa.string())
-            series = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([column])))
-            stripped = series.str.strip()
-            columns[name] = series.mask(stripped.isin(na_values) | stripped.eq(""))
+            columns[name] = _cells(column, na_values)
         frame = pd.DataFrame(columns)
         frame[ROW] = np.arange(row, row + len(frame), dtype="int64")
         row += len(frame)

@@ -12,6 +12,7 @@ from operator import methodcaller
 import numpy as np
 import pandas as pd
 
+from curation.arrowcols import factorize
 from curation.detectors.policy import QualityPolicy
 
 TEXT_TYPES = {"string", "text", "country", "currency", "email"}
@@ -180,10 +181,12 @@ class Context:
     def factor(self, name: str) -> Factor:
         if name not in self._factors:
             series = self.frame[name]
-            if self.types[name] in TEXT_TYPES and series.dtype != object:
-                series = series.astype(object)
-            codes, uniques = pd.factorize(series, use_na_sentinel=True)
-            uniques = np.asarray(uniques.astype(object) if self.types[name] in TEXT_TYPES else uniques)
+            if self.types[name] in TEXT_TYPES:
+                codes, uniques = factorize(series)
+                uniques = uniques.astype(object, copy=False)
+            else:
+                codes, uniques = pd.factorize(series, use_na_sentinel=True)
+                uniques = np.asarray(uniques)
             counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
             self._factors[name] = Factor(np.asarray(codes, dtype=np.int64), uniques, counts)
         return self._factors[name]
