@@ -143,12 +143,43 @@ def test_day_partitions_keep_source_order_and_split_big_days():
     days = ["2024-01-02", "2024-01-01", "2024-01-02", "2024-01-03", "2024-01-02", "2024-01-01", "2024-01-02"]
     stamps = pa.array(pd.to_datetime(days).tz_localize("UTC"))
     table = pa.table({"ts": stamps, "row": list(range(len(days)))})
-    parts = [(day, part, t["row"].to_pylist()) for day, part, t in _by_day(table, "ts", part_rows=3, chunk_rows=4)]
-    assert parts == [
+    batches = [table.slice(0, 3), table.slice(3, 0), table.slice(3, 4)]  # as held: file order, one empty
+    expected = [
         ("2024-01-01", 0, [1, 5]),
         ("2024-01-02", 0, [0, 2, 4]),
         ("2024-01-02", 1, [6]),
         ("2024-01-03", 0, [3]),
     ]
-    unpartitioned = [(day, part, t.num_rows) for day, part, t in _by_day(table, None, part_rows=3)]
+    for held in ([table], batches):
+        for chunk_rows in (1, 4, 100):
+            parts = [
+                (day, part, t["row"].to_pylist())
+                for day, part, t in _by_day(held, "ts", part_rows=3, chunk_rows=chunk_rows)
+            ]
+            assert parts == expected, (len(held), chunk_rows)
+    unpartitioned = [(day, part, t.num_rows) for day, part, t in _by_day(batches, None, part_rows=3)]
     assert unpartitioned == [("", 0, 3), ("", 1, 3), ("", 2, 1)]
+    assert list(_by_day([], "ts")) == [] and list(_by_day([], None)) == []
+
+
+def test_string_hashes_depend_on_the_value_only():
+    import numpy as np
+    import pyarrow as pa
+
+    from curation.arrowcols import hash_strings, row_hashes
+
+    values = pa.array(["a", "", None, "ab", "ba", "a", "é", "ab", "a" * 300])
+    hashed = hash_strings(values)
+    assert hashed[0] == hashed[5] and hashed[3] == hashed[7]
+    assert len(set(hashed.tolist())) == 7  # "ab" / "ba" and "" / missing differ
+    assert (hash_strings(values.slice(3, 4)) == hashed[3:7]).all()  # offsets of a slice
+    assert (hash_strings(values.cast(pa.large_string())) == hashed).all()
+    texts = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([values])))
+    frame = pd.DataFrame({"text": texts, "n": pd.array([1, 2, None, 4, 5, 1, 7, 4, 9], dtype="Int64")})
+    rows = row_hashes(frame, ["text", "n"])
+    assert rows[0] == rows[5] and rows[3] == rows[7] and len(set(rows.tolist())) == 7
+    # a batch with other neighbours and another cardinality hashes the same row the same way
+    other = frame.iloc[[5, 3, 3, 3]].reset_index(drop=True)
+    other["text"] = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(["a", "ab", "ab", "ab"])])))
+    assert (row_hashes(other, ["text", "n"]) == rows[[5, 3, 3, 3]]).all()
+    assert not np.array_equal(row_hashes(frame, ["n", "text"]), rows)  # column order matters

@@ -35,24 +35,82 @@ def factorize(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if data is None:
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
         return np.asarray(codes, dtype=np.int64), np.asarray(uniques)
+    codes, dictionary = _encode(data)
+    return codes, dictionary.to_numpy(zero_copy_only=False)
+
+
+def _encode(data: pa.Array) -> tuple[np.ndarray, pa.Array]:
     encoded = pc.dictionary_encode(data)
-    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-    return codes, encoded.dictionary.to_numpy(zero_copy_only=False)
+    return encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False), encoded.dictionary
 
 
 def row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """A 64-bit hash of each row's values in `columns`, stable across batches of one file (equal rows, equal hash).
 
-    Each distinct value is hashed once (pandas' SipHash of the value), then the columns are combined in order.
+    The columns' hashes (`column_hashes`) are combined in order.
     """
     combined = np.zeros(len(frame), dtype=np.uint64)
     for column in columns:
-        codes, uniques = factorize(frame[column])
-        hashed = pd.util.hash_pandas_object(pd.Series(uniques, dtype=object), index=False).to_numpy()
-        values = np.where(codes >= 0, hashed[codes] if hashed.size else _NULL_HASH, _NULL_HASH)
         with np.errstate(over="ignore"):
-            combined = combined * _MIX + values
+            combined = combined * _MIX + column_hashes(frame[column])
     return combined
+
+
+def column_hashes(series: pd.Series) -> np.ndarray:
+    """A 64-bit hash of each value: Arrow text from its bytes (`hash_strings`), each distinct value once unless
+    nearly all are distinct (ids); other columns with pandas' SipHash of each distinct value."""
+    data = arrow_strings(series)
+    if data is not None and _mostly_distinct(data):
+        return hash_strings(data)
+    if data is not None:
+        codes, dictionary = _encode(data)
+        hashed = hash_strings(dictionary)
+    else:
+        codes, uniques = factorize(series)
+        hashed = pd.util.hash_pandas_object(pd.Series(uniques, dtype=object), index=False).to_numpy()
+    return np.where(codes >= 0, hashed[codes] if hashed.size else _NULL_HASH, _NULL_HASH)
+
+
+def _mostly_distinct(data: pa.Array, head: int = 2048) -> bool:
+    sample = data.slice(0, head)
+    return len(sample) > 0 and pc.count_distinct(sample).as_py() > 0.5 * len(sample)
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser, in place: a bijection on uint64 whose outputs look independent."""
+    with np.errstate(over="ignore"):
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+    return x
+
+
+def hash_strings(data: pa.Array) -> np.ndarray:
+    """A 64-bit hash of each string from its UTF-8 bytes, vectorised over Arrow's buffers (missing: a constant).
+
+    Each (position, byte) pair is mixed on its own and the mixes are summed per string with its length mixed in:
+    equal strings hash equal, and different strings collide with the odds of random 64-bit values.
+    """
+    data = data.cast(pa.large_string())  # 64-bit offsets whatever the input
+    offsets = np.frombuffer(data.buffers()[1], dtype=np.int64)[data.offset : data.offset + len(data) + 1]
+    lengths = np.diff(offsets)
+    first, last = int(offsets[0]), int(offsets[-1])
+    body = data.buffers()[2]
+    chars = np.frombuffer(body, dtype=np.uint8)[first:last] if body is not None else np.empty(0, dtype=np.uint8)
+    starts = offsets[:-1] - first
+    position = np.arange(last - first, dtype=np.int64) - np.repeat(starts, lengths)
+    mixed = _mix64((position.astype(np.uint64) << np.uint64(8)) | chars.astype(np.uint64))
+    sums = np.zeros(len(data), dtype=np.uint64)
+    filled = lengths > 0
+    if filled.any():
+        sums[filled] = np.add.reduceat(mixed, starts[filled])
+    with np.errstate(over="ignore"):
+        hashed = _mix64(sums + _mix64(lengths.astype(np.uint64) + _MIX))
+    if data.null_count:
+        hashed[data.is_null().to_numpy(zero_copy_only=False)] = _NULL_HASH
+    return hashed
 
 
 def map_text(series: pd.Series, edit: Callable[[pa.Array], pa.Array]) -> pd.Series:
@@ -66,3 +124,15 @@ def map_text(series: pd.Series, edit: Callable[[pa.Array], pa.Array]) -> pd.Seri
     else:
         result = pc.take(edit(encoded.dictionary), encoded.indices)
     return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([result.cast(pa.string())])), index=series.index)
+
+
+def matches(series: pd.Series, pattern: str) -> np.ndarray:
+    """Which cells contain a match of the (RE2) pattern, tested once per distinct value; missing cells: False."""
+    data = arrow_strings(series)
+    if data is None:
+        return series.astype("string[pyarrow]").str.contains(pattern, regex=True).fillna(False).to_numpy(dtype=bool)
+    codes, dictionary = _encode(data)
+    if len(dictionary) > len(data) // 2:
+        return pc.match_substring_regex(data, pattern).fill_null(False).to_numpy(zero_copy_only=False)
+    found = np.append(pc.match_substring_regex(dictionary, pattern).to_numpy(zero_copy_only=False), False)
+    return found[codes]  # code -1 (missing) picks the appended False

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curation.arrowcols import factorize, map_text
+from curation.arrowcols import arrow_strings, factorize, map_text, matches
 from curation.problems import RowNotes
 from retail_platform import normalise
 from retail_platform.contracts import Column, ColumnMapping, SourceContract
@@ -46,19 +46,32 @@ def _by_unique(values: pd.Series, convert: Callable[[str], object]) -> pd.Series
     return pd.Series(converted[codes], index=values.index, dtype=object)
 
 
-def _numbers(text: pd.Series, contract: SourceContract) -> pd.Series:
+def _numbers(values: pd.Series, contract: SourceContract) -> np.ndarray:
+    """float64 (NaN where missing or not a number), parsed by Arrow; separators as the contract says."""
     thousands = contract.csv.get("thousands")
     decimal = contract.csv.get("decimal", ".")
-    text = text.str.replace(r"\s", "", regex=True)  # "1 299,50", "- 5"
+    array = arrow_strings(values)
+    if array is None:
+        array = pa.array(values.astype(object).where(values.notna(), None).tolist(), type=pa.string())
+    if not thousands and decimal == ".":
+        try:  # fast path: every value is a plain number already
+            return pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    text = pc.replace_substring_regex(array, r"\s", "")  # "1 299,50", "- 5"
     if thousands:
-        text = text.str.replace(thousands, "", regex=False)
+        text = pc.replace_substring(text, thousands, "")
     if decimal != ".":
-        text = text.str.replace(decimal, ".", regex=False)
-    array = pa.array(text.array) if not isinstance(text.array, pd.arrays.ArrowStringArray) else text.array._pa_array
-    try:  # fast path: every value is a number
-        return pd.Series(pc.cast(array, pa.float64()).to_pandas(), index=text.index)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return pd.to_numeric(text.astype(object), errors="coerce")
+        text = pc.replace_substring(text, decimal, ".")
+    try:
+        return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # some cells are not numbers: parse them one by one
+        series = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
+        return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _mask(flags: np.ndarray, like: pd.Series) -> pd.Series:
+    return pd.Series(flags, index=like.index)
 
 
 def _on_uniques(text: pd.Series, parse: Callable[[pd.Series], pd.Series]) -> pd.Series:
@@ -82,7 +95,7 @@ def _parse_naive(text: pd.Series, fmt: str | None) -> pd.Series:
 def timestamps(values: pd.Series, fmt: str | None, timezone: str) -> pd.Series:
     """UTC timestamps; values with an offset keep it, naive values are read in the contract's zone."""
     text = values.str.strip()
-    aware = text.str.contains(_OFFSET, regex=True).fillna(False).astype(bool).to_numpy()
+    aware = matches(text, _OFFSET)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     if aware.any():
         out[aware] = _on_uniques(
@@ -115,14 +128,17 @@ def coerce_column(
         values = mapped.astype("string[pyarrow]")
     kind = column.type
     if kind in ("int", "float"):
-        numbers = _on_uniques(values, lambda v: _numbers(v.astype("string[pyarrow]"), contract))
-        bad = present & numbers.isna()
+        numbers = _numbers(values, contract)
+        missing = np.isnan(numbers)
         if kind == "int":
-            fractional = numbers.notna() & (numbers != np.floor(numbers.fillna(0)))
-            bad |= fractional
-            numbers = numbers.where(~fractional).astype("Int64")
-            return numbers, bad, "a whole number"
-        return numbers.astype("Float64"), bad, "a number"
+            with np.errstate(invalid="ignore"):
+                whole = np.isfinite(numbers) & (numbers == np.floor(numbers)) & (np.abs(numbers) < 2.0**63)
+            bad = present.to_numpy(dtype=bool) & ~whole
+            ints = np.where(whole, numbers, 0).astype(np.int64)
+            integers = pd.Series(pd.arrays.IntegerArray(ints, ~whole), index=values.index)
+            return integers, _mask(bad, values), "a whole number"
+        floats = pd.Series(pd.arrays.FloatingArray(np.where(missing, 0.0, numbers), missing), index=values.index)
+        return floats, _mask(present.to_numpy(dtype=bool) & missing, values), "a number"
     if kind == "timestamp":
         stamps = timestamps(values, mapping.format, contract.timezone)
         return stamps, present & stamps.isna(), f"a timestamp like {mapping.format or 'ISO 8601'}"
@@ -152,20 +168,21 @@ def _clean_text(values: pa.Array) -> pa.Array:
 
 
 def mask_pans(series: pd.Series) -> tuple[pd.Series, int]:
-    """Mask card numbers in a text column; only cells with a long digit run go through the detector."""
+    """Mask card numbers in a text column; only cells with a long digit run go through the detector, once per
+    distinct value."""
     if series.empty:
         return series, 0
-    candidates = series.str.contains(_PAN_CANDIDATE, regex=True).fillna(False).astype(bool).to_numpy()
-    if not candidates.any():
+    positions = np.flatnonzero(matches(series, _PAN_CANDIDATE))
+    if not positions.size:
+        return series, 0
+    codes, uniques = pd.factorize(series.iloc[positions].astype(object))
+    masked = [pan.mask_text(str(u)) for u in uniques]
+    found = np.array([bool(hits) for _, hits in masked])[codes]
+    if not found.any():
         return series, 0
     values = series.astype(object).to_numpy(copy=True)
-    changed = 0
-    for i in np.flatnonzero(candidates):
-        masked, matches = pan.mask_text(values[i])
-        if matches:
-            values[i] = masked
-            changed += 1
-    return pd.Series(values, index=series.index, dtype="string[pyarrow]"), changed
+    values[positions] = np.array([text for text, _ in masked], dtype=object)[codes]
+    return pd.Series(values, index=series.index, dtype="string[pyarrow]"), int(found.sum())
 
 
 def coerce(raw: pd.DataFrame, header: list[str], contract: SourceContract, notes: RowNotes) -> Coerced:

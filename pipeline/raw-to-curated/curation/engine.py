@@ -285,9 +285,11 @@ class Curation:
     def finish(self) -> dict:
         try:
             superseded_by = self._supersession()
-            held = [_read_spilled(p) if isinstance(p, Path) else p for p in self._parts]
+            held = [self._curated(_read_spilled(p) if isinstance(p, Path) else p, superseded_by) for p in self._parts]
             if held:
-                self._emit(pa.concat_tables(held, promote_options="permissive"), superseded_by)
+                schema = pa.unify_schemas([t.schema for t in held], promote_options="permissive")
+                for day, part, table in _by_day([t.cast(schema) for t in held], self.canonical.partition_by):
+                    self.sink.curated(day, part, table)
         finally:
             if self._workdir is not None:
                 shutil.rmtree(self._workdir, ignore_errors=True)
@@ -303,8 +305,8 @@ class Curation:
         older = last != rows
         return dict(zip(rows[older].tolist(), last[older].tolist(), strict=True))
 
-    def _emit(self, table: pa.Table, superseded_by: dict[int, int]) -> None:
-        """Every candidate of the file (held batches, concatenated without copying): one part per day."""
+    def _curated(self, table: pa.Table, superseded_by: dict[int, int]) -> pa.Table:
+        """A held batch's curated rows: rows a later version of their key supersedes go to quarantine."""
         raw_columns = [c for c in table.column_names if c.startswith(RAW_PREFIX)]
         if superseded_by:
             rows = table["_source_row"].to_numpy()
@@ -325,8 +327,7 @@ class Curation:
         for name in self.canonical.columns:
             non_null = curated.num_rows - curated[name].null_count
             self.stats.non_null[name] = self.stats.non_null.get(name, 0) + non_null
-        for day, part, day_table in _by_day(curated, self.canonical.partition_by):
-            self.sink.curated(day, part, day_table)
+        return curated
 
     def report(self) -> dict:
         s, contract = self.stats, self.contract
@@ -376,43 +377,60 @@ def _masked_strings(values: pd.Series) -> pd.Series:
     return pd.Series(pan.mask_values(values.astype(object).where(values.notna(), None).tolist())[0], dtype="string")
 
 
-def _by_day(
-    table: pa.Table, column: str | None, part_rows: int = PART_ROWS, chunk_rows: int = CHUNK_ROWS
-) -> Iterator[tuple[str, int, pa.Table]]:
-    """(day, part, rows) of `column`'s days (UTC), in source order within each day; a day past `part_rows`
-    rows is split into several parts.
-
-    Rows are reordered chunk by chunk (one take of up to about `chunk_rows` rows, then zero-copy slices), so
-    memory stays bounded by a chunk however big the file: the held batches may be memory-mapped from disk.
-    """
-    if table.num_rows == 0:
-        return
-    if column is None:
-        for part, start in enumerate(range(0, table.num_rows, part_rows)):
-            yield "", part, table.slice(start, part_rows)
-        return
+def _day_numbers(table: pa.Table, column: str) -> np.ndarray:
     stamps = table[column]
     if pa.types.is_timestamp(stamps.type) and stamps.type.tz is not None:
         stamps = stamps.cast(pa.timestamp(stamps.type.unit))  # the stored instants are UTC
-    days = stamps.to_numpy().astype("datetime64[D]").astype(np.int64)
-    order = np.argsort(days, kind="stable")
-    values, starts = np.unique(days[order], return_index=True)
-    ends = [*starts[1:], len(order)]
-    pieces = [
-        (str(np.datetime64(int(day), "D")), part, piece, min(piece + part_rows, end))
-        for day, start, end in zip(values, starts, ends, strict=True)
-        for part, piece in enumerate(range(start, end, part_rows))
-    ]
-    chunk: list[tuple[str, int, int, int]] = []
-    for i, piece in enumerate(pieces):
-        chunk.append(piece)
-        if i + 1 < len(pieces) and pieces[i + 1][3] - chunk[0][2] <= chunk_rows:
-            continue
-        first = chunk[0][2]
-        taken = table.take(pa.array(order[first : chunk[-1][3]]))
-        for day, part, start, end in chunk:
-            yield day, part, taken.slice(start - first, end - start)
-        chunk = []
+    return stamps.to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+def _by_day(
+    held: list[pa.Table], column: str | None, part_rows: int = PART_ROWS, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[tuple[str, int, pa.Table]]:
+    """(day, part, rows) over the held batches (same schema, in file order): each day's rows of every batch
+    together, in source order; a day past `part_rows` rows is split into several parts.
+
+    Days are reordered a chunk of about `chunk_rows` rows at a time, with one take per batch (a take across
+    the batches would concatenate them all, for every chunk), so memory stays bounded by a chunk however big
+    the file: the batches themselves may be memory-mapped from disk.
+    """
+    held = [t for t in held if t.num_rows]
+    if column is None:
+        whole = pa.concat_tables(held) if held else None
+        for part, start in enumerate(range(0, whole.num_rows if whole else 0, part_rows)):
+            yield "", part, whole.slice(start, part_rows)
+        return
+    orders, sorted_days = [], []
+    for table in held:
+        days = _day_numbers(table, column)
+        orders.append(np.argsort(days, kind="stable"))
+        sorted_days.append(days[orders[-1]])
+    if not held:
+        return
+    days, counts = np.unique(np.concatenate(sorted_days), return_counts=True)
+    first = 0
+    while first < len(days):
+        last, rows = first + 1, int(counts[first])
+        while last < len(days) and rows + counts[last] <= chunk_rows:
+            rows += int(counts[last])
+            last += 1
+        taken = []
+        for table, order, ordered in zip(held, orders, sorted_days, strict=True):
+            start = np.searchsorted(ordered, days[first], side="left")
+            end = np.searchsorted(ordered, days[last - 1], side="right")
+            taken.append((table.take(pa.array(order[start:end])), ordered[start:end]))
+        chunk_days = days[first:last]
+        bounds = [(np.searchsorted(o, chunk_days, "left"), np.searchsorted(o, chunk_days, "right")) for _, o in taken]
+        for i, day in enumerate(chunk_days):
+            pieces = [
+                table.slice(starts[i], ends[i] - starts[i])
+                for (table, _), (starts, ends) in zip(taken, bounds, strict=True)
+                if ends[i] > starts[i]
+            ]
+            day_table = pa.concat_tables(pieces)
+            for part, start in enumerate(range(0, day_table.num_rows, part_rows)):
+                yield str(np.datetime64(int(day), "D")), part, day_table.slice(start, part_rows)
+        first = last
 
 
 def curate_stream(
