@@ -242,7 +242,7 @@ def test_raw_to_curated_killed_mid_batch_then_rerun_equals_a_clean_run(
     reference, reference_state = clean_run
     s3.put_object(Bucket=RAW, Key=UCI_KEY, Body=UCI_BYTES)
     fn = handler("raw-to-curated")
-    fn.BATCH_ROWS, saved = batch_rows, fn.BATCH_ROWS  # 300: three batches, parts per batch and day
+    fn.BATCH_ROWS, saved = batch_rows, fn.BATCH_ROWS  # 300: ten batches, then one part per day
     try:
         after = kill_after_first_part(faulty_s3)
         with pytest.raises(Killed):

@@ -73,7 +73,7 @@ def column_hashes(series: pd.Series) -> np.ndarray:
 
 def _mostly_distinct(data: pa.Array, head: int = 2048) -> bool:
     sample = data.slice(0, head)
-    return len(sample) > 0 and pc.count_distinct(sample).as_py() > 0.5 * len(sample)
+    return len(sample) > 0 and pc.count_distinct(sample).as_py() > 0.95 * len(sample)
 
 
 def _mix64(x: np.ndarray) -> np.ndarray:

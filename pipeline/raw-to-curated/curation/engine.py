@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from curation import detectors, reading
-from curation.arrowcols import row_hashes
+from curation.arrowcols import arrow_strings, factorize, row_hashes
 from curation.coercion import coerce
 from curation.problems import RowNotes
 from curation.validation import apply_rules, column_checks
@@ -183,12 +183,17 @@ class Curation:
         candidates["_repairs"] = repairs.joined()[keep]
         candidates["_source_key"] = self.key
         candidates["_source_row"] = rows[keep]
-        for column in data_columns:  # kept for the few rows a later version of their key supersedes
-            candidates[f"{RAW_PREFIX}{column}"] = raw.loc[keep, column].to_numpy()
         if self.canonical.business_key:
             self._keys.append(row_hashes(candidates, list(self.canonical.business_key)))
             self._key_rows.append(rows[keep])
-        self._hold(pa.Table.from_pandas(candidates, preserve_index=False))
+        table = pa.Table.from_pandas(candidates, preserve_index=False)
+        kept = pa.array(keep)
+        for column in data_columns:  # kept for the few rows a later version of their key supersedes
+            cells = arrow_strings(raw[column])
+            if cells is None:
+                cells = pa.array(raw[column].astype(object).where(raw[column].notna(), None).tolist(), pa.string())
+            table = table.append_column(f"{RAW_PREFIX}{column}", cells.filter(kept))
+        self._hold(table)
 
     def _run_detectors(
         self, frame: pd.DataFrame, rows: np.ndarray, reasons: RowNotes, warnings: RowNotes, repairs: RowNotes
@@ -223,7 +228,7 @@ class Curation:
 
     def _exact_duplicates(self, raw: pd.DataFrame, columns: list[str], rows: np.ndarray, reasons: RowNotes) -> None:
         hashes = row_hashes(raw, columns)
-        first_in_batch = pd.Series(rows).groupby(hashes).transform("first").to_numpy()
+        first_in_batch = _first_of_equal(hashes, rows)
         original = np.where(first_in_batch != rows, first_in_batch, -1)
         if self._seen_hashes.size:
             at = np.searchsorted(self._seen_hashes, hashes)
@@ -366,6 +371,18 @@ class Curation:
         }
 
 
+def _first_of_equal(keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """For each row, the first row (in batch order) with the same key."""
+    if not len(keys):
+        return rows.copy()
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    first = np.empty_like(rows)
+    first[order] = np.repeat(rows[order[starts]], np.diff(np.r_[starts, len(keys)]))
+    return first
+
+
 def _read_spilled(path: Path) -> pa.Table:
     """A spilled part, memory-mapped: its pages are read as the part is sliced and written, then released."""
     with pa.memory_map(str(path)) as source:
@@ -373,8 +390,10 @@ def _read_spilled(path: Path) -> pa.Table:
 
 
 def _masked_strings(values: pd.Series) -> pd.Series:
-    """Original cell text for quarantine, with any card number masked."""
-    return pd.Series(pan.mask_values(values.astype(object).where(values.notna(), None).tolist())[0], dtype="string")
+    """Original cell text for quarantine, with any card number masked (each distinct value checked once)."""
+    codes, uniques = factorize(values)
+    masked = pan.mask_values([str(u) for u in uniques])[0]
+    return pd.Series(np.array([*masked, None], dtype=object)[codes], dtype="string")
 
 
 def _day_numbers(table: pa.Table, column: str) -> np.ndarray:
