@@ -380,6 +380,24 @@ def normalise(name: str, data: dict) -> dict:
                 {"id": m, "data": f"{data.get('rows', 0):,} generated order lines", "metric": m, "ours": overall[m]}
                 for m in ("precision", "recall")
                 if m in overall
+            ]
+            + [
+                {
+                    "id": f"recall {kind}",
+                    "data": f"injected {kind} ({v['injected']})",
+                    "metric": "recall",
+                    "ours": v["recall"],
+                }
+                for kind, v in (data.get("per_kind") or {}).items()
+            ]
+            + [
+                {
+                    "id": f"precision {det}",
+                    "data": f"{det} flags ({v['flags']})",
+                    "metric": "precision",
+                    "ours": v["precision"],
+                }
+                for det, v in (data.get("per_detector") or {}).items()
             ],
             "seconds": (data.get("seconds") or {}).get("detect_and_profile"),
             "rows": data.get("rows"),
