@@ -112,7 +112,16 @@ def test_truncated_gzip_is_unreadable():
         curate(compressed[: len(compressed) // 2], KEY + ".gz", CONTRACT)
 
 
-def test_candidates_spilled_to_disk_give_the_same_outputs_as_held_in_memory():
+SUPERSEDING = (
+    HEADER
+    + b"".join(row(i, invoice=f"5{i:05d}") for i in range(40))
+    + row(1, qty="9", invoice="500001")
+    + row(7, qty="2", invoice="500007")
+)
+
+
+@pytest.mark.parametrize(("body", "batch_rows"), [(UCI, 700), (SUPERSEDING, 10)], ids=["uci", "superseded"])
+def test_candidates_spilled_to_disk_give_the_same_outputs_as_held_in_memory(body: bytes, batch_rows: int):
     import io
 
     from curation import reading
@@ -121,18 +130,22 @@ def test_candidates_spilled_to_disk_give_the_same_outputs_as_held_in_memory():
     def run(spill_rows: int) -> tuple[MemorySink, dict]:
         sink = MemorySink()
         curation = Curation(KEY, CONTRACT, sink, spill_rows=spill_rows)
-        for batch in reading.iter_batches(io.BytesIO(UCI), KEY, CONTRACT, size=len(UCI), batch_rows=700):
+        for batch in reading.iter_batches(io.BytesIO(body), KEY, CONTRACT, size=len(body), batch_rows=batch_rows):
             curation.add(batch)
         return sink, curation.finish()
 
     held, held_report = run(10**9)
-    spilled, spilled_report = run(100)
+    spilled, spilled_report = run(batch_rows // 2)
     del held_report["detector_seconds"], spilled_report["detector_seconds"]
     assert spilled_report == held_report and spilled_report["conservation_ok"]
     assert held.curated_parts.keys() == spilled.curated_parts.keys()
     for key, frame in held.curated_parts.items():
         pd.testing.assert_frame_equal(spilled.curated_parts[key], frame)
-    assert {part for _, part in held.curated_parts} == {0}  # four batches, still one part per day
+    for key, frame in held.quarantine_parts.items():
+        pd.testing.assert_frame_equal(spilled.quarantine_parts[key], frame)
+    assert {part for _, part in held.curated_parts} == {0}  # several batches, still one part per day
+    if body is SUPERSEDING:
+        assert held_report["uniqueness"] < 1 and "superseded by source row 40" in str(held_report["failed_checks"])
 
 
 def test_day_partitions_keep_source_order_and_split_big_days():

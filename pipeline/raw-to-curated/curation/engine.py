@@ -278,10 +278,10 @@ class Curation:
         else:
             self._parts.append(table)
 
-    def _spill(self, table: pa.Table, index: int) -> Path:
+    def _spill(self, table: pa.Table, name: int | str) -> Path:
         """Arrow IPC, uncompressed: writing is a copy and phase 2 maps it back without decoding (Parquet cost 4x)."""
         assert self._workdir is not None
-        path = self._workdir / f"part-{index:05d}.arrow"
+        path = self._workdir / (f"part-{name:05d}.arrow" if isinstance(name, int) else f"{name}.arrow")
         with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
         return path
@@ -290,7 +290,16 @@ class Curation:
     def finish(self) -> dict:
         try:
             superseded_by = self._supersession()
-            held = [self._curated(_read_spilled(p) if isinstance(p, Path) else p, superseded_by) for p in self._parts]
+            held = []
+            for index, part in enumerate(self._parts):
+                if not isinstance(part, Path):
+                    held.append(self._curated(part, superseded_by))
+                    continue
+                mapped = _read_spilled(part)
+                curated = self._curated(mapped, superseded_by)
+                if curated.num_rows < mapped.num_rows:  # filtered: a copy in memory; back to disk, mapped
+                    curated = _read_spilled(self._spill(curated, f"curated-{index:05d}"))
+                held.append(curated)
             if held:
                 schema = pa.unify_schemas([t.schema for t in held], promote_options="permissive")
                 for day, part, table in _by_day([t.cast(schema) for t in held], self.canonical.partition_by):
