@@ -196,3 +196,12 @@ def test_string_hashes_depend_on_the_value_only():
     other["text"] = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(["a", "ab", "ab", "ab"])])))
     assert (row_hashes(other, ["text", "n"]) == rows[[5, 3, 3, 3]]).all()
     assert not np.array_equal(row_hashes(frame, ["n", "text"]), rows)  # column order matters
+
+
+def test_infinite_and_huge_whole_numbers_are_quarantined_with_a_reason():
+    body = HEADER + row(1, qty="inf") + row(2, qty="1e30") + row(3, qty="-9223372036854775809") + row(4, qty="7")
+    result = curate(body, KEY, CONTRACT)
+    assert result.report["conservation_ok"] and result.report["rows_curated"] == 1
+    text = reasons(result)
+    for shown in ("'inf'", "'1e30'", "'-9223372036854775809'"):
+        assert f"quantity: expected a whole number, got {shown}" in text
