@@ -198,10 +198,14 @@ def test_string_hashes_depend_on_the_value_only():
     assert not np.array_equal(row_hashes(frame, ["n", "text"]), rows)  # column order matters
 
 
-def test_infinite_and_huge_whole_numbers_are_quarantined_with_a_reason():
+def test_infinite_and_huge_numbers_are_quarantined_with_a_reason():
     body = HEADER + row(1, qty="inf") + row(2, qty="1e30") + row(3, qty="-9223372036854775809") + row(4, qty="7")
     result = curate(body, KEY, CONTRACT)
     assert result.report["conservation_ok"] and result.report["rows_curated"] == 1
     text = reasons(result)
     for shown in ("'inf'", "'1e30'", "'-9223372036854775809'"):
         assert f"quantity: expected a whole number, got {shown}" in text
+    prices = curate(HEADER + row(1, price="inf") + row(2, price="1e400") + row(3, price="-inf") + row(4), KEY, CONTRACT)
+    assert prices.report["rows_curated"] == 1 and prices.report["conservation_ok"]
+    for shown in ("'inf'", "'1e400'", "'-inf'"):
+        assert f"unit_price: expected a finite number, got {shown}" in reasons(prices)

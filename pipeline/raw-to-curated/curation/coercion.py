@@ -129,7 +129,6 @@ def coerce_column(
     kind = column.type
     if kind in ("int", "float"):
         numbers = _numbers(values, contract)
-        missing = np.isnan(numbers)
         if kind == "int":
             with np.errstate(invalid="ignore"):
                 whole = np.isfinite(numbers) & (numbers == np.floor(numbers)) & (np.abs(numbers) < 2.0**63)
@@ -137,8 +136,9 @@ def coerce_column(
             ints = np.where(whole, numbers, 0).astype(np.int64)
             integers = pd.Series(pd.arrays.IntegerArray(ints, ~whole), index=values.index)
             return integers, _mask(bad, values), "a whole number"
-        floats = pd.Series(pd.arrays.FloatingArray(np.where(missing, 0.0, numbers), missing), index=values.index)
-        return floats, _mask(present.to_numpy(dtype=bool) & missing, values), "a number"
+        unusable = ~np.isfinite(numbers)  # 'inf' and '1e400' parse, but no price or amount is infinite
+        floats = pd.Series(pd.arrays.FloatingArray(np.where(unusable, 0.0, numbers), unusable), index=values.index)
+        return floats, _mask(present.to_numpy(dtype=bool) & unusable, values), "a finite number"
     if kind == "timestamp":
         stamps = timestamps(values, mapping.format, contract.timezone)
         return stamps, present & stamps.isna(), f"a timestamp like {mapping.format or 'ISO 8601'}"
