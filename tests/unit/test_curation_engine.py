@@ -187,6 +187,8 @@ def test_string_hashes_depend_on_the_value_only():
     assert len(set(hashed.tolist())) == 7  # "ab" / "ba" and "" / missing differ
     assert (hash_strings(values.slice(3, 4)) == hashed[3:7]).all()  # offsets of a slice
     assert (hash_strings(values.cast(pa.large_string())) == hashed).all()
+    long_texts = pa.array([f"{i} " + "x" * 70_000 for i in range(200)] + [None])  # 14 MB: hashed in slices
+    assert (hash_strings(long_texts)[[0, 150, 200]] == hash_strings(long_texts.take([0, 150, 200]))).all()
     texts = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([values])))
     frame = pd.DataFrame({"text": texts, "n": pd.array([1, 2, None, 4, 5, 1, 7, 4, 9], dtype="Int64")})
     rows = row_hashes(frame, ["text", "n"])
@@ -209,3 +211,34 @@ def test_infinite_and_huge_numbers_are_quarantined_with_a_reason():
     assert prices.report["rows_curated"] == 1 and prices.report["conservation_ok"]
     for shown in ("'inf'", "'1e400'", "'-inf'"):
         assert f"unit_price: expected a finite number, got {shown}" in reasons(prices)
+
+
+def test_prefetched_batches_keep_order_raise_reading_errors_and_stop_with_the_caller():
+    import threading
+
+    from curation.reading import prefetched
+
+    assert list(prefetched(iter(range(5)))) == [0, 1, 2, 3, 4]
+
+    def broken():
+        yield 1
+        raise UnreadableFileError("CSV cannot be parsed after 1 rows")
+
+    seen = []
+    with pytest.raises(UnreadableFileError, match="after 1 rows"):
+        for item in prefetched(broken()):
+            seen.append(item)
+    assert seen == [1]
+
+    produced = []
+
+    def endless():
+        while True:
+            produced.append(len(produced))
+            yield produced[-1]
+
+    for item in prefetched(endless()):
+        if item == 3:
+            break
+    assert not any(t.name == "curation-reader" for t in threading.enumerate())  # the reader stopped too
+    assert len(produced) <= 6  # the reader ran at most a batch or two ahead

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # odd: multiplying by it is a bijection on uint64
 _NULL_HASH = np.uint64(0x5BD1E9955BD1E995)
+_HASH_BYTES = 4 << 20  # bytes hashed at once: three uint64 temporaries of this many elements (~100 MB)
 
 
 def arrow_strings(series: pd.Series) -> pa.Array | None:
@@ -94,6 +95,10 @@ def hash_strings(data: pa.Array) -> np.ndarray:
     equal strings hash equal, and different strings collide with the odds of random 64-bit values.
     """
     data = data.cast(pa.large_string())  # 64-bit offsets whatever the input
+    size = pc.sum(pc.binary_length(data)).as_py() or 0
+    if size > _HASH_BYTES and len(data) > 1:  # long texts: a slice at a time keeps the temporaries small
+        step = max(1, len(data) * _HASH_BYTES // size)
+        return np.concatenate([hash_strings(data.slice(i, step)) for i in range(0, len(data), step)])
     offsets = np.frombuffer(data.buffers()[1], dtype=np.int64)[data.offset : data.offset + len(data) + 1]
     lengths = np.diff(offsets)
     first, last = int(offsets[0]), int(offsets[-1])

@@ -8,6 +8,7 @@ the handler's sink writes to S3, tests use the in-memory one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
 import tempfile
@@ -473,8 +474,10 @@ def curate_stream(
 ) -> dict:
     """Curate an object read from a stream, handing outputs to the sink; returns the quality report."""
     curation = Curation(key, contract, sink, detect=detect)
-    for batch in reading.iter_batches(stream, key, contract, size=size, batch_rows=batch_rows):
-        curation.add(batch)
+    batches = reading.prefetched(reading.iter_batches(stream, key, contract, size=size, batch_rows=batch_rows))
+    with contextlib.closing(batches):  # a failing batch stops the reader thread too
+        for batch in batches:
+            curation.add(batch)
     return curation.finish()
 
 

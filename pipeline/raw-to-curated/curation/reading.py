@@ -10,10 +10,13 @@ stays bounded by the batch size, not the file size. Decompression is bounded aga
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
 import json
+import queue
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -274,6 +277,50 @@ def iter_parquet(stream: BinaryIO, contract: SourceContract, batch_rows: int) ->
             ),
             header,
         )
+
+
+def prefetched(batches: Iterator[RawBatch], depth: int = 1) -> Iterator[RawBatch]:
+    """The same batches, the next one read on a thread while the caller works on the current one.
+
+    Parsing and the Arrow string work release the GIL, so reading overlaps the curation's Python work (on the
+    function's two vCPUs). At most `depth` batches wait ahead (memory: one batch more). A reading error is
+    raised to the caller at the batch where it happened; a caller that stops early stops the reader.
+    """
+    ahead: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        ahead.put(("batch", batch), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ahead.put(("end", done))
+        except BaseException as e:  # handed to the caller, raised there
+            ahead.put(("error", e))
+
+    reader = threading.Thread(target=produce, name="curation-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            kind, item = ahead.get()
+            if kind == "error":
+                raise item
+            if kind == "end":
+                return
+            yield item
+    finally:
+        stop.set()
+        while reader.is_alive():  # unblock a reader waiting to hand over a batch, then let it finish
+            with contextlib.suppress(queue.Empty):
+                ahead.get_nowait()
+            reader.join(timeout=0.1)
 
 
 def iter_batches(
