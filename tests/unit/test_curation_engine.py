@@ -242,3 +242,20 @@ def test_prefetched_batches_keep_order_raise_reading_errors_and_stop_with_the_ca
             break
     assert not any(t.name == "curation-reader" for t in threading.enumerate())  # the reader stopped too
     assert len(produced) <= 6  # the reader ran at most a batch or two ahead
+
+
+def test_json_lines_missing_keys_are_missing_cells_not_nan_text():
+    import io
+
+    from curation import reading
+
+    contract = next(s for s in load_sources() if s.format == "jsonl")
+    body = b'{"a": "x", "b": 1}\n{"a": "y"}\n{"b": 2.5, "c": {"k": 1}, "d": null}\n'
+    (batch,) = reading.iter_batches(io.BytesIO(body), "k.jsonl", contract)
+    cells = batch.frame.drop(columns=[reading.ROW]).astype(object).where(batch.frame.notna(), None)
+    assert cells.to_dict("list") == {
+        "a": ["x", "y", None],
+        "b": ["1", None, "2.5"],  # 1 stays '1' (a DataFrame made it 1.0)
+        "c": [None, None, '{"k": 1}'],
+        "d": [None, None, None],
+    }

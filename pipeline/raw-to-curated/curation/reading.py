@@ -205,10 +205,14 @@ def iter_jsonl(stream: BinaryIO, contract: SourceContract, batch_rows: int) -> I
     row = 0
 
     def flush() -> RawBatch:
-        frame = pd.DataFrame.from_records(records, columns=header) if records else pd.DataFrame(columns=header)
-        for name in header:
-            values = frame[name].map(_as_text) if len(frame) else frame[name]
-            frame[name] = _cells(pa.array(values, type=pa.string(), from_pandas=True), na_values)
+        # cell by cell from the records: a DataFrame would turn a missing key into NaN ('nan') and 1 into 1.0
+        frame = pd.DataFrame(
+            {
+                name: _cells(pa.array([_as_text(r.get(name)) for r in records], type=pa.string()), na_values)
+                for name in header
+            },
+            index=pd.RangeIndex(len(records)),
+        )
         frame[ROW] = np.asarray(rows, dtype="int64")
         batch = RawBatch(frame, list(header), list(errors))
         records.clear()
