@@ -286,9 +286,10 @@ def iter_parquet(stream: BinaryIO, contract: SourceContract, batch_rows: int) ->
 def prefetched(batches: Iterator[RawBatch], depth: int = 1) -> Iterator[RawBatch]:
     """The same batches, the next one read on a thread while the caller works on the current one.
 
-    Parsing and the Arrow string work release the GIL, so reading overlaps the curation's Python work (on the
-    function's two vCPUs). At most `depth` batches wait ahead (memory: one batch more). A reading error is
-    raised to the caller at the batch where it happened; a caller that stops early stops the reader.
+    Parsing and the Arrow string work release the GIL, so reading overlaps the curation's Python work (the
+    function has about 1.7 vCPUs at 3,072 MB). At most `depth` batches wait ahead (memory: one batch more).
+    A reading error is raised to the caller at the batch where it happened; a caller that stops early stops
+    the reader.
     """
     ahead: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
