@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_MIX = np.uint64(0x9E3779B97F4A7C15)  # odd: multiplying by it is a bijection on uint64
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # odd: multiplying by it is a bijection on uint64
 _NULL_HASH = np.uint64(0x5BD1E9955BD1E995)
 _HASH_BYTES = 4 << 20  # bytes hashed at once: three uint64 temporaries of this many elements (~100 MB)
 
@@ -28,6 +28,14 @@ def arrow_strings(series: pd.Series) -> pa.Array | None:
         if pa.types.is_string(data.type) or pa.types.is_large_string(data.type):
             return data.combine_chunks() if data.num_chunks != 1 else data.chunk(0)
     return None
+
+
+def as_strings(series: pd.Series) -> pa.Array:
+    """The series as one Arrow string array: its own data when Arrow-backed, else converted (missing: null)."""
+    data = arrow_strings(series)
+    if data is None:
+        data = pa.array(series.astype(object).where(series.notna(), None).tolist(), type=pa.string())
+    return data
 
 
 def factorize(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -53,7 +61,7 @@ def row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     combined = np.zeros(len(frame), dtype=np.uint64)
     for column in columns:
         with np.errstate(over="ignore"):
-            combined = combined * _MIX + column_hashes(frame[column])
+            combined = combined * GOLDEN + column_hashes(frame[column])
     return combined
 
 
@@ -77,7 +85,7 @@ def _mostly_distinct(data: pa.Array, head: int = 2048) -> bool:
     return len(sample) > 0 and pc.count_distinct(sample).as_py() > 0.95 * len(sample)
 
 
-def _mix64(x: np.ndarray) -> np.ndarray:
+def mix64(x: np.ndarray) -> np.ndarray:
     """SplitMix64's finaliser, in place: a bijection on uint64 whose outputs look independent."""
     with np.errstate(over="ignore"):
         x ^= x >> np.uint64(30)
@@ -95,24 +103,23 @@ def hash_strings(data: pa.Array) -> np.ndarray:
     equal strings hash equal, and different strings collide with the odds of random 64-bit values.
     """
     data = data.cast(pa.large_string())  # 64-bit offsets whatever the input
-    size = pc.sum(pc.binary_length(data)).as_py() or 0
-    if size > _HASH_BYTES and len(data) > 1:  # long texts: a slice at a time keeps the temporaries small
-        step = max(1, len(data) * _HASH_BYTES // size)
-        return np.concatenate([hash_strings(data.slice(i, step)) for i in range(0, len(data), step)])
     offsets = np.frombuffer(data.buffers()[1], dtype=np.int64)[data.offset : data.offset + len(data) + 1]
-    lengths = np.diff(offsets)
     first, last = int(offsets[0]), int(offsets[-1])
+    if last - first > _HASH_BYTES and len(data) > 1:  # long texts: a slice at a time keeps the temporaries small
+        step = max(1, len(data) * _HASH_BYTES // (last - first))
+        return np.concatenate([hash_strings(data.slice(i, step)) for i in range(0, len(data), step)])
+    lengths = np.diff(offsets)
     body = data.buffers()[2]
     chars = np.frombuffer(body, dtype=np.uint8)[first:last] if body is not None else np.empty(0, dtype=np.uint8)
     starts = offsets[:-1] - first
     position = np.arange(last - first, dtype=np.int64) - np.repeat(starts, lengths)
-    mixed = _mix64((position.astype(np.uint64) << np.uint64(8)) | chars.astype(np.uint64))
+    mixed = mix64((position.astype(np.uint64) << np.uint64(8)) | chars.astype(np.uint64))
     sums = np.zeros(len(data), dtype=np.uint64)
     filled = lengths > 0
     if filled.any():
         sums[filled] = np.add.reduceat(mixed, starts[filled])
     with np.errstate(over="ignore"):
-        hashed = _mix64(sums + _mix64(lengths.astype(np.uint64) + _MIX))
+        hashed = mix64(sums + mix64(lengths.astype(np.uint64) + GOLDEN))
     if data.null_count:
         hashed[data.is_null().to_numpy(zero_copy_only=False)] = _NULL_HASH
     return hashed
@@ -120,9 +127,7 @@ def hash_strings(data: pa.Array) -> np.ndarray:
 
 def map_text(series: pd.Series, edit: Callable[[pa.Array], pa.Array]) -> pd.Series:
     """Apply an Arrow string kernel to an Arrow-backed text column, once per distinct value when values repeat."""
-    data = arrow_strings(series)
-    if data is None:
-        data = pa.array(series.astype(object).where(series.notna(), None).tolist(), type=pa.string())
+    data = as_strings(series)
     encoded = pc.dictionary_encode(data)
     if len(encoded.dictionary) > len(data) // 2:
         result = edit(data)

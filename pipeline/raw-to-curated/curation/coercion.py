@@ -7,6 +7,7 @@ Card numbers in every text column are masked here, before anything is written.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -15,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curation.arrowcols import arrow_strings, factorize, map_text, matches
+from curation.arrowcols import as_strings, factorize, map_text, matches
 from curation.problems import RowNotes
 from retail_platform import normalise
 from retail_platform.contracts import Column, ColumnMapping, SourceContract
@@ -50,14 +51,10 @@ def _numbers(values: pd.Series, contract: SourceContract) -> np.ndarray:
     """float64 (NaN where missing or not a number), parsed by Arrow; separators as the contract says."""
     thousands = contract.csv.get("thousands")
     decimal = contract.csv.get("decimal", ".")
-    array = arrow_strings(values)
-    if array is None:
-        array = pa.array(values.astype(object).where(values.notna(), None).tolist(), type=pa.string())
+    array = as_strings(values)
     if not thousands and decimal == ".":
-        try:  # fast path: every value is a plain number already
+        with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError):  # fast path: plain numbers
             return pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
     text = pc.replace_substring_regex(array, r"\s", "")  # "1 299,50", "- 5"
     if thousands:
         text = pc.replace_substring(text, thousands, "")

@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from curation import detectors, reading
-from curation.arrowcols import arrow_strings, factorize, row_hashes
+from curation.arrowcols import as_strings, factorize, row_hashes
 from curation.coercion import coerce
 from curation.problems import RowNotes
 from curation.validation import apply_rules, column_checks
@@ -190,10 +190,7 @@ class Curation:
         table = pa.Table.from_pandas(candidates, preserve_index=False)
         kept = pa.array(keep)
         for column in data_columns:  # kept for the few rows a later version of their key supersedes
-            cells = arrow_strings(raw[column])
-            if cells is None:
-                cells = pa.array(raw[column].astype(object).where(raw[column].notna(), None).tolist(), pa.string())
-            table = table.append_column(f"{RAW_PREFIX}{column}", cells.filter(kept))
+            table = table.append_column(f"{RAW_PREFIX}{column}", as_strings(raw[column]).filter(kept))
         self._hold(table)
 
     def _run_detectors(
@@ -424,9 +421,11 @@ def _by_day(
     the file: the batches themselves may be memory-mapped from disk.
     """
     held = [t for t in held if t.num_rows]
+    if not held:
+        return
     if column is None:
-        whole = pa.concat_tables(held) if held else None
-        for part, start in enumerate(range(0, whole.num_rows if whole else 0, part_rows)):
+        whole = pa.concat_tables(held)
+        for part, start in enumerate(range(0, whole.num_rows, part_rows)):
             yield "", part, whole.slice(start, part_rows)
         return
     orders, sorted_days = [], []
@@ -434,8 +433,6 @@ def _by_day(
         days = _day_numbers(table, column)
         orders.append(np.argsort(days, kind="stable"))
         sorted_days.append(days[orders[-1]])
-    if not held:
-        return
     days, counts = np.unique(np.concatenate(sorted_days), return_counts=True)
     first = 0
     while first < len(days):

@@ -98,7 +98,7 @@ class ForecastModel:
 
     @property
     def lightgbm_share(self) -> float:
-        return float((self.metadata.get("ensemble") or {}).get("lightgbm", 1.0))
+        return _ensemble_share(self.metadata, "lightgbm", 1.0)
 
     @property
     def version(self) -> str:
@@ -127,7 +127,7 @@ class ForecastModel:
         booster = _booster(files, "model.txt")
         median = _booster(files, MEDIAN_FILE) if metadata.get("median_model") else None
         xgb = None
-        if float((metadata.get("ensemble") or {}).get("xgboost", 0.0)) > 0:
+        if _ensemble_share(metadata, "xgboost", 0.0) > 0:
             if XGB_FILE not in files:
                 raise ValueError(f"the model's P50 ensemble has an XGBoost member but {XGB_FILE} is missing")
             xgb = xgb_member.from_bytes(files[XGB_FILE], XGB_FILE)
@@ -357,6 +357,11 @@ def _subset(block: RowBlock, keep: np.ndarray) -> RowBlock:
 
 
 BLEND_WEIGHTS = np.round(np.arange(0.0, 1.01, 0.1), 2)
+
+
+def _ensemble_share(metadata: dict[str, Any], member: str, default: float) -> float:
+    """A member's share of the P50 ensemble; models saved before the ensemble have none (the default)."""
+    return float((metadata.get("ensemble") or {}).get(member, default))
 
 
 def _choose_ensemble(cal: RowBlock, lightgbm: np.ndarray, xgboost: np.ndarray) -> dict[str, Any]:

@@ -13,23 +13,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from curation.arrowcols import GOLDEN, mix64
 from curation.detectors.context import Context, squashed
 from curation.detectors.flags import Flag, shown
 
 MIN_COLUMNS = 3
 MIN_COLLISIONS = 3  # in a small batch a few near-duplicates are never 'structure'
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
 
 
 def _mix(codes: np.ndarray, salt: int) -> np.ndarray:
     """splitmix64 of (code, salt): a well-spread 64-bit hash per row."""
     with np.errstate(over="ignore"):
-        z = codes.astype(np.uint64) + np.uint64(1) + _GOLDEN * np.uint64(salt + 1)
-        z = (z ^ (z >> np.uint64(30))) * _M1
-        z = (z ^ (z >> np.uint64(27))) * _M2
-        return z ^ (z >> np.uint64(31))
+        return mix64(codes.astype(np.uint64) + np.uint64(1) + GOLDEN * np.uint64(salt + 1))
 
 
 def _repeated(key: np.ndarray, bits: np.uint64) -> np.ndarray:
