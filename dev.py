@@ -105,11 +105,22 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="task", required=True)
     sub.add_parser("setup", help="create/refresh .venv only")
-    demo = sub.add_parser("demo", help="run the main job locally (pass --help after demo for its options)")
+    # demo's options (and its --help) belong to the main job itself: dev.py only passes them on
+    demo = sub.add_parser("demo", help="run the main job locally (`demo --help` lists its options)", add_help=False)
     demo.add_argument("args", nargs=argparse.REMAINDER)
-    test = sub.add_parser("test", help="lint + all test tiers")
-    test.add_argument("--tier", choices=["all", "lint", "unit", "integration", "e2e"], default="all")
-    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    test = sub.add_parser(
+        "test",
+        help="lint + all test tiers",
+        description="Lint, then the unit, integration and e2e tiers (what CI runs). Arguments that dev.py does not "
+        "know go to pytest, e.g. `python3 dev.py test --tier unit -k contracts -x`.",
+    )
+    test.add_argument(
+        "--tier",
+        choices=["all", "lint", "unit", "integration", "e2e"],
+        default="all",
+        help="run one tier only (default: all; lint = ruff, cfn-lint, sam validate, hadolint, actionlint, checkov)",
+    )
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to pytest (e.g. -k NAME, -x, -q)")
     sub.add_parser("lint", help="ruff, cfn-lint, sam validate --lint, hadolint, actionlint")
     bench = sub.add_parser("bench", help="regenerate docs/BENCHMARKS.md (--compose-only: no benchmark runs)")
     bench.add_argument("args", nargs=argparse.REMAINDER)
