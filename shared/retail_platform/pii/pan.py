@@ -1,7 +1,8 @@
 """Primary account number (PAN) detection and masking, for structured values and free text.
 
 A candidate is a run of 12-19 digits, optionally grouped by single spaces, dashes or dots. It is a PAN
-when it passes Luhn, starts with a known issuer prefix and has a length that issuer uses. Runs glued to
+when it passes Luhn, starts with a known issuer prefix and has a length that issuer uses (`iin.ISSUERS`,
+the card networks' published ranges). Runs glued to
 letters (IBANs, SKUs), runs after a '+' (phone numbers), single digit groups longer than 19 (tracking
 numbers) and groups that only make up a PAN by splitting a longer group are never PANs.
 
@@ -17,18 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-# (brand, prefix ranges as (low, high) over the first N digits, allowed lengths)
-_ISSUERS: tuple[tuple[str, tuple[tuple[str, str], ...], frozenset[int]], ...] = (
-    ("amex", (("34", "34"), ("37", "37")), frozenset({15})),
-    ("visa", (("4", "4"),), frozenset({13, 16, 19})),
-    ("mastercard", (("51", "55"), ("2221", "2720")), frozenset({16})),
-    ("discover", (("6011", "6011"), ("644", "649"), ("65", "65")), frozenset(range(16, 20))),
-    ("jcb", (("3528", "3589"),), frozenset(range(16, 20))),
-    ("diners", (("300", "305"), ("3095", "3095"), ("36", "36"), ("38", "39")), frozenset(range(14, 20))),
-    ("unionpay", (("62", "62"), ("81", "81")), frozenset(range(16, 20))),
-    ("maestro", (("50", "50"), ("56", "69")), frozenset(range(12, 20))),
-    ("uatp", (("1", "1"),), frozenset({15})),
-)
+from retail_platform.pii import iin
 
 _CONTEXT_WORDS = (
     "card",
@@ -43,6 +33,19 @@ _CONTEXT_WORDS = (
     "carte",
     "tarjeta",
 )
+# a number right after one of these words is that kind of number, not a card (unless a card word is near too);
+# barcodes and IMEIs only at their own lengths, so "ean 4111 1111 1111 1111" is still masked
+_NOT_A_CARD_WORD = re.compile(
+    r"\b(ean|gtin|upc|isbn|imei|iban|tracking|sendungsnummer|parcel|colis)\W{0,4}(?:no\.?|nr\.?|number|#)?\W{0,3}$",
+    re.IGNORECASE,
+)
+_OWN_LENGTHS = {
+    "ean": {8, 13},
+    "gtin": {8, 12, 13, 14},
+    "upc": {12},
+    "isbn": {10, 13},
+    "imei": {15, 16},
+}
 _RUN = re.compile(r"(?<![A-Za-z0-9+])\d+(?:[ .\-]\d+)*(?![A-Za-z0-9])")
 _IBAN_HEAD = re.compile(r"[A-Z]{2}\d{2}[ ]?$")
 _DIGITS = re.compile(r"\d+")
@@ -72,21 +75,19 @@ def luhn_valid(digits: str) -> bool:
 
 
 def brand_of(digits: str) -> str | None:
-    """The issuer brand whose prefix range and lengths admit these digits, or None."""
-    for brand, ranges, lengths in _ISSUERS:
-        if len(digits) not in lengths:
-            continue
-        for low, high in ranges:
-            head = digits[: len(low)]
-            if low <= head <= high:
-                return brand
-    return None
+    """The issuer brand whose IIN range and lengths admit these digits (`iin.ISSUERS`), or None."""
+    return iin.brand_of(digits)
 
 
 def is_pan(value: str) -> bool:
     """True when a whole value (separators allowed) is a PAN."""
     digits = re.sub(r"[ .\-]", "", value.strip())
-    return digits.isdigit() and 12 <= len(digits) <= 19 and luhn_valid(digits) and brand_of(digits) is not None
+    return (
+        digits.isdigit()
+        and iin.MIN_LENGTH <= len(digits) <= iin.MAX_LENGTH
+        and luhn_valid(digits)
+        and brand_of(digits) is not None
+    )
 
 
 def _has_context(text: str, start: int) -> bool:
@@ -103,15 +104,44 @@ def find_pans(text: str) -> list[PanMatch]:
         if _IBAN_HEAD.search(text[max(0, run.start() - 5) : run.start()]):
             continue
         groups = [(m.start() + run.start(), m.end() + run.start()) for m in _DIGITS.finditer(run.group())]
-        i = 0
+        if _names_another_number(text, run.start(), sum(end - start for start, end in groups)):
+            continue
+        # a grouped number longer than any PAN (a parcel tracking number): no PAN from its inner groups
+        too_long = sum(end - start for start, end in groups) > iin.MAX_LENGTH and not _has_context(text, run.start())
+        i = taken_to = 0
         while i < len(groups):
             match = _longest_pan_from(text, groups, i)
             if match is None:
                 i += 1
                 continue
-            found.append(match[0])
+            if groups[i][1] - groups[i][0] < 4 and i + 1 < len(groups):
+                # a short number before the card ("qty 2 4111 1111 ..."): the card alone, when it reaches as far
+                later = _longest_pan_from(text, groups, i + 1)
+                if later is not None and later[0].end >= match[0].end:
+                    match = later
+            first = next(k for k, group in enumerate(groups) if group[0] == match[0].start)
+            if not (too_long and _inner_groups(groups, taken_to, first)):
+                found.append(match[0])
+                taken_to = match[1]
             i = match[1]
     return found
+
+
+def _inner_groups(groups: list[tuple[int, int]], taken_to: int, first: int) -> bool:
+    """True when a match starting at groups[first] continues the grouping of the unclaimed groups before it
+    (9400 5175 6848 0099 1456 22: inner groups of one long number, not a card after another number)."""
+    width = groups[first][1] - groups[first][0]
+    before = groups[taken_to:first]
+    return bool(before) and all(end - start == width for start, end in before)
+
+
+def _names_another_number(text: str, start: int, n_digits: int) -> bool:
+    """True when the word before a number says it is a barcode, IBAN, IMEI or tracking number, not a card."""
+    word = _NOT_A_CARD_WORD.search(text[max(0, start - 24) : start])
+    if word is None or _has_context(text, start):
+        return False
+    lengths = _OWN_LENGTHS.get(word.group(1).lower())
+    return lengths is None or n_digits in lengths
 
 
 def _longest_pan_from(text: str, groups: list[tuple[int, int]], first: int) -> tuple[PanMatch, int] | None:
@@ -120,9 +150,9 @@ def _longest_pan_from(text: str, groups: list[tuple[int, int]], first: int) -> t
     for last in range(first, len(groups)):
         start, end = groups[last]
         digits += text[start:end]
-        if len(digits) > 19:
+        if len(digits) > iin.MAX_LENGTH:
             break
-        if len(digits) >= 12 and luhn_valid(digits):
+        if len(digits) >= iin.MIN_LENGTH and luhn_valid(digits):
             brand = brand_of(digits)
             if brand is not None:
                 span_start = groups[first][0]
