@@ -146,7 +146,7 @@ def test_plan_round_trips_and_rejects_unknown_values():
     plan = QueryPlan("top", "units", group_by="product", top_n=3, countries=["DE"])
     assert QueryPlan.from_dict(plan.to_dict()) == plan
     with pytest.raises(ValueError, match="unknown metric"):
-        QueryPlan("totals", "profit")
+        QueryPlan("totals", "ebitda")
     with pytest.raises(ValueError, match="unknown intent"):
         QueryPlan("drop_table")
 

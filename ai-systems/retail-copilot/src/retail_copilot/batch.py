@@ -19,11 +19,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from retail_copilot.attributes import currency_label
 from retail_copilot.catalog import Catalog
 from retail_copilot.engine import QueryEngine, prepare_kpis, prepare_mart
 from retail_copilot.periods import Period
 from retail_copilot.plan import QueryPlan
-from retail_copilot.store import MODEL_PREFIX, S3Data
+from retail_copilot.store import MODEL_PREFIX, ORDERS, S3Data
 from retail_platform import s3io
 
 KEEP_PREVIOUS = 3
@@ -122,8 +123,10 @@ def rebuild(data: S3Data, currency: str = "EUR") -> dict[str, Any]:
     if mart_raw.empty:
         return {"status": "skipped", "reason": "prod copilot_mart is empty"}
     mart, kpis = prepare_mart(mart_raw), prepare_kpis(kpis_raw)
+    orders, orders_info = data.read_orders()
     catalog = Catalog.from_mart(mart)
-    engine = QueryEngine(mart, kpis, catalog, currency)
+    currency = currency_label(mart, currency)
+    engine = QueryEngine(mart, kpis, catalog, currency, orders)
     version = version_of(mart, kpis)
     prefix = f"{MODEL_PREFIX}{version}/"
     check = self_check(engine, mart)
@@ -132,13 +135,15 @@ def rebuild(data: S3Data, currency: str = "EUR") -> dict[str, Any]:
         "created_at": datetime.now(UTC).isoformat(),
         "kind": "entity catalogue + compacted copilot_mart/country_kpis snapshot",
         "training_window": {"first": catalog.first_date, "last": catalog.last_date},
-        "inputs": {"copilot_mart": mart_info.to_dict(), "country_kpis": kpi_info.to_dict()},
+        "inputs": {"copilot_mart": mart_info.to_dict(), "country_kpis": kpi_info.to_dict()}
+        | ({ORDERS: orders_info.to_dict()} if orders is not None else {}),
         "entities": {
             "countries": len(catalog.countries),
             "categories": len(catalog.categories),
             "products": len(catalog.products),
         },
         "features": ["country", "category", "sku", "description", "units", "revenue_reporting", "orders"],
+        "attributes": {"dimensions": list(catalog.dimensions), "measures": catalog.measures},
         "metrics": {"self_check": check},
         "libraries": library_versions(),
         "reporting_currency": currency,
@@ -146,6 +151,8 @@ def rebuild(data: S3Data, currency: str = "EUR") -> dict[str, Any]:
     }
     s3io.write_parquet(data.s3, data.artifacts_bucket, f"{prefix}copilot_mart.parquet", mart)
     s3io.write_parquet(data.s3, data.artifacts_bucket, f"{prefix}country_kpis.parquet", kpis)
+    if orders is not None:
+        s3io.write_parquet(data.s3, data.artifacts_bucket, f"{prefix}{ORDERS}.parquet", orders)
     s3io.write_json(data.s3, data.artifacts_bucket, f"{prefix}catalog.json", catalog.to_dict())
     s3io.write_json(data.s3, data.artifacts_bucket, f"{prefix}metadata.json", metadata)
     if check["mismatches"]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from retail_copilot.attributes import MAX_VALUES, Attributes
 from retail_copilot.countries import alias_pattern, country_aliases
 
 _WORD = re.compile(r"[a-z0-9]+(?:[&'-][a-z0-9]+)*")
@@ -29,6 +30,8 @@ class Catalog:
     product_category: dict[str, str] = field(default_factory=dict)
     first_date: str | None = None
     last_date: str | None = None
+    dimensions: dict[str, list[str]] = field(default_factory=dict)  # custom dimension -> its values (nameable)
+    measures: list[str] = field(default_factory=list)  # custom numeric attributes
     _aliases: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -48,6 +51,12 @@ class Catalog:
         self._sku_upper = {sku.upper(): sku for sku in self.products}
         self._choices = {sku: desc.lower() for sku, desc in self.products.items()}
         self._processed: dict[str, str] | None = None  # descriptions through rapidfuzz's processor, built once
+        self._values: dict[str, list[str]] = {}  # lower-case value -> the dimensions holding it
+        for column, values in self.dimensions.items():
+            for value in values:
+                if len(value) >= 2 and not value.isdigit():
+                    self._values.setdefault(value.lower(), []).append(column)
+        self._value_re: re.Pattern[str] | None = None  # compiled on first use
 
     @classmethod
     def from_mart(cls, mart: pd.DataFrame) -> Catalog:
@@ -66,6 +75,11 @@ class Catalog:
             for r in latest.itertuples()
         }
         product_category = {str(r.sku): str(r.category) for r in latest.itertuples()}
+        attributes = Attributes.of(mart)
+        dimensions = {}
+        for column in attributes.dimensions:
+            counts = mart[column].dropna().astype(str).value_counts(sort=True)
+            dimensions[column] = sorted(counts.index[:MAX_VALUES])
         return cls(
             countries,
             categories,
@@ -73,6 +87,8 @@ class Catalog:
             product_category,
             pd.Timestamp(mart["date"].min()).date().isoformat(),
             pd.Timestamp(mart["date"].max()).date().isoformat(),
+            dimensions,
+            list(attributes.measures),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -83,6 +99,8 @@ class Catalog:
             "product_category": self.product_category,
             "first_date": self.first_date,
             "last_date": self.last_date,
+            "dimensions": self.dimensions,
+            "measures": self.measures,
         }
 
     @classmethod
@@ -94,6 +112,8 @@ class Catalog:
             dict(data.get("product_category", {})),
             data.get("first_date"),
             data.get("last_date"),
+            {str(k): list(v) for k, v in data.get("dimensions", {}).items()},
+            list(data.get("measures", [])),
         )
 
     # ------------------------------------------------------------------ matching
@@ -128,6 +148,32 @@ class Catalog:
             category = self._category_variants[m.group(1)]
             if category not in found:
                 found.append(category)
+            spans.append(m.span())
+        return found, spans
+
+    def find_attribute_values(
+        self, text: str, taken: list[tuple[int, int]]
+    ) -> tuple[dict[str, list[str]], list[tuple[int, int]]]:
+        """Values of custom dimensions named in the (lower-case) text, outside the spans already taken.
+
+        A value held by several dimensions ("New York": state and city) goes to the one whose name the question
+        also says, else to the one with the fewest values."""
+        if not self._values:
+            return {}, []
+        if self._value_re is None:
+            self._value_re = alias_pattern(tuple(self._values))
+        originals = {c: {v.lower(): v for v in values} for c, values in self.dimensions.items()}
+        found: dict[str, list[str]] = {}
+        spans: list[tuple[int, int]] = []
+        for m in self._value_re.finditer(text):
+            if any(m.start() < e and s < m.end() for s, e in taken):
+                continue
+            columns = self._values[m.group(1)]
+            named = [c for c in columns if c.replace("_", " ") in text or c in text]
+            column = (named or sorted(columns, key=lambda c: len(self.dimensions[c])))[0]
+            value = originals[column][m.group(1)]
+            if value not in found.setdefault(column, []):
+                found[column].append(value)
             spans.append(m.span())
         return found, spans
 

@@ -10,8 +10,9 @@ from typing import Any
 import pandas as pd
 
 from retail_copilot import insights
+from retail_copilot.attributes import Attributes, currency_label
 from retail_copilot.catalog import Catalog
-from retail_copilot.engine import METRIC_LABELS, PlanError, QueryEngine, Result
+from retail_copilot.engine import PlanError, QueryEngine, Result, metric_label
 from retail_copilot.parser import QuestionParser, mask_cards
 from retail_copilot.plan import DATA_INTENTS, QueryPlan
 from retail_copilot.sessions import MemorySessionStore, SessionStore
@@ -35,12 +36,17 @@ class Copilot:
         snapshot: Snapshot,
         data: S3Data | None = None,
         sessions: SessionStore | None = None,
-        currency: str = "EUR",
+        currency: str | None = "EUR",
         understander: Any | None = None,
     ) -> None:
         self.snapshot = snapshot
-        self.catalog = Catalog.from_dict(snapshot.catalog) if snapshot.catalog else Catalog.from_mart(snapshot.mart)
-        self.engine = QueryEngine(snapshot.mart, snapshot.kpis, self.catalog, currency)
+        saved = snapshot.catalog
+        # a catalogue saved before custom attributes existed is rebuilt from the mart that has them
+        stale = saved is not None and "dimensions" not in saved and Attributes.of(snapshot.mart).dimensions
+        self.catalog = Catalog.from_dict(saved) if saved and not stale else Catalog.from_mart(snapshot.mart)
+        # amounts are labelled with the data's own reporting currency (interfaces #5), else the configured one
+        currency = currency_label(snapshot.mart, currency)
+        self.engine = QueryEngine(snapshot.mart, snapshot.kpis, self.catalog, currency, snapshot.orders)
         self.parser = QuestionParser(self.catalog, self.engine.last)
         self.data = data
         self.sessions = sessions or MemorySessionStore()
@@ -93,10 +99,15 @@ class Copilot:
         if plan.intent == "clarify":
             return self._payload("clarify", plan, Result(plan.message or "Could you rephrase?"), plan.options)
         if plan.intent == "help":
+            attributes = [a.replace("_", " ") for a in (*self.catalog.dimensions, *self.catalog.measures)]
             text = (
-                "I answer questions about sales (revenue, units, orders, average order value, customers) by country, "
-                "category, product and period, compare periods, show trends, and report fraud alerts, stock-out risk, "
-                "forecasts, market pulse and data quality."
+                "I answer questions about sales (revenue, units, orders, average order value, distinct customers, "
+                "products and countries"
+                + (", profit and margin" if self.parser.vocabulary.has_profit else "")
+                + ") by country, category, product, "
+                + (f"{', '.join(attributes)}, " if attributes else "")
+                + "day, week, month, quarter and year, compare periods, show trends, and report fraud alerts, "
+                "stock-out risk, forecasts, market pulse and data quality."
             )
             return self._payload("answered", plan, Result(text), self.parser.examples())
         try:
@@ -158,6 +169,7 @@ class Copilot:
                 "countries": plan.countries,
                 "categories": plan.categories,
                 "skus": plan.skus,
+                "attributes": plan.attributes,
                 "group_by": plan.group_by,
                 "top_n": plan.top_n,
             },
@@ -172,7 +184,7 @@ class Copilot:
         if plan.intent in ("totals", "compare"):
             out = [
                 "Break that down by category",
-                f"How did {METRIC_LABELS[plan.metric]} change vs the previous period?",
+                f"How did {metric_label(plan.metric, plan.measure)} change vs the previous period?",
             ]
             if top_country and not plan.countries:
                 out[1] = f"And in {top_country}?"

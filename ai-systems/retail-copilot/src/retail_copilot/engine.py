@@ -6,28 +6,40 @@ the whitelists below by the plan's typed fields.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from retail_copilot.attributes import Attributes, display, plural
 from retail_copilot.catalog import Catalog
 from retail_copilot.periods import Period, previous_period
-from retail_copilot.plan import QueryPlan
+from retail_copilot.plan import TIME_GROUPS, QueryPlan
 
 METRIC_LABELS = {
     "revenue": "revenue",
     "units": "units sold",
     "orders": "orders",
     "aov": "average order value",
-    "customers": "customers per day (average)",
+    "customers": "distinct customers",
+    "daily_customers": "customers per day (average)",
+    "skus": "distinct products",
+    "countries": "countries with sales",
+    "distinct": "distinct values",
+    "profit": "profit",
+    "margin": "margin",
+    "measure": "total",
 }
+ADDITIVE = ("revenue", "units", "orders", "profit", "measure")  # groups add up to the total (shares shown)
+COUNTS = ("customers", "skus", "countries", "distinct")  # distinct counts: a total is not the sum of its groups
+MONEY = ("revenue", "aov", "profit")
 GROUP_COLUMNS = {"country": "country", "category": "category", "product": "sku"}
-TIME_FREQ = {"day": "D", "week": "W-MON", "month": "MS"}
 MART_COLUMNS = ("date", "country", "category", "sku", "description", "units", "revenue_reporting", "orders")
 KPI_COLUMNS = ("date", "country", "orders", "customers", "units", "revenue_reporting")
+ORDER_COLUMNS = ("date", "order_id", "customer_id", "country")
+MART, KPIS, ORDERS = "copilot_mart", "country_kpis", "customer_transactions"
 
 
 class PlanError(ValueError):
@@ -46,8 +58,18 @@ class Result:
     notes: list[str] = field(default_factory=list)
 
 
+def _conform_attributes(out: pd.DataFrame, attributes: Attributes) -> list[str]:
+    """Dimensions as text (missing stays missing), measures as float64; returns the attribute columns."""
+    for column in attributes.dimensions:
+        values = out[column]
+        out[column] = values.where(values.isna(), values.astype(str))
+    for column in attributes.measures:
+        out[column] = pd.to_numeric(out[column], errors="coerce").astype("float64")
+    return [*attributes.dimensions, *attributes.measures]
+
+
 def prepare_mart(frame: pd.DataFrame) -> pd.DataFrame:
-    """copilot_mart with the columns and dtypes the engine relies on."""
+    """copilot_mart with the columns and dtypes the engine relies on, custom attributes and currency kept."""
     missing = [c for c in MART_COLUMNS if c not in frame.columns and c != "description"]
     if missing:
         raise PlanError(f"copilot_mart is missing columns: {', '.join(missing)}")
@@ -60,7 +82,9 @@ def prepare_mart(frame: pd.DataFrame) -> pd.DataFrame:
     out["revenue_reporting"] = pd.to_numeric(out["revenue_reporting"], errors="coerce").astype("float64")
     for column in ("country", "category", "sku"):
         out[column] = out[column].astype(str)
-    return out[list(MART_COLUMNS)]
+    extra = _conform_attributes(out, Attributes.of(out))
+    currency = ["reporting_currency"] if "reporting_currency" in out.columns else []
+    return out[[*MART_COLUMNS, *extra, *currency]]
 
 
 def prepare_kpis(frame: pd.DataFrame) -> pd.DataFrame:
@@ -81,13 +105,45 @@ def prepare_kpis(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def prepare_orders(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """customer_transactions' sale rows (one per order and day) for distinct orders and customers; None if absent."""
+    if frame is None or frame.empty:
+        return None
+    missing = [c for c in ORDER_COLUMNS if c not in frame.columns]
+    if missing:
+        raise PlanError(f"customer_transactions is missing columns: {', '.join(missing)}")
+    out = frame
+    if "is_cancellation" in out.columns:
+        out = out.loc[~out["is_cancellation"].fillna(False).astype(bool)]
+    out = out.copy()
+    out["date"] = pd.to_datetime(out["date"]).dt.normalize()
+    out["country"] = out["country"].astype(str)
+    out["order_id"] = out["order_id"].astype(str)
+    known = out["customer_id"].notna()
+    out["customer_id"] = out["customer_id"].where(~known, out["customer_id"].astype(str))
+    extra = _conform_attributes(out, Attributes.of(out))
+    return out[[*ORDER_COLUMNS, *extra]].reset_index(drop=True)
+
+
+def metric_label(metric: str, measure: str | None = None) -> str:
+    if metric == "measure" and measure:
+        return display(measure)
+    if metric == "distinct" and measure:
+        return f"distinct {plural(display(measure))}"
+    return METRIC_LABELS[metric]
+
+
 def fmt(value: float | None, metric: str, currency: str) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "n/a"
-    if metric in ("revenue", "aov"):
-        return f"{value:,.2f} {currency}"
-    if metric == "customers":
+    if metric in MONEY:
+        return f"{value:,.2f} {currency}".rstrip()
+    if metric == "margin":
+        return f"{value:,.1f}%"
+    if metric == "daily_customers":
         return f"{value:,.1f}"
+    if metric == "measure":
+        return f"{value:,.2f}"
     return f"{round(value):,}"
 
 
@@ -117,24 +173,39 @@ class _FilterIndex:
 
 
 class QueryEngine:
-    """Answers data plans (totals, breakdown, top, compare, trend) from copilot_mart and country_kpis."""
+    """Answers data plans (totals, breakdown, top, compare, trend) from copilot_mart, country_kpis and, for
+    distinct customers and orders, customer_transactions."""
 
-    def __init__(self, mart: pd.DataFrame, kpis: pd.DataFrame, catalog: Catalog, currency: str = "EUR") -> None:
+    def __init__(
+        self,
+        mart: pd.DataFrame,
+        kpis: pd.DataFrame,
+        catalog: Catalog,
+        currency: str = "EUR",
+        orders: pd.DataFrame | None = None,
+    ) -> None:
         self.mart = prepare_mart(mart) if not mart.empty else mart
         self.kpis = prepare_kpis(kpis)
+        self.orders = prepare_orders(orders)
         self.catalog = catalog
         self.currency = currency
+        self.attributes = Attributes.of(self.mart)
         self.first = self.mart["date"].min().date() if not self.mart.empty else None
         self.last = self.mart["date"].max().date() if not self.mart.empty else None
         self._indexes: dict[int, tuple[pd.DataFrame, _FilterIndex]] = {}
 
     def _index(self, frame: pd.DataFrame) -> _FilterIndex | None:
-        """The filter index of the engine's own mart or kpis frame (built on first use), None for another frame."""
-        if frame is not self.mart and frame is not self.kpis:
+        """The filter index of one of the engine's own frames (built on first use), None for another frame."""
+        if frame is self.mart:
+            columns = ("country", "category", "sku", *self.attributes.dimensions)
+        elif frame is self.kpis:
+            columns = ("country",)
+        elif frame is self.orders:
+            columns = ("country", *Attributes.of(frame).dimensions)
+        else:
             return None
         cached = self._indexes.get(id(frame))
         if cached is None or cached[0] is not frame:
-            columns = ("country", "category", "sku") if frame is self.mart else ("country",)
             cached = (frame, _FilterIndex(frame, columns))
             self._indexes[id(frame)] = cached
         return cached[1]
@@ -153,69 +224,143 @@ class QueryEngine:
                 f"the data covers {self.first} to {self.last}."
             )
 
-    def _filtered(self, frame: pd.DataFrame, plan: QueryPlan, period: Period, product_level: bool) -> pd.DataFrame:
+    def _frame(self, source: str) -> pd.DataFrame:
+        return {MART: self.mart, KPIS: self.kpis, ORDERS: self.orders}[source]
+
+    def _filtered(self, plan: QueryPlan, period: Period, source: str) -> pd.DataFrame:
+        frame = self._frame(source)
+        filters = [("country", plan.countries)] if plan.countries else []
+        if source == MART:
+            filters += [(c, v) for c, v in (("category", plan.categories), ("sku", plan.skus)) if v]
+        if source in (MART, ORDERS):
+            filters += [(c, v) for c, v in plan.attributes.items() if v]
         index = self._index(frame)
-        if index is not None:
-            filters = [("country", plan.countries)] if plan.countries else []
-            if product_level:
-                filters += [(c, v) for c, v in (("category", plan.categories), ("sku", plan.skus)) if v]
-            if all(column in index.codes for column, _ in filters):
-                return frame.loc[index.mask(period, filters)]
+        if index is not None and all(column in index.codes for column, _ in filters):
+            return frame.loc[index.mask(period, filters)]
         mask = (frame["date"] >= pd.Timestamp(period.start)) & (frame["date"] <= pd.Timestamp(period.end))
-        if plan.countries:
-            mask &= frame["country"].isin(plan.countries)
-        if product_level:
-            if plan.categories:
-                mask &= frame["category"].isin(plan.categories)
-            if plan.skus:
-                mask &= frame["sku"].isin(plan.skus)
+        for column, values in filters:
+            mask &= frame[column].isin(values)
         return frame.loc[mask]
 
     def _product_level(self, plan: QueryPlan) -> bool:
         return bool(plan.categories or plan.skus or plan.group_by in ("category", "product"))
 
+    def _attributes_used(self, plan: QueryPlan) -> list[str]:
+        used = [name for name, values in plan.attributes.items() if values]
+        if plan.group_by is not None and plan.group_by not in GROUP_COLUMNS and plan.group_by not in TIME_GROUPS:
+            used.append(plan.group_by)
+        return used
+
+    def _check_mart_columns(self, plan: QueryPlan) -> None:
+        """Every custom column the plan names exists in copilot_mart; profit and margin can be computed."""
+        attrs = self.attributes
+        unknown = [name for name in self._attributes_used(plan) if name not in attrs.dimensions]
+        if unknown:
+            raise PlanError(
+                f"The sales data has no '{display(unknown[0])}' attribute"
+                f"{'; its attributes: ' + ', '.join(map(display, attrs.dimensions)) if attrs.dimensions else ''}."
+            )
+        if plan.metric == "measure" and plan.measure not in attrs.measures:
+            raise PlanError(f"The sales data has no '{display(plan.measure or '')}' figure.")
+        if plan.metric == "distinct" and plan.measure not in attrs.dimensions:
+            raise PlanError(f"The sales data has no '{display(plan.measure or '')}' attribute.")
+        if plan.metric == "profit" and not attrs.has_profit:
+            raise PlanError(no_profit_message(attrs))
+        if plan.metric == "margin" and not attrs.has_margin:
+            raise PlanError(no_profit_message(attrs))
+
     def _source(self, plan: QueryPlan) -> str:
-        if plan.metric in ("revenue", "units"):
-            return "copilot_mart"
-        if plan.metric == "orders":
-            return "copilot_mart" if self._product_level(plan) else "country_kpis"
+        """The dataset a plan is answered from, or why it cannot be answered from any."""
+        metric = plan.metric
+        attributes = self._attributes_used(plan)
+        if metric in ("revenue", "units", "skus", "countries", "distinct", "profit", "margin", "measure"):
+            self._check_mart_columns(plan)
+            return MART
+        label = metric_label(metric).capitalize()
+        if metric == "customers" or (metric == "orders" and attributes):
+            if self._product_level(plan):
+                raise PlanError(
+                    f"{label} per category or product cannot be counted: customer_transactions has orders and "
+                    "customers but not the products in them."
+                )
+            if self.orders is None:
+                raise PlanError(
+                    f"{label} cannot be counted: prod customer_transactions (orders with customer ids) is not "
+                    "available, and daily counts cannot be added up into distinct ones."
+                )
+            missing = [name for name in attributes if name not in self.orders.columns]
+            if missing:
+                raise PlanError(
+                    f"{label} cannot be split by {display(missing[0])}: customer_transactions has no such column."
+                )
+            return ORDERS
+        if metric == "orders":
+            return MART if self._product_level(plan) else KPIS
         if self._product_level(plan):
             raise PlanError(
-                f"{METRIC_LABELS[plan.metric].capitalize()} is only known per country and in total, "
+                f"{label} is only known per country and in total, "
                 "not per category or product (an order can hold several products)."
             )
-        return "country_kpis"
+        if attributes:
+            raise PlanError(f"{label} is only known per country and in total, not per {display(attributes[0])}.")
+        return KPIS
 
-    def _aggregate(self, frame: pd.DataFrame, metric: str, by: list[str]) -> pd.Series | float:
+    def _profit(self, frame: pd.DataFrame) -> pd.Series:
+        if "profit" in frame.columns:
+            return frame["profit"]
+        return frame["revenue_reporting"] - frame["cost"]
+
+    def _aggregate(self, frame: pd.DataFrame, plan: QueryPlan, by: list[str]) -> pd.Series | float:
         """The metric over a filtered frame, in total or per group (whitelisted reductions only)."""
-        if metric in ("revenue", "units", "orders"):
-            column = "revenue_reporting" if metric == "revenue" else metric
+        metric = plan.metric
+        grouped = frame.groupby(by) if by else None
+        if metric == "orders" and "order_id" in frame.columns:
+            return grouped["order_id"].nunique() if by else float(frame["order_id"].nunique())
+        if metric in ("customers", "skus", "countries", "distinct"):
+            column = {"customers": "customer_id", "skus": "sku", "countries": "country"}.get(metric, plan.measure)
+            return grouped[column].nunique() if by else float(frame[column].nunique())
+        if metric in ("revenue", "units", "orders", "measure"):
+            column = {"revenue": "revenue_reporting", "measure": plan.measure}.get(metric, metric)
+            min_count = 1 if metric in ("revenue", "measure") else 0
             if by:
-                return frame.groupby(by)[column].sum(min_count=1 if metric == "revenue" else 0)
-            if metric == "revenue" and len(frame):
-                return float(frame[column].sum(min_count=1))  # NaN when no row has an FX rate
+                return grouped[column].sum(min_count=min_count)
+            if len(frame) and min_count:
+                return float(frame[column].sum(min_count=1))  # NaN when no row has a value (e.g. no FX rate)
             return float(frame[column].sum())
+        if metric in ("profit", "margin"):
+            return self._profit_or_margin(frame, metric, by)
         if metric == "aov":
             if by:
                 sums = frame.groupby(by)[["revenue_reporting", "orders"]].sum()
                 return sums["revenue_reporting"] / sums["orders"].replace(0, np.nan)
             orders = frame["orders"].sum()
             return float(frame["revenue_reporting"].sum() / orders) if orders else float("nan")
-        # customers: distinct customers are known per day only; averaged over the days of the period
+        # daily_customers: distinct customers are known per day only; averaged over the days of the period
         daily = frame.groupby([*by, "date"])["customers"].sum()
         if by:
             return daily.groupby(level=list(range(len(by)))).mean()
         return float(daily.mean()) if len(daily) else float("nan")
 
+    def _profit_or_margin(self, frame: pd.DataFrame, metric: str, by: list[str]) -> pd.Series | float:
+        """Profit = the profit attribute (or revenue - cost); margin = 100 * profit / revenue, or the revenue-
+        weighted mean of a margin attribute when the data has neither profit nor cost."""
+        if "profit" in frame.columns or "cost" in frame.columns:
+            parts = pd.DataFrame({"profit": self._profit(frame), "revenue": frame["revenue_reporting"]})
+        else:
+            parts = pd.DataFrame(
+                {"profit": frame["margin"] * frame["revenue_reporting"], "revenue": frame["revenue_reporting"]}
+            )
+        sums = parts.groupby([frame[c] for c in by]).sum(min_count=1) if by else parts.sum(min_count=1).to_frame().T
+        values = sums["profit"] if metric == "profit" else 100 * sums["profit"] / sums["revenue"].replace(0, np.nan)
+        return values if by else float(values.iloc[0])
+
     def _metric_value(self, plan: QueryPlan, period: Period) -> tuple[float, pd.DataFrame, str]:
         source = self._source(plan)
-        product_level = source == "copilot_mart"
-        frame = self.mart if product_level else self.kpis
-        selected = self._filtered(frame, plan, period, product_level)
-        return self._aggregate(selected, plan.metric, []), selected, source
+        selected = self._filtered(plan, period, source)
+        return self._aggregate(selected, plan, []), selected, source
 
     def _label(self, group: str, key: Any) -> str:
-        if group in ("day", "week", "month"):
+        if group in TIME_GROUPS:
             return _bucket_label(key, group)
         if group == "country":
             return f"{self.catalog.countries.get(key, key)} ({key})"
@@ -231,19 +376,22 @@ class QueryEngine:
             parts.append(", ".join(plan.categories))
         if plan.skus:
             parts.append(", ".join(f"{self.catalog.products.get(s, s)} ({s})" for s in plan.skus))
+        for name, values in plan.attributes.items():
+            if values:
+                parts.append(f"{display(name)} {', '.join(values)}")
         return (" in " + "; ".join(parts)) if parts else ""
 
     def _subject(self, plan: QueryPlan) -> str:
-        return f"{METRIC_LABELS[plan.metric].capitalize()}{self._filters_text(plan)}"
+        return f"{metric_label(plan.metric, plan.measure).capitalize()}{self._filters_text(plan)}"
 
     def _null_note(self, selected: pd.DataFrame, plan: QueryPlan) -> list[str]:
         if (
-            plan.metric in ("revenue", "aov")
+            plan.metric in ("revenue", "aov", "margin")
             and "revenue_reporting" in selected
             and selected["revenue_reporting"].isna().any()
         ):
             n = int(selected["revenue_reporting"].isna().sum())
-            return [f"{n} rows have no FX rate to {self.currency} and are left out of the revenue."]
+            return [f"{n} rows have no FX rate to {self.currency or 'the reporting currency'} and are left out."]
         return []
 
     # ------------------------------------------------------------------ intents
@@ -265,8 +413,9 @@ class QueryEngine:
         self._check_period(period)
         value, selected, source = self._metric_value(plan, period)
         if selected.empty:
-            text = f"No sales{self._filters_text(plan)} in {period.label}: {METRIC_LABELS[plan.metric]} is 0."
-            value = 0.0 if plan.metric in ("revenue", "units", "orders") else float("nan")
+            what = metric_label(plan.metric, plan.measure)
+            text = f"No sales{self._filters_text(plan)} in {period.label}: {what} is 0."
+            value = 0.0 if plan.metric in (*ADDITIVE, *COUNTS) else float("nan")
         else:
             text = f"{self._subject(plan)} in {period.label}: {fmt(value, plan.metric, self.currency)}."
         return Result(
@@ -279,11 +428,9 @@ class QueryEngine:
 
     def _grouped(self, plan: QueryPlan, period: Period) -> tuple[pd.Series, str, pd.DataFrame]:
         source = self._source(plan)
-        product_level = source == "copilot_mart"
-        frame = self.mart if product_level else self.kpis
-        selected = self._filtered(frame, plan, period, product_level)
-        column = GROUP_COLUMNS[plan.group_by]
-        series = self._aggregate(selected, plan.metric, [column])
+        selected = self._filtered(plan, period, source)
+        column = GROUP_COLUMNS.get(plan.group_by, plan.group_by)
+        series = self._aggregate(selected, plan, [column])
         return series.dropna(), source, selected
 
     def breakdown(self, plan: QueryPlan) -> Result:
@@ -291,21 +438,27 @@ class QueryEngine:
         self._check_period(period)
         series, source, selected = self._grouped(plan, period)
         series = series.sort_values(ascending=False, kind="mergesort")
-        total = float(series.sum()) if plan.metric in ("revenue", "units", "orders") else None
+        if plan.metric in ADDITIVE:
+            total: float | None = float(series.sum())
+        elif plan.metric in (*COUNTS, "margin"):  # over the whole selection, not a sum of the groups
+            total = float(self._aggregate(selected, plan, []))
+        else:
+            total = None
         rows = [[self._label(plan.group_by, k), round(float(v), 2)] for k, v in series.items()]
         if plan.metric in ("revenue", "units", "orders") and total:
             for row in rows:
                 row.append(round(100 * row[1] / total, 1))
         shown = ", ".join(f"{r[0]} {fmt(r[1], plan.metric, self.currency)}" for r in rows[:5])
         text = (
-            f"{self._subject(plan)} in {period.label} by {plan.group_by}: {shown}{' …' if len(rows) > 5 else ''}."
+            f"{self._subject(plan)} in {period.label} by {display(plan.group_by)}: "
+            f"{shown}{' …' if len(rows) > 5 else ''}."
             if rows
             else f"No sales{self._filters_text(plan)} in {period.label}."
         )
         columns = [plan.group_by, plan.metric] + (["share_%"] if rows and len(rows[0]) == 3 else [])
         return Result(
             text,
-            None if total is None else round(total, 2),
+            None if total is None or np.isnan(total) else round(total, 2),
             table={"columns": columns, "rows": rows[:50]},
             period=period,
             details={"groups": {str(k): round(float(v), 2) for k, v in series.items()}},
@@ -316,7 +469,7 @@ class QueryEngine:
     def top(self, plan: QueryPlan) -> Result:
         period = self._window(plan.period)
         self._check_period(period)
-        if plan.group_by in ("day", "week", "month"):
+        if plan.group_by in TIME_GROUPS:
             series = self._time_series(plan, period, plan.group_by)[0]
         else:
             series = self._grouped(plan, period)[0]
@@ -333,7 +486,8 @@ class QueryEngine:
         which = "Bottom" if plan.ascending else "Top"
         if rows:
             listing = "; ".join(f"{i}. {r[0]}: {fmt(r[1], plan.metric, self.currency)}" for i, r in enumerate(rows, 1))
-            what = f"{which} {len(rows)} {_plural(plan.group_by, len(rows))} by {METRIC_LABELS[plan.metric]}"
+            noun = _plural(display(plan.group_by), len(rows))
+            what = f"{which} {len(rows)} {noun} by {metric_label(plan.metric, plan.measure)}"
             text = f"{what}{self._filters_text(plan)} in {period.label}: {listing}."
         else:
             text = f"No sales{self._filters_text(plan)} in {period.label}."
@@ -369,7 +523,7 @@ class QueryEngine:
         pct = (100 * change / base_value) if base_value else None
         direction = "up" if change > 0 else "down" if change < 0 else "unchanged"
         text = (
-            f"{METRIC_LABELS[plan.metric].capitalize()}{self._filters_text(plan)} in {period.label}: "
+            f"{self._subject(plan)} in {period.label}: "
             f"{fmt(current_value, plan.metric, self.currency)} vs "
             f"{fmt(base_value, plan.metric, self.currency)} in {base.label}"
             f" ({direction}{f' {abs(pct):.1f}%' if pct is not None and change else ''})."
@@ -379,9 +533,9 @@ class QueryEngine:
         details: dict[str, Any] = {"current": round(current_value, 2), "previous": round(base_value, 2)}
         details["change_pct"] = None if pct is None else round(pct, 2)
         table = None
-        if plan.metric in ("revenue", "units", "orders"):
+        if plan.metric in ADDITIVE:
             group = plan.group_by or ("category" if plan.countries or not self.catalog.countries else "country")
-            if group in GROUP_COLUMNS and (group != "category" or source == "copilot_mart" or plan.metric != "orders"):
+            if group not in TIME_GROUPS and (group != "category" or source == MART or plan.metric != "orders"):
                 drivers = self._drivers(plan, period, base, group)
                 if drivers is not None and not drivers.empty:
                     table = {
@@ -411,11 +565,14 @@ class QueryEngine:
         )
 
     def _drivers(self, plan: QueryPlan, period: Period, base: Period, group: str) -> pd.DataFrame | None:
-        column = GROUP_COLUMNS[group]
-        product_level = plan.metric != "orders" or self._product_level(plan) or group != "country"
-        frame = self.mart if product_level else self.kpis
-        current = self._aggregate(self._filtered(frame, plan, period, product_level), plan.metric, [column])
-        previous = self._aggregate(self._filtered(frame, plan, base, product_level), plan.metric, [column])
+        column = GROUP_COLUMNS.get(group, group)
+        grouped = replace(plan, group_by=group)
+        try:
+            source = self._source(grouped)
+        except PlanError:  # e.g. orders by an attribute that customer_transactions lacks: no driver table
+            return None
+        current = self._aggregate(self._filtered(grouped, period, source), grouped, [column])
+        previous = self._aggregate(self._filtered(grouped, base, source), grouped, [column])
         table = pd.DataFrame({"current": current, "previous": previous}).fillna(0.0)
         table["change"] = table["current"] - table["previous"]
         order = table["change"].abs().sort_values(ascending=False, kind="mergesort").index
@@ -423,24 +580,21 @@ class QueryEngine:
 
     def _time_series(self, plan: QueryPlan, period: Period, granularity: str) -> tuple[pd.Series, str]:
         source = self._source(plan)
-        product_level = source == "copilot_mart"
-        frame = self.mart if product_level else self.kpis
-        selected = self._filtered(frame, plan, period, product_level).copy()
+        selected = self._filtered(plan, period, source).copy()
         if granularity == "day":
             selected["bucket"] = selected["date"]
         elif granularity == "week":
             selected["bucket"] = selected["date"] - pd.to_timedelta(selected["date"].dt.weekday, unit="D")
         else:
-            selected["bucket"] = selected["date"].dt.to_period("M").dt.to_timestamp()
-        series = (
-            self._aggregate(selected, plan.metric, ["bucket"]) if not selected.empty else pd.Series(dtype="float64")
-        )
+            freq = {"month": "M", "quarter": "Q", "year": "Y"}[granularity]
+            selected["bucket"] = selected["date"].dt.to_period(freq).dt.start_time
+        series = self._aggregate(selected, plan, ["bucket"]) if not selected.empty else pd.Series(dtype="float64")
         return series.dropna(), source
 
     def trend(self, plan: QueryPlan) -> Result:
         period = self._window(plan.period)
         self._check_period(period)
-        granularity = plan.group_by if plan.group_by in ("day", "week", "month") else None
+        granularity = plan.group_by if plan.group_by in TIME_GROUPS else None
         if granularity is None:
             granularity = "day" if period.days <= 62 else "week" if period.days <= 366 else "month"
         series, source = self._time_series(plan, period, granularity)
@@ -451,7 +605,7 @@ class QueryEngine:
             first, last = float(series.iloc[0]), float(series.iloc[-1])
             peak_key = series.idxmax()
             direction = "rising" if slope > 0 else "falling" if slope < 0 else "flat"
-            unit = f" {self.currency}" if plan.metric in ("revenue", "aov") else ""
+            unit = f" {self.currency}" if plan.metric in MONEY and self.currency else ""
             text = (
                 f"{self._subject(plan)} per {granularity} in {period.label}: "
                 f"{direction} ({slope:+,.2f}{unit} per {granularity} on average), from "
@@ -465,21 +619,37 @@ class QueryEngine:
                 f"Only {len(series)} {granularity}(s) of data{self._filters_text(plan)} in {period.label}; "
                 "no trend to show."
             )
-            value = None
+            value = rows[0][1] if rows else None
+        if plan.group_by in TIME_GROUPS and rows and len(rows) <= 24:  # "revenue by year": the figures themselves
+            listing = "; ".join(f"{r[0]}: {fmt(r[1], plan.metric, self.currency)}" for r in rows)
+            text = f"{self._subject(plan)} by {granularity} in {period.label}: {listing}." + (
+                " " + _sentence(text.split(": ", 1)[1]) if len(rows) >= 2 else ""
+            )
         return Result(
             text,
             value,
             table={"columns": [granularity, plan.metric], "rows": rows[-60:]},
             period=period,
-            details={"granularity": granularity, "series": {r[0]: r[1] for r in rows}},
+            details={"granularity": granularity, "series": dict(rows), "groups": dict(rows)},
             datasets=[source],
         )
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _plural(word: str, n: int) -> str:
-    if n == 1:
-        return word
-    return {"country": "countries", "category": "categories"}.get(word, word + "s")
+    return word if n == 1 else plural(word)
+
+
+def no_profit_message(attributes: Attributes) -> str:
+    """What to say when a question needs profit or cost and the data has neither."""
+    have = ", ".join(display(m) for m in attributes.measures) or "none"
+    return (
+        "The sales data has no profit or cost column, so profit and margin cannot be computed (its custom "
+        f"figures: {have}). Name a Profit or Cost column as a custom attribute in the source contract."
+    )
 
 
 def _key(value: Any) -> Any:
@@ -488,6 +658,10 @@ def _key(value: Any) -> Any:
 
 def _bucket_label(value: Any, granularity: str) -> str:
     ts = pd.Timestamp(value)
+    if granularity == "year":
+        return str(ts.year)
+    if granularity == "quarter":
+        return f"{ts.year}-Q{ts.quarter}"
     if granularity == "month":
         return ts.strftime("%Y-%m")
     if granularity == "week":

@@ -12,7 +12,8 @@ from datetime import date
 from retail_copilot.catalog import Catalog, words
 from retail_copilot.countries import world_mentions
 from retail_copilot.periods import MONTHS, Period, find_periods, shift_years
-from retail_copilot.plan import DATA_INTENTS, QueryPlan
+from retail_copilot.plan import DATA_INTENTS, TIME_GROUPS, QueryPlan
+from retail_copilot.vocabulary import Vocabulary
 
 MAX_TOP_N = 50
 _WORD_RE = re.compile(r"[a-z0-9]+(?:[&'-][a-z0-9]+)*")
@@ -21,7 +22,7 @@ _CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 
 # Things the data cannot tell; each with the reason given to the user.
 UNSUPPORTED = [
-    (r"\b(profit|margins?|cogs|cost of goods|costs?|expenses?|ebitda|net income)\b", "costs or profit"),
+    (r"\b(cogs|cost of goods|expenses?|ebitda|net income)\b", "costs of goods or expenses"),
     (r"\b(weather|temperature|rain|forecast for the weather)\b", "the weather"),
     (r"\b(stock price|share price|stock market|shares|dividend)\b", "share prices"),
     (r"\b(employees?|staff|salar(?:y|ies)|wages|ceo|manager's name)\b", "staff or people"),
@@ -38,17 +39,6 @@ CODE_LIKE = re.compile(
     re.IGNORECASE,
 )
 
-METRIC_WORDS = [
-    ("aov", r"\b(average order value|aov|average basket|basket size|average order|avg order value|order value)\b"),
-    ("customers", r"\b(customers?|shoppers?|buyers?|clients?)\b"),
-    ("orders", r"\b(orders?|transactions?|baskets?|purchases)\b"),
-    ("units", r"\b(units?|quantity|quantities|items? sold|pieces|volume|how many .*\bsold|how many .*\bsell)\b"),
-    (
-        "revenue",
-        r"\b(revenue|sales|turnover|takings|income|money|earn(?:ed|ings)?|sold for|eur|euros?|€|"
-        r"how much .*\b(?:sell|sold))\b",
-    ),
-]
 INTENT_WORDS = [
     ("fraud", r"\b(fraud\w*|suspicious|chargebacks?|scam)\b"),
     ("quality", r"\b(data quality|quality|quarantin\w*|defects?|bad records|rejected rows|invalid rows|data issues)\b"),
@@ -70,22 +60,14 @@ COMPARE_WORDS = (
     r"rise|rose|increase[ds]?|decrease[ds]?|decline[ds]?|difference|up or down|how did|why did|why were|why was)\b"
 )
 TREND_WORDS = (
-    r"\b(trends?|over time|daily|weekly|monthly|per (?:day|week|month)|by (?:day|week|month)|"
-    r"each (?:day|week|month)|every (?:day|week|month)|time series)\b"
+    r"\b(trends?|over time|daily|weekly|monthly|quarterly|yearly|annually|per (?:day|week|month|quarter|year)|"
+    r"by (?:day|week|month|quarter|year)|each (?:day|week|month|quarter|year)|every (?:day|week|month)|time series)\b"
 )
 BREAKDOWN_WORDS = r"\b(by|per|each|break(?:\s*it|\s*that|\s*this)?\s*down|breakdown|split|across)\b"
 TOP_WORDS = (
     r"\b(top|best|bottom|worst|highest|lowest|most|least|biggest|largest|smallest|best-selling|best selling|"
     r"leading|strongest|weakest|rank\w*)\b"
 )
-DIMENSIONS = [
-    ("country", r"\b(countr(?:y|ies)|markets?|nations?|regions?)\b"),
-    ("category", r"\b(categor(?:y|ies)|departments?|product groups?|segments?)\b"),
-    ("product", r"\b(products?|skus?|items?|articles?|sellers?)\b"),
-    ("day", r"\b(day|days|daily)\b"),
-    ("week", r"\b(weeks?|weekly)\b"),
-    ("month", r"\b(months?|monthly)\b"),
-]
 NUMBER_WORDS = {
     "one": 1,
     "two": 2,
@@ -382,31 +364,13 @@ def _horizon_days(text: str) -> int:
     return 7
 
 
-def _dimension(text: str) -> str | None:
-    found = [(m.start(), name) for name, pattern in DIMENSIONS for m in re.finditer(pattern, text)]
-    return min(found)[1] if found else None
-
-
-def _grouping(text: str) -> str | None:
-    m = re.search(
-        r"\b(?:by|per|each|across|for each|for every|split by|broken down by|break(?:\s+\w+)?\s+down\s+by)\s+"
-        r"(countr\w*|markets?|categor\w*|departments?|products?|skus?|items?|days?|daily|weeks?|weekly|months?|monthly)",
-        text,
-    )
-    if m:
-        return _dimension(m.group(1))
-    for granularity in ("day", "week", "month"):
-        if re.search(rf"\b{granularity}ly\b" if granularity != "day" else r"\bdaily\b", text):
-            return granularity
-    return None
-
-
 class QuestionParser:
     """Turns one question (and the previous turn's plan) into a QueryPlan."""
 
     def __init__(self, catalog: Catalog, anchor: date | None) -> None:
         self.catalog = catalog
         self.anchor = anchor or date.today()
+        self.vocabulary = Vocabulary(catalog)
 
     def parse(self, question: str, previous: QueryPlan | None = None) -> QueryPlan:
         original = mask_cards(question.strip())
@@ -423,6 +387,8 @@ class QuestionParser:
         spans += [p.span for p in periods]
         countries, country_spans, _ = self.catalog.find_countries(text, original)
         spans += country_spans
+        attributes, attribute_spans = self.catalog.find_attribute_values(text, spans)
+        spans += attribute_spans
         unknown_countries = [
             (name, code)
             for name, code, span in world_mentions(text)
@@ -460,17 +426,11 @@ class QuestionParser:
             ]
             # same-length blanks keep the spans found above valid
             text = _WORD_RE.sub(lambda m: "_" * len(m.group(0)) if m.group(0) in described else m.group(0), text)
-        for pattern, what in UNSUPPORTED:
-            if re.search(pattern, text):
-                return QueryPlan(
-                    "refuse",
-                    message=f"The platform's data has nothing about {what}, so I cannot answer that.",
-                    options=self.examples(),
-                )
+        refusal = self._unsupported(text)
+        if refusal is not None:
+            return refusal
         intent = next((name for name, pattern in INTENT_WORDS if re.search(pattern, text)), None)
-        metric = next((name for name, pattern in METRIC_WORDS if re.search(pattern, text)), None)
-        if metric == "customers" and re.search(r"\b(average order value|aov)\b", text):
-            metric = "aov"
+        metric, measure = self.vocabulary.metric(text)
         is_follow_up = bool(previous) and (
             bool(FOLLOW_UP.search(text))
             or (
@@ -480,7 +440,7 @@ class QuestionParser:
                 and not re.search(COMPARE_WORDS, text)
                 and not re.search(TREND_WORDS, text)
                 and len(text.split()) <= 6
-                and bool(countries or categories or skus or periods)
+                and bool(countries or categories or skus or periods or attributes)
             )
         )
 
@@ -497,7 +457,15 @@ class QuestionParser:
                     options=self.examples()[:2],
                 )
 
-        plan = QueryPlan(intent or "totals", metric or "revenue", countries=countries, categories=categories, skus=skus)
+        plan = QueryPlan(
+            intent or "totals",
+            metric or "revenue",
+            countries=countries,
+            categories=categories,
+            skus=skus,
+            attributes=attributes,
+            measure=measure,
+        )
         if metric is None and intent is None:
             plan.assumptions.append("metric: revenue (say units, orders or average order value for another)")
         if intent is None:
@@ -511,7 +479,7 @@ class QuestionParser:
         elif (
             intent is None
             and metric is None
-            and not (countries or categories or skus or periods)
+            and not (countries or categories or skus or periods or attributes)
             and not re.search(TOP_WORDS, text)
             and not re.search(TREND_WORDS, text)
         ):
@@ -524,8 +492,16 @@ class QuestionParser:
 
     # ------------------------------------------------------------------ pieces
 
+    def _unsupported(self, text: str) -> QueryPlan | None:
+        """A refusal for what the data cannot tell (profit without a profit column, the weather, ...)."""
+        reason = self.vocabulary.unsupported(text)
+        for pattern, what in UNSUPPORTED:
+            if reason is None and re.search(pattern, text):
+                reason = f"The platform's data has nothing about {what}, so I cannot answer that."
+        return None if reason is None else QueryPlan("refuse", message=reason, options=self.examples())
+
     def _data_intent(self, plan: QueryPlan, text: str, periods: list) -> QueryPlan:
-        group = _grouping(text)
+        group = self.vocabulary.grouping(text)
         top_words = re.search(TOP_WORDS, text)
         compare = re.search(COMPARE_WORDS, text) or len(periods) >= 2
         if compare and not (top_words and not re.search(r"\b(vs\.?|versus|compared?)\b", text)):
@@ -544,7 +520,7 @@ class QuestionParser:
                 and plan.period
             ):
                 plan.compare = shift_years(plan.period, -1, f"{plan.period.label}, a year earlier")
-            if group in ("country", "category", "product"):
+            if group is not None and group not in TIME_GROUPS:
                 plan.group_by = group
             return plan
         plan.period = periods[0].period if periods else None
@@ -555,23 +531,19 @@ class QuestionParser:
             outside_periods = list(text)
             for match in periods:
                 outside_periods[match.span[0] : match.span[1]] = " " * (match.span[1] - match.span[0])
-            dimension = _dimension("".join(outside_periods))
-            if dimension is None:
-                dimension = "product"
-            plan.group_by = dimension
+            named = self.vocabulary.dimension("".join(outside_periods))
+            plan.group_by = named[0] if named else "product"
             n = _top_n(text)
             if n is None:
-                singular = re.search(r"\b(product|sku|item|country|market|category|day|week|month)\b", text)
-                plural = re.search(r"\b(products|skus|items|countries|markets|categories)\b", text)
-                n = 1 if singular and not plural else 5
+                n = 5 if named is None or self.vocabulary.is_plural(named[1], named[0]) else 1
             plan.top_n = max(1, min(n, MAX_TOP_N))
             return plan
         if re.search(TREND_WORDS, text):
             plan.intent = "trend"
-            plan.group_by = group if group in ("day", "week", "month") else None
+            plan.group_by = group if group in TIME_GROUPS else None
             return plan
         if group is not None or re.search(r"\bbreak(?:\s*\w+)?\s*down\b|\bbreakdown\b|\bsplit\b", text):
-            plan.intent = "breakdown" if group in (None, "country", "category", "product") else "trend"
+            plan.intent = "trend" if group in TIME_GROUPS else "breakdown"
             plan.group_by = group or ("category" if plan.countries else "country")
             return plan
         plan.intent = "totals"
@@ -585,24 +557,26 @@ class QuestionParser:
         if previous.intent in ("refuse", "clarify", "help"):
             merged.intent = new.intent if new.intent not in ("refuse", "clarify") else "totals"
         if metric is not None:
-            merged.metric = new.metric
+            merged.metric, merged.measure = new.metric, new.measure
         if new.countries:
             merged.countries = new.countries
         if new.categories:
             merged.categories = new.categories
         if new.skus:
             merged.skus = new.skus
+        if new.attributes:
+            merged.attributes = {**merged.attributes, **new.attributes}
         if periods:
             merged.period = new.period
             if new.intent == "compare":
                 merged.compare = new.compare
             elif merged.intent == "compare" and merged.compare and merged.period:
                 merged.compare = None  # recomputed from the new period
-        group = _grouping(text)
+        group = self.vocabulary.grouping(text)
         if re.search(r"\bbreak(?:\s*\w+)?\s*down\b|\bsplit\b|\bby\b|\bper\b", text) and group:
             merged.group_by = group
             if merged.intent in ("totals", "breakdown", "compare"):
-                merged.intent = "breakdown" if group in ("country", "category", "product") else "trend"
+                merged.intent = "trend" if group in TIME_GROUPS else "breakdown"
             if merged.intent == "top":
                 merged.group_by = group
         if (
@@ -637,7 +611,12 @@ class QuestionParser:
         for start, end in spans:
             for i in range(start, end):
                 chars[i] = " "
-        remaining = [w for w in words("".join(chars)) if w not in STOPWORDS and not w.isdigit() and len(w) > 1]
+        vocabulary = self.vocabulary.words
+        remaining = [
+            w
+            for w in words("".join(chars))
+            if w not in STOPWORDS and w not in vocabulary and not w.isdigit() and len(w) > 1
+        ]
         return " ".join(remaining)
 
     def _products(self, residual: str, text: str) -> list[str] | QueryPlan:

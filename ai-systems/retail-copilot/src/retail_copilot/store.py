@@ -18,7 +18,8 @@ from retail_platform.exceptions import ObjectNotFoundError, StorageError
 from retail_platform.observability import logger
 
 MODEL_PREFIX = "models/retail-copilot/"
-SUBSCRIBED = ("copilot_mart", "country_kpis")  # the prod datasets the batch path snapshots
+SUBSCRIBED = ("copilot_mart", "country_kpis")  # the prod datasets whose updates rebuild the snapshot
+ORDERS = "customer_transactions"  # also snapshotted when prod has it (distinct customers and orders)
 INSIGHT_DATASETS = ("fraud_alerts", "demand_forecasts", "inventory_advice", "market_trends", "pulse")
 _PARTITION = re.compile(r"/date=(\d{4}-\d{2}-\d{2})/")
 
@@ -43,6 +44,13 @@ class Snapshot:
     catalog: dict[str, Any] | None
     version: str
     datasets: dict[str, DatasetInfo] = field(default_factory=dict)
+    orders: pd.DataFrame | None = None  # customer_transactions, for distinct customers and orders (optional)
+
+
+def compact_orders(frame: pd.DataFrame) -> pd.DataFrame:
+    """customer_transactions without the columns distinct counts never read (custom attributes kept)."""
+    drop = [c for c in ("order_ts", "units", "revenue", "currency", "n_lines") if c in frame.columns]
+    return frame.drop(columns=drop)
 
 
 def partitions_of(keys: list[str]) -> list[str]:
@@ -134,11 +142,14 @@ class S3Data:
         mart = s3io.read_parquet(self.s3, self.artifacts_bucket, f"{prefix}copilot_mart.parquet")
         kpis = s3io.read_parquet(self.s3, self.artifacts_bucket, f"{prefix}country_kpis.parquet")
         catalog = s3io.read_json(self.s3, self.artifacts_bucket, f"{prefix}catalog.json")
+        orders = None
+        if ORDERS in metadata.get("inputs", {}):  # versions saved before it was snapshotted have none
+            orders = s3io.read_parquet(self.s3, self.artifacts_bucket, f"{prefix}{ORDERS}.parquet")
         datasets = {
             name: DatasetInfo(name, info["partitions"], info["latest_partition"], info.get("rows"))
             for name, info in metadata.get("inputs", {}).items()
         }
-        return Snapshot(mart, kpis, catalog, version, datasets)
+        return Snapshot(mart, kpis, catalog, version, datasets, orders)
 
     def load_current(self, pointer: dict[str, Any] | None = None) -> Snapshot | None:
         """The current model version; the previous good one if the current cannot be read; None if none.
@@ -166,4 +177,13 @@ class S3Data:
         """No saved version: read the prod datasets directly (slower cold start)."""
         mart, mart_info = self.read_dataset("copilot_mart")
         kpis, kpi_info = self.read_dataset("country_kpis")
-        return Snapshot(mart, kpis, None, "live", {"copilot_mart": mart_info, "country_kpis": kpi_info})
+        orders, orders_info = self.read_orders()
+        datasets = {"copilot_mart": mart_info, "country_kpis": kpi_info}
+        if orders is not None:
+            datasets[ORDERS] = orders_info
+        return Snapshot(mart, kpis, None, "live", datasets, orders)
+
+    def read_orders(self) -> tuple[pd.DataFrame | None, DatasetInfo]:
+        """customer_transactions, compacted to the columns distinct counts need (None when prod has none)."""
+        frame, info = self.read_dataset(ORDERS)
+        return (compact_orders(frame) if not frame.empty else None), info
