@@ -227,16 +227,7 @@ class FeatureBuilder:
         last = self.last_sale[:, t]
         since = np.where(last >= 0, t - last, np.minimum(t - self.first + 1, 365)).astype(float)
         hist_len = np.clip(t - self.first + 1, 0, 730).astype(float)
-        group_mean = np.full(n, np.nan)
-        ok = ~np.isnan(mean_28) & (self.group_code >= 0)
-        if ok.any():
-            codes = self.group_code[ok].astype(int)
-            sums = np.bincount(codes, weights=mean_28[ok])
-            counts = np.bincount(codes)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                per_group = sums / counts
-            has = self.group_code >= 0
-            group_mean[has] = per_group[self.group_code[has].astype(int)] if len(per_group) else np.nan
+        group_mean = self._group_mean(mean_28)
         promo_28 = self._window(self.cpr, t, 28) / 28.0 if hasattr(self, "cpr") else np.full(n, np.nan)
         if hasattr(self, "cso"):
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -263,6 +254,26 @@ class FeatureBuilder:
         for offset, column in enumerate(columns, start=LAGS):
             out[:, offset] = column
         return out
+
+    def _group_mean(self, mean_28: np.ndarray) -> np.ndarray:
+        """Each series' group average of mean_28 over the series of that group alive at the origin.
+
+        Sized by every group code, not the largest alive one: a group whose series are all unborn at an early
+        origin (e.g. a country first seen in October) gets NaN instead of indexing past the end.
+        """
+        has = self.group_code >= 0
+        ok = ~np.isnan(mean_28) & has
+        group_mean = np.full(len(mean_28), np.nan)
+        if not ok.any():
+            return group_mean
+        size = int(self.group_code[has].max()) + 1
+        codes = self.group_code[ok].astype(int)
+        sums = np.bincount(codes, weights=mean_28[ok], minlength=size)
+        counts = np.bincount(codes, minlength=size)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per_group = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        group_mean[has] = per_group[self.group_code[has].astype(int)]
+        return group_mean
 
     def targets(self, t: int, last_j: int) -> np.ndarray:
         """(H', n, len(TARGET_FEATURES)) features of target steps t+1..last_j seen from origin t."""
