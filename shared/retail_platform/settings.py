@@ -8,6 +8,16 @@ from functools import lru_cache
 
 from retail_platform.exceptions import ConfigurationError
 
+AUTO_CURRENCY = "AUTO"  # REPORTING_CURRENCY default: the shop's only currency, else EUR through FX rates
+
+
+def reporting_currency_setting(value: str | None) -> str:
+    """REPORTING_CURRENCY as AUTO (unset, empty or 'auto') or an upper-case ISO 4217 code."""
+    currency = (value or "").strip().upper() or AUTO_CURRENCY
+    if currency != AUTO_CURRENCY and (len(currency) != 3 or not currency.isalpha()):
+        raise ConfigurationError(f"REPORTING_CURRENCY must be AUTO or an ISO 4217 code, got {currency!r}")
+    return currency
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -17,7 +27,7 @@ class Settings:
     prod_bucket: str
     artifacts_bucket: str
     event_bus_name: str
-    reporting_currency: str
+    reporting_currency: str  # AUTO or an ISO code: resolve AUTO from the data (prod's reporting_currency column)
     endpoint_url: str | None
     region: str
 
@@ -29,9 +39,7 @@ class Settings:
         ]
         if missing:
             raise ConfigurationError(f"missing required environment variables: {', '.join(missing)}")
-        currency = env.get("REPORTING_CURRENCY", "EUR").strip().upper()
-        if len(currency) != 3 or not currency.isalpha():
-            raise ConfigurationError(f"REPORTING_CURRENCY must be an ISO 4217 code, got {currency!r}")
+        currency = reporting_currency_setting(env.get("REPORTING_CURRENCY"))
         return cls(
             environment=env.get("ENVIRONMENT", "dev"),
             raw_bucket=env["RAW_BUCKET"],

@@ -30,7 +30,8 @@ def _on(frame: pd.DataFrame, column: str, days: Iterable[date]) -> pd.DataFrame:
 def build_marts(
     inputs: CuratedInputs, targets: Mapping[str, Iterable[date]], reporting: str
 ) -> dict[str, pd.DataFrame]:
-    """Prod frames (contract columns, sorted) holding exactly the rows of the target partitions."""
+    """Prod frames (contract columns, then custom attributes; sorted) holding exactly the rows of the target
+    partitions, amounts converted to `reporting` (an ISO code: `currency.resolve` has settled AUTO)."""
     targets = {name: sorted(set(days)) for name, days in targets.items() if days}
     facts = line_facts(inputs.order_lines)
     every_day = pd.concat([facts["date"], inputs.payments["_date"], inputs.prices["_date"], inputs.inventory["_date"]])
@@ -46,17 +47,20 @@ def build_marts(
                 _on(inputs.prices, "_date", read_days),
                 _on(inputs.inventory, "_date", read_days),
                 factors,
+                reporting,
+                inputs.products,
             )
         elif name == "customer_transactions":
-            frame = customer_transactions.build(day_facts, inputs.orders, factors)
+            frame = customer_transactions.build(day_facts, inputs.orders, factors, reporting, inputs.customers)
         elif name == "payment_transactions":
-            frame = payment_transactions.build(_on(inputs.payments, "_date", read_days), inputs.orders, facts, factors)
+            payments = _on(inputs.payments, "_date", read_days)
+            frame = payment_transactions.build(payments, inputs.orders, facts, factors, reporting)
         elif name == "country_kpis":
-            frame = country_kpis.build(day_facts, factors)
+            frame = country_kpis.build(day_facts, factors, reporting)
         elif name == "copilot_mart":
-            frame = copilot_mart.build(day_facts, inputs.products, factors)
+            frame = copilot_mart.build(day_facts, inputs.products, factors, reporting)
         elif name == "market_series":
-            frame = market_series.build(day_facts, inputs.products, factors)
+            frame = market_series.build(day_facts, inputs.products, factors, reporting)
         else:
             raise ValueError(f"unknown prod dataset {name!r}")
         frame = _on(frame, "date", days).reset_index(drop=True)

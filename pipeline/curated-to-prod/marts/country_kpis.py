@@ -11,7 +11,7 @@ from marts.schema import conform
 NAME = "country_kpis"
 
 
-def build(facts: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
+def build(facts: pd.DataFrame, factors: pd.DataFrame, reporting: str) -> pd.DataFrame:
     """`facts`: `sales.line_facts`. Cancellation rate = orders with a cancellation line that day / orders."""
     grouped = facts.groupby(["date", "country", "currency"], sort=True, dropna=False)
     frame = grouped.agg(
@@ -26,4 +26,4 @@ def build(facts: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
     per_order = frame["orders"].where(has_orders)
     frame["aov_reporting"] = np.where(has_orders, frame["revenue_reporting"] / per_order, np.nan)
     frame["cancellation_rate"] = np.where(has_orders, frame["cancelled"] / per_order, np.nan)
-    return conform(frame, NAME)
+    return conform(frame, NAME, reporting)

@@ -4,6 +4,7 @@ business key.
 Curated partitions can hold several versions of a record (the same order line in two raw exports, a
 corrected re-export): the version from the last `_source_key` (then `_source_row`) wins, which is
 deterministic and, for dated export file names, the newest. Rows with `_warnings` are kept.
+Custom attributes (non-canonical columns, `attributes.extra_columns`) are kept after the canonical ones.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from marts import attributes
 from retail_platform.contracts import CanonicalDataset, load_canonical
 
 LINEAGE = ("_source_key", "_source_row")
@@ -29,9 +31,13 @@ def _day(values: pd.Series) -> pd.Series:
 
 
 def normalise(frame: pd.DataFrame | None, name: str) -> pd.DataFrame:
-    """Canonical columns with normalised types, deduplicated by business key, plus `_date`."""
+    """Canonical columns with normalised types, deduplicated by business key, plus `_date`, then the
+    custom attributes (sorted by name)."""
     dataset = load_canonical(name)
     frame = _empty(dataset) if frame is None or frame.empty else frame.copy()
+    extras = attributes.extra_columns(frame, name)
+    for column in extras:
+        frame[column] = attributes.normalised(frame[column])
     for column in (*dataset.columns, *LINEAGE):
         if column not in frame:
             frame[column] = None
@@ -57,7 +63,7 @@ def normalise(frame: pd.DataFrame | None, name: str) -> pd.DataFrame:
             frame = pd.concat([frame.loc[~versions], latest])
     frame = frame.reset_index(drop=True)
     frame[PARTITION_DATE] = _day(frame[dataset.partition_by]) if dataset.partition_by else pd.NaT
-    return frame[[*dataset.columns, *LINEAGE, PARTITION_DATE]]
+    return frame[[*dataset.columns, *LINEAGE, PARTITION_DATE, *extras]]
 
 
 @dataclass
@@ -71,6 +77,7 @@ class CuratedInputs:
     inventory: pd.DataFrame = field(default_factory=lambda: normalise(None, "inventory"))
     fx_rates: pd.DataFrame = field(default_factory=lambda: normalise(None, "fx_rates"))
     products: pd.DataFrame = field(default_factory=lambda: normalise(None, "products"))
+    customers: pd.DataFrame = field(default_factory=lambda: normalise(None, "customers"))
 
     @classmethod
     def from_frames(cls, frames: dict[str, pd.DataFrame]) -> CuratedInputs:

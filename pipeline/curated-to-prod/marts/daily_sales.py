@@ -1,11 +1,15 @@
-"""daily_sales: net sales per day x SKU x country with the shelf price, promotion and stock of that day."""
+"""daily_sales: net sales per day x SKU x country with the shelf price, promotion and stock of that day.
+
+Custom attributes: the lines' measures summed per SKU-day, the catalogue's attributes joined by SKU (line
+dimensions would split the series the forecasts read, so they are not carried here).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from marts import fx
+from marts import attributes, fx
 from marts.sales import sku_day
 from marts.schema import conform
 
@@ -37,10 +41,18 @@ def _stock(inventory: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def build(facts: pd.DataFrame, prices: pd.DataFrame, inventory: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
+def build(
+    facts: pd.DataFrame,
+    prices: pd.DataFrame,
+    inventory: pd.DataFrame,
+    factors: pd.DataFrame,
+    reporting: str,
+    products: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Union of SKU-days that sold, had a shelf price or a stock snapshot; zero measures where nothing sold.
 
-    `facts`: `sales.line_facts` of the order lines; `factors`: `fx.daily_factors` covering every date.
+    `facts`: `sales.line_facts` of the order lines; `factors`: `fx.daily_factors` covering every date;
+    `products`: the curated catalogue (its attributes), if read.
     """
     sold = sku_day(facts)
     frame = sold.merge(_prices(prices), on=KEYS, how="outer")
@@ -67,4 +79,6 @@ def build(facts: pd.DataFrame, prices: pd.DataFrame, inventory: pd.DataFrame, fa
     )
     frame["revenue_reporting"] = fx.to_reporting(frame, "revenue", factors)
     frame["stockout_flag"] = (frame["on_hand"] == 0).astype("boolean").where(frame["on_hand"].notna())
-    return conform(frame, NAME)
+    if products is not None:
+        frame = attributes.join(frame, attributes.by_key(products, "products", "sku"), "sku")
+    return conform(frame, NAME, reporting)

@@ -3,9 +3,11 @@ rebuilding them needs.
 
 Dependencies are declared per prod dataset as curated dataset -> day offsets: prod partition `t` reads
 curated partition `t + offset`. A change of curated day `d` therefore affects prod days `d - offset`.
-Weekly datasets are keyed by the Monday of the week and read every day of it. Two lookups are special:
-`products` (unpartitioned: a change affects every partition of the datasets that use categories) and
-`fx_rates` (a rate is forward-filled: a change on day `d` affects every day up to the next rate).
+Weekly datasets are keyed by the Monday of the week and read every day of it. Lookups are special:
+`products` (unpartitioned: a change affects every partition of the datasets that use categories, and of
+daily_sales when the catalogue carries custom attributes), `customers` (read whole, and only when they
+carry custom attributes: a change then affects every customer_transactions partition) and `fx_rates` (a
+rate is forward-filled: a change on day `d` affects every day up to the next rate).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ DRIVERS: dict[str, tuple[str, ...]] = {
     "market_series": ("order_lines",),
 }
 USES_PRODUCTS = ("copilot_mart", "market_series")
+# lookup -> the prod datasets that join its custom attributes (only when it carries some)
+USES_ATTRIBUTES = {"products": ("daily_sales",), "customers": ("customer_transactions",)}
 CONVERTS_CURRENCY = PROD_DATASETS  # every prod dataset has a reporting-currency column
 PARTITIONED_INPUTS = ("order_lines", "orders", "payments", "prices", "inventory", "fx_rates")
 
@@ -62,6 +66,7 @@ class Plan:
     targets: dict[str, frozenset[date]]
     reads: dict[str, frozenset[date]]
     read_products: bool
+    read_customers: bool = False
     full: bool = False
     notes: tuple[str, ...] = field(default=())
 
@@ -103,27 +108,45 @@ def _reads_for(targets: Mapping[str, set[date]], available: Mapping[str, set[dat
     return reads
 
 
-def full_plan(available: Mapping[str, set[date]]) -> Plan:
-    """Every prod partition that the curated data present can produce."""
+def lookup_users(with_attributes: Iterable[str] = ()) -> dict[str, tuple[str, ...]]:
+    """Lookup dataset -> the prod datasets that read it, given which lookups carry custom attributes."""
+    users = {"products": USES_PRODUCTS, "customers": ()}
+    for lookup in with_attributes:
+        users[lookup] = users[lookup] + USES_ATTRIBUTES[lookup]
+    return users
+
+
+def _reads_lookup(targets: Mapping[str, set[date]], users: tuple[str, ...]) -> bool:
+    return any(targets.get(prod) for prod in users)
+
+
+def full_plan(available: Mapping[str, set[date]], with_attributes: Iterable[str] = ()) -> Plan:
+    """Every prod partition that the curated data present can produce. `with_attributes`: the lookups
+    (products, customers) that carry custom attributes."""
     targets: dict[str, set[date]] = {}
     for prod in PROD_DATASETS:
         days = set().union(*(available.get(s, set()) for s in DRIVERS[prod]))
         targets[prod] = {week_of(d) for d in days} if prod in WEEKLY_DATASETS else days
     reads = _reads_for(targets, available)
     reads["fx_rates"] = set(available.get("fx_rates", set()))
+    users = lookup_users(with_attributes)
     return Plan(
         targets={k: frozenset(v) for k, v in targets.items()},
         reads={k: frozenset(v) for k, v in reads.items()},
         read_products=True,
+        read_customers=_reads_lookup(targets, users["customers"]),
         full=True,
     )
 
 
-def incremental_plan(changed: Mapping[str, Iterable[date]], available: Mapping[str, set[date]]) -> Plan:
+def incremental_plan(
+    changed: Mapping[str, Iterable[date]], available: Mapping[str, set[date]], with_attributes: Iterable[str] = ()
+) -> Plan:
     """The prod partitions that `changed` curated partitions affect, and the curated reads they need.
 
     `changed`: curated dataset -> days (as raw-to-curated returns; `products` with no days means the
     catalogue changed). `available`: curated dataset -> days present in the curated bucket.
+    `with_attributes`: the lookups (products, customers) that carry custom attributes.
     """
     changed = {name: set(days) for name, days in changed.items()}
     notes: list[str] = []
@@ -141,23 +164,26 @@ def incremental_plan(changed: Mapping[str, Iterable[date]], available: Mapping[s
     for prod in PROD_DATASETS:
         days = daily_changes[prod]
         targets[prod] = {week_of(d) for d in days} if prod in WEEKLY_DATASETS else days
-    if "products" in changed:
-        notes.append("products changed: every partition of " + ", ".join(USES_PRODUCTS))
-        for prod in USES_PRODUCTS:
+    users = lookup_users(with_attributes)
+    for lookup, prods in users.items():
+        if lookup not in changed or not prods:
+            continue
+        notes.append(f"{lookup} changed: every partition of " + ", ".join(prods))
+        for prod in prods:
             driver_days = set().union(*(available.get(s, set()) for s in DRIVERS[prod]))
             targets[prod] |= {week_of(d) for d in driver_days} if prod in WEEKLY_DATASETS else driver_days
-    ignored = sorted(set(changed) - set(PARTITIONED_INPUTS) - {"products"})
+    ignored = sorted(set(changed) - set(PARTITIONED_INPUTS) - {name for name, prods in users.items() if prods})
     if ignored:
         notes.append(f"no prod dataset reads {ignored}")
 
     reads = _reads_for(targets, available)
     days_needed = {d for prod, days in targets.items() for t in days for d in days_read(prod, t)}
     reads["fx_rates"] = _fx_reads(days_needed, available.get("fx_rates", set()))
-    read_products = any(targets[p] for p in USES_PRODUCTS)
     return Plan(
         targets={k: frozenset(v) for k, v in targets.items()},
         reads={k: frozenset(v) for k, v in reads.items()},
-        read_products=read_products,
+        read_products=_reads_lookup(targets, users["products"]),
+        read_customers=_reads_lookup(targets, users["customers"]),
         notes=tuple(notes),
     )
 

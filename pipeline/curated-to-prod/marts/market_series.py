@@ -1,4 +1,7 @@
-"""market_series: weekly net sales per category x country, with country "ALL" and category "ALL" totals."""
+"""market_series: weekly net sales per category x country, with country "ALL" and category "ALL" totals.
+
+The category is the catalogue's, else the lines' own `category` attribute (a denormalised export).
+"""
 
 from __future__ import annotations
 
@@ -6,19 +9,19 @@ import numpy as np
 import pandas as pd
 
 from marts import fx
-from marts.sales import unconverted, week_start, with_category
+from marts.sales import category_keys, unconverted, week_start, with_category
 from marts.schema import conform
 
 NAME = "market_series"
 ALL = "ALL"
 
 
-def build(facts: pd.DataFrame, products: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
+def build(facts: pd.DataFrame, products: pd.DataFrame, factors: pd.DataFrame, reporting: str) -> pd.DataFrame:
     """`facts` must hold every day of each week wanted (a partial week gives a partial total)."""
     converted = fx.to_reporting(facts, "amount", factors)
     facts = facts.assign(amount_reporting=converted, unconverted=unconverted(converted))
     daily = (
-        facts.groupby(["date", "sku", "country"], sort=False, dropna=False)
+        facts.groupby(["date", "sku", "country", *category_keys(facts)], sort=False, dropna=False)
         .agg(
             units=("qty", "sum"),
             gross_units=("gross_qty", "sum"),
@@ -56,4 +59,4 @@ def build(facts: pd.DataFrame, products: pd.DataFrame, factors: pd.DataFrame) ->
     frame["avg_price_reporting"] = np.where(
         positive, frame["revenue_reporting"] / frame["units"].where(positive), np.nan
     )
-    return conform(frame, NAME)
+    return conform(frame, NAME, reporting)

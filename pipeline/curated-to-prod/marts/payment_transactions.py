@@ -30,7 +30,9 @@ def _order_totals(facts: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def build(payments: pd.DataFrame, orders: pd.DataFrame, facts: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
+def build(
+    payments: pd.DataFrame, orders: pd.DataFrame, facts: pd.DataFrame, factors: pd.DataFrame, reporting: str
+) -> pd.DataFrame:
     """`payments`/`orders`: normalised curated frames; `facts`: `sales.line_facts` of the order lines."""
     frame = payments.drop(columns=["card_number"]).rename(columns={"_date": "date"})
     frame["card_bin"] = frame["card_bin"].astype("string").str.replace(r"\D", "", regex=True).str[:8]
@@ -64,4 +66,4 @@ def build(payments: pd.DataFrame, orders: pd.DataFrame, facts: pd.DataFrame, fac
     frame["shipping_country"] = frame["shipping_country"].where(
         frame["shipping_country"].notna(), frame["order_shipping_country"]
     )
-    return conform(frame, NAME)
+    return conform(frame, NAME, reporting)

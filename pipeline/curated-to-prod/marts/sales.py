@@ -10,17 +10,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from marts import attributes
+
 UNCATEGORISED = "uncategorised"
+LINE_CATEGORY = attributes.PREFIX + "category"  # a denormalised export's own category attribute
 
 
 def line_facts(order_lines: pd.DataFrame) -> pd.DataFrame:
-    """One row per curated order line with date, signed amount and sale-only measures."""
+    """One row per curated order line with date, signed amount, sale-only measures and the lines' custom
+    attributes (PREFIX-named)."""
     lines = order_lines.sort_values(["_date", "order_id", "line_no", "sku"], kind="mergesort", na_position="last")
     qty = lines["quantity"].fillna(0.0).to_numpy()
     amount = qty * lines["unit_price"].fillna(0.0).to_numpy()
     cancel = lines["is_cancellation"].fillna(False).to_numpy(dtype=bool)
     sale = ~cancel
-    return pd.DataFrame(
+    facts = pd.DataFrame(
         {
             "date": lines["_date"].to_numpy(),
             "order_id": lines["order_id"].to_numpy(),
@@ -41,11 +45,16 @@ def line_facts(order_lines: pd.DataFrame) -> pd.DataFrame:
             "sale_customer": np.where(sale, lines["customer_id"].to_numpy(dtype=object), None),
             "cancel_order": np.where(cancel, lines["order_id"].to_numpy(dtype=object), None),
         }
-    ).reset_index(drop=True)
+    )
+    extra = attributes.prefixed(lines, "order_lines")
+    if len(extra.columns):
+        facts = pd.concat([facts, extra.reset_index(drop=True)], axis=1)
+    return facts
 
 
 def sku_day(facts: pd.DataFrame) -> pd.DataFrame:
-    """Lines aggregated per date x sku x country x currency (net and gross measures, distinct orders)."""
+    """Lines aggregated per date x sku x country x currency (net and gross measures, distinct orders, the
+    lines' custom measures summed)."""
     keys = ["date", "sku", "country", "currency"]
     grouped = facts.groupby(keys, sort=True, dropna=False)
     out = grouped.agg(
@@ -56,7 +65,7 @@ def sku_day(facts: pd.DataFrame) -> pd.DataFrame:
         line_promo=("promo", "max"),
         orders=("sale_order", "nunique"),
     )
-    return out.reset_index()
+    return attributes.with_sums(out, grouped, attributes.split(facts)[1]).reset_index()
 
 
 def unconverted(amount_reporting: pd.Series) -> pd.Series:
@@ -71,8 +80,18 @@ def categories(products: pd.DataFrame) -> pd.DataFrame:
 
 
 def with_category(frame: pd.DataFrame, products: pd.DataFrame) -> pd.Series:
+    """The catalogue's category of each row's SKU, else the row's own `category` attribute (an export
+    with no product catalogue), else UNCATEGORISED."""
     lookup = categories(products).set_index("sku")["category"]
-    return frame["sku"].map(lookup).fillna(UNCATEGORISED).astype(object)
+    category = frame["sku"].map(lookup)
+    if LINE_CATEGORY in frame:
+        category = category.where(category.notna(), frame[LINE_CATEGORY])
+    return category.fillna(UNCATEGORISED).astype(object)
+
+
+def category_keys(facts: pd.DataFrame) -> list[str]:
+    """Extra group keys that keep a line's own category through a per-SKU aggregation."""
+    return [LINE_CATEGORY] if LINE_CATEGORY in facts else []
 
 
 def week_start(dates: pd.Series) -> pd.Series:

@@ -1,6 +1,11 @@
-"""Prod frames shaped by their contract: exactly its columns, fixed dtypes, rows in business-key order,
-and the Arrow schema they are written with (derived from the contract alone, without pandas metadata,
-so that a partition's bytes depend only on its rows)."""
+"""Prod frames shaped by their contract: its columns, fixed dtypes, rows in business-key order, and the
+Arrow schema they are written with (derived from the contract alone, without pandas metadata, so that a
+partition's bytes depend only on its rows).
+
+Custom attributes (`attributes.PREFIX` columns of a mart frame) follow the contract's columns, sorted by
+name, without the prefix; their Arrow types follow from their dtypes. An attribute named like a contract
+column is not written twice (a line's `category` fills the contract's `category`).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from marts import attributes
 from retail_platform.contracts import CanonicalDataset, load_prod
+
+REPORTING_COLUMN = "reporting_currency"
 
 _ARROW = {
     "int": pa.int64(),
@@ -46,13 +54,30 @@ def _cast(values: pd.Series, kind: str) -> pd.Series:
     return values.astype(object).where(values.notna(), None)
 
 
-def conform(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    """The contract's columns, in its order, with fixed dtypes, sorted by partition and business key."""
+def _extras(frame: pd.DataFrame, spec: CanonicalDataset) -> dict[str, pd.Series]:
+    """Attribute columns by prod name (sorted), cast to their kind's prod dtype."""
+    columns = {c[len(attributes.PREFIX) :]: c for c in attributes.carried(frame)}
+    return {
+        name: _cast(frame[column], attributes.kind(frame[column]))
+        for name, column in sorted(columns.items())
+        if name not in spec.columns
+    }
+
+
+def conform(frame: pd.DataFrame, name: str, reporting: str | None = None) -> pd.DataFrame:
+    """The contract's columns, in its order, with fixed dtypes, then the custom attributes; sorted by
+    partition, business key and the attribute dimensions. `reporting`: the `reporting_currency` value."""
     spec = contract(name)
+    if REPORTING_COLUMN in spec.columns:
+        frame = frame.assign(**{REPORTING_COLUMN: reporting})
     out = pd.DataFrame({c.name: _cast(frame[c.name], c.type) for c in spec.columns.values()})
+    extras = _extras(frame, spec)
+    for column, values in extras.items():
+        out[column] = values
     order = list(spec.business_key)
     if spec.partition_by and spec.partition_by not in order:
         order.insert(0, spec.partition_by)
+    order += [c for c, v in extras.items() if attributes.kind(v) not in attributes.MEASURE_KINDS]
     if order and not out.empty:
         out = out.sort_values(order, kind="mergesort", na_position="last")
     return out.reset_index(drop=True)
@@ -63,8 +88,16 @@ def empty(name: str) -> pd.DataFrame:
     return conform(pd.DataFrame({c: pd.Series(dtype=object) for c in spec.columns}), name)
 
 
-def to_table(frame: pd.DataFrame, name: str) -> pa.Table:
-    """Arrow table of a conformed frame with the contract's schema (no pandas metadata)."""
+def frame_schema(frame: pd.DataFrame, name: str) -> pa.Schema:
+    """The contract's schema plus a field per attribute column of a conformed frame."""
     schema = arrow_schema(name)
+    extras = [c for c in frame.columns if c not in schema.names]
+    fields = [pa.field(c, _ARROW.get(attributes.kind(frame[c]), pa.string()), nullable=True) for c in extras]
+    return pa.schema([*schema, *fields]) if fields else schema
+
+
+def to_table(frame: pd.DataFrame, name: str) -> pa.Table:
+    """Arrow table of a conformed frame with the contract's schema and its attributes (no pandas metadata)."""
+    schema = frame_schema(frame, name)
     arrays = [pa.array(frame[f.name], type=f.type, from_pandas=True) for f in schema]
     return pa.Table.from_arrays(arrays, schema=schema)

@@ -6,14 +6,14 @@ The handler passes the boto3 clients and settings in; nothing here knows about L
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from marts import PROD_DATASETS
+from marts import PROD_DATASETS, attributes, currency
 from marts.build import build_marts
 from marts.curated import CuratedInputs
-from marts.incremental import PARTITIONED_INPUTS, Plan, full_plan, incremental_plan
+from marts.incremental import PARTITIONED_INPUTS, USES_ATTRIBUTES, Plan, full_plan, incremental_plan
 from marts.store import CuratedReader, ProdWriter, partition_tables
 from retail_platform.contracts import canonical_names
 from retail_platform.events import prod_dataset_updated_entries, put_events
@@ -93,7 +93,14 @@ def read_inputs(reader: CuratedReader, plan: Plan) -> CuratedInputs:
     frames = {name: reader.read(name, plan.reads.get(name, ())) for name in PARTITIONED_INPUTS}
     if plan.read_products:
         frames["products"] = reader.read("products", None)
+    if plan.read_customers:
+        frames["customers"] = reader.read("customers", None)
     return CuratedInputs.from_frames(frames)
+
+
+def lookups_with_attributes(reader: CuratedReader) -> frozenset[str]:
+    """The lookup datasets (products, customers) whose curated objects carry custom attributes."""
+    return frozenset(name for name in USES_ATTRIBUTES if attributes.extra_names(reader.columns_of_one(name), name))
 
 
 def publish(outcome: Outcome, events_client: Any, settings: Settings) -> int:
@@ -109,34 +116,39 @@ def publish(outcome: Outcome, events_client: Any, settings: Settings) -> int:
 def run(request: Request, s3: Any, events_client: Any, settings: Settings) -> Outcome:
     reader = CuratedReader(s3, settings.curated_bucket)
     available = reader.available(PARTITIONED_INPUTS)
-    plan = full_plan(available) if request.full_rebuild else incremental_plan(request.changed, available)
-    logger.info(
-        "plan",
-        extra={
-            "full_rebuild": plan.full,
-            "notes": list(plan.notes),
-            "targets": {k: len(v) for k, v in plan.targets.items()},
-            "reads": {k: len(v) for k, v in plan.reads.items()},
-        },
+    lookups = lookups_with_attributes(reader)
+    plan = (
+        full_plan(available, lookups) if request.full_rebuild else incremental_plan(request.changed, available, lookups)
     )
     outcome = Outcome()
     if plan.empty and not plan.full:
+        _log_plan(plan)
         return outcome
-    marts = build_marts(read_inputs(reader, plan), plan.targets, settings.reporting_currency)
-
     writer = ProdWriter(s3, settings.prod_bucket)
+    existing = {name: writer.existing(name) for name in PROD_DATASETS}
+    inputs = read_inputs(reader, plan)
+    previous = currency.load(s3, settings.prod_bucket)
+    state = currency.next_state(settings.reporting_currency, currency.currencies(inputs), previous, plan.full)
+    if not plan.full and currency.needs_full_rebuild(previous, state, any(existing.values())):
+        note = f"reporting currency {previous.currency if previous else 'unknown'} -> {state.currency}: full rebuild"
+        plan = replace(full_plan(available, lookups), notes=(note,))
+        inputs = read_inputs(reader, plan)
+        state = currency.next_state(settings.reporting_currency, currency.currencies(inputs), previous, True)
+    _log_plan(plan, state.currency)
+    marts = build_marts(inputs, plan.targets, state.currency)
+
     for name in PROD_DATASETS:
         targets = plan.targets.get(name, frozenset())
         if not targets and not plan.full:
             continue
         frame = marts.get(name)
         parts = partition_tables(frame, name) if frame is not None else {}
-        existing = writer.existing(name)
-        stale = (existing if plan.full else existing & targets) - set(parts)
+        stale = (existing[name] if plan.full else existing[name] & targets) - set(parts)
         outcome.written[name] = writer.write(name, parts)
         outcome.deleted[name] = writer.delete(name, stale) if stale else []
         outcome.rows[name] = 0 if frame is None else len(frame)
         _warn_unconverted(name, frame)
+    currency.save(s3, settings.prod_bucket, state, previous)
     outcome.events_emitted = publish(outcome, events_client, settings)
     logger.info(
         "prod written",
@@ -148,6 +160,19 @@ def run(request: Request, s3: Any, events_client: Any, settings: Settings) -> Ou
         },
     )
     return outcome
+
+
+def _log_plan(plan: Plan, reporting: str | None = None) -> None:
+    logger.info(
+        "plan",
+        extra={
+            "full_rebuild": plan.full,
+            "notes": list(plan.notes),
+            "targets": {k: len(v) for k, v in plan.targets.items()},
+            "reads": {k: len(v) for k, v in plan.reads.items()},
+            "reporting_currency": reporting,
+        },
+    )
 
 
 def _warn_unconverted(name: str, frame: Mapping[str, Any] | None) -> None:

@@ -65,6 +65,15 @@ class CuratedReader:
             return None
         return pa.concat_tables(tables, promote_options="permissive").to_pandas()
 
+    def columns_of_one(self, dataset: str) -> list[str]:
+        """The column names of one object of the dataset (its last key; [] when it has none): enough to tell
+        whether a lookup carries custom attributes without reading all of it."""
+        keys = [k for keys in self.listing(dataset).values() for k in keys]
+        if not keys:
+            return []
+        body = s3io.read_bytes(self.s3, self.bucket, max(keys))
+        return list(pq.read_schema(io.BytesIO(body)).names)
+
     def _table(self, key: str) -> pa.Table:
         table = pq.read_table(io.BytesIO(s3io.read_bytes(self.s3, self.bucket, key)))
         return table.replace_schema_metadata(None)  # mixed pandas metadata across files is noise here
