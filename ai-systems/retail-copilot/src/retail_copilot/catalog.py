@@ -22,6 +22,36 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+def _grouped(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """(key, value) pairs -> key -> distinct values in order of first mention."""
+    out: dict[str, list[str]] = {}
+    for key, value in pairs:
+        if value not in out.setdefault(key, []):
+            out[key].append(value)
+    return out
+
+
+def entity_mentions(
+    catalog: Catalog, text: str, taken: list[tuple[int, int]]
+) -> tuple[list[str], dict[str, list[str]], list[tuple[int, int]], list[tuple[int, int]]]:
+    """Categories and custom dimension values named in the text: where the two overlap ("Office Supplies" and the
+    sub-category "Supplies"; the segment "Home Office" and the category variant "office") the longer match wins,
+    a tie goes to the category. Returns categories, {dimension: values}, their spans."""
+    categories = catalog.category_matches(text)
+    values = catalog.value_matches(text, taken)
+
+    def size(span: tuple[int, int]) -> int:
+        return span[1] - span[0]
+
+    def overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+        return a[0] < b[1] and b[0] < a[1]
+
+    categories = [c for c in categories if not any(overlaps(c[0], v[0]) and size(v[0]) > size(c[0]) for v in values)]
+    values = [v for v in values if not any(overlaps(v[0], c[0]) and size(c[0]) >= size(v[0]) for c in categories)]
+    found = _grouped([("category", c) for _, c in categories]).get("category", [])
+    return found, _grouped([(d, v) for _, d, v in values]), [s for s, _ in categories], [s for s, _, _ in values]
+
+
 @dataclass
 class Catalog:
     countries: dict[str, str]  # code -> display name
@@ -142,40 +172,33 @@ class Catalog:
         return found, spans, []
 
     def find_categories(self, text: str) -> tuple[list[str], list[tuple[int, int]]]:
-        found: list[str] = []
-        spans: list[tuple[int, int]] = []
-        for m in self._category_re.finditer(text) if self._category_re else ():
-            category = self._category_variants[m.group(1)]
-            if category not in found:
-                found.append(category)
-            spans.append(m.span())
-        return found, spans
+        matches = self.category_matches(text)
+        return _grouped([("category", c) for _, c in matches]).get("category", []), [s for s, _ in matches]
 
-    def find_attribute_values(
-        self, text: str, taken: list[tuple[int, int]]
-    ) -> tuple[dict[str, list[str]], list[tuple[int, int]]]:
-        """Values of custom dimensions named in the (lower-case) text, outside the spans already taken.
+    def category_matches(self, text: str) -> list[tuple[tuple[int, int], str]]:
+        """(span, category) of every category named in the (lower-case) text."""
+        if self._category_re is None:
+            return []
+        return [(m.span(), self._category_variants[m.group(1)]) for m in self._category_re.finditer(text)]
 
-        A value held by several dimensions ("New York": state and city) goes to the one whose name the question
-        also says, else to the one with the fewest values."""
+    def value_matches(self, text: str, taken: list[tuple[int, int]]) -> list[tuple[tuple[int, int], str, str]]:
+        """(span, dimension, value) of every custom dimension value named in the (lower-case) text, outside the
+        spans already taken. A value held by several dimensions ("New York": state and city) goes to the one
+        whose name the question also says, else to the one with the fewest values."""
         if not self._values:
-            return {}, []
+            return []
         if self._value_re is None:
             self._value_re = alias_pattern(tuple(self._values))
-        originals = {c: {v.lower(): v for v in values} for c, values in self.dimensions.items()}
-        found: dict[str, list[str]] = {}
-        spans: list[tuple[int, int]] = []
+        found = []
         for m in self._value_re.finditer(text):
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue
             columns = self._values[m.group(1)]
             named = [c for c in columns if c.replace("_", " ") in text or c in text]
             column = (named or sorted(columns, key=lambda c: len(self.dimensions[c])))[0]
-            value = originals[column][m.group(1)]
-            if value not in found.setdefault(column, []):
-                found[column].append(value)
-            spans.append(m.span())
-        return found, spans
+            value = next(v for v in self.dimensions[column] if v.lower() == m.group(1))
+            found.append((m.span(), column, value))
+        return found
 
     def category_of(self, variant: str) -> str | None:
         return self._category_variants.get(variant)

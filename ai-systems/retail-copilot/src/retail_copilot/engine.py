@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -194,6 +195,16 @@ class QueryEngine:
         self.last = self.mart["date"].max().date() if not self.mart.empty else None
         self._indexes: dict[int, tuple[pd.DataFrame, _FilterIndex]] = {}
 
+    @cached_property
+    def product_attributes(self) -> frozenset[str]:
+        """Dimensions that describe the product (one value per SKU: sub_category, brand, ...), as opposed to the
+        order's (region, segment, ...). customer_transactions holds an order's first value of each, which is
+        right for the order's and meaningless for a product's."""
+        if self.mart.empty or not self.attributes.dimensions:
+            return frozenset()
+        per_sku = self.mart.groupby("sku")[list(self.attributes.dimensions)].nunique(dropna=False).max()
+        return frozenset(str(name) for name, most in per_sku.items() if most <= 1)
+
     def _index(self, frame: pd.DataFrame) -> _FilterIndex | None:
         """The filter index of one of the engine's own frames (built on first use), None for another frame."""
         if frame is self.mart:
@@ -278,7 +289,7 @@ class QueryEngine:
             return MART
         label = metric_label(metric).capitalize()
         if metric == "customers" or (metric == "orders" and attributes):
-            if self._product_level(plan):
+            if self._product_level(plan) or any(a in self.product_attributes for a in attributes):
                 raise PlanError(
                     f"{label} per category or product cannot be counted: customer_transactions has orders and "
                     "customers but not the products in them."
@@ -367,6 +378,9 @@ class QueryEngine:
         if group == "product":
             return f"{self.catalog.products.get(key, key)} ({key})"
         return str(key)
+
+    def _ranking_key(self, group: str, key: Any) -> str:
+        return _bucket_label(key, group) if group in TIME_GROUPS else str(_key(key))
 
     def _filters_text(self, plan: QueryPlan) -> str:
         parts = []
@@ -496,7 +510,7 @@ class QueryEngine:
             rows[0][1] if rows else None,
             table={"columns": [plan.group_by, plan.metric], "rows": rows},
             period=period,
-            details={"ranking": [str(_key(k)) for k in picked[key_column]]},
+            details={"ranking": [self._ranking_key(plan.group_by, k) for k in picked[key_column]]},
             datasets=[self._source(plan)],
         )
 

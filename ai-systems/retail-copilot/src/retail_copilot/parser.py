@@ -9,7 +9,7 @@ import re
 from dataclasses import replace
 from datetime import date
 
-from retail_copilot.catalog import Catalog, words
+from retail_copilot.catalog import Catalog, entity_mentions, words
 from retail_copilot.countries import world_mentions
 from retail_copilot.periods import MONTHS, Period, find_periods, shift_years
 from retail_copilot.plan import DATA_INTENTS, TIME_GROUPS, QueryPlan
@@ -387,7 +387,7 @@ class QuestionParser:
         spans += [p.span for p in periods]
         countries, country_spans, _ = self.catalog.find_countries(text, original)
         spans += country_spans
-        attributes, attribute_spans = self.catalog.find_attribute_values(text, spans)
+        categories, attributes, category_spans, attribute_spans = entity_mentions(self.catalog, text, spans)
         spans += attribute_spans
         unknown_countries = [
             (name, code)
@@ -402,7 +402,6 @@ class QuestionParser:
                 message=f"There is no data for {name}. Countries with data: {have}.",
                 options=[f"Total revenue in {n} last month" for n in list(self.catalog.countries.values())[:2]],
             )
-        categories, category_spans = self.catalog.find_categories(text)
         spans += category_spans
         skus, sku_spans = self.catalog.find_skus(original)
         spans += sku_spans
