@@ -14,6 +14,7 @@ from retail_platform import s3io
 from tests.integration.test_retail_copilot_handler import ARTIFACTS, CURATED, PROD, RAW, build_prod, fx_csv, http
 from tests.support import DATA, handler
 from tests.unit.retail_copilot.copilot_bank import build_bank, score
+from tests.unit.retail_copilot.real_bank import uci_cases, uci_raw
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +55,18 @@ def test_question_bank_on_online_retail(uci):
     print(f"online retail: {result.correct}/{result.total} exact, refusals {result.refusal_rate:.0%}", result.by_intent)
     assert result.refusal_rate == 1.0, [f for f in result.failures if f[1] is None]
     assert result.accuracy >= 0.95, result.failures[:10]
+
+
+def test_real_export_bank_on_online_retail(uci):
+    """Distinct counts, group-bys and refusals of the real-export bank, through the pipeline and the HTTP route;
+    golden answers from the raw CSV (amount questions are left to the unit tier, whose currency it controls)."""
+    _, copilot, ctx = uci
+
+    def ask(question: str, session: str | None) -> dict:
+        body = {"question": question} | ({"session_id": session} if session else {})
+        return json.loads(copilot.lambda_handler(http(json.dumps(body)), ctx)["body"])
+
+    cases = [c for c in uci_cases(uci_raw()) if "revenue" not in c.question.lower()]
+    result = score(ask, cases)
+    print(f"online retail real-export bank: {result.correct}/{result.total}", result.by_intent)
+    assert result.refusal_rate == 1.0 and result.accuracy >= 0.95, result.failures
