@@ -48,15 +48,78 @@ def test_case_and_accent_variants_are_typos():
     assert {(f.row, f.expected, f.repair) for f in flags} == {(600, "München", "München"), (601, "Berlin", "Berlin")}
 
 
-def test_typo_without_strong_evidence_has_no_repair_and_codes_are_never_typos():
-    # a 30-row catalogue: 'Tosy' is a misspelling of 'Toys', but 3 vs 1 is not enough to repair it
+def test_typo_in_a_small_catalogues_grouping_key_is_repaired_and_codes_are_never_typos():
+    # a 30-row catalogue: 'Tosy' is a misspelling of 'Toys'; 3 vs 1 is clear enough in a grouping key
     categories = [*(["Toys", "Garden", "Books", "Sports", "Beauty", "Fashion", "Electronics"] * 5)[:29], "Tosy"]
     skus = [f"SKU-{10001 + i}" for i in range(30)]
     flags = detect(pd.DataFrame({"sku": skus, "category": categories}), {"sku": "string", "category": "string"})
     typo = only(flags, "typo")
-    assert [(f.row, f.expected, f.observed, f.repair) for f in typo] == [(29, "Toys", "Tosy", None)]
+    assert [(f.row, f.expected, f.observed, f.repair) for f in typo] == [(29, "Toys", "Tosy", "Toys")]
     assert typo[0].confidence < 0.8
     assert not [f for f in flags if f.column == "sku"]  # SKU-10001 / SKU-10002 differ by one digit: not typos
+
+
+def test_typo_without_strong_evidence_outside_grouping_keys_has_no_repair():
+    # the same values in a column prod does not group by (a canonical, non-key column): flagged, not repaired
+    cities = [*(["Toys", "Garden", "Books", "Sports", "Beauty", "Fashion", "Electronics"] * 5)[:29], "Tosy"]
+    typo = only(detect(pd.DataFrame({"city": cities}), {"city": "string"}), "typo")
+    assert [(f.row, f.observed, f.repair) for f in typo] == [(29, "Tosy", None)]
+
+
+@pytest.mark.parametrize(
+    ("typo", "dominant"),
+    [
+        ("Beuaty", "Beauty"),
+        ("Gardn", "Garden"),
+        ("Home & Kitchn", "Home & Kitchen"),
+        ("Bookks", "Books"),
+        ("Sporys", "Sports"),
+    ],
+)
+def test_typo_shaped_variants_in_a_grouping_key_are_repaired_at_two_to_one(typo, dominant):
+    # the weakest evidence a 30-SKU catalogue gives: two SKUs of the category, one misspelt
+    values = ["Electronics"] * 6 + ["Toys"] * 6 + ["Sports"] * 6 + [dominant] * 2 + [typo]
+    flags = only(detect(pd.DataFrame({"category": values}), {"category": "string"}), "typo")
+    assert [(f.row, f.observed, f.repair) for f in flags] == [(20, typo, dominant)]
+
+
+def test_rare_legitimate_categories_are_never_merged_into_frequent_ones():
+    # Superstore's sub-categories: 'Copiers' is rare but real; one-letter substitutions ('Boots' beside
+    # 'Books', 'Cables' beside 'Tables') and plurals ('Chair' beside 'Chairs') are words of their own
+    sizes = {
+        "Binders": 1523, "Paper": 1370, "Furnishings": 957, "Phones": 889, "Storage": 846, "Art": 796,
+        "Accessories": 775, "Chairs": 617, "Appliances": 466, "Labels": 364, "Tables": 319, "Envelopes": 254,
+        "Bookcases": 228, "Fasteners": 217, "Supplies": 190, "Machines": 115, "Copiers": 68,
+        "Books": 30, "Boots": 3, "Cables": 3, "Chair": 2,
+    }  # fmt: skip
+    values = [name for name, n in sizes.items() for _ in range(n)]
+    frame = pd.DataFrame({"sub_category": values})
+    flags = detect(frame, {"sub_category": "string"})
+    assert not [f for f in flags if f.repair is not None]
+    assert not [f for f in flags if f.observed in ("Copiers", "Machines")]
+    policy = QualityPolicy()
+    assert policy.action_for("typo", "sub_category") == "repair"  # it would be applied: none is proposed
+
+
+def test_a_rival_variant_blocks_a_low_evidence_repair():
+    # 'Bokos' is two adjacent letters away from 'Books' but one substitution from 'Bokes': ambiguous
+    values = ["Books"] * 3 + ["Bokes"] * 3 + ["Toys"] * 9 + ["Bokos"]
+    flags = only(detect(pd.DataFrame({"category": values}), {"category": "string"}), "typo")
+    assert [(f.observed, f.repair) for f in flags] == [("Bokos", None)]
+
+
+def test_grouping_key_typos_are_repaired_by_default_unless_the_contract_says_otherwise():
+    default = QualityPolicy()
+    assert [default.action_for("typo", c) for c in ("category", "brand", "region", "profit_centre")] == [
+        "repair"
+    ] * 4  # 'profit_centre' is no canonical column: a custom attribute
+    assert default.action_for("typo", "description") == "warn" and default.action_for("typo") == "warn"
+    assert default.action_for("pattern", "category") == "warn"
+    warned = QualityPolicy.from_mapping({"typo": {"action": "warn"}})
+    assert warned.action_for("typo", "category") == "warn"
+    assert QualityPolicy.from_mapping({"default_action": "warn"}).action_for("typo", "category") == "warn"
+    narrowed = QualityPolicy.from_mapping({"typo": {"key_columns": ["brand"]}})
+    assert narrowed.action_for("typo", "category") == "warn" and narrowed.action_for("typo", "brand") == "repair"
 
 
 def test_rare_category_without_a_close_variant():

@@ -3,9 +3,15 @@
 A rare value (at most `rare_share` of the column, or at most `rare_count` occurrences) that is a case,
 whitespace or accent variant of a much more frequent value, or within a small Damerau-Levenshtein distance
 of it, is a `typo` ('Electornics' beside 'Electronics'); with a clearly dominant variant (>= `repair_ratio`
-times more frequent, no rival) the dominant value is proposed as its repair. A rare value of a
-low-cardinality column with no close variant, in a column whose other values are all far more frequent,
-is a `rare_category` (lower confidence, never repaired).
+times more frequent, no rival) the dominant value is proposed as its repair. In a grouping key
+(`policy.grouping_key`: category, brand, region, ..., custom attributes) a handful of rows (at most
+`rare_count`) holding a typo-shaped variant (`typo_shaped`: case/space/accent, two adjacent letters
+swapped, an inner letter dropped or doubled) of the single value `key_repair_ratio` times more frequent is
+also a clear repair: a 30-SKU catalogue's 'Beuaty' beside three 'Beauty' must not become a market. As
+grouping keys are repaired by default, other edits there ('Boots' beside 'Books', 'Cables' beside
+'Tables', 'Chair' beside 'Chairs') are never proposed as repairs, however rare: they are words of their
+own as often as typos. A rare value of a low-cardinality column with no close variant, in a column whose other values
+are all far more frequent, is a `rare_category` (lower confidence, never repaired).
 
 Codes are not words: only values that are mostly letters are compared by edit distance, two values whose
 digits differ ('Puzzle 1000pc' / 'Puzzle 100pc') are never typos of each other, and values shorter than 4
@@ -24,6 +30,7 @@ import numpy as np
 
 from curation.detectors.context import Context, fold
 from curation.detectors.flags import Flag, clamp, shown
+from curation.detectors.policy import grouping_key
 
 _DIGITS = re.compile(r"\d+")
 SYSTEMATIC = 3  # the same edit, in the same context, for this many different values is not a typo
@@ -135,30 +142,37 @@ def detect(ctx: Context) -> list[Flag]:
             continue
         texts = ctx.texts(name)
         folded = [fold(t) for t in texts]
+        key = grouping_key(name, tp["key_columns"])
         # close variants are looked for even when only rare_category runs: a misspelling is not a new category
         found: dict[int, tuple[int, int, float]] = {}  # rare code -> (variant code, distance, ratio)
-        frequent = np.flatnonzero(counts >= tp["min_ratio"] * counts[rare].min())
+        clear: set[int] = set()  # rare codes with a clear key repair despite a low ratio
+        lowest = min(tp["min_ratio"], tp["key_repair_ratio"]) if key else tp["min_ratio"]
+        frequent = np.flatnonzero(counts >= lowest * counts[rare].min())
         index = _index(folded, frequent, tp["max_distance"], tp["min_similarity"])
         for r in rare.tolist():
-            best = _best_variant(r, texts, folded, counts, index, tp)
+            options = _variants(r, folded, counts, index, tp, lowest)
+            best = _chosen(r, options, folded, counts, tp, key)
             if best is not None:
                 found[r] = best
+                if best[2] < tp["repair_ratio"] and _clear_key_repair(r, options, folded, counts, tp, key):
+                    clear.add(r)
         found = _without_systematic_edits(found, folded)
         if name in typo_cols:
             for r, (v, dist, ratio) in found.items():
-                flags.extend(_typo_flags(f, name, r, v, dist, ratio, texts, counts, tp))
+                flags.extend(_typo_flags(f, name, r, v, dist, ratio, texts, tp, key, r in clear))
         if name in rare_cols:
             flags.extend(_rare_flags(f, name, rare, set(found), counts, rp))
     return flags
 
 
-def _best_variant(
-    r: int, texts: list[str], folded: list[str], counts: np.ndarray, index: _Index, tp: dict
-) -> tuple[int, int, float] | None:
-    """The frequent value this rare one is most plausibly a misspelling of: (code, distance, frequency ratio)."""
+def _variants(
+    r: int, folded: list[str], counts: np.ndarray, index: _Index, tp: dict, ratio: float
+) -> list[tuple[int, float, int]]:
+    """Values at least `ratio` times as frequent as rare value `r` and close to it: (distance, -count, code),
+    closest then most frequent first. Case/space/accent variants (distance 0) exclude edit-distance ones."""
     key = folded[r]
-    need = tp["min_ratio"] * counts[r]
-    options: list[tuple[int, float, int]] = []  # (distance, -count, code)
+    need = ratio * counts[r]
+    options: list[tuple[int, float, int]] = []
     for v in index.by_fold.get(key, []):
         if v != r and counts[v] >= need:
             options.append((0, -counts[v], v))
@@ -175,12 +189,65 @@ def _best_variant(
             dist = osa_distance(key, folded[v], limit)
             if 0 < dist <= limit:
                 options.append((dist, -counts[v], v))
-    if not options:
-        return None
-    options.sort()
-    dist, neg, v = options[0]
-    ratio = -neg / counts[r]
-    return v, dist, ratio
+    return sorted(options)
+
+
+def _chosen(
+    r: int, options: list[tuple[int, float, int]], folded: list[str], counts: np.ndarray, tp: dict, key: bool
+) -> tuple[int, int, float] | None:
+    """The frequent value this rare one is most plausibly a misspelling of: (code, distance, frequency ratio).
+    Below `min_ratio` only a typo-shaped variant in a grouping key counts."""
+    for dist, neg, v in options:
+        ratio = -neg / counts[r]
+        if ratio >= tp["min_ratio"] or (key and typo_shaped(folded[r], folded[v])):
+            return v, dist, ratio
+    return None
+
+
+def _clear_key_repair(
+    r: int, options: list[tuple[int, float, int]], folded: list[str], counts: np.ndarray, tp: dict, key: bool
+) -> bool:
+    """A grouping key's few rows whose only close, more frequent value is a typo-shaped variant of them."""
+    if not key or counts[r] > tp["rare_count"] or len({v for _, _, v in options}) != 1:
+        return False
+    _, neg, v = options[0]
+    return -neg >= tp["key_repair_ratio"] * counts[r] and typo_shaped(folded[r], folded[v])
+
+
+_KEY_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+
+
+def _keyboard_neighbours() -> dict[str, set[str]]:
+    """QWERTY keys next to each letter key (same row, and the staggered rows above and below)."""
+    near: dict[str, set[str]] = {}
+    for r, row in enumerate(_KEY_ROWS):
+        for i, key in enumerate(row):
+            spots = [(r, i - 1), (r, i + 1), (r - 1, i), (r - 1, i + 1), (r + 1, i - 1), (r + 1, i)]
+            near[key] = {_KEY_ROWS[rr][ii] for rr, ii in spots if 0 <= rr < 3 and 0 <= ii < len(_KEY_ROWS[rr])}
+    return near
+
+
+KEYBOARD = _keyboard_neighbours()
+
+
+def typo_shaped(rare: str, variant: str) -> bool:
+    """`rare` is `variant` mistyped: equal once folded, two adjacent letters swapped, a letter replaced by
+    its keyboard neighbour, one inner letter dropped (not the first or last: 'Shirt' is not 'Shirts'
+    mistyped) or one letter doubled. 'Cables' is not 'Tables' mistyped: c and t are far apart."""
+    if rare == variant:
+        return True
+    if len(rare) == len(variant):
+        diff = [i for i, (a, b) in enumerate(zip(rare, variant, strict=True)) if a != b]
+        if len(diff) == 1:
+            return rare[diff[0]] in KEYBOARD.get(variant[diff[0]], set())
+        if len(diff) != 2 or diff[1] != diff[0] + 1:
+            return False
+        return rare[diff[0]] == variant[diff[1]] and rare[diff[1]] == variant[diff[0]]
+    if len(rare) == len(variant) - 1:
+        return any(variant[:i] + variant[i + 1 :] == rare for i in range(1, len(variant) - 1))
+    if len(rare) == len(variant) + 1:
+        return any(rare[i] == rare[i - 1] and rare[:i] + rare[i + 1 :] == variant for i in range(1, len(rare)))
+    return False
 
 
 def edit_signature(rare: str, variant: str) -> tuple[object, ...]:
@@ -206,10 +273,13 @@ def _without_systematic_edits(
     return {r: hit for r, hit in found.items() if counts.get(signatures.get(r), 0) < SYSTEMATIC}
 
 
-def _typo_flags(f, name, r, v, dist, ratio, texts, counts, tp) -> list[Flag]:
+def _typo_flags(f, name, r, v, dist, ratio, texts, tp, key: bool, clear_key_repair: bool) -> list[Flag]:
+    """One flag per row holding rare value `r`. In a grouping key (repaired by default) only a typo-shaped
+    variant is proposed as the repair, however frequent the other value."""
     closeness = {0: 1.0, 1: 0.95}.get(dist, 0.85)
     confidence = clamp(closeness * (0.55 + 0.45 * ratio / (ratio + 5)))
-    repair = texts[v] if ratio >= tp["repair_ratio"] else None
+    strong = ratio >= tp["repair_ratio"] and (not key or typo_shaped(fold(texts[r]), fold(texts[v])))
+    repair = texts[v] if strong or clear_key_repair else None
     expected = shown(texts[v])
     rows = np.flatnonzero(f.codes == r)
     observed = shown(texts[r])

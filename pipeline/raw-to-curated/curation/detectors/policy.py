@@ -19,13 +19,20 @@ thresholds each detector accepts are listed in DEFAULTS (`drift` ones apply to `
 and wrong types fail loudly with a ContractError naming the key.
 The action is only carried here: the curation engine applies it. `repair` applies to flags that carry a
 repair (typos with a clear dominant variant); other flags of a detector set to `repair` are kept with a warning.
+
+Grouping keys: when a contract sets neither `typo.action` nor `default_action`, typos in the columns that
+prod groups by (`typo.key_columns`: category, brand, region, ... and every custom attribute, i.e. a
+column that no canonical dataset has) are repaired by default, so that a misspelling never becomes a
+market, a segment or a product group; typos elsewhere are warned as before.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
+from retail_platform.contracts import canonical_names, load_canonical
 from retail_platform.exceptions import ContractError
 
 ACTIONS = ("quarantine", "repair", "warn")
@@ -39,6 +46,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "max_distance": 2,  # Damerau-Levenshtein distance allowed for long values (1 for 4-9 characters)
         "min_similarity": 0.8,  # 1 - distance / length
         "max_distinct": 2000,  # columns with more distinct values are not categorical
+        # grouping keys (plus every custom attribute): typos repaired by default, and a typo-shaped variant
+        # (case/space/accent, two adjacent letters swapped, an inner letter dropped or doubled) of a value
+        # this many times more frequent is a clear repair even in a small table
+        "key_columns": ["category", "sub_category", "brand", "country", "region", "channel", "segment", "department"],
+        "key_repair_ratio": 2.0,
     },
     "rare_category": {
         "max_count": 3,  # occurrences of a rare value
@@ -115,6 +127,7 @@ class DetectorPolicy:
     action: str = "warn"
     group_by: tuple[str, ...] | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    action_given: bool = False  # the contract named the action (else it is the default)
 
 
 def _fail(message: str) -> ContractError:
@@ -164,6 +177,7 @@ def _detector(name: str, spec: Any, default_action: str) -> DetectorPolicy:
         action=action,
         group_by=_names(spec["group_by"], f"{name}.group_by") if spec.get("group_by") is not None else None,
         params=params,
+        action_given="action" in spec,
     )
 
 
@@ -175,6 +189,7 @@ class QualityPolicy:
     dependencies: tuple[Dependency, ...] = ()
     ignore_columns: tuple[str, ...] = ()
     default_action: str = "warn"
+    default_action_given: bool = False
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any] | None) -> QualityPolicy:
@@ -197,7 +212,8 @@ class QualityPolicy:
             if not isinstance(dependent, str):
                 raise _fail(f"dependencies[{i}].dependent must be one column name")
             deps.append(Dependency(_names(spec["determinant"], f"dependencies[{i}].determinant"), dependent))
-        return cls(detectors, tuple(deps), _names(data.get("ignore_columns") or [], "ignore_columns"), default_action)
+        ignore = _names(data.get("ignore_columns") or [], "ignore_columns")
+        return cls(detectors, tuple(deps), ignore, default_action, "default_action" in data)
 
     def detector(self, name: str) -> DetectorPolicy:
         return self.detectors.get(name) or DetectorPolicy(action=self.default_action, params=dict(DEFAULTS[name]))
@@ -211,6 +227,29 @@ class QualityPolicy:
     def columns(self, name: str) -> tuple[str, ...] | None:
         return self.detector(name).columns
 
-    def action_for(self, detector: str) -> str:
-        """quarantine | repair | warn for a flag's `detector` (names outside DEFAULTS get the default action)."""
-        return self.detector(detector).action if detector in DEFAULTS else self.default_action
+    def action_for(self, detector: str, column: str | None = None) -> str:
+        """quarantine | repair | warn for a flag's `detector` in `column` (names outside DEFAULTS get the
+        default action; typos in grouping keys are repaired unless the contract says otherwise)."""
+        if detector not in DEFAULTS:
+            return self.default_action
+        policy = self.detector(detector)
+        if (
+            detector == "typo"
+            and column is not None
+            and not policy.action_given
+            and not self.default_action_given
+            and grouping_key(column, policy.params["key_columns"])
+        ):
+            return "repair"
+        return policy.action
+
+
+@cache
+def canonical_columns() -> frozenset[str]:
+    """Every column name of every canonical dataset."""
+    return frozenset(c for name in canonical_names() for c in load_canonical(name).columns)
+
+
+def grouping_key(column: str, key_columns: list[str] | tuple[str, ...]) -> bool:
+    """A column prod groups by: a named key column or a custom attribute (no canonical dataset has it)."""
+    return column in key_columns or column not in canonical_columns()
