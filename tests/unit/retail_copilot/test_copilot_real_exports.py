@@ -3,6 +3,7 @@ time and custom attributes, profit and margin, honest refusals; golden answers f
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from retail_copilot.copilot import Copilot
 from retail_copilot.store import Snapshot
@@ -77,3 +78,26 @@ def test_plans_over_attributes_stay_typed(superstore):
 
     with pytest.raises(PlanError, match="no 'no such column'"):
         copilot.engine.run(forged)
+
+
+def test_nullable_prod_dtypes_are_read(superstore):
+    """curated-to-prod writes int measures as Int64 and bool dimensions as nullable boolean."""
+    raw = superstore[0]
+    mart, kpis, orders = superstore_frames(raw)
+    mart = mart.assign(
+        profit=mart["profit"].round().astype("Int64"),
+        discounted=(mart["discount"] > 0).astype("boolean"),
+        segment=mart["segment"].astype("string"),
+    )
+    first = mart.index[0]
+    mart.loc[first, "discounted"] = pd.NA  # a missing flag: in no group
+    copilot = Copilot(Snapshot(mart, kpis, None, "nullable", orders=orders))
+    answer = copilot.ask("Profit by region")
+    assert answer["details"]["groups"] == pytest.approx(raw.groupby("Region")["profit"].sum().to_dict())
+    expected = raw.groupby(raw["discount"] > 0)["sales"].sum()
+    expected[bool(mart.loc[first, "discount"] > 0)] -= mart.loc[first, "revenue_reporting"]
+    by_flag = copilot.ask("Revenue by discounted")["details"]["groups"]
+    assert by_flag == pytest.approx({str(k): v for k, v in expected.items()})
+    assert copilot.ask("Revenue in the Consumer segment")["value"] == pytest.approx(
+        raw.loc[raw["Segment"] == "Consumer", "sales"].sum()
+    )

@@ -62,8 +62,9 @@ class Result:
 def _conform_attributes(out: pd.DataFrame, attributes: Attributes) -> list[str]:
     """Dimensions as text (missing stays missing), measures as float64; returns the attribute columns."""
     for column in attributes.dimensions:
-        values = out[column]
-        out[column] = values.where(values.isna(), values.astype(str))
+        values = out[column].astype(object)  # nullable boolean/string dtypes included
+        known = values.notna()
+        out[column] = values.where(~known, values[known].astype(str))
     for column in attributes.measures:
         out[column] = pd.to_numeric(out[column], errors="coerce").astype("float64")
     return [*attributes.dimensions, *attributes.measures]
