@@ -110,8 +110,8 @@ def test_too_short_or_all_zero_history_is_refused():
     zeros = from_long(pd.DataFrame({"s": "a", "d": days, "q": 0}), "s", "d", "q")
     with pytest.raises(InputDataError, match="zero"):
         forecast.fit(zeros, 14)
-    with pytest.raises(InputDataError, match="horizon"):
-        forecast.fit(zeros, 40)
+    with pytest.raises(InputDataError, match="between 1 and 365 for daily data"):
+        forecast.fit(zeros, 366)
 
 
 def test_inventory_advice_from_the_forecast(panel, model):

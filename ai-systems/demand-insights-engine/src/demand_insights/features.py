@@ -1,9 +1,14 @@
 """Direct multi-horizon feature rows: one row per (series, forecast origin, horizon step).
 
 Everything a row knows comes from the series' history up to its origin (lags, rolling statistics, the
-same weekday's recent values, last year's level around the target day, the group's level for short
+same season's recent values, last year's level around the target day, the group's level for short
 histories) plus what is known about the target day in advance (calendar, holidays of the series'
 country, planned price and promotion). One global model learns all horizons at once: no recursion.
+
+Windows and lags count steps of the panel's grain (`mean_28` is 28 days, 28 weeks or 28 months); the
+"same season" features (`sdow_*`, named when only daily data existed) follow the grain's cycle: the same
+weekday (daily), the same week of a 52-week year (weekly), the same month (monthly). Holiday features
+exist for daily data only (a week or month holds a holiday almost every time).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
+from demand_insights import grain as grains
 from demand_insights.panel import Panel
 
 LAGS = 7
@@ -152,10 +158,15 @@ class FeatureBuilder:
         self.month = ext.month.to_numpy()
         ext64 = ext.to_numpy().astype("datetime64[D]")
         hist64 = panel.dates.to_numpy().astype("datetime64[D]")
-        year_ago = ext64 - np.timedelta64(364, "D")
-        self.year_lo = np.searchsorted(hist64, year_ago - np.timedelta64(3, "D"), side="left")
-        self.year_hi = np.searchsorted(hist64, year_ago + np.timedelta64(3, "D"), side="right")
-        self.positions_by_dow = {w: np.flatnonzero(self.dow[:steps] == w) for w in range(7)}
+        step = panel.grain
+        year_ago = ext64 - np.timedelta64(step.year_lag_days, "D")
+        half = np.timedelta64(step.year_window_days, "D")
+        self.year_lo = np.searchsorted(hist64, year_ago - half, side="left")
+        self.year_hi = np.searchsorted(hist64, year_ago + half, side="right")
+        # the seasonal cycle of the grain: weekday (daily), week of a 52-week year (weekly), month (monthly)
+        self.season = grains.season_keys(ext, step, panel.dates[0])
+        self.n_seasons = 7 if step is grains.DAILY else step.period
+        self.positions_by_season = {w: np.flatnonzero(self.season[:steps] == w) for w in range(self.n_seasons)}
         self.group_codes = group_codes or {g: i for i, g in enumerate(sorted(set(panel.groups)))}
         self.series_codes = series_codes or {s: i for i, s in enumerate(panel.ids)}
         self.group_code = np.array([self.group_codes.get(g, -1) for g in panel.groups], dtype=float)
@@ -171,6 +182,8 @@ class FeatureBuilder:
         self.country_index = np.array([countries.index(c) for c in panel.countries])
         self.hol = np.zeros((len(countries), len(ext)))
         self.hol_near = np.zeros((len(countries), len(ext)))
+        if panel.grain is not grains.DAILY:
+            return
         for i, country in enumerate(countries):
             known = _holiday_days(country, years)
             if not known:
@@ -286,17 +299,17 @@ class FeatureBuilder:
         out[:, :, 3] = self.month[j][:, None]
         out[:, :, 4] = self.hol[self.country_index][:, j].T
         out[:, :, 5] = self.hol_near[self.country_index][:, j].T
-        last_by_dow = np.full((7, n), np.nan)
-        mean_by_dow = np.full((7, n), np.nan)
-        for w, positions in self.positions_by_dow.items():
+        last_by_dow = np.full((self.n_seasons, n), np.nan)
+        mean_by_dow = np.full((self.n_seasons, n), np.nan)
+        for w, positions in self.positions_by_season.items():
             same = positions[positions <= t][-4:]
             if len(same):
                 last_by_dow[w] = self.y[:, same[-1]]
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)
                     mean_by_dow[w] = np.nanmean(self.y[:, same], axis=1)
-        out[:, :, 6] = last_by_dow[self.dow[j]]
-        out[:, :, 7] = mean_by_dow[self.dow[j]]
+        out[:, :, 6] = last_by_dow[self.season[j]]  # seasonal naive: the last value one cycle back
+        out[:, :, 7] = mean_by_dow[self.season[j]]
         lo, hi = self.year_lo[j], np.minimum(self.year_hi[j], t + 1)
         lo = np.minimum(lo, hi)
         count = self.cc[:, hi] - self.cc[:, lo]

@@ -1,9 +1,11 @@
 """A long sales table (series id, date, quantity, optional features) as dense series x step matrices.
 
-The time axis is the table's own calendar: every day between the first and the last date when the table
-has rows on (nearly) every day, otherwise the trading days it has rows on (a shop closed on Saturdays
-gets a six-day week, and a horizon of 28 means 28 trading days). A series exists from its first row on;
-days of its life without a row are zero sales.
+The time axis is the table's own calendar at its grain (grain.py: detected, or given). Daily: every day
+between the first and the last date when the table has rows on (nearly) every day, otherwise the trading
+days it has rows on (a shop closed on Saturdays gets a six-day week, and a horizon of 28 means 28 trading
+days). Weekly: every 7 days from the first date. Monthly: every month, labelled by its first day (or its
+last, when the table uses month ends). Rows of a finer table given a coarser grain are summed into their
+step. A series exists from its first row on; steps of its life without a row are zero sales.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from demand_insights import grain as grains
 from demand_insights.exceptions import InputDataError
+from demand_insights.grain import Grain
 
 DAILY_COVERAGE = 0.95  # share of calendar days with rows above which the calendar is every day
 MAX_SERIES = 20_000
@@ -31,8 +35,9 @@ class Panel:
     promo: np.ndarray | None = None  # (n, T) 0/1
     stockout: np.ndarray | None = None  # (n, T) 0/1, NaN unknown
     on_hand: np.ndarray | None = None  # (n,) last known stock on hand
-    daily: bool = True  # calendar is every day (else trading days only)
+    daily: bool = True  # calendar is every step of the grain (else trading days only)
     extra: dict = field(default_factory=dict)
+    grain: Grain = grains.DAILY
 
     @property
     def n_series(self) -> int:
@@ -45,6 +50,8 @@ class Panel:
     def future_dates(self, horizon: int) -> pd.DatetimeIndex:
         """The next `horizon` calendar steps after the last date."""
         last = self.dates[-1]
+        if self.grain is not grains.DAILY:
+            return grains.after(last, horizon, self.grain)
         if self.daily:
             return pd.date_range(last + pd.Timedelta(days=1), periods=horizon, freq="D")
         recent = self.dates[self.dates > last - pd.Timedelta(days=56)]
@@ -75,6 +82,7 @@ class Panel:
             stockout=cut(self.stockout),
             on_hand=None if self.on_hand is None else self.on_hand[keep],
             daily=self.daily,
+            grain=self.grain,
         )
 
 
@@ -96,8 +104,12 @@ def from_long(
     on_hand_col: str | None = None,
     group_col: str | None = None,
     country_col: str | None = None,
+    grain: str | Grain | None = None,
 ) -> Panel:
-    """Build a Panel from a long table; raises InputDataError with a clear message on unusable input."""
+    """Build a Panel from a long table; raises InputDataError with a clear message on unusable input.
+
+    `grain` (daily / weekly / monthly) is detected from the dates when not given.
+    """
     if not isinstance(frame, pd.DataFrame) or frame.empty:
         raise InputDataError("the sales table is empty")
     _require(
@@ -145,13 +157,23 @@ def from_long(
         if name in data:
             aggregations[name] = how
     data = data.groupby(["sid", "date"], sort=True, observed=True).agg(aggregations).reset_index()
+    step = grains.detect(pd.DatetimeIndex(data["date"])) if grain is None else grains.get(grain)
+    month_end = step is grains.MONTHLY and grains.month_end_calendar(pd.DatetimeIndex(data["date"].unique()))
+    if step is not grains.DAILY:  # rows of one week or month into one step: promo/stock-out days become shares
+        data["date"] = grains.snap(data["date"], step, data["date"].min(), month_end)
+        coarser = {**aggregations, "promo": "mean", "stockout": "mean", "on_hand": "last"}
+        coarser = {k: v for k, v in coarser.items() if k in aggregations}
+        data = data.groupby(["sid", "date"], sort=True, observed=True).agg(coarser).reset_index()
 
     observed = pd.DatetimeIndex(sorted(data["date"].unique()))
-    full = pd.date_range(observed[0], observed[-1], freq="D")
-    daily = len(observed) >= DAILY_COVERAGE * len(full)
-    dates = full if daily else observed
+    if step is grains.DAILY:
+        full = pd.date_range(observed[0], observed[-1], freq="D")
+        daily = len(observed) >= DAILY_COVERAGE * len(full)
+        dates = full if daily else observed
+    else:
+        dates, daily = grains.calendar(observed[0], observed[-1], step, month_end), True
     if len(dates) > MAX_STEPS:
-        raise InputDataError(f"{len(dates)} days of history is more than one run handles ({MAX_STEPS})")
+        raise InputDataError(f"{len(dates)} {step.name} steps of history is more than one run handles ({MAX_STEPS})")
 
     ids = np.array(sorted(data["sid"].unique()), dtype=object)
     sid_index = pd.Index(ids)
@@ -199,4 +221,5 @@ def from_long(
         stockout=stockout,
         on_hand=on_hand,
         daily=daily,
+        grain=step,
     )
