@@ -98,22 +98,29 @@ def process_object(s3: Any, bucket: str, key: str) -> dict:
     logger.info("curating object", extra={"bucket": bucket, "key": key, "contract": contract.name})
     size = s3io.head(s3, bucket, key).get("ContentLength")
     sink = S3Sink(s3, SETTINGS.curated_bucket, contract.dataset, object_id(key))
+    others = {o.dataset: S3Sink(s3, SETTINGS.curated_bucket, o.dataset, object_id(key)) for o in contract.also}
     try:
         try:
             with s3io.open_stream(s3, bucket, key) as stream:
-                report = curate_stream(stream, key, contract, sink, size=size, batch_rows=BATCH_ROWS)
+                report = curate_stream(stream, key, contract, sink, size=size, batch_rows=BATCH_ROWS, also_sinks=others)
         except UnreadableFileError as e:
             logger.warning("file quarantined whole", extra={"key": key, "error": str(e)})
-            discard_outputs(sink)  # nothing half-written: the object's latest version is the unreadable one
+            for written in (sink, *others.values()):  # nothing half-written: the latest version is unreadable
+                discard_outputs(written)
             return _file_failure(s3, bucket, key, contract.dataset, e)
         report["drift"] = drift(s3, contract, sink.oid, report)
+        also = report.pop("also", {})
         summary = finish_outputs(sink, report)
+        summary["also"] = {name: finish_outputs(others[name], r) for name, r in also.items()}
     finally:
-        sink.close()  # no upload thread outlives the invocation, whatever happened
+        for written in (sink, *others.values()):
+            written.close()  # no upload thread outlives the invocation, whatever happened
     metrics.add_metric(name="RowsIn", unit="Count", value=summary["rows_in"])
     metrics.add_metric(name="RowsCurated", unit="Count", value=summary["rows_curated"])
     metrics.add_metric(name="RowsQuarantined", unit="Count", value=summary["rows_quarantined"])
     per_dataset(summary, report)
+    for other in summary["also"].values():
+        per_dataset(other, other)
     return summary
 
 
@@ -125,6 +132,15 @@ def per_dataset(summary: dict, report: dict) -> None:
     flags = report.get("detector_flags") or {}
     record("DetectorFlaggedRows", sum(int(f.get("rows", 0)) for f in flags.values()), dataset=dataset)
     record("DriftFindings", len(report.get("drift") or []), dataset=dataset)
+
+
+def _further_datasets(result: dict) -> dict:
+    """The counts of the further datasets an export feeds (its top-level counts are the primary dataset's)."""
+    also = result.get("also") or {}
+    if not also:
+        return {}
+    keys = ("rows_curated", "rows_collapsed", "rows_quarantined", "conservation_ok", "report_key")
+    return {"also": {name: {k: r.get(k) for k in keys} for name, r in also.items()}}
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -139,8 +155,9 @@ def lambda_handler(event: dict, context: Any) -> dict:
         results.append(process_object(s3, ref.bucket, ref.key))
     partitions: dict[str, list[str]] = {}
     for r in results:
-        partitions.setdefault(r["dataset"], [])
-        partitions[r["dataset"]] = sorted(set(partitions[r["dataset"]]) | set(r.get("partitions", [])))
+        for output in (r, *(r.get("also") or {}).values()):  # one export may feed several datasets
+            days = set(partitions.get(output["dataset"], [])) | set(output.get("partitions", []))
+            partitions[output["dataset"]] = sorted(days)
     totals = {k: sum((r.get(k) or 0) for r in results) for k in ("rows_in", "rows_curated", "rows_quarantined")}
     return {
         **totals,
@@ -157,6 +174,7 @@ def lambda_handler(event: dict, context: Any) -> dict:
                     "file_error",
                 )
             }
+            | _further_datasets(r)
             for r in results
         ],
         "partitions": partitions,

@@ -16,8 +16,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from curation import derived
+from curation.actions import Recoerce, settle
 from curation.arrowcols import as_strings, factorize, map_text, matches
-from curation.problems import RowNotes
+from curation.problems import Notes
+from curation.validation import Failure, check_failures
 from retail_platform import normalise
 from retail_platform.contracts import Column, ColumnMapping, SourceContract
 from retail_platform.pii import pan
@@ -49,6 +52,8 @@ def _by_unique(values: pd.Series, convert: Callable[[str], object]) -> pd.Series
 
 def _numbers(values: pd.Series, contract: SourceContract) -> np.ndarray:
     """float64 (NaN where missing or not a number), parsed by Arrow; separators as the contract says."""
+    if pd.api.types.is_float_dtype(values.dtype):  # an expression's numeric result: already numbers
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
     thousands = contract.csv.get("thousands")
     decimal = contract.csv.get("decimal", ".")
     array = as_strings(values)
@@ -111,6 +116,13 @@ def coerce_column(
     """(coerced series, mask of cells present but unparseable, what was expected)."""
     present = values.notna()
     no_problem = pd.Series(False, index=values.index)
+    if pd.api.types.is_float_dtype(values.dtype) and column.type not in ("int", "float"):
+        values = pd.Series(  # an expression's number feeding a text, date or flag column
+            pd.arrays.ArrowStringArray(
+                pa.chunked_array([pa.array(values.to_numpy(na_value=np.nan)).cast(pa.string())])
+            ),
+            index=values.index,
+        ).mask(~present.to_numpy(dtype=bool))
     if mapping.strip_suffix:
         values = values.str.removesuffix(mapping.strip_suffix)
     if mapping.startswith is not None:
@@ -182,19 +194,23 @@ def mask_pans(series: pd.Series) -> tuple[pd.Series, int]:
     return pd.Series(values, index=series.index, dtype="string[pyarrow]"), int(found.sum())
 
 
-def coerce(raw: pd.DataFrame, header: list[str], contract: SourceContract, notes: RowNotes) -> Coerced:
-    canonical = contract.canonical
+def coerce(raw: pd.DataFrame, header: list[str], contract: SourceContract, notes: Notes) -> Coerced:
+    """Every output column (canonical and custom attributes) coerced, checked, and each failure handled by its
+    check's action. Columns are mapped first, then checked, so columns derived from a card number are checked too."""
+    schema = contract.schema or contract.canonical.columns
     out: dict[str, pd.Series] = {}
+    texts: dict[str, pd.Series] = {}
+    failures: dict[str, list[Failure]] = {}
     missing: list[str] = []
     masked_counts: dict[str, int] = {}
-    for name, column in canonical.columns.items():
+    for name, column in schema.items():
         mapping = contract.columns.get(name)
         if mapping is None:
             out.setdefault(name, _empty(column, raw.index))  # card_bin / card_last4 may come from the PAN
             continue
-        values = _source(raw, header, mapping)
+        values, expression_failures = _values(raw, header, name, mapping, contract)
         if values is None:
-            missing.append(mapping.source or f"#{mapping.source_index}")
+            missing.extend(c for c in _missing_sources(raw, header, mapping) if c not in missing)
             out[name] = _empty(column, raw.index)
             continue
         if column.type == "pan":
@@ -202,17 +218,75 @@ def coerce(raw: pd.DataFrame, header: list[str], contract: SourceContract, notes
             masked_counts[name] = int(values.notna().sum())
             continue
         coerced, bad, expected = coerce_column(values, column, mapping, contract)
-        hits = np.flatnonzero(bad.to_numpy(dtype=bool))
-        if hits.size:
-            originals = values.iloc[hits].tolist()
-            notes.add_positions(hits, [f"{name}: expected {expected}, got {shown(v)!r}" for v in originals])
+        texts[name] = values
+        failures[name] = expression_failures + _parse_failures(name, values, bad, expected)
         if column.type in ("string", "text"):
             coerced, changed = mask_pans(coerced)
             if changed:
                 masked_counts[name] = changed
         out[name] = coerced
     frame = pd.DataFrame(out, index=raw.index)
+    for name, column in schema.items():
+        if name not in failures and name in contract.columns:
+            continue  # its source is missing: the file is quarantined whole
+        parsed = failures.get(name, [])
+        unparsed = np.zeros(len(frame), dtype=bool)
+        for failure in parsed:
+            unparsed[failure.positions] = True
+        found = parsed + check_failures(frame[name], column, unparsed)
+        if found:
+            frame[name] = settle(
+                texts.get(name, frame[name]),
+                frame[name],
+                found,
+                column,
+                _recoerce(column, contract.columns.get(name), contract),
+                notes,
+                shown,
+            )
     return Coerced(frame, masked_counts, missing)
+
+
+def _parse_failures(name: str, values: pd.Series, bad: pd.Series, expected: str) -> list[Failure]:
+    hits = np.flatnonzero(bad.to_numpy(dtype=bool))
+    if not hits.size:
+        return []
+    return [
+        Failure("parse", hits, [f"{name}: expected {expected}, got {shown(v)!r}" for v in values.iloc[hits].tolist()])
+    ]
+
+
+def _recoerce(column: Column, mapping: ColumnMapping | None, contract: SourceContract) -> Recoerce:
+    """Parse and check repaired text of a few cells the way the column's own cells are."""
+
+    def run(text: pd.Series) -> tuple[pd.Series, list[Failure]]:
+        values = text.astype("string[pyarrow]")
+        coerced, bad, expected = coerce_column(values, column, mapping or ColumnMapping(column.name), contract)
+        parsed = _parse_failures(column.name, values, bad, expected)
+        return coerced, parsed + check_failures(coerced, column, bad.to_numpy(dtype=bool))
+
+    return run
+
+
+def _values(
+    raw: pd.DataFrame, header: list[str], name: str, mapping: ColumnMapping, contract: SourceContract
+) -> tuple[pd.Series | None, list[Failure]]:
+    """A mapped column's input cells (or an expression's result), and the rows where the expression failed."""
+    if mapping.expr is None:
+        return _source(raw, header, mapping), []
+    if any(c not in raw.columns for c in mapping.expr.columns):
+        return None, []
+    result = derived.evaluate(mapping.expr, name, lambda c: raw[c], lambda s: _numbers(s, contract), shown, raw.index)
+    positions = np.flatnonzero(result.failed)
+    return result.values, [Failure("parse", positions, result.messages)] if positions.size else []
+
+
+def _missing_sources(raw: pd.DataFrame, header: list[str], mapping: ColumnMapping) -> list[str]:
+    if mapping.expr is not None:
+        return [
+            f"{c} (for {mapping.target}: {mapping.expr.text})" for c in mapping.expr.columns if c not in raw.columns
+        ]
+    return [mapping.source or f"#{mapping.source_index}"]
 
 
 _EMPTY_DTYPES = {

@@ -13,7 +13,7 @@ import hashlib
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -25,8 +25,8 @@ import pyarrow as pa
 from curation import detectors, reading
 from curation.arrowcols import as_strings, factorize, row_hashes
 from curation.coercion import coerce
-from curation.problems import RowNotes
-from curation.validation import apply_rules, column_checks
+from curation.problems import Notes, RowNotes
+from curation.validation import apply_rules
 from retail_platform.contracts import SourceContract
 from retail_platform.pii import pan
 
@@ -61,6 +61,7 @@ class CurationResult:
     curated: pd.DataFrame
     quarantine: pd.DataFrame
     report: dict
+    also: dict[str, CurationResult] = field(default_factory=dict)  # further datasets of the same export
 
 
 def object_id(key: str) -> str:
@@ -92,16 +93,17 @@ class _Stats:
     missing_columns: list[str] = field(default_factory=list)
     header: list[str] = field(default_factory=list)
     superseded: int = 0
+    collapsed: int = 0
     flags: dict[str, dict] = field(default_factory=dict)
     repairs: int = 0
     detector_notes: list[dict] = field(default_factory=list)
     detector_seconds: float = 0.0
     profile: dict | None = None
 
-    def note_flag(self, flag: detectors.Flag, action: str, source_row: int, message: str) -> None:
+    def note_flag(self, flag: detectors.Flag, action: str, source_row: int, message: str, rows: int = 1) -> None:
         label = f"{flag.detector}:{flag.column or '(row)'}"
         entry = self.flags.setdefault(label, {"rows": 0, "action": action, "examples": []})
-        entry["rows"] += 1
+        entry["rows"] += rows
         if len(entry["examples"]) < EXAMPLES_PER_REASON:
             entry["examples"].append({"source_row": source_row, "flag": message})
 
@@ -125,9 +127,13 @@ class Curation:
         self.sink = sink
         self.detect = detect
         self.policy = detectors.QualityPolicy.from_mapping({**contract.canonical.quality, **contract.quality})
-        self.types = {name: column.type for name, column in contract.canonical.columns.items()}
         self.contract = contract
         self.canonical = contract.canonical
+        self.schema = contract.schema or self.canonical.columns  # canonical columns, then custom attributes
+        self.types = {name: column.type for name, column in self.schema.items()}
+        self._identity = [c for c in self.schema if c not in contract.aggregate]  # equal here: a repeat
+        self._contents: list[np.ndarray] = []
+        self._aggregates: list[pd.DataFrame] = []
         self.stats = _Stats()
         self._seen_hashes = np.empty(0, dtype=np.uint64)
         self._seen_rows = np.empty(0, dtype=np.int64)
@@ -138,6 +144,7 @@ class Curation:
         self._spill_rows = spill_rows
         self._workdir: Path | None = None
         self._quarantine_parts = 0
+        self._aggregated: tuple[np.ndarray, pd.DataFrame] | None = None  # (source rows, a key's shared values)
 
     # --- phase 1 -------------------------------------------------------------------------------------
     def add(self, batch: reading.RawBatch) -> None:
@@ -151,8 +158,9 @@ class Curation:
             self._quarantine_errors(batch.errors, data_columns)
         if raw.empty:
             return
-        reasons, warnings = RowNotes(len(raw)), RowNotes(len(raw))
-        coerced = coerce(raw, batch.header, self.contract, reasons)
+        notes = Notes(len(raw))
+        reasons, warnings, repairs = notes.reasons, notes.warnings, notes.repairs
+        coerced = coerce(raw, batch.header, self.contract, notes)
         for name, count in coerced.pans_masked.items():
             stats.pans_masked[name] = stats.pans_masked.get(name, 0) + count
         if coerced.missing_columns:
@@ -164,13 +172,14 @@ class Curation:
             )
             reasons.add(np.ones(len(raw), dtype=bool), f"file is missing columns {coerced.missing_columns}{hint}")
         frame = coerced.frame
-        column_checks(frame, self.canonical, reasons, reasons.flagged())
         for name, count in apply_rules(frame, self.canonical.rules + self.contract.rules, reasons, warnings).items():
             stats.rules[name] = stats.rules.get(name, 0) + count
-        self._exact_duplicates(raw, data_columns, rows, reasons)
-        repairs = RowNotes(len(raw))
-        if self.detect:
-            self._run_detectors(frame, rows, reasons, warnings, repairs)
+        # a further dataset's repeats are many lines of one order/product/customer: they collapse in phase 2
+        duplicate = np.zeros(len(raw), dtype=bool)
+        if not self.contract.collapse:
+            duplicate = self._exact_duplicates(raw, data_columns, rows, reasons)
+        if self.detect and not coerced.missing_columns:  # every row but exact copies, failing a check or not
+            self._run_detectors(frame, rows, notes, np.flatnonzero(~duplicate))
 
         rejected = reasons.flagged()
         stats.note_reasons(reasons.messages(), rows)
@@ -187,44 +196,52 @@ class Curation:
         if self.canonical.business_key:
             self._keys.append(row_hashes(candidates, list(self.canonical.business_key)))
             self._key_rows.append(rows[keep])
+            if self.contract.collapse:
+                self._contents.append(row_hashes(candidates, self._identity))
+                self._aggregates.append(candidates[list(self.contract.aggregate)].reset_index(drop=True))
         table = pa.Table.from_pandas(candidates, preserve_index=False)
         kept = pa.array(keep)
         for column in data_columns:  # kept for the few rows a later version of their key supersedes
             table = table.append_column(f"{RAW_PREFIX}{column}", as_strings(raw[column]).filter(kept))
         self._hold(table)
 
-    def _run_detectors(
-        self, frame: pd.DataFrame, rows: np.ndarray, reasons: RowNotes, warnings: RowNotes, repairs: RowNotes
-    ) -> None:
-        """Data-quality detectors on the rows that passed the contract; the contract's policy decides each flag."""
-        passed = np.flatnonzero(~reasons.flagged())
-        if passed.size == 0:
+    def _run_detectors(self, frame: pd.DataFrame, rows: np.ndarray, notes: Notes, eligible: np.ndarray) -> None:
+        """Data-quality detectors on the batch's rows (those failing a check too, so every problem is reported);
+        the contract's policy decides each flag. A further dataset's identical rows are looked at once (an order
+        of ten lines is one order) and a flag applies to every copy."""
+        if eligible.size == 0:
             return
-        batch = frame.iloc[passed].reset_index(drop=True)
+        groups = _identical_groups(frame, eligible, self._identity) if self.contract.collapse else None
+        looked_at = eligible if groups is None else groups[0]
+        batch = frame.iloc[looked_at].reset_index(drop=True)
         started = time.perf_counter()
-        detection = detectors.run(batch, self.types, self.policy, with_profile=self.stats.profile is None)
+        detection = detectors.run(
+            batch, self.types, self.policy, with_profile=self.stats.profile is None and not self.contract.collapse
+        )
         self.stats.detector_seconds += time.perf_counter() - started
         self.stats.detector_notes.extend(detection.notes)
         if detection.profile is not None:
             self.stats.profile = detection.profile
         for flag in detection.flags:
-            position = int(passed[flag.row])
-            action = self.policy.action_for(flag.detector)
+            positions = np.array([looked_at[flag.row]]) if groups is None else groups[1](flag.row)
+            action = self.policy.action_for(flag.detector, flag.column)
             where = f"{flag.detector} {flag.column}" if flag.column else flag.detector
             message = f"{where}: expected {flag.expected}, got {flag.observed!r} (confidence {flag.confidence:.2f})"
             if action == "repair" and flag.repair is not None and flag.column is not None:
-                frame.iat[position, frame.columns.get_loc(flag.column)] = flag.repair
-                repairs.add_positions(
-                    np.array([position]), [f"{flag.column}: {flag.observed!r} -> {flag.repair!r} ({flag.detector})"]
-                )
-                self.stats.repairs += 1
+                frame.iloc[positions, frame.columns.get_loc(flag.column)] = flag.repair
+                change = f"{flag.column}: {flag.observed!r} -> {flag.repair!r} ({flag.detector})"
+                notes.repairs.add_positions(positions, [change] * len(positions))
+                self.stats.repairs += len(positions)
             elif action == "quarantine":
-                reasons.add_positions(np.array([position]), [message])
+                notes.reasons.add_positions(positions, [message] * len(positions))
             else:
-                warnings.add_positions(np.array([position]), [message])
-            self.stats.note_flag(flag, action, int(rows[position]), message)
+                notes.warnings.add_positions(positions, [message] * len(positions))
+            self.stats.note_flag(flag, action, int(rows[positions[0]]), message, len(positions))
 
-    def _exact_duplicates(self, raw: pd.DataFrame, columns: list[str], rows: np.ndarray, reasons: RowNotes) -> None:
+    def _exact_duplicates(
+        self, raw: pd.DataFrame, columns: list[str], rows: np.ndarray, reasons: RowNotes
+    ) -> np.ndarray:
+        """Rows equal (every raw cell) to an earlier row of the file get that reason; returns their mask."""
         hashes = row_hashes(raw, columns)
         first_in_batch = _first_of_equal(hashes, rows)
         original = np.where(first_in_batch != rows, first_in_batch, -1)
@@ -233,8 +250,7 @@ class Curation:
             at_clipped = np.minimum(at, self._seen_hashes.size - 1)
             found = self._seen_hashes[at_clipped] == hashes
             original = np.where(found, self._seen_rows[at_clipped], original)
-        already = reasons.flagged()
-        duplicate = (original >= 0) & ~already
+        duplicate = original >= 0  # reported beside the row's other problems, if it has any
         positions = np.flatnonzero(duplicate)
         reasons.add_positions(positions, [f"exact duplicate of source row {original[p]}" for p in positions])
         new = original < 0
@@ -242,6 +258,7 @@ class Curation:
         merged_r = np.concatenate([self._seen_rows, rows[new]])
         order = np.argsort(merged_h, kind="stable")
         self._seen_hashes, self._seen_rows = merged_h[order], merged_r[order]
+        return duplicate
 
     def _quarantine(self, raw_rows: pd.DataFrame, rows: np.ndarray, reasons: np.ndarray) -> None:
         frame = pd.DataFrame({"_reasons": reasons.astype(object), "_source_row": rows.astype("int64")})
@@ -287,14 +304,14 @@ class Curation:
     # --- phase 2 -------------------------------------------------------------------------------------
     def finish(self) -> dict:
         try:
-            superseded_by = self._supersession()
+            superseded_by, collapsed = self._supersession()
             held = []
             for index, part in enumerate(self._parts):
                 if not isinstance(part, Path):
-                    held.append(self._curated(part, superseded_by))
+                    held.append(self._curated(part, superseded_by, collapsed))
                     continue
                 mapped = _read_spilled(part)
-                curated = self._curated(mapped, superseded_by)
+                curated = self._curated(mapped, superseded_by, collapsed)
                 if curated.num_rows < mapped.num_rows:  # filtered: a copy in memory; back to disk, mapped
                     curated = _read_spilled(self._spill(curated, f"curated-{index:05d}"))
                 held.append(curated)
@@ -307,18 +324,39 @@ class Curation:
                 shutil.rmtree(self._workdir, ignore_errors=True)
         return self.report()
 
-    def _supersession(self) -> dict[int, int]:
-        """Source row -> the later source row with the same business key (the latest version wins)."""
+    def _supersession(self) -> tuple[dict[int, int], np.ndarray]:
+        """(source row -> the later source row with the same business key, which wins; rows that collapse).
+
+        In the primary dataset every older version of a key is superseded (quarantined with the reason). In a
+        further dataset an older row equal to the key's latest one collapses into it (an order's header on each
+        of its lines) and only a row with other values is superseded; `aggregate` columns are computed over the
+        key's rows first (e.g. a customer's first order date) and left out of the comparison.
+        """
+        none = np.empty(0, dtype=np.int64)
         if not self._keys:
-            return {}
+            return {}, none
         keys = np.concatenate(self._keys)
-        rows = np.concatenate(self._key_rows)
+        rows = np.concatenate(self._key_rows)  # ascending: batches and their rows come in file order
         last = pd.Series(rows).groupby(keys).transform("max").to_numpy()
         older = last != rows
-        return dict(zip(rows[older].tolist(), last[older].tolist(), strict=True))
+        if not self.contract.collapse:
+            return dict(zip(rows[older].tolist(), last[older].tolist(), strict=True)), none
+        contents = np.concatenate(self._contents)
+        same = contents == pd.Series(contents).groupby(keys).transform("last").to_numpy()
+        if self.contract.aggregate:
+            values = pd.concat(self._aggregates, ignore_index=True)
+            shared = {c: values[c].groupby(keys).transform(how) for c, how in self.contract.aggregate.items()}
+            self._aggregated = (rows, pd.DataFrame(shared))
+        conflict = older & ~same
+        return dict(zip(rows[conflict].tolist(), last[conflict].tolist(), strict=True)), rows[older & same]
 
-    def _curated(self, table: pa.Table, superseded_by: dict[int, int]) -> pa.Table:
-        """A held batch's curated rows: rows a later version of their key supersedes go to quarantine."""
+    def _curated(self, table: pa.Table, superseded_by: dict[int, int], collapsed: np.ndarray) -> pa.Table:
+        """A held batch's curated rows: rows a later version of their key supersedes go to quarantine; rows that
+        repeat their key's latest values collapse into it (counted, neither curated nor quarantined)."""
+        if collapsed.size:
+            repeat = np.isin(table["_source_row"].to_numpy(), collapsed)
+            self.stats.collapsed += int(repeat.sum())
+            table = table.filter(pa.array(~repeat))
         raw_columns = [c for c in table.column_names if c.startswith(RAW_PREFIX)]
         if superseded_by:
             rows = table["_source_row"].to_numpy()
@@ -334,21 +372,35 @@ class Curation:
                 raw = table.filter(pa.array(old)).select(raw_columns).to_pandas()
                 self._quarantine(raw.rename(columns=lambda c: c[len(RAW_PREFIX) :]), rows[old], reasons)
                 table = table.filter(pa.array(~old))
-        curated = table.drop_columns(raw_columns)
+        curated = self._with_aggregates(table.drop_columns(raw_columns))
         self.stats.rows_curated += curated.num_rows
-        for name in self.canonical.columns:
+        for name in self.schema:
             non_null = curated.num_rows - curated[name].null_count
             self.stats.non_null[name] = self.stats.non_null.get(name, 0) + non_null
         return curated
 
+    def _with_aggregates(self, table: pa.Table) -> pa.Table:
+        if self._aggregated is None or not table.num_rows:
+            return table
+        rows, shared = self._aggregated
+        at = np.searchsorted(rows, table["_source_row"].to_numpy())
+        for name in shared.columns:
+            field_ = table.schema.field(name)
+            values = pa.array(shared[name].iloc[at].reset_index(drop=True), type=field_.type, from_pandas=True)
+            table = table.set_column(table.schema.get_field_index(name), field_, values)
+        return table
+
     def report(self) -> dict:
         s, contract = self.stats, self.contract
-        mapped = {m.source for m in contract.columns.values() if m.source} | {
+        mapped = {c for m in contract.columns.values() for c in m.source_columns} | {
             s.header[m.source_index]
             for m in contract.columns.values()
             if m.source_index is not None and m.source_index < len(s.header)
         }
-        valid = s.rows_curated + s.superseded
+        if contract.collapse or contract.also:  # the export's other datasets read their columns too
+            primary = [contract] if contract.also else []
+            mapped |= {c for o in primary + list(contract.also) for m in o.columns.values() for c in m.source_columns}
+        valid = s.rows_curated + s.superseded + s.collapsed
         return {
             "source_key": self.key,
             "object_id": object_id(self.key),
@@ -357,12 +409,24 @@ class Curation:
             "rows_in": s.rows_in,
             "rows_curated": s.rows_curated,
             "rows_quarantined": s.rows_quarantined,
-            "conservation_ok": s.rows_in == s.rows_curated + s.rows_quarantined,
-            "validity": round(s.rows_curated / s.rows_in, 4) if s.rows_in else None,
-            "uniqueness": round(1 - s.superseded / valid, 4) if valid else None,
+            "rows_collapsed": s.collapsed,
+            "conservation_ok": s.rows_in == s.rows_curated + s.rows_quarantined + s.collapsed,
+            "validity": round((s.rows_curated + s.collapsed) / s.rows_in, 4) if s.rows_in else None,
+            "uniqueness": round(1 - (s.superseded + s.collapsed) / valid, 4) if valid else None,
             "completeness": {
                 name: round(s.non_null.get(name, 0) / s.rows_curated, 4) if s.rows_curated else None
-                for name in self.canonical.columns
+                for name in self.schema
+            },
+            "attributes": {
+                name: {
+                    "type": column.type,
+                    **(
+                        {"expr": contract.columns[name].expr.text}
+                        if contract.columns[name].expr
+                        else {"source": contract.columns[name].source}
+                    ),
+                }
+                for name, column in contract.attributes.items()
             },
             "failed_checks": dict(sorted(s.reasons.items(), key=lambda kv: (-kv[1]["rows"], kv[0]))),
             "rules_flagged": s.rules,
@@ -376,6 +440,26 @@ class Curation:
             "detector_seconds": round(s.detector_seconds, 3),
             "profile": s.profile,
         }
+
+
+def _identical_groups(
+    frame: pd.DataFrame, eligible: np.ndarray, columns: list[str]
+) -> tuple[np.ndarray, Callable[[int], np.ndarray]]:
+    """Rows among `eligible` (ascending positions) with equal values in `columns`: the first row of each group, in
+    file order, and a function giving the rows of the i-th group."""
+    hashes = row_hashes(frame.iloc[eligible].reset_index(drop=True), columns)
+    order = np.argsort(hashes, kind="stable")
+    ordered = hashes[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], len(order)]
+    firsts = eligible[order[starts]]
+    by_first = np.argsort(firsts, kind="stable")
+
+    def members(i: int) -> np.ndarray:
+        group = by_first[i]
+        return eligible[order[starts[group] : ends[group]]]
+
+    return firsts[by_first], members
 
 
 def _first_of_equal(keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -468,14 +552,28 @@ def curate_stream(
     size: int | None = None,
     batch_rows: int = reading.DEFAULT_BATCH_ROWS,
     detect: bool = True,
+    also_sinks: Mapping[str, Sink] | None = None,
 ) -> dict:
-    """Curate an object read from a stream, handing outputs to the sink; returns the quality report."""
-    curation = Curation(key, contract, sink, detect=detect)
+    """Curate an object read from a stream, handing outputs to the sink; returns the quality report.
+
+    A contract feeding several datasets (`datasets:`) reads the file once: each batch goes through every
+    dataset's curation. `also_sinks` maps each further dataset to its sink; their reports come back under the
+    primary report's `also` (dataset -> report), each with its own conservation figures.
+    """
+    missing = [o.dataset for o in contract.also if o.dataset not in (also_sinks or {})]
+    if missing:
+        raise ValueError(f"no sink for the further datasets {missing} of contract {contract.name!r}")
+    curations = [Curation(key, contract, sink, detect=detect)]
+    curations += [Curation(key, other, (also_sinks or {})[other.dataset], detect=detect) for other in contract.also]
     batches = reading.prefetched(reading.iter_batches(stream, key, contract, size=size, batch_rows=batch_rows))
     with contextlib.closing(batches):  # a failing batch stops the reader thread too
         for batch in batches:
-            curation.add(batch)
-    return curation.finish()
+            for curation in curations:
+                curation.add(batch)
+    reports = [curation.finish() for curation in curations]
+    if contract.also:
+        reports[0]["also"] = {other.dataset: r for other, r in zip(contract.also, reports[1:], strict=True)}
+    return reports[0]
 
 
 def curate(
@@ -490,7 +588,23 @@ def curate(
     import io
 
     sink = MemorySink()
-    report = curate_stream(io.BytesIO(body), key, contract, sink, size=len(body), batch_rows=batch_rows, detect=detect)
+    others = {o.dataset: MemorySink() for o in contract.also}
+    report = curate_stream(
+        io.BytesIO(body),
+        key,
+        contract,
+        sink,
+        size=len(body),
+        batch_rows=batch_rows,
+        detect=detect,
+        also_sinks=others,
+    )
+    result = _result(sink, report)
+    result.also = {name: _result(others[name], r) for name, r in report.get("also", {}).items()}
+    return result
+
+
+def _result(sink: MemorySink, report: dict) -> CurationResult:
     curated = [f for _, f in sorted(sink.curated_parts.items())]
     quarantine = [f for _, f in sorted(sink.quarantine_parts.items())]
     return CurationResult(

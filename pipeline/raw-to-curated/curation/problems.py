@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -70,3 +71,16 @@ class RowNotes:
             else:
                 counts.update(kind(m) for m in message.tolist())
         return dict(counts)
+
+
+@dataclass
+class Notes:
+    """A batch's three kinds of row notes: quarantine reasons, warnings (row kept) and repairs made."""
+
+    n_rows: int
+    reasons: RowNotes = field(init=False)
+    warnings: RowNotes = field(init=False)
+    repairs: RowNotes = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reasons, self.warnings, self.repairs = RowNotes(self.n_rows), RowNotes(self.n_rows), RowNotes(self.n_rows)

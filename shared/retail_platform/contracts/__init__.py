@@ -6,107 +6,57 @@ contract fails with a message naming the file and the field, not later on a row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from retail_platform.contracts import columns as column_specs
+from retail_platform.contracts.columns import ATTRIBUTE_TYPES, CHECKS, COLUMN_TYPES, MAPPING_KEYS, fail
+from retail_platform.contracts.expressions import Expression, ExpressionError
+from retail_platform.contracts.model import (
+    CanonicalDataset,
+    Column,
+    ColumnMapping,
+    Condition,
+    Repair,
+    Rule,
+    SourceContract,
+)
 from retail_platform.exceptions import ContractError
 
+__all__ = [
+    "ATTRIBUTE_TYPES",
+    "CHECKS",
+    "COLUMN_TYPES",
+    "CanonicalDataset",
+    "Column",
+    "ColumnMapping",
+    "Condition",
+    "Expression",
+    "ExpressionError",
+    "Repair",
+    "Rule",
+    "SourceContract",
+    "canonical_names",
+    "load_canonical",
+    "load_prod",
+    "load_sources",
+    "parse_canonical",
+    "parse_source",
+    "prod_names",
+    "route",
+]
+
 HERE = Path(__file__).resolve().parent
-COLUMN_TYPES = {
-    "string",
-    "text",
-    "int",
-    "float",
-    "bool",
-    "date",
-    "timestamp",
-    "country",
-    "currency",
-    "email",
-    "pan",
-}
 CONDITION_OPS = {"equals", "in", "lt", "le", "gt", "ge", "is_null"}
 ACTIONS = {"quarantine", "warn"}
 FORMATS = {"csv", "jsonl", "parquet"}
-MAPPING_KEYS = {"source", "source_index", "constant", "format", "map", "startswith", "strip_suffix"}
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str
-    required: bool = False
-    min: float | None = None
-    max: float | None = None
-    min_exclusive: bool = False
-    allowed: tuple[str, ...] | None = None
-    pattern: str | None = None
-    not_future: bool = False
-
-
-@dataclass(frozen=True)
-class Condition:
-    column: str
-    op: str
-    value: Any
-
-
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    when: Condition
-    then: Condition | None
-    action: str
-
-
-@dataclass(frozen=True)
-class CanonicalDataset:
-    name: str
-    description: str
-    partition_by: str | None
-    business_key: tuple[str, ...]
-    columns: dict[str, Column]
-    rules: tuple[Rule, ...]
-    quality: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ColumnMapping:
-    target: str
-    source: str | None = None
-    source_index: int | None = None
-    constant: Any = None
-    format: str | None = None
-    value_map: dict[str, Any] | None = None
-    startswith: str | None = None
-    strip_suffix: str | None = None
-
-
-@dataclass(frozen=True)
-class SourceContract:
-    name: str
-    dataset: str
-    prefix: str
-    format: str
-    csv: dict[str, Any] = field(default_factory=dict)
-    na_values: tuple[str, ...] = ("",)
-    timezone: str = "UTC"
-    columns: dict[str, ColumnMapping] = field(default_factory=dict)
-    rules: tuple[Rule, ...] = ()
-    quality: dict[str, Any] = field(default_factory=dict)
-    path: str = ""
-
-    @property
-    def canonical(self) -> CanonicalDataset:
-        return load_canonical(self.dataset)
-
-
-def _fail(path: Path | str, message: str) -> ContractError:
-    return ContractError(f"{path}: {message}")
+DATASET_KEYS = {"columns", "attributes", "rules", "quality", "aggregate"}
+AGGREGATES = {"min", "max"}
+_fail = fail
 
 
 def _condition(path: Path, rule_name: str, spec: Any) -> Condition:
@@ -155,22 +105,10 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 def parse_canonical(path: Path) -> CanonicalDataset:
     data = _read_yaml(path)
-    columns: dict[str, Column] = {}
-    for name, spec in (data.get("columns") or {}).items():
-        if spec.get("type") not in COLUMN_TYPES:
-            raise _fail(path, f"column {name!r}: type must be one of {sorted(COLUMN_TYPES)}")
-        allowed = spec.get("allowed")
-        columns[name] = Column(
-            name=name,
-            type=spec["type"],
-            required=bool(spec.get("required", False)),
-            min=spec.get("min"),
-            max=spec.get("max"),
-            min_exclusive=bool(spec.get("min_exclusive", False)),
-            allowed=tuple(allowed) if allowed else None,
-            pattern=spec.get("pattern"),
-            not_future=bool(spec.get("not_future", False)),
-        )
+    columns = {
+        name: column_specs.column(path, name, spec or {}, COLUMN_TYPES)
+        for name, spec in (data.get("columns") or {}).items()
+    }
     if not columns:
         raise _fail(path, "a canonical dataset needs columns")
     key = tuple(data.get("business_key") or ())
@@ -183,8 +121,10 @@ def parse_canonical(path: Path) -> CanonicalDataset:
         "timestamp",
     ):
         raise _fail(path, "partition_by must name a date or timestamp column")
+    name = data.get("dataset") or path.stem
+    column_specs.refuse_keys_kept_on_warn(path, name, columns, {*key, partition_by} - {None})
     return CanonicalDataset(
-        name=data.get("dataset") or path.stem,
+        name=name,
         description=data.get("description", ""),
         partition_by=partition_by,
         business_key=key,
@@ -194,50 +134,106 @@ def parse_canonical(path: Path) -> CanonicalDataset:
     )
 
 
+def _output(path: Path, dataset: str, spec: dict[str, Any], shared: dict[str, Any], collapse: bool) -> SourceContract:
+    """One dataset a source feeds: mappings onto its canonical columns, custom attributes, rules."""
+    canonical = load_canonical(dataset)
+    mappings: dict[str, ColumnMapping] = {}
+    schema: dict[str, Column] = {}
+    for target, mapped in (spec.get("columns") or {}).items():
+        if target not in canonical.columns:
+            raise _fail(path, f"column {target!r} is not in canonical dataset {canonical.name!r}")
+        mappings[target] = column_specs.mapping(path, target, mapped, MAPPING_KEYS)
+        schema[target] = column_specs.with_source_actions(path, canonical.columns[target], mapped or {})
+    if not mappings:
+        raise _fail(path, f"dataset {dataset!r}: missing required field 'columns'")
+    missing = [c.name for c in canonical.columns.values() if c.required and c.name not in mappings]
+    if missing:
+        raise _fail(path, f"required canonical columns not mapped: {missing}")
+    attributes: dict[str, Column] = {}
+    specs = spec.get("attributes") or {}
+    if not isinstance(specs, dict):
+        raise _fail(path, "attributes must be a mapping name -> {source|expr|constant, type}")
+    for name, attr in specs.items():
+        attributes[name], mappings[name] = column_specs.attribute(path, name, attr, set(canonical.columns))
+    schema = {name: schema.get(name, col) for name, col in canonical.columns.items()} | attributes
+    keys = {*canonical.business_key, canonical.partition_by} - {None}
+    column_specs.refuse_keys_kept_on_warn(path, dataset, schema, keys)
+    aggregate = _aggregate(path, dataset, spec.get("aggregate"), schema, canonical.business_key, collapse)
+    common = {k: v for k, v in shared.items() if k != "quality"}
+    return SourceContract(
+        **common,
+        dataset=dataset,
+        columns=mappings,
+        rules=_rules(path, spec.get("rules"), set(canonical.columns) | set(attributes)),
+        quality={**shared.get("quality", {}), **_quality(path, spec.get("quality"))},
+        attributes=attributes,
+        schema=schema,
+        collapse=collapse,
+        aggregate=aggregate,
+    )
+
+
+def _aggregate(
+    path: Path, dataset: str, spec: Any, schema: dict[str, Column], key: tuple[str, ...], collapse: bool
+) -> dict[str, str]:
+    """`aggregate: {signup_ts: min}`: in a further dataset, the value a key's repeats share (e.g. the first order)."""
+    if not spec:
+        return {}
+    if not collapse:
+        raise _fail(path, f"datasets.{dataset}: aggregate applies to the further datasets, not to the primary")
+    if not isinstance(spec, dict):
+        raise _fail(path, f"datasets.{dataset}: aggregate must map columns to one of {sorted(AGGREGATES)}")
+    for name, how in spec.items():
+        column = schema.get(name)
+        if column is None or name in key:
+            raise _fail(path, f"datasets.{dataset}: aggregate names {name!r}, not a non-key column of the dataset")
+        if how not in AGGREGATES or column.type not in ("int", "float", "date", "timestamp"):
+            raise _fail(path, f"datasets.{dataset}: aggregate {name}: {sorted(AGGREGATES)} of a number or date")
+    return dict(spec)
+
+
 def parse_source(path: Path) -> SourceContract:
     data = _read_yaml(path)
-    for required in ("name", "dataset", "prefix", "format", "columns"):
+    for required in ("name", "prefix", "format"):
         if not data.get(required):
             raise _fail(path, f"missing required field {required!r}")
     if data["format"] not in FORMATS:
         raise _fail(path, f"format must be one of {sorted(FORMATS)}")
-    canonical = load_canonical(data["dataset"])
-    mappings: dict[str, ColumnMapping] = {}
-    for target, spec in data["columns"].items():
-        if target not in canonical.columns:
-            raise _fail(path, f"column {target!r} is not in canonical dataset {canonical.name!r}")
-        spec = spec or {}
-        unknown = set(spec) - MAPPING_KEYS
-        if unknown:
-            raise _fail(path, f"column {target!r}: unknown keys {sorted(unknown)}; allowed {sorted(MAPPING_KEYS)}")
-        if sum(k in spec for k in ("source", "source_index", "constant")) != 1:
-            raise _fail(path, f"column {target!r}: give exactly one of source, source_index, constant")
-        mappings[target] = ColumnMapping(
-            target=target,
-            source=spec.get("source"),
-            source_index=spec.get("source_index"),
-            constant=spec.get("constant"),
-            format=spec.get("format"),
-            value_map={str(k): v for k, v in spec["map"].items()} if spec.get("map") else None,
-            startswith=spec.get("startswith"),
-            strip_suffix=spec.get("strip_suffix"),
-        )
-    missing = [c.name for c in canonical.columns.values() if c.required and c.name not in mappings]
-    if missing:
-        raise _fail(path, f"required canonical columns not mapped: {missing}")
-    return SourceContract(
-        name=data["name"],
-        dataset=data["dataset"],
-        prefix=data["prefix"],
-        format=data["format"],
-        csv=dict(data.get("csv") or {}),
-        na_values=tuple(str(v) for v in (data.get("na_values") or [""])),
-        timezone=data.get("timezone", "UTC"),
-        columns=mappings,
-        rules=_rules(path, data.get("rules"), set(canonical.columns)),
-        quality=_quality(path, data.get("quality")),
-        path=str(path),
-    )
+    shared = {
+        "name": data["name"],
+        "prefix": data["prefix"],
+        "format": data["format"],
+        "csv": dict(data.get("csv") or {}),
+        "na_values": tuple(str(v) for v in (data.get("na_values") or [""])),
+        "timezone": data.get("timezone", "UTC"),
+        "quality": _quality(path, data.get("quality")),
+        "path": str(path),
+    }
+    if "datasets" not in data:
+        for required in ("dataset", "columns"):
+            if not data.get(required):
+                raise _fail(path, f"missing required field {required!r}")
+        return _output(path, data["dataset"], data, shared, collapse=False)
+    datasets = data["datasets"]
+    if set(data) & {"dataset", "columns", "attributes", "rules"}:
+        raise _fail(path, "give either datasets: or dataset:/columns:/attributes:/rules:, not both")
+    if not isinstance(datasets, dict) or not datasets:
+        raise _fail(path, "datasets must map canonical dataset names to {columns, attributes, rules, quality}")
+    primary = data.get("primary", next(iter(datasets)))
+    if primary not in datasets:
+        raise _fail(path, f"primary {primary!r} is not one of datasets {list(datasets)}")
+    outputs = {}
+    for dataset, spec in datasets.items():
+        if not isinstance(spec, dict) or set(spec) - DATASET_KEYS:
+            raise _fail(path, f"datasets.{dataset}: a mapping with some of {sorted(DATASET_KEYS)}")
+        try:
+            outputs[dataset] = _output(path, dataset, spec, shared, collapse=dataset != primary)
+        except ContractError as e:
+            if "no canonical dataset named" in str(e):
+                raise _fail(path, f"datasets.{dataset}: {e}") from e
+            raise
+    also = tuple(c for name, c in outputs.items() if name != primary)
+    return dataclasses.replace(outputs[primary], also=also)
 
 
 @cache
