@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -54,7 +55,19 @@ def prod_objects(s3) -> dict[str, bytes]:
     return {k: s3io.read_bytes(s3, PROD, k) for k in s3io.list_keys(s3, PROD, "")}
 
 
-def test_step_functions_task_rebuilds_the_touched_days_in_the_reporting_currency(s3, lambda_context):
+@pytest.fixture
+def reporting(monkeypatch):
+    """Set the handler's REPORTING_CURRENCY (read once at cold start) for one test."""
+    module = handler("curated-to-prod")
+
+    def use(value: str) -> None:
+        monkeypatch.setattr(module, "SETTINGS", replace(module.SETTINGS, reporting_currency=value))
+
+    return use
+
+
+def test_step_functions_task_rebuilds_the_touched_days_in_the_reporting_currency(s3, lambda_context, reporting):
+    reporting("EUR")
     curate(s3, lambda_context)
     result = handler("curated-to-prod").lambda_handler(event("curated-to-prod", "stepfunctions-task"), lambda_context)
     days = list(RATES)
@@ -63,7 +76,8 @@ def test_step_functions_task_rebuilds_the_touched_days_in_the_reporting_currency
     assert result["prod_datasets"]["market_series"] == days  # both days are Mondays: their weeks
     assert "payment_transactions" not in result["prod_datasets"]  # no payments curated
     assert result["events_emitted"] == len(DAILY) + 1
-    assert sorted({k.split("/")[1] for k in s3io.list_keys(s3, PROD, "")}) == [f"date={d}" for d in days]
+    partitions = {k.split("/")[1] for k in s3io.list_keys(s3, PROD, "") if not k.startswith("_")}
+    assert sorted(partitions) == [f"date={d}" for d in days]
 
     lines = s3io.read_parquet_prefix(s3, CURATED, "order_lines/")
     lines["day"] = lines["order_ts"].dt.strftime("%Y-%m-%d")
@@ -85,9 +99,26 @@ def test_step_functions_task_rebuilds_the_touched_days_in_the_reporting_currency
         total = market.loc[(market["category"] == "ALL") & (market["country"] == "ALL")]
         assert len(total) == 1
         assert (market["category"].isin(["ALL", "uncategorised"])).all()  # no product catalogue curated
+        assert (market["reporting_currency"] == "EUR").all() and (sales["reporting_currency"] == "EUR").all()
 
 
-def test_full_rebuild_and_schedule_rebuild_everything_identically(s3, lambda_context):
+def test_a_one_currency_shop_reports_in_its_own_currency_with_no_fx_file(s3, lambda_context, reporting):
+    reporting("AUTO")
+    s3.put_object(Bucket=RAW, Key=UCI_KEY, Body=UCI_NOVEMBER)
+    handler("raw-to-curated").lambda_handler({"bucket": RAW, "key": UCI_KEY}, lambda_context)
+    handler("curated-to-prod").lambda_handler(event("curated-to-prod", "full-rebuild"), lambda_context)
+    lines = s3io.read_parquet_prefix(s3, CURATED, "order_lines/")
+    assert set(lines["currency"]) == {"GBP"}
+    for dataset in (*DAILY, "market_series"):
+        frame = s3io.read_parquet_prefix(s3, PROD, f"{dataset}/")
+        assert set(frame["reporting_currency"]) == {"GBP"}, dataset
+        assert frame["revenue_reporting"].notna().all(), dataset  # no "n/a: rows have no FX rate"
+    sales = s3io.read_parquet_prefix(s3, PROD, "daily_sales/")
+    assert sales["revenue_reporting"].sum() == pytest.approx((lines["quantity"] * lines["unit_price"]).sum())
+
+
+def test_full_rebuild_and_schedule_rebuild_everything_identically(s3, lambda_context, reporting):
+    reporting("EUR")
     partitions = curate(s3, lambda_context)
     assert len(partitions["order_lines"]) == 27
     c2p = handler("curated-to-prod")

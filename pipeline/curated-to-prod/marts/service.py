@@ -148,7 +148,8 @@ def run(request: Request, s3: Any, events_client: Any, settings: Settings) -> Ou
         outcome.deleted[name] = writer.delete(name, stale) if stale else []
         outcome.rows[name] = 0 if frame is None else len(frame)
         _warn_unconverted(name, frame)
-    currency.save(s3, settings.prod_bucket, state, previous)
+    if any(outcome.written.values()):  # the state describes prod's partitions: none written, nothing to describe
+        currency.save(s3, settings.prod_bucket, state, previous)
     outcome.events_emitted = publish(outcome, events_client, settings)
     logger.info(
         "prod written",
