@@ -8,13 +8,13 @@ import json
 import math
 import platform
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from market_intelligence import sharded, store, trends
+from market_intelligence import coverage, sharded, store, trends
 from market_intelligence.elasticity import estimate, weekly_sku_panel
 from market_intelligence.exceptions import InputError
 from market_intelligence.forecast import Options
@@ -41,6 +41,7 @@ class BatchResult:
     trends: pd.DataFrame | None = None
     scores: pd.DataFrame | None = None
     long: pd.DataFrame | None = None
+    skipped: list[str] = field(default_factory=list)  # what this data did not allow, in words
 
     def summary(self) -> dict:
         return {
@@ -50,6 +51,7 @@ class BatchResult:
             "written": [k for k in (self.forecast_key, self.trends_key) if k],
             "model_prefix": self.model_prefix,
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
+            "skipped": list(self.skipped),
         }
 
 
@@ -59,15 +61,43 @@ def market_long(market_series: pd.DataFrame) -> pd.DataFrame:
     missing = need - set(market_series.columns)
     if missing:
         raise InputError(f"market_series lacks columns: {sorted(missing)}")
-    frame = market_series.copy()
-    frame["y"] = pd.to_numeric(frame["revenue_reporting"], errors="coerce")
-    return pd.DataFrame(
+    frame = market_series.dropna(subset=["date", "category", "country"])
+    frame = frame.assign(y=pd.to_numeric(frame["revenue_reporting"], errors="coerce"))
+    long = pd.DataFrame(
         {
             "series_id": frame["category"].astype(str) + "|" + frame["country"].astype(str),
             "ds": pd.to_datetime(frame["date"]),
             "y": frame["y"],
         }
     )
+    return zero_weeks_without_sales(long)
+
+
+def zero_weeks_without_sales(long: pd.DataFrame) -> pd.DataFrame:
+    """A market without a row in a week sold nothing that week (the mart writes rows for sales only): its
+    revenue that week is 0, not a gap to interpolate (a sparse market would get made-up sales otherwise).
+
+    Weekly data only (every date a Monday, weekly spacing), from each market's first week to the data's last;
+    a market without any known revenue (no FX rate) stays unknown rather than becoming zeros.
+    """
+    dates = long["ds"].drop_duplicates()
+    if len(dates) < 2 or (dates.dt.weekday != 0).any():
+        return long.reset_index(drop=True)
+    try:
+        if infer_frequency(dates).code != "W":
+            return long.reset_index(drop=True)
+    except InputError:
+        return long.reset_index(drop=True)
+    known = long.dropna(subset=["y"])
+    first = known.groupby("series_id")["ds"].min()
+    weeks = pd.date_range(dates.min(), dates.max(), freq="W-MON")
+    grid = pd.MultiIndex.from_product([first.index, weeks], names=["series_id", "ds"]).to_frame(index=False)
+    grid = grid[grid["ds"] >= grid["series_id"].map(first)]
+    filled = grid.merge(long, on=["series_id", "ds"], how="left", indicator=True)
+    filled.loc[filled["_merge"] == "left_only", "y"] = 0.0  # a week without a row; a null amount stays unknown
+    filled = filled.drop(columns="_merge")
+    without_revenue = long[~long["series_id"].isin(first.index)]
+    return pd.concat([filled, without_revenue], ignore_index=True).sort_values(["series_id", "ds"], ignore_index=True)
 
 
 def version_of(long: pd.DataFrame, as_of: str, options: Options, shard_size: int | None = None) -> str:
@@ -92,7 +122,11 @@ def library_versions() -> dict[str, str]:
 
 
 def analyse_trends(long: pd.DataFrame, elasticity: pd.DataFrame | None) -> pd.DataFrame:
-    freq = infer_frequency(long["ds"])
+    """One trend row per market with enough revenue history (`coverage.MIN_TREND_PERIODS`)."""
+    known = long.dropna(subset=["y"])
+    if known["ds"].nunique() < coverage.MIN_TREND_PERIODS:
+        return pd.DataFrame()
+    freq = infer_frequency(known["ds"])
     rows = []
     by_category = {} if elasticity is None else {r["category"]: r for r in elasticity.to_dict("records")}
     for series_id, group in long.groupby("series_id", sort=True):
@@ -126,13 +160,27 @@ def _num(row: dict | None, key: str) -> float:
     return float(value) if value is not None and not (isinstance(value, float) and math.isnan(value)) else math.nan
 
 
-def price_elasticity(s3: Any, bucket: str) -> pd.DataFrame | None:
+def price_elasticity(s3: Any, bucket: str, notes: list[str] | None = None) -> pd.DataFrame | None:
+    """Elasticity per category from prod daily_sales (None, with a note, when the data cannot give one)."""
+    notes = [] if notes is None else notes
     daily = store.read_dataset(s3, bucket, "daily_sales")
     if daily.empty:
+        notes.append("no daily_sales in prod: price elasticity skipped")
         return None
     mapping = store.read_dataset(s3, bucket, "copilot_mart")
-    mapping = mapping[["sku", "category"]] if not mapping.empty else pd.DataFrame(columns=["sku", "category"])
-    return estimate(weekly_sku_panel(daily, mapping))
+    if mapping.empty or not {"sku", "category"} <= set(mapping.columns):
+        mapping = pd.DataFrame(columns=["sku", "category"])
+    try:
+        panel = weekly_sku_panel(daily, mapping)
+    except ValueError as e:
+        notes.append(f"price elasticity skipped: {e}")
+        return None
+    table = estimate(panel)
+    if table.empty or table["elasticity"].isna().all():
+        notes.append(
+            "too little price variation within SKUs (or too few SKU-weeks with sales) to estimate a price elasticity"
+        )
+    return table
 
 
 def run(
@@ -146,43 +194,63 @@ def run(
     """Recompute what `dataset` affects: market_series -> forecasts + trends; daily_sales -> trends.
 
     Forecasting runs the sharded steps (plan, every shard, merge) one after the other in this process; the
-    MarketForecastStateMachine runs the same steps as separate invocations when a batch outgrows one.
+    MarketForecastStateMachine runs the same steps as separate invocations when a batch outgrows one. When
+    no market has the history a forecast needs, the trends are still refreshed and the result says why.
     """
     started = time.perf_counter()
     options = options or Options()
     if dataset in ("market_series", "schedule"):
         planned = start(s3, prod_bucket, artifacts_bucket, options, shard_size)
-        if planned["version"] is None:
-            return BatchResult(None, None, 0, None, None, None, {"total_s": time.perf_counter() - started})
-        for item in planned["shards"]:
-            sharded.run_shard(s3, artifacts_bucket, item["version"], item["shard"])
-        return merge(s3, prod_bucket, artifacts_bucket, planned["version"], started)
+        if planned["version"] is not None:
+            for item in planned["shards"]:
+                sharded.run_shard(s3, artifacts_bucket, item["version"], item["shard"])
+            return merge(s3, prod_bucket, artifacts_bucket, planned["version"], started)
+        return trends_only(s3, prod_bucket, artifacts_bucket, started, planned["skipped"])
+    return trends_only(s3, prod_bucket, artifacts_bucket, started)
+
+
+def trends_only(
+    s3: Any, prod_bucket: str, artifacts_bucket: str, started: float, notes: list[str] | None = None
+) -> BatchResult:
+    """Trends and elasticity from prod market_series under the current model version (no forecasting)."""
     series = store.read_dataset(s3, prod_bucket, "market_series")
+    notes = list(notes or [])
     if series.empty:
-        return BatchResult(None, None, 0, None, None, None, {"total_s": time.perf_counter() - started})
+        note = "no market_series in prod (it is built from order_lines): market trends and forecasts skipped"
+        return BatchResult(None, None, 0, None, None, None, {"total_s": time.perf_counter() - started}, skipped=[note])
     long = market_long(series)
+    if not notes:
+        notes = coverage.assess(long).notes
     as_of = str(pd.to_datetime(series["date"]).max().date())
     t0 = time.perf_counter()
-    trend_frame = analyse_trends(long, price_elasticity(s3, prod_bucket))
+    trend_frame = analyse_trends(long, price_elasticity(s3, prod_bucket, notes))
     version = store.current_version(s3, artifacts_bucket)
     trend_frame["model_version"] = version
     trend_frame["as_of"] = as_of
     trends_key = store.write_partition(s3, prod_bucket, store.TRENDS, as_of, trend_frame)
     timings = {"trends_s": time.perf_counter() - t0, "total_s": time.perf_counter() - started}
-    return BatchResult(
-        as_of, version, int(long["series_id"].nunique()), None, trends_key, None, timings, None, trend_frame, None, long
-    )
+    n_series = int(long["series_id"].nunique())
+    return BatchResult(as_of, version, n_series, None, trends_key, None, timings, None, trend_frame, None, long, notes)
 
 
 def start(s3: Any, prod_bucket: str, artifacts_bucket: str, options: Options, shard_size: int) -> dict[str, Any]:
-    """The Plan step: read market_series, fix the run's version and horizon, split the markets into shards."""
+    """The Plan step: read market_series, fix the run's version and horizon, split the markets into shards.
+
+    `version` is None (nothing to forecast) when prod has no market_series or no market has enough revenue
+    history; `skipped` says what was left out and why.
+    """
     series = store.read_dataset(s3, prod_bucket, "market_series")
     if series.empty:
-        return {"version": None, "as_of": None, "n_series": 0, "shards": []}
+        note = "no market_series in prod (it is built from order_lines): market forecasts skipped"
+        return {"version": None, "as_of": None, "n_series": 0, "shards": [], "skipped": [note]}
     long = market_long(series)
     as_of = str(pd.to_datetime(series["date"]).max().date())
+    covered = coverage.assess(long)
+    if not covered.forecastable:
+        notes = [*covered.notes, "no market has enough revenue history to forecast: market forecasts skipped"]
+        return {"version": None, "as_of": as_of, "n_series": 0, "shards": [], "skipped": notes}
     version = version_of(long, as_of, options, shard_size)
-    return sharded.plan(s3, artifacts_bucket, long, version, as_of, options, shard_size)
+    return sharded.plan(s3, artifacts_bucket, long, version, as_of, options, shard_size, covered.notes)
 
 
 def merge(s3: Any, prod_bucket: str, artifacts_bucket: str, version: str, started: float | None = None) -> BatchResult:
@@ -192,12 +260,13 @@ def merge(s3: Any, prod_bucket: str, artifacts_bucket: str, version: str, starte
     as_of = document["as_of"]
     long = s3io.read_parquet(s3, artifacts_bucket, f"{sharded.run_prefix(version)}input.parquet")
     forecasts, scores, global_keys, timings = sharded.gather(s3, artifacts_bucket, version)
+    notes = list(document.get("skipped") or [])
     t0 = time.perf_counter()
-    trend_frame = analyse_trends(long, price_elasticity(s3, prod_bucket))
+    trend_frame = analyse_trends(long, price_elasticity(s3, prod_bucket, notes))
     timings["trends_s"] = time.perf_counter() - t0
-    parts = forecasts["series_id"].str.split("|", n=1, expand=True)
-    forecasts.insert(0, "category", parts[0])
-    forecasts.insert(1, "country", parts[1])
+    ids = forecasts["series_id"].astype(str)
+    forecasts.insert(0, "category", ids.str.partition("|")[0])
+    forecasts.insert(1, "country", ids.str.partition("|")[2])
     forecasts["model_version"] = version
     forecasts["as_of"] = as_of
     forecast_key = store.write_partition(s3, prod_bucket, store.FORECASTS, as_of, forecasts)
@@ -210,8 +279,8 @@ def merge(s3: Any, prod_bucket: str, artifacts_bucket: str, version: str, starte
         "target": "revenue_reporting per week and market (category|country)",
         "features": {
             "local": "own history; yearly Fourier terms; level-shift step; country holidays per period",
-            "global_nn": f"last {2 * int(forecasts['step'].max())} values scaled by their mean + season position, "
-            "one model per shard of markets",
+            "global_nn": f"last {2 * int(document['options']['horizon'])} values scaled by their mean + season "
+            "position, one model per shard of markets",
         },
         "options": document["options"],
         "shards": len(document["shards"]),
@@ -239,6 +308,7 @@ def merge(s3: Any, prod_bucket: str, artifacts_bucket: str, version: str, starte
         trend_frame,
         scores,
         long,
+        notes,
     )
 
 

@@ -22,13 +22,28 @@ from typing import Any
 
 import pandas as pd
 
-from market_intelligence import store
+from market_intelligence import coverage, store
 from market_intelligence.exceptions import InputError
 from market_intelligence.forecast import Forecaster, Options
 from market_intelligence.series import infer_frequency
 from retail_platform import s3io
+from retail_platform.observability import logger
 
 RUN_PREFIX = f"runs/{store.SYSTEM}/"
+FORECAST_COLUMNS = [
+    "series_id",
+    "ds",
+    "step",
+    "yhat",
+    "yhat_lower",
+    "yhat_upper",
+    "model",
+    "members",
+    "cv_mase",
+    "cv_mape",
+    "interval",
+]
+SCORE_COLUMNS = ["series_id", "model", "cv_mase", "cv_mape", "selected", "n_obs", "n_outliers", "level_shift"]
 DEFAULT_SHARD_SIZE = 40
 
 
@@ -37,38 +52,60 @@ def run_prefix(version: str) -> str:
 
 
 def horizon_for(long: pd.DataFrame, options: Options) -> int:
-    """One horizon for every shard: the option if set, else from the typical series length of the whole run."""
+    """One horizon for every shard: the option if set, else from the typical series length of the whole run
+    (markets with revenue only: a market whose amounts have no FX rate has no length to speak of)."""
     if options.horizon:
         return int(options.horizon)
-    freq = infer_frequency(long["ds"])
-    typical = int(long.dropna(subset=["y"]).groupby("series_id").size().median())
+    known = long.dropna(subset=["y"])
+    if known.empty:
+        raise InputError("no market has revenue in the reporting currency: nothing to forecast")
+    freq = infer_frequency(known["ds"])
+    typical = int(known.groupby("series_id")["ds"].nunique().median())
     return min(freq.horizon, max(1, (typical - 6) // 2))
 
 
 def plan(
-    s3: Any, artifacts_bucket: str, long: pd.DataFrame, version: str, as_of: str, options: Options, shard_size: int
+    s3: Any,
+    artifacts_bucket: str,
+    long: pd.DataFrame,
+    version: str,
+    as_of: str,
+    options: Options,
+    shard_size: int,
+    notes: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Write the run's input and its shard list; returns the Map's items (one small dict per shard)."""
+    """Write the run's input and its shard list; returns the Map's items (one small dict per shard).
+
+    Only the markets with enough revenue history (`coverage.assess`) go into shards; the whole input is kept
+    for the trends, and `notes` (what was left out) travel with the plan to the merge.
+    """
     if shard_size < 1:
         raise InputError(f"shard size must be at least 1, got {shard_size}")
-    ids = sorted(long["series_id"].astype(str).unique())
+    ids = coverage.assess(long).forecastable
     if not ids:
         raise InputError("market_series has no markets to forecast")
     shards = [ids[i : i + shard_size] for i in range(0, len(ids), shard_size)]
-    fixed = dataclasses.replace(options, horizon=horizon_for(long, options))
+    fixed = dataclasses.replace(options, horizon=horizon_for(long[long["series_id"].isin(ids)], options))
     prefix = run_prefix(version)
     s3io.write_parquet(s3, artifacts_bucket, f"{prefix}input.parquet", long)
     s3io.write_json(
         s3,
         artifacts_bucket,
         f"{prefix}plan.json",
-        {"version": version, "as_of": as_of, "shards": shards, "options": dataclasses.asdict(fixed)},
+        {
+            "version": version,
+            "as_of": as_of,
+            "shards": shards,
+            "options": dataclasses.asdict(fixed),
+            "skipped": list(notes or []),
+        },
     )
     return {
         "version": version,
         "as_of": as_of,
         "n_series": len(ids),
         "shards": [{"version": version, "shard": i} for i in range(len(shards))],
+        "skipped": list(notes or []),
     }
 
 
@@ -95,7 +132,11 @@ def run_shard(s3: Any, artifacts_bucket: str, version: str, shard: int) -> dict[
     prefix = run_prefix(version)
     long = s3io.read_parquet(s3, artifacts_bucket, f"{prefix}input.parquet")
     forecaster = Forecaster(_options(document["options"]))
-    forecasts, scores, _ = forecaster.run(long[long["series_id"].isin(ids)])
+    try:
+        forecasts, scores, _ = forecaster.run(long[long["series_id"].isin(ids)])
+    except InputError as e:  # none of the shard's markets survived cleaning: an empty shard, not a failed run
+        forecasts, scores = pd.DataFrame(columns=FORECAST_COLUMNS), pd.DataFrame(columns=SCORE_COLUMNS)
+        logger.warning("shard has nothing to forecast", extra={"version": version, "shard": shard, "error": str(e)})
     s3io.write_parquet(s3, artifacts_bucket, f"{prefix}shard-{shard:04d}/forecasts.parquet", forecasts)
     s3io.write_parquet(s3, artifacts_bucket, f"{prefix}shard-{shard:04d}/scores.parquet", scores)
     global_key = None
