@@ -103,6 +103,23 @@ def _rate_change(panel: pd.DataFrame, numerator: str, denominator: str | tuple[s
     return rate(recent) - rate(reference)
 
 
+def limits(panel: pd.DataFrame) -> list[str]:
+    """What this panel's shape leaves out (short history, one country, no customer data), in words."""
+    notes = []
+    n_days = panel["date"].nunique()
+    for window in growth.WINDOWS:
+        if n_days < window.days + window.lag:
+            notes.append(
+                f"{n_days} days of history, {window.name} growth needs {window.days + window.lag}: "
+                f"{window.name} revenue and order growth skipped"
+            )
+    if panel["country"].nunique() < 2:
+        notes.append("one country only: market shares, pair tests and cross-country co-movement say nothing")
+    if "new_customers" not in panel or panel["new_customers"].isna().all():
+        notes.append("no customer_transactions in prod: new vs returning customers skipped")
+    return notes
+
+
 def analyse(panel: pd.DataFrame, config: PulseConfig | None = None, reporting_currency: str = "EUR") -> PulseResult:
     """Every pulse table for a completed daily country panel (see panel.complete)."""
     config = config or PulseConfig()
@@ -185,7 +202,7 @@ def _pulse(result: PulseResult, panel: pd.DataFrame, days: int) -> pd.DataFrame:
         & t["anomalies"]["kind"].isin(["spike", "drop"])
     ]
     net = recent_anomalies.assign(sign=np.sign(recent_anomalies["z"])).groupby("country")["sign"].sum()
-    signals["recent_anomalies"] = net.reindex(countries).fillna(0.0)
+    signals["recent_anomalies"] = net.reindex(countries).astype(float).fillna(0.0)
     significant = {}
     if not t["country_tests"].empty:
         significant = t["country_tests"].set_index("country")["significant"].astype(bool).to_dict()

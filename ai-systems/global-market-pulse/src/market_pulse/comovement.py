@@ -54,6 +54,7 @@ def granger(adjusted: pd.DataFrame, *, max_lag: int = 7, max_countries: int = 12
     Per ordered pair the lag with the smallest p-value is kept (Bonferroni over the lags tried); then
     Benjamini-Hochberg across all ordered pairs. Only the `max_countries` largest markets are tested.
     """
+    from statsmodels.tools.sm_exceptions import InfeasibleTestError
     from statsmodels.tsa.stattools import grangercausalitytests
 
     columns = ["leader", "follower", "lag", "p_value", "q_bh", "significant"]
@@ -71,7 +72,10 @@ def granger(adjusted: pd.DataFrame, *, max_lag: int = 7, max_countries: int = 12
                 continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                result = grangercausalitytests(data, maxlag=max_lag, verbose=False)
+                try:
+                    result = grangercausalitytests(data, maxlag=max_lag, verbose=False)
+                except (InfeasibleTestError, np.linalg.LinAlgError, ValueError):
+                    continue  # sparse sales: a lagged column is constant, the F-test is undefined for this pair
             pvalues = {lag: res[0]["ssr_ftest"][1] for lag, res in result.items()}
             lag = min(pvalues, key=pvalues.get)
             rows.append(

@@ -17,14 +17,23 @@ SERVING_TTL_SECONDS = 300
 
 def run_batch(s3: Any, events: Any, settings: Any, *, emit: bool = True, report: bool = False) -> dict[str, Any]:
     """Recompute the whole pulse from the prod datasets and store it; returns a short summary."""
-    from market_pulse import analysis, panel, store
+    from market_pulse import analysis, currency, panel, store
 
     started = time.perf_counter()
     kpis, transactions = store.load_inputs(s3, settings.prod_bucket)
     if kpis.empty:
-        return {"status": "skipped", "reason": "prod dataset country_kpis is empty"}
-    frame = panel.from_country_kpis(kpis, transactions)
-    result = analysis.analyse(frame, reporting_currency=settings.reporting_currency)
+        return {
+            "status": "skipped",
+            "reason": "no country_kpis in prod (it is built from order_lines): market pulse skipped",
+            "skipped": [],
+        }
+    label, notes = currency.label_and_notes(kpis, settings.reporting_currency)
+    try:
+        frame = panel.from_country_kpis(kpis, transactions)
+        result = analysis.analyse(frame, reporting_currency=label)
+    except PulseInputError as e:  # too little data for any analysis: say so, write nothing
+        return {"status": "skipped", "reason": f"market pulse skipped: {e}", "skipped": notes}
+    notes += analysis.limits(frame)
     written = store.write_results(s3, settings.prod_bucket, settings.artifacts_bucket, result)
     events_emitted = 0
     if emit and events is not None:
@@ -41,6 +50,8 @@ def run_batch(s3: Any, events: Any, settings: Any, *, emit: bool = True, report:
         "tables": written["tables"],
         "events_emitted": events_emitted,
         "seconds": round(time.perf_counter() - started, 2),
+        "reporting_currency": result.reporting_currency,
+        "skipped": notes,
     }
     if report:
         from market_pulse import report as report_module
