@@ -117,10 +117,35 @@ def prod_section(prod_frames: dict[str, pd.DataFrame], reporting_currency: str) 
 
 
 def ai_section(ai_results: dict[str, Any]) -> str:
+    """One section per AI system: its failure (type and message), what it could not do, then its own fragment."""
     items = []
     for name, result in ai_results.items():
-        section = result.get("report_html") if isinstance(result, dict) else None
-        items.append(f"<h3>{html.escape(name)}</h3>" + (section or f"<p>{html.escape(result.get('status', ''))}</p>"))
+        result = result if isinstance(result, dict) else {"status": str(result)}
+        parts = [f"<h3>{html.escape(name)}</h3>"]
+        errors = result.get("errors") or []
+        if errors:
+            parts.append(
+                "<p class='failed'><b>Failed</b> (the other systems still ran):</p><ul>"
+                + "".join(
+                    f"<li>on ProdDatasetUpdated {html.escape(str(e.get('event')))}: {html.escape(str(e.get('error')))}"
+                    "</li>"
+                    for e in errors
+                )
+                + "</ul>"
+            )
+        notes = result.get("skipped") or []
+        if notes:
+            parts.append(
+                "<p>What it could not do with this data:</p><ul>"
+                + "".join(f"<li>skipped: {html.escape(str(n))}</li>" for n in notes)
+                + "</ul>"
+            )
+        section = result.get("report_html")
+        if section:
+            parts.append(section)
+        elif not errors and not notes:
+            parts.append(f"<p>{html.escape(str(result.get('status', '')))}</p>")
+        items.append("\n".join(parts))
     return "<h2>AI systems</h2>" + "\n".join(items)
 
 
@@ -128,7 +153,7 @@ def render(title: str, sections: list[str]) -> str:
     style = (
         "body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem;color:#222}"
         "table.t{border-collapse:collapse;margin:.5rem 0}table.t td,table.t th{padding:.2rem .6rem;"
-        "border-bottom:1px solid #ddd;text-align:right}table.t th{background:#f4f4f4}"
+        "border-bottom:1px solid #ddd;text-align:right}table.t th{background:#f4f4f4}p.failed{color:#a00}"
     )
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"

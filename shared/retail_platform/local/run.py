@@ -8,13 +8,15 @@ Created" event per raw object, the state machine's task input for curated-to-pro
 from __future__ import annotations
 
 import json
+import sys
 import time
+import traceback
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from retail_platform.local.functions import AI_SYSTEMS, PIPELINE, load_handler
+from retail_platform.local.functions import AI_SYSTEMS, PIPELINE, FunctionSpec, load_handler
 
 ACCOUNT = "123456789012"
 
@@ -111,29 +113,100 @@ def run_pipeline(s3: Any, raw_bucket: str, uploaded: list[tuple[str, int]], prog
 
 
 def run_ai_systems(prod_bucket: str, prod: dict[str, Any], progress) -> dict[str, Any]:
-    """Run the batch path of every AI system that exists in this checkout."""
+    """Run the batch path of every AI system that exists in this checkout.
+
+    One system's failure never stops the others: its error (type and message) goes into its result, the
+    full trace to stderr, and `failed_systems` names it so that the main job can exit non-zero at the end.
+    """
     results: dict[str, Any] = {}
     for spec in AI_SYSTEMS:
         if not spec.exists:
-            results[spec.name] = {"status": "not built yet"}
+            results[spec.name] = {"status": "not built yet", "errors": [], "skipped": []}
             continue
-        started = time.perf_counter()
-        outputs = []
-        for dataset, days in sorted(prod.get("prod_datasets", {}).items()):
-            step = time.perf_counter()
-            outputs.append(invoke(spec.name, prod_dataset_updated_event(dataset, prod_bucket, days)))
-            progress(f"{spec.name}: ProdDatasetUpdated {dataset} handled in {time.perf_counter() - step:.1f}s")
-        sections = [o["report_html"] for o in outputs if isinstance(o, dict) and o.get("report_html")]
-        results[spec.name] = {
-            "status": "ran",
-            "seconds": round(time.perf_counter() - started, 2),
-            "outputs": [
-                {k: v for k, v in o.items() if k != "report_html"} if isinstance(o, dict) else o for o in outputs
-            ],
-            "report_html": "\n".join(sections) or None,
-        }
-        progress(f"{spec.name}: done in {results[spec.name]['seconds']}s")
+        results[spec.name] = run_system(spec, prod_bucket, prod, progress)
+        progress(f"{spec.name}: {results[spec.name]['status']} in {results[spec.name]['seconds']}s")
     return results
+
+
+def run_system(spec: FunctionSpec, prod_bucket: str, prod: dict[str, Any], progress) -> dict[str, Any]:
+    """One AI system's batch path: one ProdDatasetUpdated event per prod dataset, each failure recorded."""
+    started = time.perf_counter()
+    outputs: list[Any] = []
+    errors: list[dict[str, str]] = []
+    datasets = sorted(prod.get("prod_datasets", {}).items())
+    try:
+        module = load_handler(spec)
+    except Exception as error:  # a system that cannot even load must not stop the others
+        errors.append(_failure(spec.name, "import", error))
+        datasets = []
+    for dataset, days in datasets:
+        step = time.perf_counter()
+        try:
+            event = prod_dataset_updated_event(dataset, prod_bucket, days)
+            outputs.append(module.lambda_handler(event, LocalContext(spec.name)))
+        except Exception as error:  # one event's failure must not stop the next ones
+            errors.append(_failure(spec.name, dataset, error))
+            progress(f"{spec.name}: ProdDatasetUpdated {dataset} FAILED: {errors[-1]['error']}")
+            continue
+        progress(f"{spec.name}: ProdDatasetUpdated {dataset} handled in {time.perf_counter() - step:.1f}s")
+    sections = [o["report_html"] for o in outputs if isinstance(o, dict) and o.get("report_html")]
+    return {
+        "status": "failed" if errors else "ran",
+        "seconds": round(time.perf_counter() - started, 2),
+        "outputs": [{k: v for k, v in o.items() if k != "report_html"} if isinstance(o, dict) else o for o in outputs],
+        "errors": errors,
+        "skipped": skipped_notes(outputs, sorted(prod.get("prod_datasets", {})), bool(errors)),
+        "report_html": "\n".join(sections) or None,
+    }
+
+
+def _failure(system: str, dataset: str, error: BaseException) -> dict[str, str]:
+    """The error as the report shows it (type and message, card numbers masked); the full trace to stderr."""
+    from retail_platform.pii.pan import mask_text
+
+    message = mask_text(str(error))[0][:500]
+    trace = mask_text("".join(traceback.format_exception(error)))[0]
+    print(f"[{system}] ProdDatasetUpdated {dataset} failed:\n{trace}", file=sys.stderr, flush=True)
+    return {"event": dataset, "type": type(error).__name__, "error": f"{type(error).__name__}: {message}"}
+
+
+def skipped_notes(outputs: list[Any], datasets: list[str], failed: bool) -> list[str]:
+    """What a system could not do, in its own words ("no inventory data: stock-out advice skipped"), once each.
+
+    A system's result may carry `skipped` (a list of notes) or be `{"status": "skipped", "reason": ...}`, and so
+    may the parts it names (`"fraud": {...}`, `"tasks": [{"task": "forecast", ...}]`); a system that ignored
+    every event says which prod datasets there were.
+    """
+    notes: list[str] = []
+
+    def add(part: Any, name: str | None) -> None:
+        if not isinstance(part, dict):
+            return
+        listed = part.get("skipped")
+        found = [str(n) for n in listed] if isinstance(listed, list) else []
+        if part.get("status") == "skipped" and part.get("reason"):
+            label = part.get("task") or name
+            found.insert(0, f"{label}: {part['reason']}" if label else str(part["reason"]))
+        notes.extend(n for n in found if n not in notes)
+
+    for output in outputs:
+        add(output, None)
+        for key, value in output.items() if isinstance(output, dict) else ():
+            for part in value if isinstance(value, list) else [value]:
+                add(part, key)
+    handled = [o for o in outputs if not (isinstance(o, dict) and o.get("status") == "ignored")]
+    if not handled and not failed:
+        notes.append(
+            "none of the prod datasets it reads was built"
+            + (f" (prod has: {', '.join(datasets)})" if datasets else " (prod is empty)")
+            + ": nothing to analyse"
+        )
+    return notes
+
+
+def failed_systems(ai_results: dict[str, Any]) -> list[str]:
+    """Names of the AI systems whose batch path raised: the main job exits non-zero when there is one."""
+    return [name for name, result in ai_results.items() if isinstance(result, dict) and result.get("errors")]
 
 
 def summarise(pipeline: dict[str, Any]) -> dict[str, Any]:
