@@ -124,7 +124,13 @@ def test_payment_event_trains_the_model_and_writes_alerts(world, scored):
 
 def test_second_event_reuses_the_current_model(world, scored, fn, lambda_context_module):
     again = fn.lambda_handler(load("prod-dataset-updated-payment_transactions"), lambda_context_module)
-    assert again["fraud"]["model"] == {"trained": False, "reason": "current"}
+    info = again["fraud"]["model"]
+    assert (info["trained"], info["reason"]) == (False, "current")
+    # the report still says why the threshold is what it is, and the holdout's precision and recall at it
+    assert info["threshold"] == scored["fraud"]["model"]["threshold"]
+    assert info["threshold"]["objective"] == "precision:0.5" and info["threshold"]["why"]
+    assert info["metrics_holdout"] == scored["fraud"]["model"]["metrics_holdout"]
+    assert "recall@threshold" in again["report_html"] and "from the objective" in again["report_html"]
     assert again["fraud"]["model_version"] == scored["fraud"]["model_version"]
 
 
@@ -239,3 +245,39 @@ def test_unsupported_event_is_refused(fn, lambda_context_module):
 
     with pytest.raises(BadEventError, match="unsupported event"):
         fn.lambda_handler({"hello": "world"}, lambda_context_module)
+
+
+def test_a_model_of_own_feature_columns_scores_through_the_route(scored, world, fn, lambda_context_module):
+    """A model trained by `fraud-train --features` on the retailer's own columns, stored as a version in the
+    artifacts bucket, scores those fields of each transaction (its metadata carries its feature list)."""
+    from compliance_guardian.fraud.features import own_features
+    from compliance_guardian.fraud.model import train
+    from tests.support import DATA
+
+    table = pd.read_csv(DATA / "creditcard-fraud-ulb-sample" / "creditcard_sample.csv.gz").sort_values("Time")
+    table["Time"] = pd.to_datetime(table["Time"], unit="s", utc=True)
+    own = ["Amount", "V4", "V10", "V12", "V14", "V17"]
+    model, _ = train(table.reset_index(drop=True), "Class", features=own_features(table, own), time_column="Time")
+    for name, body in model.to_files().items():
+        s3io.write_bytes(
+            world, ARTIFACTS, f"models/compliance-guardian/fraud/{model.version}/{name}", body, "application/json"
+        )
+    rows = table.loc[table["Class"] == 1, own].head(2).to_dict("records")
+    items = [
+        {"payment_id": f"own{i}", "payment_ts": "2024-01-01T00:00:00Z", "amount": r["Amount"], **r}
+        for i, r in enumerate(rows)
+    ]
+    status, body = call(
+        fn, lambda_context_module, "api-fraud-score", {"transactions": items}, {"model_version": model.version}
+    )
+    assert status == 200 and body["model_version"] == model.version
+    expected = model.probabilities(pd.DataFrame(rows)[own].astype("float32"))
+    assert [s["fraud_probability"] for s in body["scores"]] == pytest.approx(expected.round(6).tolist(), abs=1e-6)
+    status, body = call(
+        fn,
+        lambda_context_module,
+        "api-fraud-score",
+        {"transaction": {k: v for k, v in items[0].items() if k != "V14"}},
+        {"model_version": model.version},
+    )
+    assert status == 400 and "V14" in body["message"]

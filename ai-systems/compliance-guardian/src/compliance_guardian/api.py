@@ -94,11 +94,16 @@ def score_transactions(model: Any, items: list[dict[str, Any]]) -> list[dict[str
     Requests are small (at most a hundred transactions), so their features come from the numpy path
     (`build_features_small`, no DataFrame, about a millisecond); anything it does not handle takes the
     pandas batch path, which computes the same features (and raises the right error for bad input).
+    A model trained on the retailer's own feature columns (its metadata lists them) scores those fields of
+    each transaction as they are.
     """
-    from compliance_guardian.fraud.features import build_features_small
+    from compliance_guardian.fraud.features import build_features_small, own_features
 
-    fast = build_features_small(items)
-    if fast is not None:
+    fast = build_features_small(items) if model.platform_features else None
+    if not model.platform_features:
+        result = model.score_matrix(own_features(items, model.feature_names).to_numpy())
+        ids = [item["payment_id"] for item in items]
+    elif fast is not None:
         order, X = fast
         result = model.score_matrix(X)
         ids = [items[i]["payment_id"] for i in order]

@@ -15,7 +15,7 @@ import pandas as pd
 
 from compliance_guardian import audit
 from compliance_guardian.config import GuardianSettings
-from compliance_guardian.exceptions import ModelUnavailableError, TrainingDataError
+from compliance_guardian.exceptions import BadRequestError, ModelUnavailableError, TrainingDataError
 from compliance_guardian.store import ModelStore
 from retail_platform import s3io
 from retail_platform.exceptions import PlatformError
@@ -87,7 +87,7 @@ def ensure_fraud_model(s3: Any, settings: Any, cfg: GuardianSettings, newest_day
         if history.empty or "is_fraud" not in history.columns:
             raise TrainingDataError("no labelled payments in prod")
         history = history.loc[history["is_fraud"].notna()]
-        new_model, report = train(history, alert_rate=cfg.alert_rate)
+        new_model, report = train(history, objective=cfg.threshold_objective)
     except TrainingDataError as e:
         if model is None:
             raise ModelUnavailableError(f"no fraud model and cannot train one: {e}") from e
@@ -104,7 +104,7 @@ def score_days(s3: Any, settings: Any, cfg: GuardianSettings, model: Any, days: 
     The partitions from the first day's history to the last day are read once and featurised together
     (features only look back in time, so a day's values equal those of scoring it alone).
     """
-    from compliance_guardian.fraud.features import build_features, prepare
+    from compliance_guardian.fraud.features import build_features, own_features, prepare
 
     all_days = partition_days(s3, settings.prod_bucket, PAYMENTS)
     start = (date.fromisoformat(min(days)) - timedelta(days=cfg.history_days)).isoformat()
@@ -112,7 +112,9 @@ def score_days(s3: Any, settings: Any, cfg: GuardianSettings, model: Any, days: 
     df = features = day_of = None
     if not frame.empty:
         df = prepare(frame)
-        features = build_features(df, prepared=True)
+        features = (
+            build_features(df, prepared=True) if model.platform_features else own_features(df, model.feature_names)
+        )
         day_of = df["payment_ts"].dt.strftime("%Y-%m-%d").to_numpy()
     written: dict[str, dict[str, int]] = {}
     for day in days:
@@ -165,7 +167,14 @@ def run_prod_update(
         except ModelUnavailableError as e:
             result["fraud"] = {"status": "skipped", "reason": str(e)}
         else:
-            scored = score_days(s3, settings, cfg, model, days)
+            info.setdefault("threshold", model.metadata.get("threshold_choice"))  # why this threshold (the report)
+            info.setdefault("metrics_holdout", model.metadata.get("metrics_holdout"))
+            try:
+                scored = score_days(s3, settings, cfg, model, days)
+            except BadRequestError as e:  # a model of own feature columns that payment_transactions lacks
+                result["fraud"] = {"status": "skipped", "reason": str(e), "model_version": version}
+                result["events_emitted"] = emitted
+                return result
             result["fraud"] = {"status": "scored", "model_version": version, "model": info, "days": scored}
             emitted += publish(settings, ALERTS, days, events_client)
     result["events_emitted"] = emitted

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -11,7 +12,7 @@ from retail_platform.exceptions import ConfigurationError
 
 @dataclass(frozen=True)
 class GuardianSettings:
-    alert_rate: float  # share of payments the fraud threshold is set to alert on
+    threshold_objective: str  # what the fraud threshold must meet: precision:P | alerts_per_day:N | alert_rate:R
     retrain_days: int  # retrain the fraud model when prod data is this many days newer than its training window
     history_days: int  # days of earlier payments loaded to compute velocity features
     training_days: int  # days of payments the fraud model trains on
@@ -27,7 +28,7 @@ class GuardianSettings:
         env = os.environ if environ is None else environ
         try:
             settings = cls(
-                alert_rate=float(env.get("FRAUD_ALERT_RATE", "0.02")),
+                threshold_objective=objective_from_env(env),
                 retrain_days=int(env.get("FRAUD_RETRAIN_DAYS", "7")),
                 history_days=int(env.get("FRAUD_HISTORY_DAYS", "30")),
                 training_days=int(env.get("FRAUD_TRAINING_DAYS", "365")),
@@ -40,11 +41,23 @@ class GuardianSettings:
             )
         except ValueError as e:
             raise ConfigurationError(f"compliance-guardian setting is not a number: {e}") from e
-        if not 0 < settings.alert_rate < 1:
-            raise ConfigurationError("FRAUD_ALERT_RATE must lie between 0 and 1")
         if settings.mask_policy not in ("bin_last4", "last4"):
             raise ConfigurationError("MASK_POLICY must be bin_last4 or last4")
         return settings
+
+
+def objective_from_env(env: Mapping[str, str]) -> str:
+    """FRAUD_THRESHOLD_OBJECTIVE (default precision:0.5), checked; a deployment that still sets only the old
+    FRAUD_ALERT_RATE gets alert_rate:<that value>."""
+    from compliance_guardian.fraud.threshold import DEFAULT_OBJECTIVE, parse_objective
+
+    text = env.get("FRAUD_THRESHOLD_OBJECTIVE", "").strip()
+    if not text and env.get("FRAUD_ALERT_RATE", "").strip():
+        text = f"alert_rate:{env['FRAUD_ALERT_RATE'].strip()}"
+    try:
+        return str(parse_objective(text or DEFAULT_OBJECTIVE))
+    except ValueError as e:
+        raise ConfigurationError(f"FRAUD_THRESHOLD_OBJECTIVE: {e}") from e
 
 
 @lru_cache(maxsize=1)

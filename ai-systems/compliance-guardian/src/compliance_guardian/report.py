@@ -29,6 +29,30 @@ def _chart(days: dict[str, dict[str, int]]) -> str:
     return f'<img alt="fraud alerts per day" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
 
 
+def _threshold_and_holdout(info: dict[str, Any]) -> list[str]:
+    """Why the alert threshold is what it is, and the holdout's precision and recall at it."""
+    parts = []
+    choice = info.get("threshold")
+    if choice:
+        parts.append(
+            f"<p>Alert threshold <b>{choice['value']}</b> from the objective <code>{html.escape(choice['objective'])}"
+            f"</code>: {html.escape(choice['why'])}.</p>"
+        )
+    metrics = info.get("metrics_holdout")
+    if metrics:
+        rows = "".join(
+            f"<tr><td>{html.escape(name)}</td><td>{m['pr_auc']}</td><td>{m['recall_at_1pct_fpr']}</td>"
+            f"<td>{m['precision_at_threshold']}</td><td>{m['recall_at_threshold']}</td>"
+            f"<td>{m['alerts']} of {m['rows']} ({m['positives']} frauds)</td></tr>"
+            for name, m in metrics.items()
+        )
+        parts.append(
+            "<table><tr><th>holdout</th><th>PR-AUC</th><th>recall@1%FPR</th><th>precision@threshold</th>"
+            f"<th>recall@threshold</th><th>alerts</th></tr>{rows}</table>"
+        )
+    return parts
+
+
 def html_fragment(result: dict[str, Any]) -> str:
     parts = ["<h3>compliance-guardian</h3>"]
     audit = result.get("audit")
@@ -50,17 +74,7 @@ def html_fragment(result: dict[str, Any]) -> str:
                 f"<p>Fraud: {scored} payments scored, <b>{alerts}</b> alerts, model "
                 f"<code>{html.escape(fraud['model_version'])}</code>.</p>"
             )
-            metrics = (fraud.get("model") or {}).get("metrics_holdout")
-            if metrics:
-                rows = "".join(
-                    f"<tr><td>{html.escape(name)}</td><td>{m['pr_auc']}</td><td>{m['recall_at_1pct_fpr']}</td>"
-                    f"<td>{m['precision_at_threshold']}</td></tr>"
-                    for name, m in metrics.items()
-                )
-                parts.append(
-                    "<table><tr><th>holdout</th><th>PR-AUC</th><th>recall@1%FPR</th><th>precision@threshold</th></tr>"
-                    f"{rows}</table>"
-                )
+            parts.extend(_threshold_and_holdout(fraud.get("model") or {}))
             parts.append(_chart(days))
         else:
             parts.append(f"<p>Fraud scoring skipped: {html.escape(str(fraud.get('reason')))}</p>")

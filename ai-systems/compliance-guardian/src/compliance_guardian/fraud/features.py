@@ -375,6 +375,20 @@ def build_features_small(items: list[dict]) -> tuple[list[int], np.ndarray] | No
     return order, np.column_stack([f[name] for name in FEATURES]).astype(np.float32)
 
 
+def own_features(rows: pd.DataFrame | list[dict], names: list[str]) -> pd.DataFrame:
+    """A retailer's own feature columns (a model trained by `fraud-train --features`), as float32 in the model's
+    order; BadRequestError naming the missing columns or the non-numeric values."""
+    frame = pd.DataFrame(rows) if isinstance(rows, list) else rows
+    missing = [name for name in names if name not in frame.columns]
+    if missing:
+        raise BadRequestError(f"the model scores its own features; missing: {', '.join(missing)}")
+    values = frame[names].apply(pd.to_numeric, errors="coerce")
+    bad = [name for name in names if values[name].isna().any() and frame[name].notna().any()]
+    if bad and isinstance(rows, list):
+        raise BadRequestError(f"features must be numbers: {', '.join(bad)}")
+    return values.astype("float32")
+
+
 def labels(frame: pd.DataFrame, column: str = "is_fraud") -> np.ndarray:
     """0/1 labels; raises BadRequestError when the column is absent or holds non-boolean values."""
     if column not in frame.columns:

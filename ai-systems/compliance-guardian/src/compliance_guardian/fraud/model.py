@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from compliance_guardian.exceptions import TrainingDataError
-from compliance_guardian.fraud import baseline, metrics
+from compliance_guardian.fraud import baseline, metrics, threshold
 from compliance_guardian.fraud.features import FEATURES, FEATURES_V1, build_features, labels, prepare
 
 SEED = 7
@@ -54,7 +54,6 @@ MONOTONE_UP = frozenset(
 ROUNDS = 400
 EARLY_STOP = 50
 MIN_POSITIVES = 5
-DEFAULT_ALERT_RATE = 0.02
 REASON_LABELS = {
     "amount_log": "high amount",
     "is_small_amount": "small authorisation",
@@ -143,14 +142,21 @@ class FraudModel:
 
     @property
     def feature_names(self) -> list[str]:
-        """The model's own features (FEATURES, or FEATURES_V1 for a model trained before the rule signals)."""
+        """The model's own features, from its metadata: FEATURES, FEATURES_V1 (a model trained before the rule
+        signals) or a retailer's own columns (a model trained by `fraud-train --features`)."""
         return list(self.metadata.get("features") or FEATURES)
 
+    @property
+    def platform_features(self) -> bool:
+        """True when the model scores the platform's payment features (built from payment_transactions rows)."""
+        return self.feature_names in (list(FEATURES), list(FEATURES_V1))
+
     def _matrix(self, features: pd.DataFrame | np.ndarray) -> np.ndarray:
-        """float32 matrix of the model's features; an ndarray must hold the columns of FEATURES in order."""
+        """float32 matrix of the model's features; an ndarray holds the columns of FEATURES in order (platform
+        models) or the model's own features in order (models of a retailer's own columns)."""
         names = self.feature_names
         if isinstance(features, np.ndarray):
-            if names == list(FEATURES):
+            if names == list(FEATURES) or not self.platform_features:
                 return features
             return features[:, [FEATURES.index(name) for name in names]]
         return features[names].to_numpy(dtype=np.float32)
@@ -215,8 +221,9 @@ class FraudModel:
     def from_files(cls, files: dict[str, bytes]) -> FraudModel:
         xgb = _xgb()
         meta = json.loads(files["metadata.json"])
-        if meta.get("features") not in (list(FEATURES), list(FEATURES_V1)):
-            raise ValueError("model features differ from this code's features")
+        names = meta.get("features")
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+            raise ValueError("model metadata has no feature list")
         booster = xgb.Booster()
         booster.load_model(bytearray(files["model.json"]))
         booster.set_param({"nthread": 1})
@@ -231,22 +238,21 @@ def time_split(n: int, fractions: tuple[float, float] = (0.6, 0.2)) -> tuple[sli
     return slice(0, a), slice(a, b), slice(b, n)
 
 
-def _threshold_for_rate(scores: np.ndarray, alert_rate: float) -> float:
-    return float(np.quantile(scores, 1 - alert_rate)) if len(scores) else 0.5
-
-
 def train(
     frame: pd.DataFrame,
     label_column: str = "is_fraud",
-    alert_rate: float = DEFAULT_ALERT_RATE,
+    objective: threshold.Objective | str = threshold.DEFAULT_OBJECTIVE,
     features: pd.DataFrame | None = None,
     time_column: str = "payment_ts",
 ) -> tuple[FraudModel, dict[str, Any]]:
     """Train on the first 60% of time, calibrate and pick the threshold on the next 20%, evaluate on the last 20%.
 
-    Returns the model (refitted on nothing else: the holdout stays unseen) and the evaluation report
-    against the rules baseline. `features` lets a caller pass any labelled feature table (CLI).
+    The threshold meets the stated `objective` (fraud.threshold) on the validation period; the report gives
+    why it was chosen and the holdout's precision, recall and alerts per day at it, against the rules baseline.
+    `features` lets a caller pass any labelled feature table (CLI): the model then scores those columns.
     """
+    if isinstance(objective, str):
+        objective = threshold.parse_objective(objective)
     xgb = _xgb()
     if features is None:
         df = prepare(frame)
@@ -287,13 +293,17 @@ def train(
         p_hold = _sigmoid(
             a * _logit(booster.predict(xgb.DMatrix(X.iloc[ho].to_numpy(), feature_names=feature_names))) + b
         )
-    model.threshold = _threshold_for_rate(p_val, alert_rate)
+    choice = threshold.choose(y[va], p_val, objective, times.iloc[va])
+    model.threshold = choice.threshold
+    holdout_days = threshold.days_of(times.iloc[ho])
     report: dict[str, Any] = {"model": metrics.summary(y[ho], p_hold, model.threshold)}
     report["model"]["brier"] = round(metrics.brier(y[ho], p_hold), 5)
+    report["model"]["alerts_per_day"] = round(report["model"]["alerts"] / holdout_days, 2)
     if features is None:
         rules_val = baseline.rules_score(X.iloc[va])
         rules_hold = baseline.rules_score(X.iloc[ho])
-        report["rules_baseline"] = metrics.summary(y[ho], rules_hold, _threshold_for_rate(rules_val, alert_rate))
+        rules_threshold = threshold.choose(y[va], rules_val, objective, times.iloc[va]).threshold
+        report["rules_baseline"] = metrics.summary(y[ho], rules_hold, rules_threshold)
     digest = hashlib.sha256(pd.util.hash_pandas_object(X, index=False).to_numpy().tobytes() + y.tobytes()).hexdigest()
     end = pd.Timestamp(times.iloc[-1])
     version = f"{end.strftime('%Y%m%dT%H%M%S')}-{digest[:8]}"
@@ -313,7 +323,8 @@ def train(
             "end": str(end),
         },
         "rows": {"train": tr.stop, "validation": va.stop - va.start, "holdout": n - va.stop},
-        "alert_rate_target": alert_rate,
+        "threshold_objective": str(objective),
+        "threshold_choice": choice.as_dict(),
         "metrics_holdout": report,
         "data_sha256": digest,
         "library_versions": {
