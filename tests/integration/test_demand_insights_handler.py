@@ -131,7 +131,8 @@ def test_schedule_runs_both_and_the_routes_answer_from_stored_results(s3, demand
 
 BAD_QUERIES = [
     ({"sku": "SKU-99999", "country": "GB"}, 404, "no forecast"),
-    ({"sku": "SKU-10001", "horizon": "0"}, 400, "between 1 and 28"),
+    ({"sku": "SKU-10001", "horizon": "0"}, 400, "between 1 and 365"),
+    ({"sku": "SKU-10001", "horizon": "366"}, 400, "between 1 and 365"),
     ({"sku": "SKU-10001", "horizon": "many"}, 400, "integer"),
     ({"country": "GB"}, 400, "'sku' is required"),
     ({"sku": "SKU-10001", "country": "Britain"}, 400, "alpha-2"),
@@ -186,7 +187,32 @@ def test_other_datasets_are_ignored_and_malformed_events_refused(demand, lambda_
         demand.lambda_handler({"hello": "world"}, lambda_context)
 
 
-def test_too_little_data_is_skipped_with_a_reason(s3, demand, lambda_context):
-    put_partitions(s3, "daily_sales", daily_sales().query("date >= '2023-12-25'"))
+def test_a_short_history_gets_the_seasonal_naive_baseline_and_says_so(s3, demand, lambda_context):
+    sales = daily_sales().query("date >= '2023-12-02'")  # 30 days: too few to train the model on
+    put_partitions(s3, "daily_sales", sales)
     result = run(demand, lambda_context, "prod-dataset-updated-daily_sales")
-    assert result["tasks"][0]["status"] == "skipped" and "at least" in result["tasks"][0]["reason"]
+    task = result["tasks"][0]
+    assert task["model_version"] == "baseline-seasonal-naive" and not task["trained"]
+    assert any("30 daily steps of history" in note and "seasonal-naive" in note for note in task["skipped"])
+    forecasts = s3io.read_parquet(s3, PROD, "demand_forecasts/date=2023-12-31/part-0.parquet")
+    assert len(forecasts) == 12 * 28
+    assert ((forecasts["p10"] <= forecasts["mean"]) & (forecasts["mean"] <= forecasts["p90"])).all()
+    # the golden point: the same weekday one week before the origin (horizons 1-7) for every series
+    last_week = sales.loc[sales["date"] > "2023-12-24"].assign(series_id=lambda f: f["sku"] + "|" + f["country"])
+    golden = last_week.set_index(["series_id", last_week["date"].dt.dayofweek])["units"]
+    first = forecasts.loc[forecasts["horizon"] <= 7]
+    got = first.set_index(["series_id", pd.to_datetime(first["target_date"]).dt.dayofweek])["mean"]
+    pd.testing.assert_series_equal(got.sort_index(), golden.astype(float).sort_index(), check_names=False)
+    assert "Skipped:" in result["report_html"]
+
+
+def test_no_inventory_and_no_customers_are_said_not_crashed(s3, demand, lambda_context):
+    sales = daily_sales().drop(columns=["on_hand", "stockout_flag"], errors="ignore")
+    put_partitions(s3, "daily_sales", sales)
+    result = run(demand, lambda_context, "schedule")
+    forecast_task, customers_task = result["tasks"]
+    assert any(note.startswith("no inventory data") for note in forecast_task["skipped"])
+    assert forecast_task["mean_outside_p10_p90"] == 0.0
+    assert customers_task["status"] == "skipped" and "no customer_transactions" in customers_task["reason"]
+    assert "no inventory data" in result["report_html"] and "stock-out risk (next" not in result["report_html"]
+    assert "customer analytics" in result["report_html"]

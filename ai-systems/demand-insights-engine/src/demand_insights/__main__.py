@@ -2,10 +2,15 @@
 
     python -m demand_insights forecast --input sales.csv --id-col item --date-col ds --qty-col y \
         [--price-col price] [--promo-col promo] [--group-col category] [--country-col country] \
-        [--horizon 28] [--folds 1] [--out forecast-out/]
+        [--grain daily|weekly|monthly] [--horizon N] [--folds 1] [--out forecast-out/]
+
+The grain is detected from the dates unless given (a finer table given a coarser grain is summed into
+weeks or months); the horizon defaults to 28 days, 13 weeks or 12 months and may reach one yearly cycle
+(365 days, 52 weeks, 12 months). Histories shorter than the model needs get the seasonal-naive baseline.
 
 Writes <out>/forecasts.csv (series_id, target_date, horizon, mean, p10, p50, p90, model_version),
-<out>/backtest.json (WAPE / MASE / P10-P90 coverage of the model and the two baselines) and
+<out>/backtest.json (WAPE / MASE / P10-P90 coverage of the model and the two baselines, the share of rows
+whose mean lay outside P10-P90 before the interval was widened to hold it) and
 <out>/model/ (model.txt, model_p50.txt, metadata.json); prints the backtest summary as JSON. Exit 2 on unusable input.
 """
 
@@ -33,7 +38,7 @@ def _read(path: Path):
 
 
 def forecast_command(args: argparse.Namespace) -> dict:
-    from demand_insights import forecast
+    from demand_insights import fallback, forecast, grain
     from demand_insights.panel import from_long
 
     panel = from_long(
@@ -45,20 +50,38 @@ def forecast_command(args: argparse.Namespace) -> dict:
         promo_col=args.promo_col,
         group_col=args.group_col,
         country_col=args.country_col,
+        grain=args.grain,
     )
+    horizon = grain.check_horizon(args.horizon or panel.grain.default_horizon, panel.grain)
     budget = {"max_rows": args.max_rows, "rounds": args.rounds}
-    summary: dict = {"series": panel.n_series, "days": panel.n_steps, "daily_calendar": panel.daily}
-    if args.folds > 0:
-        result = forecast.backtest(panel, args.horizon, folds=args.folds, **budget)
-        summary["backtest"] = {"pooled": result["pooled"], "folds": result["folds"]}
-    model = forecast.fit(panel, args.horizon, version="cli", **budget)
-    forecasts = model.forecast(panel)
+    summary: dict = {
+        "series": panel.n_series,
+        "steps": panel.n_steps,
+        "grain": panel.grain.name,
+        "seasonal_period": panel.grain.period,
+        "horizon": horizon,
+        "daily_calendar": panel.daily,
+    }
     args.out.mkdir(parents=True, exist_ok=True)
+    if panel.n_steps < forecast.MIN_STEPS:
+        forecasts, summary["note"] = fallback.baseline_forecast(panel, horizon)
+        model = None
+    else:
+        if args.folds > 0 and panel.n_steps >= forecast.MIN_STEPS + horizon * args.folds:
+            result = forecast.backtest(panel, horizon, folds=args.folds, **budget)
+            summary["backtest"] = {"pooled": result["pooled"], "folds": result["folds"]}
+        elif args.folds > 0:
+            summary["note"] = f"{panel.n_steps} steps are too few for {args.folds} backtest fold(s) of {horizon}"
+        model = forecast.fit(panel, horizon, version="cli", **budget)
+        forecasts = model.forecast(panel, horizon)
+    summary["mean_outside_p10_p90"] = forecast.mean_outside_share(forecasts)
+    summary["mean_outside_before_widening"] = forecasts.attrs.get("mean_outside_before_widening", 0.0)
     forecasts.to_csv(args.out / "forecasts.csv", index=False)
     (args.out / "backtest.json").write_text(json.dumps(summary, indent=2, default=str))
-    (args.out / "model").mkdir(exist_ok=True)
-    for name, body in model.to_files().items():
-        (args.out / "model" / name).write_bytes(body)
+    if model is not None:
+        (args.out / "model").mkdir(exist_ok=True)
+        for name, body in model.to_files().items():
+            (args.out / "model" / name).write_bytes(body)
     summary["outputs"] = str(args.out)
     return summary
 
@@ -75,7 +98,12 @@ def main(argv: list[str] | None = None) -> int:
     fc.add_argument("--promo-col")
     fc.add_argument("--group-col", help="category or level used for short histories")
     fc.add_argument("--country-col", help="ISO country per series, for holiday features")
-    fc.add_argument("--horizon", type=int, default=28, help="steps ahead, 1..28 (default 28)")
+    fc.add_argument("--grain", choices=["daily", "weekly", "monthly"], help="default: detected from the dates")
+    fc.add_argument(
+        "--horizon",
+        type=int,
+        help="steps ahead, up to one yearly cycle: 365 daily, 52 weekly, 12 monthly (default 28 / 13 / 12)",
+    )
     fc.add_argument("--folds", type=int, default=1, help="rolling-origin backtest folds (0: none)")
     fc.add_argument("--out", type=Path, default=Path("forecast-out"))
     fc.add_argument("--rounds", type=int, default=150)

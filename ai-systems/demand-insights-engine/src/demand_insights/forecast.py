@@ -182,7 +182,12 @@ class ForecastModel:
         return out
 
     def forecast(self, panel: Panel, horizon: int | None = None) -> pd.DataFrame:
-        """Forecasts from the panel's last day for 1..horizon steps ahead, one row per series and day."""
+        """Forecasts from the panel's last day for 1..horizon steps ahead, one row per series and step; the
+        share of rows whose interval was widened to hold the mean is `attrs["mean_outside_before_widening"]`."""
+        return self.forecast_flagged(panel, horizon)[0]
+
+    def forecast_flagged(self, panel: Panel, horizon: int | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+        """The forecast frame and, per row, whether cohere() widened its interval."""
         horizon = min(horizon or self.horizon, self.horizon)
         fb = self.builder(panel)
         last = panel.n_steps - 1
@@ -201,8 +206,8 @@ class ForecastModel:
                 "model_version": self.version,
             }
         )
-        frame.attrs["mean_outside_before_widening"] = widened
-        return frame
+        mark_widened(frame, widened)
+        return frame, widened
 
 
 def baselines(block: RowBlock) -> dict[str, np.ndarray]:
@@ -213,8 +218,8 @@ def baselines(block: RowBlock) -> dict[str, np.ndarray]:
     return {"seasonal_naive": np.nan_to_num(np.where(np.isnan(seasonal), mean28, seasonal)), "mean_28": mean28}
 
 
-def cohere(mean: np.ndarray, q: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
-    """P10/P90 widened to hold the mean; returns them and the share of rows that needed it.
+def cohere(mean: np.ndarray, q: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """P10/P90 widened to hold the mean; returns them and which rows needed it.
 
     The mean (tweedie model) and the P50 with its conformal interval (median ensemble) come from different
     models. Where they disagree by more than the interval, the interval was too narrow: widening it to the
@@ -222,10 +227,14 @@ def cohere(mean: np.ndarray, q: dict[str, np.ndarray]) -> tuple[dict[str, np.nda
     demand-insights-engine.md), and keeps the mean, the expected units that inventory advice sums, as the
     model estimated it. P10 <= P50 <= P90 still holds (quantiles() orders them).
     """
-    if not len(mean):
-        return q, 0.0
     outside = (mean < q["p10"]) | (mean > q["p90"])
-    return {**q, "p10": np.minimum(q["p10"], mean), "p90": np.maximum(q["p90"], mean)}, float(outside.mean())
+    return {**q, "p10": np.minimum(q["p10"], mean), "p90": np.maximum(q["p90"], mean)}, outside
+
+
+def mark_widened(frame: pd.DataFrame, widened: np.ndarray) -> None:
+    """Record on a forecast frame the share of rows whose interval was widened (a float: attrs travel through
+    concat, which compares them)."""
+    frame.attrs["mean_outside_before_widening"] = float(widened.mean()) if len(widened) else 0.0
 
 
 def mean_outside_share(frame: pd.DataFrame) -> float:
@@ -535,7 +544,7 @@ def backtest(
                 if values is not None:
                     train.extra[f"planned_{name}"] = values[born, cut : cut + horizon]
         model = fit(train, horizon, version=f"backtest-{k}", max_rows=max_rows, rounds=rounds)
-        fc = model.forecast(train, horizon)
+        fc, widened = model.forecast_flagged(train, horizon)
         fb = FeatureBuilder(train, horizon)
         base = baselines(fb.rows([cut - 1], max_target=cut - 1 + horizon))
         frame = fc.copy()
@@ -544,6 +553,7 @@ def backtest(
         sidx = pd.Index(panel.ids).get_indexer(frame["series_id"])
         tidx = cut + frame["horizon"].to_numpy() - 1
         frame["actual"] = panel.y[sidx, tidx]
+        frame["widened"] = widened
         frame = frame.dropna(subset=["actual"])
         frame["fold"] = k
         scale = naive_scale(train)
@@ -569,6 +579,8 @@ def _metrics(frame: pd.DataFrame, scale: pd.Series) -> dict[str, Any]:
         out[f"mase_{name}"] = _mase(frame, name, scale)
     out["coverage_p10_p90"] = float(((actual >= frame["p10"]) & (actual <= frame["p90"])).mean())
     out["mean_outside_p10_p90"] = mean_outside_share(frame)
+    if "widened" in frame:
+        out["mean_outside_before_widening"] = float(frame["widened"].mean()) if len(frame) else 0.0
     best = min(out["wape_seasonal_naive"], out["wape_mean_28"])
     out["wape_gain_vs_best_baseline"] = float(1 - out["wape_p50"] / best) if best > 0 else float("nan")
     return out

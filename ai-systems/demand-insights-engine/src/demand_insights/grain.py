@@ -67,8 +67,8 @@ def detect(dates: pd.DatetimeIndex) -> Grain:
     monthly_label = np.where(distinct.is_month_end, 0, distinct.day)  # day of month, or 0 for "last day"
     if 27 <= gap <= 35 and _share_of_mode(monthly_label) >= REGULAR_SHARE:
         return MONTHLY
-    if _share_of_mode(distinct.dayofweek) < REGULAR_SHARE:
-        return DAILY  # sparse sales on any weekday: a daily table of a slow seller
+    if _share_of_mode(distinct.dayofweek) < REGULAR_SHARE and _share_of_mode(monthly_label) < REGULAR_SHARE:
+        return DAILY  # sparse sales on any weekday and day of the month: a daily table of a slow seller
     raise InputDataError(
         f"cannot tell the grain of the table: its dates are a median {gap:g} days apart; "
         "expected daily, weekly or monthly data (or give the grain)"

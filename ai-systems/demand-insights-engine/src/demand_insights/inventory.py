@@ -33,6 +33,14 @@ class Policy:
             raise ValueError("lead_time_days and risk_days must be >= 1, review_days >= 0")
 
 
+def policy_for(grain) -> Policy:
+    """The default policy in steps of the grain: a week's lead time and review, two weeks of risk for daily
+    data; one week, one week and two weeks for weekly; one month, none and one month for monthly (the
+    `*_days` columns then count weeks or months)."""
+    steps = {"D": (7, 7, 14), "W": (1, 1, 2), "M": (1, 0, 1)}[grain.code]
+    return Policy(lead_time_days=steps[0], review_days=steps[1], risk_days=steps[2])
+
+
 def advise(forecasts: pd.DataFrame, on_hand: pd.Series, policy: Policy | None = None) -> pd.DataFrame:
     """One row per series: demand over lead time, safety stock, reorder point, order qty, stock-out risk.
 

@@ -35,11 +35,19 @@ def _forecast_part(out: dict[str, Any]) -> str:
     frames = out["_frames"]
     fc, advice, sales = frames["forecasts"], frames["advice"], frames["sales"]
     hold = out.get("holdout") or {}
+    grain = out.get("grain", "daily")
+    unit = {"daily": "day", "weekly": "week", "monthly": "month"}.get(grain, "step")
+    if out["model_version"].startswith("baseline"):
+        how = "no model trained"
+    else:
+        how = "trained now: " + html.escape(str(out["retrain_reason"])) if out["trained"] else "reused"
     parts = [
-        f"<h4>Demand forecasts</h4><p>{out['series']} SKU x country series, history {out['history']['start']} to "
-        f"{out['history']['end']}; model {html.escape(out['model_version'])} "
-        f"({'trained now: ' + html.escape(str(out['retrain_reason'])) if out['trained'] else 'reused'}).</p>"
+        f"<h4>Demand forecasts</h4><p>{out['series']} SKU x country series, {grain} history "
+        f"{out['history']['start']} to {out['history']['end']}, {out.get('horizon', 28)} {unit}s ahead; "
+        f"model {html.escape(out['model_version'])} ({how}). Mean inside P10-P90 for every row "
+        f"({out.get('mean_outside_before_widening', 0.0):.1%} of intervals widened to hold it).</p>"
     ]
+    parts += [f"<p>Skipped: {html.escape(note)}</p>" for note in out.get("skipped", [])]
     if hold:
         parts.append(
             _table(
@@ -48,7 +56,7 @@ def _forecast_part(out: dict[str, Any]) -> str:
                         {"forecast": "LightGBM P50", "WAPE": hold["wape_p50"]},
                         {"forecast": "LightGBM mean", "WAPE": hold["wape_mean"]},
                         {"forecast": "seasonal naive", "WAPE": hold["wape_seasonal_naive"]},
-                        {"forecast": "mean of last 28 days", "WAPE": hold["wape_mean_28"]},
+                        {"forecast": f"mean of last 28 {unit}s", "WAPE": hold["wape_mean_28"]},
                     ]
                 )
             )
@@ -62,12 +70,14 @@ def _forecast_part(out: dict[str, Any]) -> str:
         ax.plot(future.index, future["p50"], label="forecast P50")
         ax.fill_between(future.index, future["p10"], future["p90"], alpha=0.3, label="P10-P90 (sum of series)")
         ax.legend(loc="upper left")
-        ax.set_ylabel("units / day")
+        ax.set_ylabel(f"units / {unit}")
 
     parts.append(_chart(draw))
-    top = advice.sort_values("stockout_risk", ascending=False).head(10)
-    cols = ["sku", "country", "on_hand", "reorder_point", "safety_stock", "order_qty", "stockout_risk"]
-    parts.append("<h4>Highest stock-out risk (next 14 days)</h4>" + _table(top[cols]))
+    if advice["on_hand"].notna().any():
+        top = advice.sort_values("stockout_risk", ascending=False).head(10)
+        cols = ["sku", "country", "on_hand", "reorder_point", "safety_stock", "order_qty", "stockout_risk"]
+        days = int(advice["stockout_risk_days"].iloc[0])
+        parts.append(f"<h4>Highest stock-out risk (next {days} {unit}s)</h4>" + _table(top[cols]))
     return "\n".join(parts)
 
 

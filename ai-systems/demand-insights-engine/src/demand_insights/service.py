@@ -26,6 +26,7 @@ from retail_platform import s3io
 RETRAIN_AFTER_DAYS = 7
 NEW_SERIES_SHARE = 0.10
 SEP = "|"
+MAX_QUERY_HORIZON = 365  # one yearly cycle of daily data; a stored forecast answers the steps it has
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/ ]{0,63}$")
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 CUSTOMER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
@@ -68,6 +69,8 @@ def _needs_training(model, panel) -> str | None:
 
     if model.metadata.get("features") != FEATURES or "target_scaling" not in model.metadata:
         return "stored model was trained on another feature set"
+    if model.grain is not panel.grain:
+        return f"stored model is {model.grain.name}, the sales are {panel.grain.name}"
     end = pd.Timestamp(model.metadata["training_window"]["end"])
     if (panel.dates[-1] - end).days >= RETRAIN_AFTER_DAYS:
         return f"model trained to {end.date()}, data to {panel.dates[-1].date()}"
@@ -78,15 +81,20 @@ def _needs_training(model, panel) -> str | None:
     return None
 
 
-def run_forecasts(s3: Any, buckets: Buckets, *, force_retrain: bool = False) -> dict[str, Any]:
-    """daily_sales -> demand_forecasts + inventory_advice partitions (day = last sales day) and a model."""
-    from demand_insights import forecast, inventory
+def _stock_note(panel) -> str | None:
+    """What the inventory advice cannot say for lack of stock data (None when every series has a level)."""
+    known = 0 if panel.on_hand is None else int(np.isfinite(panel.on_hand).sum())
+    if known == 0:
+        return "no inventory data (on_hand): stock-out risk and order quantities skipped; reorder points only"
+    if known < panel.n_series:
+        return f"stock on hand known for {known} of {panel.n_series} series: stock-out advice for those only"
+    return None
 
-    started = time.perf_counter()
-    sales = s3io.read_parquet_prefix(s3, buckets.prod, "daily_sales/")
-    if sales.empty:
-        raise InputDataError(f"no daily_sales under s3://{buckets.prod}/daily_sales/")
-    panel = sales_panel(sales)
+
+def _forecast_with_model(s3: Any, buckets: Buckets, panel, horizon: int, force_retrain: bool):
+    """The stored model if it still fits the data, else a new one: (model, forecasts, retrain reason)."""
+    from demand_insights import forecast
+
     model = None
     if not force_retrain:
         model = store.load_model(
@@ -97,24 +105,52 @@ def run_forecasts(s3: Any, buckets: Buckets, *, force_retrain: bool = False) -> 
             optional=(forecast.MEDIAN_FILE, forecast.XGB_FILE),
         )
     reason = "forced" if force_retrain else _needs_training(model, panel)
-    trained = reason is not None
-    if trained:
+    if reason is None and model.horizon < horizon:
+        reason = f"stored model forecasts {model.horizon} steps, {horizon} are needed"
+    if reason is not None:
         budget = TrainingBudget.from_env()
         model = forecast.fit(
-            panel, forecast.MAX_HORIZON, version=store.new_version(), max_rows=budget.max_rows, rounds=budget.rounds
+            panel, horizon, version=store.new_version(), max_rows=budget.max_rows, rounds=budget.rounds
         )
         store.save_model(s3, buckets.artifacts, "forecast", model.version, model.to_files())
-    fc = model.forecast(panel)
+    return model, model.forecast(panel, horizon), reason
+
+
+def run_forecasts(s3: Any, buckets: Buckets, *, force_retrain: bool = False) -> dict[str, Any]:
+    """daily_sales -> demand_forecasts + inventory_advice partitions (day = last sales day) and a model.
+
+    Any grain (the sales table's dates decide) and any history: below the model's minimum the forecast is
+    the seasonal-naive baseline with its own intervals. What could not be done is listed in `skipped`.
+    """
+    from demand_insights import fallback, forecast, inventory
+
+    started = time.perf_counter()
+    sales = s3io.read_parquet_prefix(s3, buckets.prod, "daily_sales/")
+    if sales.empty:
+        raise InputDataError(f"no daily_sales under s3://{buckets.prod}/daily_sales/: demand forecasts skipped")
+    panel = sales_panel(sales)
+    horizon = forecast.MAX_HORIZON if panel.grain.code == "D" else panel.grain.default_horizon
+    notes: list[str] = []
+    if panel.n_steps < forecast.MIN_STEPS:
+        fc, note = fallback.baseline_forecast(panel, horizon)
+        model, reason = None, None
+        notes.append(note)
+    else:
+        model, fc, reason = _forecast_with_model(s3, buckets, panel, horizon, force_retrain)
+    version = model.version if model is not None else fallback.VERSION
+    widened = float(fc.attrs.get("mean_outside_before_widening", 0.0))
     sku_country = fc["series_id"].str.split(SEP, n=1, expand=True, regex=False)
     fc.insert(1, "sku", sku_country[0])
     fc.insert(2, "country", sku_country[1])
     on_hand = pd.Series(panel.on_hand if panel.on_hand is not None else np.nan, index=panel.ids)
-    advice = inventory.advise(fc, on_hand)
+    if note := _stock_note(panel):
+        notes.append(note)
+    advice = inventory.advise(fc, on_hand, inventory.policy_for(panel.grain))
     advice_ids = advice["series_id"].str.split(SEP, n=1, expand=True, regex=False)
     advice.insert(1, "sku", advice_ids[0])
     advice.insert(2, "country", advice_ids[1])
     advice["origin_date"] = panel.dates[-1]
-    advice["model_version"] = model.version
+    advice["model_version"] = version
     day = str(panel.dates[-1].date())
     keys = [
         store.write_partition(s3, buckets.prod, store.FORECASTS, day, fc),
@@ -122,12 +158,18 @@ def run_forecasts(s3: Any, buckets: Buckets, *, force_retrain: bool = False) -> 
     ]
     return {
         "task": "forecast",
-        "model_version": model.version,
-        "trained": trained,
+        "model_version": version,
+        "trained": reason is not None,
         "retrain_reason": reason,
         "series": int(panel.n_series),
-        "history": {"start": str(panel.dates[0].date()), "end": day},
-        "holdout": model.metadata.get("holdout"),
+        "grain": panel.grain.name,
+        "horizon": horizon,
+        "seasonal_period": panel.grain.period,
+        "history": {"start": str(panel.dates[0].date()), "end": day, "steps": int(panel.n_steps)},
+        "holdout": model.metadata.get("holdout") if model is not None else None,
+        "mean_outside_p10_p90": forecast.mean_outside_share(fc),
+        "mean_outside_before_widening": round(widened, 4),
+        "skipped": notes,
         "keys": keys,
         "partitions": {store.FORECASTS: [day], store.INVENTORY: [day]},
         "seconds": round(time.perf_counter() - started, 2),
@@ -141,8 +183,13 @@ def run_customers(s3: Any, buckets: Buckets) -> dict[str, Any]:
 
     started = time.perf_counter()
     raw = s3io.read_parquet_prefix(s3, buckets.prod, "customer_transactions/")
-    tx = customers.prepare(raw)
-    model = customers.fit_churn(tx, version=store.new_version())
+    if raw.empty:
+        raise InputDataError("no customer_transactions in prod: customer analytics (RFM, churn, CLV) skipped")
+    try:
+        tx = customers.prepare(raw)
+        model = customers.fit_churn(tx, version=store.new_version())
+    except InputDataError as e:
+        raise InputDataError(f"customer analytics skipped: {e}") from e
     store.save_model(s3, buckets.artifacts, "churn", model.version, model.to_files())
     table = customers.insights(tx, model)
     day = str(tx["date"].max().date())
@@ -203,9 +250,11 @@ def parse_forecast_query(params: dict[str, str] | None) -> tuple[str, str | None
     try:
         horizon = int(raw_h)
     except (TypeError, ValueError) as e:
-        raise RequestError(f"'horizon' must be an integer between 1 and 28, got {raw_h!r}") from e
-    if not 1 <= horizon <= 28:
-        raise RequestError(f"'horizon' must be between 1 and 28, got {horizon}")
+        raise RequestError(f"'horizon' must be an integer between 1 and {MAX_QUERY_HORIZON}, got {raw_h!r}") from e
+    if not 1 <= horizon <= MAX_QUERY_HORIZON:
+        raise RequestError(
+            f"'horizon' must be between 1 and {MAX_QUERY_HORIZON} (steps of the stored forecast), got {horizon}"
+        )
     return sku, country, horizon
 
 
