@@ -158,7 +158,9 @@ def superstore_golden() -> Golden:
 
 def iowa_golden() -> Golden:
     raw = pd.read_csv(DATA / "iowa-liquor-sales" / "iowa_liquor_sales_2012-01-31.csv", dtype=str, keep_default_na=False)
-    bad = raw["state_bottle_retail"] == ""  # no shelf price: the line has no unit price
+    # no shelf price: the line has no unit price. A line repeated cell for cell is an exact duplicate: the query
+    # that made this file dropped the invoice number, so one line sent twice cannot be told from two invoices.
+    bad = (raw["state_bottle_retail"] == "") | raw.duplicated(keep="first")
     ok = raw[~bad]
     retail, cost = pd.to_numeric(ok["state_bottle_retail"]), pd.to_numeric(ok["state_bottle_cost"])
     bottles = pd.to_numeric(ok["bottles_sold"])

@@ -20,6 +20,7 @@ from curation import derived
 from curation.actions import Recoerce, settle
 from curation.arrowcols import as_strings, factorize, map_text, matches
 from curation.problems import Notes
+from curation.reading import ROW
 from curation.validation import Failure, check_failures
 from retail_platform import normalise
 from retail_platform.contracts import Column, ColumnMapping, SourceContract
@@ -308,6 +309,8 @@ def _empty(column: Column, index: pd.Index) -> pd.Series:
 
 
 def _source(raw: pd.DataFrame, header: list[str], mapping: ColumnMapping) -> pd.Series | None:
+    if mapping.row_number:  # 1-based position among the file's data rows, for exports without line numbers
+        return (raw[ROW] + 1).astype(str).astype("string[pyarrow]")
     if mapping.constant is not None:
         return pd.Series(str(mapping.constant), index=raw.index, dtype="string[pyarrow]")
     if mapping.source_index is not None:

@@ -120,6 +120,14 @@ class _Evaluation:
                 out = np.where(zero, np.nan, a / np.where(zero, 1.0, b))
         return _Value(NUMBER, numbers=out)
 
+    def formatted(self, value: _Value, source: Node, percent: bool) -> np.ndarray:
+        """Cells written as money or percents ('$1,706', '-$383', '20%') read as numbers; a percent as a fraction."""
+        if value.numbers is None and value.text is not None:
+            symbols = "[$\u20ac\u00a3\u00a5\\s%]" if percent else "[$\u20ac\u00a3\u00a5\\s]"  # $ € £ ¥, spaces
+            value = _Value(value.kind, text=pc.replace_substring_regex(value.text, symbols, ""))
+        numbers = self.numbers(value, _label(source))
+        return numbers / 100.0 if percent else numbers
+
     def call(self, node: Call) -> _Value:
         args = [self.evaluate(a) for a in node.args]
         name = node.function
@@ -128,6 +136,8 @@ class _Evaluation:
             return _Value(NUMBER, numbers=np.round(self.numbers(args[0], _label(node.args[0])), digits))
         if name == "abs":
             return _Value(NUMBER, numbers=np.abs(self.numbers(args[0], _label(node.args[0]))))
+        if name in ("number", "percent"):
+            return _Value(NUMBER, numbers=self.formatted(args[0], node.args[0], percent=name == "percent"))
         if name in ("lower", "upper", "trim"):
             kernel = {"lower": pc.utf8_lower, "upper": pc.utf8_upper, "trim": pc.utf8_trim_whitespace}[name]
             return _Value(TEXT, text=kernel(self.text(args[0])))

@@ -20,7 +20,7 @@ ATTRIBUTE_TYPES = {"string", "float", "int", "bool", "date"}
 CHECKS = ("parse", "required", "min", "max", "allowed", "pattern", "not_future")
 CHECK_ACTIONS = ("quarantine", "warn", "repair")
 CHECK_KEYS = {"required", "min", "max", "min_exclusive", "allowed", "pattern", "not_future", "action", "repair"}
-SOURCE_KEYS = ("source", "source_index", "constant", "expr")
+SOURCE_KEYS = ("source", "source_index", "constant", "expr", "row_number")
 MAPPING_KEYS = set(SOURCE_KEYS) | {"format", "map", "startswith", "strip_suffix", "action", "repair"}
 ATTRIBUTE_KEYS = MAPPING_KEYS | CHECK_KEYS | {"type"}
 REPAIR_KEYS = {"strip_suffix", "strip_prefix", "extract"}
@@ -123,6 +123,8 @@ def mapping(path: Path | str, target: str, spec: Any, allowed_keys: set[str], la
             raise fail(path, f"{where}: expression {spec['expr']!r}: {e}") from e
         if set(spec) & {"map", "startswith", "strip_suffix"}:
             raise fail(path, f"{where}: map, startswith and strip_suffix apply to a source column, not to expr")
+    if "row_number" in spec and spec["row_number"] is not True:
+        raise fail(path, f"{where}: row_number must be true (the row's 1-based position among the file's data rows)")
     return ColumnMapping(
         target=target,
         source=spec.get("source"),
@@ -133,6 +135,7 @@ def mapping(path: Path | str, target: str, spec: Any, allowed_keys: set[str], la
         value_map={str(k): v for k, v in spec["map"].items()} if spec.get("map") else None,
         startswith=spec.get("startswith"),
         strip_suffix=spec.get("strip_suffix"),
+        row_number="row_number" in spec,
     )
 
 

@@ -83,6 +83,8 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "trim": (1, 1),
     "concat": (1, None),
     "coalesce": (2, None),
+    "number": (1, 1),  # formatted money as a number: "$1,706" -> 1706, "-$383" -> -383
+    "percent": (1, 1),  # a percent as a fraction: "20%" -> 0.2
 }
 _OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 
@@ -214,6 +216,10 @@ def _call(node: ast.Call, quoted: dict[str, str], columns: list[str]) -> Call:
                 raise ExpressionError("round()'s second argument must be a whole number literal")
             if not 0 <= digits.value <= MAX_ROUND_DIGITS:
                 raise ExpressionError(f"round() keeps 0 to {MAX_ROUND_DIGITS} digits")
+        return Call(NUMBER, name, args)
+    if name in ("number", "percent"):
+        if args[0].kind == TEXT:
+            raise ExpressionError(f"{name}() reads a source column such as '$1,706' or '20%', not a text literal")
         return Call(NUMBER, name, args)
     if name in ("lower", "upper", "trim"):
         if args[0].kind == NUMBER:

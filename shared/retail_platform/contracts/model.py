@@ -83,6 +83,7 @@ class ColumnMapping:
     value_map: dict[str, Any] | None = None
     startswith: str | None = None
     strip_suffix: str | None = None
+    row_number: bool = False  # the row's 1-based position among the file's data rows (exports without line numbers)
 
     @property
     def source_columns(self) -> tuple[str, ...]:
