@@ -261,3 +261,32 @@ def test_quality_report_names_detector_flags(s3, lambda_context):
     assert example["source_row"] >= 0 and "expected" in example["flag"] and "confidence" in example["flag"]
     curated = curated_rows(s3)
     assert curated["_warnings"].fillna("").str.contains("dependency description").any()
+
+
+def test_one_denormalised_export_feeds_several_datasets_in_one_invocation(s3, lambda_context):
+    """The Superstore-shaped fixture and contract of the unit tests, through the handler: one object, four
+    datasets, each with its partitions, quarantine, report and conservation; a re-run overwrites them all."""
+    from tests.unit.test_contract_features import BODY, CONTRACT
+
+    s3.put_object(Bucket="local-artifacts", Key="contracts/eu-superstore.yaml", Body=CONTRACT.encode())
+    handler("raw-to-curated").contracts.cache_clear()
+    try:
+        result = invoke(lambda_context, "eu-superstore/2017.csv", BODY, s3)
+        again = invoke(lambda_context, "eu-superstore/2017.csv", BODY, s3)
+    finally:
+        s3.delete_object(Bucket="local-artifacts", Key="contracts/eu-superstore.yaml")
+        handler("raw-to-curated").contracts.cache_clear()
+    assert (result["rows_in"], result["rows_curated"], result["rows_quarantined"]) == (20, 18, 2)
+    assert set(result["partitions"]) == {"order_lines", "orders", "products", "customers"}
+    assert result["partitions"]["products"] == []  # products are not partitioned by date
+    assert "2014-06-09" in result["partitions"]["orders"]
+    also = result["objects"][0]["also"]
+    for name, counts in also.items():
+        report = s3io.read_json(s3, CURATED, counts["report_key"])
+        assert report["dataset"] == name and report["conservation_ok"]
+        assert len(curated_rows(s3, name)) == counts["rows_curated"]
+    assert also["orders"]["rows_curated"] == 9 and also["orders"]["rows_collapsed"] == 11
+    assert len(quarantined_rows(s3, "products")) == also["products"]["rows_quarantined"] == 2
+    assert again["objects"] == result["objects"]
+    assert len(curated_rows(s3, "customers")) == 7  # the re-run replaced its outputs, no duplicates
+    assert "region" in curated_rows(s3).columns
