@@ -1,6 +1,6 @@
 """Command line: any long sales table in, forecasts and a backtest out.
 
-    python -m demand_insights forecast --input sales.csv --id-col item --date-col ds --qty-col y \
+    python -m demand_insights forecast --input sales.csv [--id-col item] --date-col ds --qty-col y \
         [--price-col price] [--promo-col promo] [--group-col category] [--country-col country] \
         [--grain daily|weekly|monthly] [--horizon N] [--folds 1] [--out forecast-out/]
 
@@ -41,8 +41,12 @@ def forecast_command(args: argparse.Namespace) -> dict:
     from demand_insights import fallback, forecast, grain
     from demand_insights.panel import from_long
 
+    table = _read(args.input)
+    if args.id_col is None:  # a single series (e.g. a shop's total sales)
+        args.id_col = "series"
+        table = table.assign(series="all")
     panel = from_long(
-        _read(args.input),
+        table,
         args.id_col,
         args.date_col,
         args.qty_col,
@@ -91,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     fc = sub.add_parser("forecast", help="forecast every series of a long table and backtest the model")
     fc.add_argument("--input", type=Path, required=True, help="CSV or Parquet, one row per series and day")
-    fc.add_argument("--id-col", required=True)
+    fc.add_argument("--id-col", help="series id column (default: the whole table is one series)")
     fc.add_argument("--date-col", required=True)
     fc.add_argument("--qty-col", required=True)
     fc.add_argument("--price-col")
