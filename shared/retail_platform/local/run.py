@@ -164,7 +164,7 @@ def _failure(system: str, dataset: str, error: BaseException) -> dict[str, str]:
     """The error as the report shows it (type and message, card numbers masked); the full trace to stderr."""
     from retail_platform.pii.pan import mask_text
 
-    message = mask_text(str(error))[0][:500]
+    message = mask_text(str(error).split("\nStack trace:")[0])[0][:500]  # native libraries append their own
     trace = mask_text("".join(traceback.format_exception(error)))[0]
     print(f"[{system}] ProdDatasetUpdated {dataset} failed:\n{trace}", file=sys.stderr, flush=True)
     return {"event": dataset, "type": type(error).__name__, "error": f"{type(error).__name__}: {message}"}
