@@ -1,8 +1,10 @@
 """The README's real sample (UCI Online Retail, 2,709 order lines) through the demand core.
 
-Regression of issue #15: `dev.py demo --source tests/data/online-retail/online_retail_sample.csv` crashed in
+Regressions of issue #15: `dev.py demo --source tests/data/online-retail/online_retail_sample.csv` crashed in
 `FeatureBuilder.base` (IndexError) because the per-group level was sized by the largest group code alive at an
 origin; the US (the last ISO code) first buys in October 2011, so every earlier origin indexed past the end.
+Past that, the default training budget met an infinite trend feature, and the empty `on_hand` column summed
+to zero stock (a 100% stock-out risk for every SKU).
 """
 
 from __future__ import annotations
@@ -37,6 +39,22 @@ def test_every_origin_builds_features_when_a_late_country_has_the_last_code(dail
     fb = FeatureBuilder(panel, 28)
     block = fb.rows(list(range(6, panel.n_steps - 1)), max_target=panel.n_steps - 1)  # raised IndexError before
     assert len(block.y) > 0 and np.isfinite(block.scale).all()
+    # cancellations make some days' net units negative; a 28-day mean of -1 made `trend_7_28` infinite,
+    # which XGBoost refused ("Input data contains `inf`") when fitting on the sample with the default budget
+    assert (panel.y < 0).any() and not np.isinf(block.X).any()
+
+
+def test_a_sample_without_stock_counts_has_unknown_stock_not_zero_stock(daily_sales):
+    panel = service.sales_panel(daily_sales.assign(on_hand=np.nan))  # prod's column, empty for this export
+    assert np.isnan(panel.on_hand).all()
+    assert service._stock_note(panel).startswith("no inventory data (on_hand)")
+    with_stock = daily_sales.assign(on_hand=np.where(daily_sales["country"] == "FR", 5.0, np.nan))
+    panel = service.sales_panel(with_stock)
+    french = (panel.groups == "FR").sum()
+    assert np.isfinite(panel.on_hand).sum() == french
+    assert service._stock_note(panel) == f"stock on hand known for {french} of {panel.n_series} series: " + (
+        "stock-out advice for those only"
+    )
 
 
 def test_group_level_at_an_early_origin_matches_pandas(daily_sales):

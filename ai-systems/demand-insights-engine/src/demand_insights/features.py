@@ -234,7 +234,7 @@ class FeatureBuilder:
             nz = self._window(self.cnz, t, 28)
             nzmean = np.where(nz > 0, self._window(self.cs, t, 28) / nz, 0.0)
             level_all = self.cs[:, t + 1] / self.cc[:, t + 1]
-            trend = mean_7 / (mean_28 + 1.0)
+            trend = mean_7 / series_scale(mean_28)  # >= 1: net units below -1 a day made this infinite
         window = self.y[:, max(0, t - 27) : t + 1]
         max_28 = np.where(count_28 > 0, np.nanmax(np.where(np.isnan(window), -np.inf, window), axis=1), np.nan)
         last = self.last_sale[:, t]
@@ -344,6 +344,7 @@ class FeatureBuilder:
             cat = np.broadcast_to(cats[idx], (steps, len(idx), len(CATEGORICAL)))
             block = np.concatenate([base, target, cat], axis=2)
             block[:, :, scaled] /= scale[None, :, None]
+            block[np.isinf(block)] = np.nan  # XGBoost refuses infinities; missing is what they mean here
             block = block.astype(np.float32)
             scales.append(np.tile(scale, steps))
             blocks.append(block.reshape(steps * len(idx), -1))

@@ -156,7 +156,10 @@ def from_long(
     for name, how in (("price", "mean"), ("promo", "max"), ("stockout", "max"), ("on_hand", "sum")):
         if name in data:
             aggregations[name] = how
-    data = data.groupby(["sid", "date"], sort=True, observed=True).agg(aggregations).reset_index()
+    grouped = data.groupby(["sid", "date"], sort=True, observed=True)
+    data = grouped.agg(aggregations).reset_index()
+    if "on_hand" in data:  # a sum of no stock counts is unknown stock, not zero stock
+        data.loc[grouped["on_hand"].count().to_numpy() == 0, "on_hand"] = np.nan
     step = grains.detect(pd.DatetimeIndex(data["date"])) if grain is None else grains.get(grain)
     month_end = step is grains.MONTHLY and grains.month_end_calendar(pd.DatetimeIndex(data["date"].unique()))
     if step is not grains.DAILY:  # rows of one week or month into one step: promo/stock-out days become shares
