@@ -299,6 +299,9 @@ def assert_equal_prod(state: dict[str, bytes], reference: dict[str, bytes]) -> N
     import pandas as pd
 
     for key, body in reference.items():
+        if not key.endswith(".parquet"):  # the marts' state (JSON) is compared as it is
+            assert state[key] == body, key
+            continue
         ours = pd.read_parquet(io.BytesIO(state[key]))
         theirs = pd.read_parquet(io.BytesIO(body))
         pd.testing.assert_frame_equal(ours, theirs, check_like=True)

@@ -230,6 +230,7 @@ def test_auto_in_the_service_keeps_every_partition_in_one_currency(aws):  # noqa
         "setting": "AUTO",
         "currency": "EUR",
         "currencies": ["GBP", "USD"],
+        "rebuilding": False,
     }
     for name in PROD_DATASETS:
         frame = s3io.read_parquet_prefix(s3, "prod", f"{name}/")
@@ -262,3 +263,18 @@ def test_a_bad_reporting_currency_fails_fast(value):
     env = {"RAW_BUCKET": "r", "CURATED_BUCKET": "c", "PROD_BUCKET": "p", "ARTIFACTS_BUCKET": "a"}
     with pytest.raises(ConfigurationError, match="AUTO or an ISO 4217"):
         Settings.from_env({**env, "REPORTING_CURRENCY": value})
+
+
+def test_an_interrupted_full_rebuild_is_finished_by_the_next_run(aws):  # noqa: F811
+    """The state says `rebuilding` from before the first partition until after the last one."""
+    s3, events = aws
+    put_curated(s3, sample_frames())
+    run(Request(True), s3, events, SETTINGS)
+    state = s3io.read_json(s3, "prod", currency.STATE_KEY)
+    assert state["rebuilding"] is False
+    s3io.write_json(s3, "prod", currency.STATE_KEY, {**state, "rebuilding": True})  # as a killed rebuild leaves it
+    outcome = run(parse_request({"partitions": {"order_lines": ["2023-03-02"]}}), s3, events, SETTINGS)
+    assert set(outcome.written["daily_sales"]) == ALL_DAYS["daily_sales"]  # everything again, not one day
+    assert s3io.read_json(s3, "prod", currency.STATE_KEY)["rebuilding"] is False
+    again = run(parse_request({"partitions": {"order_lines": ["2023-03-02"]}}), s3, events, SETTINGS)
+    assert set(again.written["daily_sales"]) == {D2}

@@ -7,6 +7,10 @@ Every prod partition must be in the same currency. An incremental run reads only
 the currencies seen so far are kept in the prod bucket (STATE_KEY) and united with the run's own; when
 the resolved currency differs from the one prod was built in (a second currency arrived, the setting
 changed, or prod predates the state), the run becomes a full rebuild.
+
+The state is written before the partitions, so a run killed half way leaves a state that describes what it
+wrote; a full rebuild is marked `rebuilding` until its last partition is written, so that a rerun of an
+interrupted rebuild (whatever its request) rebuilds everything again rather than trusting mixed partitions.
 """
 
 from __future__ import annotations
@@ -50,13 +54,20 @@ class State:
     setting: str
     currency: str
     currencies: tuple[str, ...]
+    rebuilding: bool = False
 
     def to_json(self) -> dict:
-        return {"setting": self.setting, "currency": self.currency, "currencies": list(self.currencies)}
+        return {
+            "setting": self.setting,
+            "currency": self.currency,
+            "currencies": list(self.currencies),
+            "rebuilding": self.rebuilding,
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> State:
-        return cls(str(data["setting"]), str(data["currency"]), tuple(sorted(str(c) for c in data["currencies"])))
+        currencies = tuple(sorted(str(c) for c in data["currencies"]))
+        return cls(str(data["setting"]), str(data["currency"]), currencies, bool(data.get("rebuilding", False)))
 
 
 def next_state(setting: str, seen: set[str], previous: State | None, full: bool) -> State:
@@ -69,7 +80,7 @@ def needs_full_rebuild(previous: State | None, state: State, prod_has_partitions
     """True when partitions already in prod may be in another currency than this run's."""
     if previous is None:
         return prod_has_partitions
-    return previous.currency != state.currency
+    return previous.rebuilding or previous.currency != state.currency
 
 
 def load(s3, bucket: str) -> State | None:

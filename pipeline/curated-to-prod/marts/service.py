@@ -136,20 +136,25 @@ def run(request: Request, s3: Any, events_client: Any, settings: Settings) -> Ou
         state = currency.next_state(settings.reporting_currency, currency.currencies(inputs), previous, True)
     _log_plan(plan, state.currency)
     marts = build_marts(inputs, plan.targets, state.currency)
+    planned = {
+        name: partition_tables(marts[name], name) if marts.get(name) is not None else {}
+        for name in PROD_DATASETS
+        if plan.full or plan.targets.get(name)
+    }
+    if any(planned.values()):  # the state describes prod's partitions: none written, nothing to describe
+        state = replace(state, rebuilding=plan.full)
+        currency.save(s3, settings.prod_bucket, state, previous)  # before the partitions: a killed run leaves it true
 
-    for name in PROD_DATASETS:
+    for name, parts in planned.items():
         targets = plan.targets.get(name, frozenset())
-        if not targets and not plan.full:
-            continue
         frame = marts.get(name)
-        parts = partition_tables(frame, name) if frame is not None else {}
         stale = (existing[name] if plan.full else existing[name] & targets) - set(parts)
         outcome.written[name] = writer.write(name, parts)
         outcome.deleted[name] = writer.delete(name, stale) if stale else []
         outcome.rows[name] = 0 if frame is None else len(frame)
         _warn_unconverted(name, frame)
-    if any(outcome.written.values()):  # the state describes prod's partitions: none written, nothing to describe
-        currency.save(s3, settings.prod_bucket, state, previous)
+    if state.rebuilding:  # every partition of the rebuild is written: prod is whole again
+        currency.save(s3, settings.prod_bucket, replace(state, rebuilding=False), state)
     outcome.events_emitted = publish(outcome, events_client, settings)
     logger.info(
         "prod written",
