@@ -188,14 +188,10 @@ class MotoServer:
         return f"http://{CONTAINER_HOST_ALIAS}:{self.port}"
 
     def start(self) -> MotoServer:
-        # moto reads "host.containers.internal" as a virtual-hosted bucket named "host" unless the
-        # endpoint is declared as an S3-compatible custom endpoint (read per request).
-        endpoints = [e for e in os.environ.get("MOTO_S3_CUSTOM_ENDPOINTS", "").split(",") if e]
-        os.environ["MOTO_S3_CUSTOM_ENDPOINTS"] = ",".join([*endpoints, self.container_url])
-        from moto.server import ThreadedMotoServer
+        """The product's endpoint server (it declares the container-facing URLs to moto itself)."""
+        from retail_platform.local.endpoint import start_server
 
-        self._server = ThreadedMotoServer(ip_address="0.0.0.0", port=self.port, verbose=False)  # noqa: S104 - containers
-        self._server.start()
+        self._server = start_server("0.0.0.0", self.port)  # noqa: S104 - containers reach it
         return self
 
     def stop(self) -> None:

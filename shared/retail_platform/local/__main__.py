@@ -2,19 +2,23 @@
 
 Without --source it generates the seeded sample exports; with --source it ingests real exports
 (a file or a folder) through a source contract, picked by --contract or recognised from the header.
+With --keep-running the endpoint stays up afterwards and <out>/env.json is the `sam local invoke --env-vars`
+file for every function and every file in events/ (it exists exactly while the endpoint is up).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from retail_platform.local.endpoint import BUCKET_ENV, s3_endpoint
+from retail_platform.local.endpoint import BUCKET_ENV, env_vars_file, s3_endpoint
+
+ENV_VARS_FILE = "env.json"
 
 
 def _progress(started: float):
@@ -79,11 +83,40 @@ def export_buckets(s3, folder: Path) -> int:
     return count
 
 
+def reporting_currency_option(value: str) -> str:
+    """--reporting-currency: an ISO 4217 code or AUTO, checked as the functions check REPORTING_CURRENCY."""
+    from retail_platform.exceptions import ConfigurationError
+    from retail_platform.settings import reporting_currency_setting
+
+    try:
+        return reporting_currency_setting(value)
+    except ConfigurationError as e:
+        raise argparse.ArgumentTypeError(str(e)) from e
+
+
+def report_currency(requested: str, prod_frames: dict) -> str:
+    """The currency the report labels amounts with: the one asked for, else the prod data's own column."""
+    if requested != "AUTO":
+        return requested
+    found = {
+        str(code)
+        for frame in prod_frames.values()
+        if "reporting_currency" in getattr(frame, "columns", ())
+        for code in frame["reporting_currency"].dropna().unique()
+    }
+    return found.pop() if len(found) == 1 else "EUR"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python dev.py demo", description=__doc__)
     parser.add_argument("--source", type=Path, help="a real export file or folder to ingest instead of sample data")
     parser.add_argument("--contract", help="source contract name for --source (default: recognised from the header)")
     parser.add_argument("--contracts-dir", type=Path, help="folder of your own source contracts (*.yaml)")
+    parser.add_argument(
+        "--sample",
+        action="store_true",
+        help="with --source: ingest the seeded sample exports too (the data the files in events/ name)",
+    )
     parser.add_argument("--small", action="store_true", help="a small sample (a quarter, few SKUs): seconds")
     parser.add_argument("--seed", type=int, default=7, help="sample data seed (default 7)")
     parser.add_argument("--out", type=Path, default=Path("local-run"), help="report folder (default local-run/)")
@@ -91,7 +124,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep-running",
         action="store_true",
-        help="keep the S3 endpoint up on 0.0.0.0 afterwards, for `sam local invoke` (Ctrl-C stops)",
+        help="keep the S3 endpoint up on 0.0.0.0 afterwards and write <out>/env.json for "
+        "`sam local invoke --env-vars` (Ctrl-C stops)",
+    )
+    parser.add_argument(
+        "--reporting-currency",
+        type=reporting_currency_option,
+        default="AUTO",
+        help="currency of every reported amount: an ISO code (USD, EUR, ...) or AUTO (default): the shop's only "
+        "currency when its data has one, else EUR converted with the FX rates",
     )
     parser.add_argument(
         "--port", type=int, default=None, help="endpoint port (default: free port; 5055 with --keep-running)"
@@ -103,7 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     host = "0.0.0.0" if opts.keep_running else "127.0.0.1"  # noqa: S104 - containers reach it only when asked
     port = opts.port or (5055 if opts.keep_running else None)
-    with tempfile.TemporaryDirectory(prefix="retail-raw-") as tmp, s3_endpoint(host, port) as url:
+    env_file = out / ENV_VARS_FILE
+    env_file.unlink(missing_ok=True)  # an old run's file would point `sam local invoke` at a stopped endpoint
+    with (
+        tempfile.TemporaryDirectory(prefix="retail-raw-") as tmp,
+        s3_endpoint(host, port, opts.reporting_currency) as url,
+    ):
         say(f"S3 endpoint up at {url}")
         import boto3
 
@@ -120,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         if opts.source:
             stage_source(opts.source, opts.contract, contracts, raw_root)
             say(f"staged {opts.source} for ingestion")
-        else:
+        if opts.sample or not opts.source:
             from retail_platform.sampledata import SMALL_PROFILE, generate
 
             params = dict(SMALL_PROFILE) if opts.small else {}
@@ -146,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             name: s3io.read_parquet_prefix(s3, BUCKET_ENV["PROD_BUCKET"], f"{name}/")
             for name in pipeline["prod"].get("prod_datasets", {})
         }
-        currency = os.environ.get("REPORTING_CURRENCY", "EUR")
+        currency = report_currency(opts.reporting_currency, prod_frames)
         page = report.render(
             "Retail AI platform — local run",
             [
@@ -171,15 +217,16 @@ def main(argv: list[str] | None = None) -> int:
             count = export_buckets(s3, opts.export)
             say(f"exported {count} objects to {opts.export}/<bucket>/<key>")
         if opts.keep_running:
-            say(
-                f"endpoint stays up at {url} (containers: http://host.containers.internal:{url.rsplit(':', 1)[1]}); "
-                "Ctrl-C to stop"
-            )
+            say(f"endpoint stays up at {url}; sam local invoke ... --env-vars {opts.out / ENV_VARS_FILE}; Ctrl-C stops")
+            env_vars_file(env_file, int(url.rsplit(":", 1)[1]), opts.reporting_currency)  # last: the run is over
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill` stops it as cleanly as Ctrl-C
             try:
                 while True:
                     time.sleep(3600)
             except KeyboardInterrupt:
                 pass
+            finally:
+                env_file.unlink(missing_ok=True)
     return 0 if summary["totals"]["conservation_ok"] else 1
 
 
