@@ -66,7 +66,10 @@ def _days(stamps: pd.Series) -> tuple[str, str]:
 
 
 def _sums(values: pd.Series, by: pd.Series) -> dict[str, float]:
-    return {str(k): float(v) for k, v in values.groupby(by.to_numpy()).sum().items()}
+    """Totals per value of a grouping column, its text as a `string` column is curated (trimmed, inner spaces
+    collapsed: 'REMY COINTREAU USA         .' is 'REMY COINTREAU USA .')."""
+    keys = by.astype(str).str.split().str.join(" ").to_numpy()
+    return {str(k): float(v) for k, v in values.groupby(keys).sum().items()}
 
 
 # The UCI sample's country names as ISO 3166 codes (Channel Islands: Jersey's code, as the platform maps it).
