@@ -204,3 +204,12 @@ def test_pulse_amounts_are_labelled_with_the_datas_currency(shaped_run):
         assert any("one country only" in n for n in shaped_run["results"]["global-market-pulse"]["skipped"])
     if shaped_run["shape"] == "thirty-days":
         assert any("mom growth needs 56" in n for n in shaped_run["results"]["global-market-pulse"]["skipped"])
+
+
+def test_systems_say_what_a_missing_dataset_costs_them(shaped_run):
+    """Without a payments export there is no fraud scoring, and compliance-guardian says so (its audit still ran)."""
+    notes = " ".join(shaped_run["results"]["compliance-guardian"]["skipped"])
+    if "payment_transactions" in shaped_run["prod"]:
+        assert "fraud scoring skipped" not in notes
+    else:
+        assert "no payment_transactions in prod" in notes and "fraud scoring skipped" in notes

@@ -18,7 +18,6 @@ from compliance_guardian.config import GuardianSettings
 from compliance_guardian.exceptions import BadRequestError, ModelUnavailableError, TrainingDataError
 from compliance_guardian.store import ModelStore
 from retail_platform import s3io
-from retail_platform.exceptions import PlatformError
 
 PAYMENTS = "payment_transactions"
 ALERTS = "fraud_alerts"
@@ -46,6 +45,11 @@ def partition_days(s3: Any, bucket: str, dataset: str) -> list[str]:
             if part.startswith("date="):
                 days.add(part[5:])
     return sorted(days)
+
+
+def _has_objects(s3: Any, bucket: str, prefix: str) -> bool:
+    """One listed key is enough to know a prod dataset exists (a full listing would page through all of it)."""
+    return bool(s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1).get("KeyCount", 0))
 
 
 def read_days(s3: Any, bucket: str, dataset: str, days: list[str]) -> pd.DataFrame:
@@ -138,17 +142,10 @@ def score_days(s3: Any, settings: Any, cfg: GuardianSettings, model: Any, days: 
 
 
 def publish(settings: Any, dataset: str, days: list[str], events_client: Any) -> int:
+    """Announce written partitions (best effort: a failure is logged and counted, see events.announce)."""
     from retail_platform import events
 
-    if not days or events_client is None:
-        return 0
-    entries = events.prod_dataset_updated_entries(settings.event_bus_name, dataset, settings.prod_bucket, days)
-    try:
-        return events.put_events(events_client, entries)
-    except PlatformError:
-        return 0
-    except Exception:
-        return 0
+    return events.announce(events_client, settings.event_bus_name, dataset, settings.prod_bucket, days)
 
 
 def run_prod_update(
@@ -161,6 +158,8 @@ def run_prod_update(
         "audit": audit_partitions(s3, settings.prod_bucket, dataset, days),
     }
     emitted = publish(settings, FINDINGS, days, events_client)
+    if dataset != PAYMENTS and not _has_objects(s3, settings.prod_bucket, f"{PAYMENTS}/"):
+        result["skipped"] = [f"no {PAYMENTS} in prod (no payments export): fraud scoring skipped; card-data audit ran"]
     if dataset == PAYMENTS and days:
         try:
             model, version, info = ensure_fraud_model(s3, settings, cfg, max(days))
