@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from retail_platform.exceptions import BadEventError, PublishError
 
@@ -97,3 +97,22 @@ def put_events(events_client: Any, entries: list[dict]) -> int:
             raise PublishError(f"EventBridge rejected {response['FailedEntryCount']} entries")
         sent += len(batch)
     return sent
+
+
+def announce(events_client: Any, bus: str, dataset: str, bucket: str, partitions: list[str]) -> int:
+    """Best effort ProdDatasetUpdated for partitions already written: how many entries were sent.
+
+    A failure is logged and counted (`EventsNotEmitted` per dataset), never raised: the data is written and the
+    next run's event covers it; a subscriber alarm on the metric sees a bus that refuses events.
+    """
+    from retail_platform.observability import logger, record
+
+    if not partitions or events_client is None:
+        return 0
+    entries = prod_dataset_updated_entries(bus, dataset, bucket, partitions)
+    try:
+        return put_events(events_client, entries)
+    except (PublishError, BotoCoreError) as e:
+        logger.warning("could not emit ProdDatasetUpdated", extra={"dataset": dataset, "error": str(e)[:200]})
+        record("EventsNotEmitted", len(entries), dataset=dataset)
+        return 0
