@@ -16,16 +16,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from botocore.exceptions import ClientError
 
-from retail_platform.exceptions import ObjectNotFoundError, StorageError
-
-_MISSING_CODES = {"NoSuchKey", "404", "NotFound", "NoSuchBucket"}
+from retail_platform.storage.errors import translate
 
 
 def _translate(error: ClientError, bucket: str, key: str) -> Exception:
-    code = error.response.get("Error", {}).get("Code", "")
-    if code in _MISSING_CODES:
-        return ObjectNotFoundError(f"s3://{bucket}/{key} does not exist ({code})")
-    return StorageError(f"S3 call on s3://{bucket}/{key} failed: {code or error}")
+    return translate(error, f"s3://{bucket}/{key}")
 
 
 def head(s3: Any, bucket: str, key: str) -> dict[str, Any]:
