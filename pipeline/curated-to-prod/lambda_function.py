@@ -13,16 +13,16 @@ from typing import Any
 from marts.service import parse_request, run
 from retail_platform import aws
 from retail_platform.observability import logger, metrics, tracer
+from retail_platform.routing import Router
 from retail_platform.settings import get_settings
 
 SETTINGS = get_settings()
+router = Router("curated-to-prod")
 
 
-@logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict, context: Any) -> dict:
-    request = parse_request(event)
+@router.task
+def rebuild(event: dict) -> dict:
+    request = parse_request(event)  # the task input, {"full_rebuild": true} or the nightly schedule
     logger.info(
         "curated-to-prod",
         extra={
@@ -35,3 +35,10 @@ def lambda_handler(event: dict, context: Any) -> dict:
     metrics.add_metric(name="ProdPartitionsDeleted", unit="Count", value=sum(len(v) for v in outcome.deleted.values()))
     metrics.add_metric(name="ProdEventsEmitted", unit="Count", value=outcome.events_emitted)
     return outcome.response()
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: Any) -> dict:
+    return router.resolve(event, context)

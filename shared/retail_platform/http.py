@@ -19,10 +19,11 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError as PowertoolsBadRequest
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
 
+from retail_platform.exceptions import PlatformError
 from retail_platform.observability import logger
 
 
-class HttpError(Exception):
+class HttpError(PlatformError):
     """An answer other than 200, raised from a route: its status and a message for the caller."""
 
     status = HTTPStatus.BAD_REQUEST

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Generic, TypeVar
 
 from retail_platform.exceptions import ConfigurationError
 
+T = TypeVar("T")
 AUTO_CURRENCY = "AUTO"  # REPORTING_CURRENCY default: the shop's only currency, else EUR through FX rates
 
 
@@ -57,3 +61,71 @@ class Settings:
 def get_settings() -> Settings:
     """Settings of this process (cached: read once at cold start)."""
     return Settings.from_env()
+
+
+class Section(Generic[T]):
+    """One system's own settings: `factory(environ)` over the variables `names`, built and checked once.
+
+    A handler calls its sections at import (cold start), so a bad value fails before the first event. In
+    Lambda the environment never changes, so the object is built once; where a process changes one of the
+    `names` (the local run, a test), the next call rebuilds it instead of serving a stale value.
+    """
+
+    def __init__(self, names: tuple[str, ...], factory: Callable[[Mapping[str, str]], T]) -> None:
+        self.names = names
+        self.factory = factory
+        self._built: tuple[tuple[str | None, ...], T] | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> T:
+        key = tuple(os.environ.get(name) for name in self.names)
+        with self._lock:
+            if self._built is None or self._built[0] != key:
+                self._built = (key, self.factory(os.environ))
+            return self._built[1]
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._built = None
+
+
+def positive_int(env: Mapping[str, str], name: str, default: int, error: type[Exception] = ConfigurationError) -> int:
+    """An integer setting of at least 1; `error` (a system's own configuration error) naming the variable otherwise."""
+    raw = (env.get(name) or "").strip() or str(default)
+    try:
+        value = int(raw)
+    except ValueError as e:
+        raise error(f"{name} must be a positive integer, got {raw!r}") from e
+    if value < 1:
+        raise error(f"{name} must be a positive integer, got {value}")
+    return value
+
+
+def flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """A 1/0 (true/false, yes/no) setting; ConfigurationError otherwise."""
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes"):
+        return True
+    if raw in ("0", "false", "no"):
+        return False
+    raise ConfigurationError(f"{name} must be 1 or 0, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class CurationSettings:
+    """raw-to-curated's section: rows per curation batch, and how old the cached source contracts may get."""
+
+    batch_rows: int
+    contracts_max_age: int  # seconds: a contract uploaded to the artifacts bucket is used within this time
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> CurationSettings:
+        return cls(
+            batch_rows=positive_int(env, "CURATION_BATCH_ROWS", 250_000),
+            contracts_max_age=positive_int(env, "CONTRACTS_MAX_AGE_SECONDS", 60),
+        )
+
+
+get_curation_settings = Section(("CURATION_BATCH_ROWS", "CONTRACTS_MAX_AGE_SECONDS"), CurationSettings.from_env)

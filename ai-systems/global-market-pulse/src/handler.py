@@ -1,4 +1,4 @@
-"""global-market-pulse Lambda handler: routes by event shape, nothing else.
+"""global-market-pulse Lambda handler: declares its routes and the prod datasets it reads, nothing else.
 
 * HTTP API v2 (`GET /pulse`, `GET /pulse/{country}`): served from the stored results (Powertools resolver).
 * EventBridge `ProdDatasetUpdated` for country_kpis / customer_transactions, or a schedule: the batch path.
@@ -13,18 +13,21 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 from typing import Any  # noqa: E402
 
+from market_pulse.config import get_pulse_settings  # noqa: E402
 from market_pulse.exceptions import NoResultsError, PulseInputError, UnknownCountryError  # noqa: E402
 from market_pulse.service import CONSUMED_DATASETS, PulseReader, run_batch  # noqa: E402
 
 from retail_platform import aws, http  # noqa: E402
-from retail_platform.exceptions import BadEventError  # noqa: E402
 from retail_platform.observability import logger, metrics, tracer  # noqa: E402
+from retail_platform.routing import Router  # noqa: E402
 from retail_platform.settings import get_settings  # noqa: E402
 
 SETTINGS = get_settings()
+get_pulse_settings()  # checked at cold start
 MAX_BODY_BYTES = 4096
 MAX_QUERY_CHARS = 2048
-app = http.resolver("GET /pulse, GET /pulse/{country}")
+router = Router("global-market-pulse", "GET /pulse, GET /pulse/{country}", consumes=CONSUMED_DATASETS)
+app = router.http
 http.map_errors(app, {PulseInputError: 400, NoResultsError: 503})
 _reader: PulseReader | None = None
 
@@ -53,30 +56,18 @@ def _unknown_country(error: UnknownCountryError) -> Any:
     return http.error_response(404, f"no pulse results for country {error.args[0]!r}")
 
 
+@router.scheduled
+@router.dataset_updated
+def batch(trigger: Any) -> dict:
+    logger.info("pulse batch", extra={"dataset": getattr(trigger, "dataset", None)})
+    outcome = run_batch(aws.client("s3"), aws.client("events"), SETTINGS, report=get_pulse_settings().report)
+    metrics.add_metric(name="PulseCountries", unit="Count", value=outcome.get("countries", 0))
+    metrics.add_metric(name="PulseAnomalies", unit="Count", value=outcome.get("anomalies", 0))
+    return outcome
+
+
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: Any) -> dict:
-    if http.is_http_event(event):
-        return app.resolve(event, context)
-    if not isinstance(event, dict):
-        raise BadEventError(f"event must be a JSON object, got {type(event).__name__}")
-    detail_type = event.get("detail-type")
-    if detail_type == "ProdDatasetUpdated":
-        dataset = (event.get("detail") or {}).get("dataset")
-        if dataset not in CONSUMED_DATASETS:
-            return {"status": "ignored", "reason": f"global-market-pulse does not read {dataset!r}"}
-    elif detail_type != "Scheduled Event":
-        raise BadEventError(
-            "unsupported event: expected an HTTP API v2 request, a ProdDatasetUpdated event or a Scheduled Event"
-        )
-    logger.info("pulse batch", extra={"trigger": detail_type, "dataset": (event.get("detail") or {}).get("dataset")})
-    outcome = run_batch(
-        aws.client("s3"),
-        aws.client("events"),
-        SETTINGS,
-        report=os.environ.get("MARKET_PULSE_REPORT", "1" if SETTINGS.environment == "local" else "0") == "1",
-    )
-    metrics.add_metric(name="PulseCountries", unit="Count", value=outcome.get("countries", 0))
-    metrics.add_metric(name="PulseAnomalies", unit="Count", value=outcome.get("anomalies", 0))
-    return outcome
+    return router.resolve(event, context)

@@ -1,4 +1,4 @@
-"""retail-copilot Lambda handler: routes by event shape, nothing else.
+"""retail-copilot Lambda handler: declares its routes and the prod datasets it snapshots, nothing else.
 
 * HTTP API v2: `POST /copilot/ask` {question, session_id?} and `GET /copilot/sessions/{session_id}`.
 * EventBridge `ProdDatasetUpdated` for copilot_mart / country_kpis, or a schedule: the batch path (rebuilds the
@@ -13,11 +13,12 @@ from typing import Any
 from retail_copilot.service import CopilotService
 
 from retail_platform import http
-from retail_platform.exceptions import BadEventError
 from retail_platform.observability import logger, metrics, tracer
+from retail_platform.routing import Router
 
-app = http.resolver("POST /copilot/ask, GET /copilot/sessions/{session_id}")
 SERVICE = CopilotService()
+router = Router("retail-copilot", "POST /copilot/ask, GET /copilot/sessions/{session_id}", consumes=SERVICE.subscribed)
+app = router.http
 
 
 @app.post("/copilot/ask")
@@ -46,22 +47,15 @@ def get_session(session_id: str):
     return found
 
 
+@router.scheduled
+@router.dataset_updated
+def rebuild(trigger: Any) -> dict:
+    logger.info("copilot batch", extra={"dataset": getattr(trigger, "dataset", None)})
+    return SERVICE.rebuild()
+
+
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: Any) -> dict:
-    if http.is_http_event(event):
-        return app.resolve(event, context)
-    if not isinstance(event, dict):
-        raise BadEventError(f"event must be a JSON object, got {type(event).__name__}")
-    detail_type = event.get("detail-type")
-    if detail_type == "ProdDatasetUpdated":
-        dataset = (event.get("detail") or {}).get("dataset")
-        if dataset not in SERVICE.subscribed:
-            return {"status": "ignored", "reason": f"retail-copilot does not snapshot {dataset!r}"}
-    elif detail_type != "Scheduled Event":
-        raise BadEventError(
-            "unsupported event: expected an HTTP API v2 request, a ProdDatasetUpdated event or a Scheduled Event"
-        )
-    logger.info("copilot batch", extra={"trigger": detail_type, "dataset": (event.get("detail") or {}).get("dataset")})
-    return SERVICE.rebuild()
+    return router.resolve(event, context)

@@ -18,6 +18,8 @@ import ast
 import math
 from dataclasses import dataclass
 
+from retail_platform.exceptions import PlatformError
+
 MAX_LENGTH = 500  # characters of one expression
 MAX_NODES = 100  # nodes of its tree
 MAX_LITERAL = 1e15  # |numeric literal|
@@ -26,7 +28,7 @@ MAX_ROUND_DIGITS = 10
 NUMBER, TEXT, ANY = "number", "text", "any"
 
 
-class ExpressionError(ValueError):
+class ExpressionError(PlatformError, ValueError):
     """An expression outside the language; the message says which construct and why."""
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
 from retail_platform.exceptions import ConfigurationError
+from retail_platform.settings import Section
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class GuardianSettings:
     text_model_epochs: int
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> GuardianSettings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> GuardianSettings:
         env = os.environ if environ is None else environ
         try:
             settings = cls(
@@ -60,6 +60,17 @@ def objective_from_env(env: Mapping[str, str]) -> str:
         raise ConfigurationError(f"FRAUD_THRESHOLD_OBJECTIVE: {e}") from e
 
 
-@lru_cache(maxsize=1)
-def get_guardian_settings() -> GuardianSettings:
-    return GuardianSettings.from_env()
+ENV_NAMES = (
+    "FRAUD_THRESHOLD_OBJECTIVE",
+    "FRAUD_ALERT_RATE",
+    "FRAUD_RETRAIN_DAYS",
+    "FRAUD_HISTORY_DAYS",
+    "FRAUD_TRAINING_DAYS",
+    "MASK_POLICY",
+    "MAX_BODY_BYTES",
+    "MAX_BATCH",
+    "AUDIT_CURATED_DAYS",
+    "TEXT_MODEL_TEXTS",
+    "TEXT_MODEL_EPOCHS",
+)
+get_guardian_settings = Section(ENV_NAMES, GuardianSettings.from_env)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from retail_platform.exceptions import PlatformError
 
-class ComplianceGuardianError(Exception):
+
+class ComplianceGuardianError(PlatformError):
     """Base class."""
 
 

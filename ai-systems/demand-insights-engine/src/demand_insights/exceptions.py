@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from retail_platform.exceptions import PlatformError
 
-class DemandInsightsError(Exception):
+
+class DemandInsightsError(PlatformError):
     """Base class of every error this package raises on purpose."""
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
 import platform
 from dataclasses import dataclass
 from typing import Any
@@ -71,7 +70,9 @@ MAX_TRAIN_ROWS = 400_000
 
 def _threads() -> int:
     """LightGBM threads: DEMAND_NUM_THREADS, else 1 (OpenMP spin-waits collapse on a shared, busy CPU)."""
-    return max(1, int(os.environ.get("DEMAND_NUM_THREADS", "1")))
+    from demand_insights.config import get_demand_settings
+
+    return get_demand_settings().num_threads
 
 
 def _buckets(horizon: int) -> list[tuple[int, int]]:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from demand_insights import store
-from demand_insights.config import TrainingBudget
+from demand_insights.config import get_demand_settings
 from demand_insights.exceptions import InputDataError, NotFoundError, RequestError
 from retail_platform import s3io
 
@@ -108,7 +108,7 @@ def _forecast_with_model(s3: Any, buckets: Buckets, panel, horizon: int, force_r
     if reason is None and model.horizon < horizon:
         reason = f"stored model forecasts {model.horizon} steps, {horizon} are needed"
     if reason is not None:
-        budget = TrainingBudget.from_env()
+        budget = get_demand_settings().budget
         model = forecast.fit(
             panel, horizon, version=store.new_version(), max_rows=budget.max_rows, rounds=budget.rounds
         )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from retail_platform.exceptions import PlatformError
 
-class PulseError(Exception):
+
+class PulseError(PlatformError):
     """Base class of every error market_pulse raises on purpose."""
 
 

@@ -21,7 +21,6 @@ from market_intelligence.forecast import Options
 from market_intelligence.series import infer_frequency, prepare
 from retail_platform import s3io
 
-CONSUMES = ("market_series", "daily_sales")
 RETRAINING_POLICY = (
     "Refit on every ProdDatasetUpdated event of market_series (new weeks) and nightly on the schedule; "
     "model selection is re-run each time by rolling-origin cross-validation."

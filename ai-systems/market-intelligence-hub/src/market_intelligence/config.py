@@ -1,14 +1,18 @@
-"""Settings of market-intelligence-hub beyond the platform's (environment variables, read once)."""
+"""Settings section of market-intelligence-hub beyond the platform's (environment variables, read once)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from market_intelligence.exceptions import InputError
 from market_intelligence.forecast import GLOBAL_NN, Options
 from market_intelligence.models import ALL_LOCAL
+from retail_platform.settings import Section, positive_int
 
 KNOWN_MODELS = (*ALL_LOCAL, GLOBAL_NN)
+CONSUMES = ("market_series", "daily_sales")  # the prod datasets whose ProdDatasetUpdated starts the batch path
 
 
 def options_from_env(environ: dict[str, str] | None = None) -> Options:
@@ -32,12 +36,19 @@ def shard_size_from_env(environ: dict[str, str] | None = None) -> int:
     """MARKET_SHARD_SIZE: markets per shard of a forecast run (default 40; at least 1)."""
     from market_intelligence.sharded import DEFAULT_SHARD_SIZE
 
-    env = os.environ if environ is None else environ
-    raw = env.get("MARKET_SHARD_SIZE") or str(DEFAULT_SHARD_SIZE)
-    try:
-        size = int(raw)
-    except ValueError as e:
-        raise InputError(f"MARKET_SHARD_SIZE must be an integer, got {raw!r}") from e
-    if size < 1:
-        raise InputError(f"MARKET_SHARD_SIZE must be at least 1, got {size}")
-    return size
+    return positive_int(os.environ if environ is None else environ, "MARKET_SHARD_SIZE", DEFAULT_SHARD_SIZE, InputError)
+
+
+@dataclass(frozen=True)
+class MarketSettings:
+    options: Options  # MARKET_MODELS, MARKET_FOLDS, MARKET_EPOCHS, MARKET_THREADS
+    shard_size: int  # MARKET_SHARD_SIZE
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> MarketSettings:
+        return cls(options_from_env(dict(env)), shard_size_from_env(dict(env)))
+
+
+get_market_settings = Section(
+    ("MARKET_MODELS", "MARKET_FOLDS", "MARKET_EPOCHS", "MARKET_THREADS", "MARKET_SHARD_SIZE"), MarketSettings.from_env
+)

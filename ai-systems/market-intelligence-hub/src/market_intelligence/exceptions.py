@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from retail_platform.exceptions import PlatformError
 
-class MarketIntelligenceError(Exception):
+
+class MarketIntelligenceError(PlatformError):
     """Base class."""
 
 

@@ -27,6 +27,7 @@ from market_intelligence.exceptions import InputError
 from market_intelligence.forecast import Forecaster, Options
 from market_intelligence.series import infer_frequency
 from retail_platform import s3io
+from retail_platform.exceptions import ObjectNotFoundError
 from retail_platform.observability import logger
 
 RUN_PREFIX = f"runs/{store.SYSTEM}/"
@@ -112,7 +113,7 @@ def plan(
 def read_plan(s3: Any, artifacts_bucket: str, version: str) -> dict[str, Any]:
     try:
         return s3io.read_json(s3, artifacts_bucket, f"{run_prefix(version)}plan.json")
-    except Exception as e:
+    except ObjectNotFoundError as e:  # throttling and other S3 failures propagate: the state machine retries them
         raise InputError(f"no plan for run {version!r}: run the Plan step first") from e
 
 
@@ -170,7 +171,7 @@ def gather(s3: Any, artifacts_bucket: str, version: str) -> tuple[pd.DataFrame, 
     for i in range(len(document["shards"])):
         try:
             done = s3io.read_json(s3, artifacts_bucket, f"{prefix}shard-{i:04d}/done.json")
-        except Exception:
+        except ObjectNotFoundError:  # not done yet; a failed read is an error, not a missing shard
             missing.append(i)
             continue
         forecasts.append(s3io.read_parquet(s3, artifacts_bucket, f"{prefix}shard-{i:04d}/forecasts.parquet"))

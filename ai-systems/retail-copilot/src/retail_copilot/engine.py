@@ -18,6 +18,7 @@ from retail_copilot.attributes import Attributes, display, plural
 from retail_copilot.catalog import Catalog
 from retail_copilot.periods import Period, previous_period
 from retail_copilot.plan import TIME_GROUPS, QueryPlan
+from retail_platform.exceptions import PlatformError
 
 METRIC_LABELS = {
     "revenue": "revenue",
@@ -43,7 +44,7 @@ ORDER_COLUMNS = ("date", "order_id", "customer_id", "country")
 MART, KPIS, ORDERS = "copilot_mart", "country_kpis", "customer_transactions"
 
 
-class PlanError(ValueError):
+class PlanError(PlatformError, ValueError):
     """The plan cannot be answered from the data (the message says why, for the user)."""
 
 

@@ -14,12 +14,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from retail_copilot.plan import QueryPlan
+from retail_platform.exceptions import PlatformError
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 TTL_SECONDS = 24 * 3600
 
 
-class SessionStoreError(Exception):
+class SessionStoreError(PlatformError):
     """The session table could not be read or written."""
 
 

@@ -1,0 +1,37 @@
+"""The batch paths the handler runs: one prod dataset's update, and the nightly audit with text-model training."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compliance_guardian import batch, report
+from compliance_guardian.config import GuardianSettings
+from retail_platform.observability import record_model_scores
+
+
+def on_dataset_updated(
+    s3: Any, events_client: Any, settings: Any, cfg: GuardianSettings, dataset: str, days: list[str]
+) -> dict[str, Any]:
+    """Audit the dataset's new partitions for card data; payments are also scored (and the model retrained)."""
+    result = batch.run_prod_update(s3, settings, cfg, dataset, days, events_client)
+    fraud = result.get("fraud") or {}
+    if (fraud.get("model") or {}).get("trained"):  # a retrained model's holdout scores
+        record_model_scores("fraud", fraud.get("model_version"), fraud["model"].get("metrics_holdout"))
+    result["report_html"] = report.html_fragment(result)
+    return result
+
+
+def fraud_counts(result: dict[str, Any]) -> tuple[int, int]:
+    """(alerts, transactions scored) of a batch result: the fraud-alert rate alarm's two metrics."""
+    days = ((result.get("fraud") or {}).get("days") or {}).values()
+    return sum(d["alerts"] for d in days), sum(d["scored"] for d in days)
+
+
+def nightly(s3: Any, settings: Any, cfg: GuardianSettings) -> dict[str, Any]:
+    """Audit the newest curated partitions and (re)train the text model when due."""
+    from compliance_guardian.textclf.serving import ensure_text_model
+
+    result: dict[str, Any] = {"curated_audit": batch.audit_curated(s3, settings, cfg)}
+    result["text_model"] = ensure_text_model(s3, settings.artifacts_bucket, cfg.text_model_texts, cfg.text_model_epochs)
+    result["report_html"] = report.html_fragment(result)
+    return result

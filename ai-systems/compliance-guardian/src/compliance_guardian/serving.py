@@ -1,0 +1,81 @@
+"""The models the online routes serve, loaded on first use and kept for the execution environment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from compliance_guardian.exceptions import BadRequestError, ModelUnavailableError, NotFoundError
+from retail_platform import s3io
+from retail_platform.observability import logger
+
+
+class ServingModels:
+    """The current fraud model (with fallback to the last good version), pinned versions, and the text model."""
+
+    def __init__(self, s3: Callable[[], Any], artifacts_bucket: str) -> None:
+        self.s3 = s3
+        self.bucket = artifacts_bucket
+        self._loaded: dict[str, Any] = {}
+
+    def clear(self) -> None:
+        """Forget every loaded model (the next request loads the current versions)."""
+        self._loaded.clear()
+
+    def fraud(self, version: str | None = None) -> Any:
+        """The serving fraud model, or a pinned version: 404 only when that version does not exist.
+
+        A version that exists but cannot be read (throttled, corrupt) is a server failure, not a 404.
+        """
+        from compliance_guardian.fraud.model import FraudModel
+        from compliance_guardian.store import ModelStore
+
+        key = version or "current"
+        if key not in self._loaded:
+            store = ModelStore(self.s3(), self.bucket, "fraud")
+            if version is None:
+                self._loaded[key] = self._current(store, FraudModel.from_files)
+            else:
+                if next(iter(s3io.list_keys(store.s3, self.bucket, f"{store.prefix}{version}/")), None) is None:
+                    raise NotFoundError(f"unknown fraud model version {version!r}")
+                self._loaded[key] = FraudModel.from_files(store.read_files(version))
+        return self._loaded[key]
+
+    @staticmethod
+    def _current(store: Any, loader: Callable[[dict[str, bytes]], Any]) -> Any:
+        """The current version (or the last good one); ModelUnavailableError with a message for the caller."""
+        try:
+            model, _ = store.load(loader)
+        except ModelUnavailableError as e:
+            logger.warning("model unavailable", extra={"error": str(e)})
+            if str(e).startswith("no loadable model version"):  # stored versions exist but every one is corrupt
+                raise ModelUnavailableError(
+                    "no loadable model: every stored version is unreadable; the batch path retrains"
+                ) from e
+            raise ModelUnavailableError(
+                "no fraud model has been trained yet; the batch path trains one from prod payments"
+            ) from e
+        return model
+
+    def text(self) -> Any:
+        """The card-data risk text classifier (current version)."""
+        from compliance_guardian.textclf.serving import load_current
+
+        if "text" not in self._loaded:
+            self._loaded["text"] = load_current(self.s3(), self.bucket)
+        return self._loaded["text"]
+
+    @staticmethod
+    def wants_classification(payload: dict[str, Any]) -> bool:
+        """The scan request's `classify` flag (false by default); BadRequestError when it cannot be honoured."""
+        classify = payload.get("classify", False)
+        if not isinstance(classify, bool):
+            raise BadRequestError('"classify" must be true or false')
+        if classify and "text" not in payload:
+            raise BadRequestError('"classify" needs "text"')
+        return classify
+
+    def classify(self, masked_text: str) -> dict[str, Any]:
+        """The text model's card-data risk class of an already masked text, with the model version."""
+        classifier = self.text()
+        return {"classification": classifier.classify([masked_text])[0], "text_model_version": classifier.version}

@@ -1,0 +1,56 @@
+"""The forecast run in one process (`whole`), or as the MarketForecastStateMachine's steps: plan,
+forecast_shard (one Map iteration) and merge.
+
+Each step checks its own input (BadEventError saying which field is wrong) and imports the heavy
+forecasting code only when it runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from market_intelligence.config import MarketSettings
+from retail_platform.exceptions import BadEventError
+from retail_platform.observability import logger
+
+
+def whole(s3: Any, prod_bucket: str, artifacts_bucket: str, dataset: str, cfg: MarketSettings) -> Any:
+    """The whole batch path in this invocation (an event or the schedule): forecasts, trends, elasticity."""
+    from market_intelligence import batch
+
+    return batch.run(s3, prod_bucket, artifacts_bucket, dataset, cfg.options, cfg.shard_size)
+
+
+def plan(s3: Any, prod_bucket: str, artifacts_bucket: str, cfg: MarketSettings) -> dict[str, Any]:
+    """Write the run's plan (markets per shard); `status` is `empty` when there is nothing to forecast."""
+    from market_intelligence import batch
+
+    planned = batch.start(s3, prod_bucket, artifacts_bucket, cfg.options, cfg.shard_size)
+    logger.info("forecast run planned", extra={k: planned[k] for k in ("version", "n_series")})
+    return {**planned, "status": "planned" if planned["version"] else "empty"}
+
+
+def forecast_shard(s3: Any, artifacts_bucket: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Forecast one shard of a planned run (a retried iteration rewrites the same files)."""
+    from market_intelligence import sharded
+
+    shard = event.get("shard")
+    if not isinstance(shard, int) or isinstance(shard, bool):
+        raise BadEventError("step 'forecast_shard' needs 'shard' (an integer from the plan step)")
+    done = sharded.run_shard(s3, artifacts_bucket, version(event), shard)
+    logger.info("forecast shard done", extra=done)
+    return done
+
+
+def merge(s3: Any, prod_bucket: str, artifacts_bucket: str, event: dict[str, Any]) -> Any:
+    """Merge the shards of a run into the prod forecasts (an InputError names shards without results)."""
+    from market_intelligence import batch
+
+    return batch.merge(s3, prod_bucket, artifacts_bucket, version(event))
+
+
+def version(event: dict[str, Any]) -> str:
+    value = event.get("version")
+    if not isinstance(value, str) or not value:
+        raise BadEventError(f"step {event.get('step')!r} needs the run's version (a string) from the plan step")
+    return value

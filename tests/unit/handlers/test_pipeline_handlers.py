@@ -1,0 +1,97 @@
+"""raw-to-curated and curated-to-prod handlers on their events/ files, with the domain faked."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from retail_platform.exceptions import BadEventError
+from tests.support import event
+from tests.unit.handlers.conftest import Recorder, load
+
+RAW_TO_CURATED = "raw-to-curated"
+CURATED_TO_PROD = "curated-to-prod"
+
+
+def summary(key: str, days: list[str], also: dict | None = None) -> dict:
+    return {
+        "source_key": key,
+        "dataset": "order_lines",
+        "rows_in": 10,
+        "rows_curated": 8,
+        "rows_quarantined": 2,
+        "report_key": f"_reports/order_lines/{key}.json",
+        "partitions": days,
+        "also": also or {},
+    }
+
+
+@pytest.fixture
+def curation(monkeypatch, clients):
+    fn = load(RAW_TO_CURATED)
+    monkeypatch.setattr(fn, "contracts", lambda: ["contract"])
+    return fn
+
+
+@pytest.mark.parametrize(
+    ("case", "bucket", "key"),
+    [
+        ("eventbridge-object-created", "local-raw", "uci-online-retail/online_retail_sample.csv"),
+        ("s3-notification", "local-raw", "sample/order_lines/order_lines-2023-10.csv.gz"),
+        ("stepfunctions-task", "local-raw", "uci-online-retail/online_retail_sample.csv"),
+    ],
+)
+def test_every_object_event_curates_its_object(curation, clients, context, monkeypatch, case, bucket, key):
+    process = Recorder(summary(key, ["2023-10-02", "2023-10-01"]))
+    monkeypatch.setattr(curation, "process_object", process)
+    result = curation.lambda_handler(event(RAW_TO_CURATED, case), context)
+    (s3, settings, contracts, got_bucket, got_key, batch_rows), _ = process.calls[0]
+    assert (s3, contracts, got_bucket, got_key) == (clients["s3"], ["contract"], bucket, key)
+    assert (settings.curated_bucket, batch_rows) == ("local-curated", 250_000)
+    assert result["partitions"] == {"order_lines": ["2023-10-01", "2023-10-02"]}
+    assert (result["rows_in"], result["rows_curated"], result["rows_quarantined"]) == (10, 8, 2)
+    assert result["objects"][0]["report_key"] == f"_reports/order_lines/{key}.json"
+
+
+def test_an_export_feeding_several_datasets_reports_each(curation, monkeypatch, context):
+    orders = {"dataset": "orders", "partitions": ["2023-10-01"], "rows_curated": 3, "rows_quarantined": 0}
+    monkeypatch.setattr(curation, "process_object", Recorder(summary("x.csv", ["2023-10-01"], {"orders": orders})))
+    result = curation.lambda_handler({"bucket": "local-raw", "key": "x.csv"}, context)
+    assert result["partitions"] == {"order_lines": ["2023-10-01"], "orders": ["2023-10-01"]}
+    assert result["objects"][0]["also"]["orders"]["rows_curated"] == 3
+
+
+@pytest.mark.parametrize("bad", [[], {}, {"Records": []}, {"bucket": "local-raw"}])
+def test_malformed_object_events_are_refused_before_any_work(curation, monkeypatch, context, bad):
+    monkeypatch.setattr(curation, "process_object", Recorder())
+    with pytest.raises(BadEventError):
+        curation.lambda_handler(bad, context)
+    assert curation.process_object.calls == []
+
+
+@pytest.mark.parametrize(
+    ("case", "full", "changed"),
+    [
+        ("full-rebuild", True, {}),
+        ("schedule", True, {}),
+        ("stepfunctions-task", False, {"order_lines": [date(2011, 10, 31), date(2011, 11, 14)]}),
+    ],
+)
+def test_curated_to_prod_runs_what_its_task_asks(monkeypatch, clients, context, case, full, changed):
+    from marts.service import Outcome
+
+    fn = load(CURATED_TO_PROD)
+    outcome = Outcome(written={"daily_sales": [date(2011, 10, 31)]}, events_emitted=1)
+    run = Recorder(outcome)
+    monkeypatch.setattr(fn, "run", run)
+    result = fn.lambda_handler(event(CURATED_TO_PROD, case), context)
+    (request, s3, events, _), _ = run.calls[0]
+    assert (request.full_rebuild, request.changed) == (full, changed)
+    assert (s3, events) == (clients["s3"], clients["events"])
+    assert result == {"prod_datasets": {"daily_sales": ["2011-10-31"]}, "events_emitted": 1, "partitions_deleted": {}}
+
+
+def test_curated_to_prod_refuses_a_non_object_event(context):
+    with pytest.raises(BadEventError, match="must be a JSON object"):
+        load(CURATED_TO_PROD).lambda_handler(["full_rebuild"], context)
