@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from typing import Any
 
 import pandas as pd
 
-
-def _chart(draw) -> str:
-    """Render a matplotlib drawing function to an inline PNG <img>."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 3.2), dpi=100)
-    draw(ax)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return f'<img alt="chart" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}"/>'
+from retail_platform.presentation import ReportFragment, chart_html, frame_table
 
 
 def _table(frame: pd.DataFrame, max_rows: int = 20) -> str:
-    return frame.head(max_rows).to_html(index=False, border=0, classes="t", float_format=lambda v: f"{v:,.2f}")
+    return frame_table(frame, decimals=2, max_rows=max_rows)
 
 
 def quality_section(summary: dict[str, Any], curation: list[dict[str, Any]], reports: list[dict[str, Any]]) -> str:
@@ -92,7 +76,7 @@ def prod_section(prod_frames: dict[str, pd.DataFrame], reporting_currency: str) 
         parts.append(f"<h3>Revenue by country ({reporting_currency})</h3>")
         top = by_country.head(12)
         parts.append(
-            _chart(
+            chart_html(
                 lambda ax: (
                     ax.bar(top["country"], top["revenue_reporting"]),
                     ax.set_ylabel(reporting_currency),
@@ -106,7 +90,7 @@ def prod_section(prod_frames: dict[str, pd.DataFrame], reporting_currency: str) 
         if not total.empty:
             parts.append(f"<h3>Weekly revenue, all markets ({reporting_currency})</h3>")
             parts.append(
-                _chart(
+                chart_html(
                     lambda ax: (
                         ax.plot(pd.to_datetime(total["date"]), total["revenue_reporting"]),
                         ax.set_ylabel(reporting_currency),
@@ -118,35 +102,23 @@ def prod_section(prod_frames: dict[str, pd.DataFrame], reporting_currency: str) 
 
 def ai_section(ai_results: dict[str, Any]) -> str:
     """One section per AI system: its failure (type and message), what it could not do, then its own fragment."""
-    items = []
-    for name, result in ai_results.items():
-        result = result if isinstance(result, dict) else {"status": str(result)}
-        parts = [f"<h3>{html.escape(name)}</h3>"]
-        errors = result.get("errors") or []
-        if errors:
-            parts.append(
-                "<p class='failed'><b>Failed</b> (the other systems still ran):</p><ul>"
-                + "".join(
-                    f"<li>on ProdDatasetUpdated {html.escape(str(e.get('event')))}: {html.escape(str(e.get('error')))}"
-                    "</li>"
-                    for e in errors
-                )
-                + "</ul>"
-            )
-        notes = result.get("skipped") or []
-        if notes:
-            parts.append(
-                "<p>What it could not do with this data:</p><ul>"
-                + "".join(f"<li>skipped: {html.escape(str(n))}</li>" for n in notes)
-                + "</ul>"
-            )
-        section = result.get("report_html")
-        if section:
-            parts.append(section)
-        elif not errors and not notes:
-            parts.append(f"<p>{html.escape(str(result.get('status', '')))}</p>")
-        items.append("\n".join(parts))
-    return "<h2>AI systems</h2>" + "\n".join(items)
+    return "<h2>AI systems</h2>" + "\n".join(
+        _system_fragment(name, result).html() for name, result in ai_results.items()
+    )
+
+
+def _system_fragment(name: str, result: Any) -> ReportFragment:
+    """A system's result in the main job (status, errors, skipped notes, its report_html) as its report section."""
+    result = result if isinstance(result, dict) else {"status": str(result)}
+    fragment = ReportFragment(
+        name,
+        errors=[f"on ProdDatasetUpdated {e.get('event')}: {e.get('error')}" for e in result.get("errors") or []],
+        skipped=[str(note) for note in result.get("skipped") or []],
+    )
+    fragment.add(result.get("report_html"))
+    if fragment.empty:
+        fragment.add(f"<p>{html.escape(str(result.get('status', '')))}</p>")
+    return fragment
 
 
 def render(title: str, sections: list[str]) -> str:

@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from typing import Any
 
+from retail_platform.presentation import ReportFragment
+from retail_platform.presentation.charts import Draw
 
-def _chart(days: dict[str, dict[str, int]]) -> str:
-    try:
-        import matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return ""
+def _draw_alerts(days: dict[str, dict[str, int]]) -> Draw:
+    """Draws fraud alerts per day as bars, about eight date labels on the axis."""
     labels = sorted(days)
-    fig, ax = plt.subplots(figsize=(7, 2.4))
-    ax.bar(range(len(labels)), [days[d]["alerts"] for d in labels], color="#c0392b")
-    ax.set_title("fraud alerts per day")
-    ax.set_xticks(range(0, len(labels), max(1, len(labels) // 8)))
-    ax.set_xticklabels(labels[:: max(1, len(labels) // 8)], fontsize=7)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    return f'<img alt="fraud alerts per day" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
+    step = max(1, len(labels) // 8)
+
+    def draw(ax) -> None:
+        ax.bar(range(len(labels)), [days[d]["alerts"] for d in labels], color="#c0392b")
+        ax.set_title("fraud alerts per day")
+        ax.set_xticks(range(0, len(labels), step))
+        ax.set_xticklabels(labels[::step], fontsize=7)
+
+    return draw
 
 
 def _threshold_and_holdout(info: dict[str, Any]) -> list[str]:
@@ -54,28 +48,29 @@ def _threshold_and_holdout(info: dict[str, Any]) -> list[str]:
 
 
 def html_fragment(result: dict[str, Any]) -> str:
-    parts = ["<h3>compliance-guardian</h3>"]
+    """The system's section: card-data audits, fraud scoring (threshold, holdout, alerts per day) or why skipped."""
+    fragment = ReportFragment("compliance-guardian")
     audit = result.get("audit")
     if audit:
-        parts.append(
+        fragment.add(
             f"<p>Card-data audit of <b>{html.escape(str(audit['dataset']))}</b>: {audit['partitions']} partitions, "
             f"<b>{audit['findings']}</b> findings (never the digits; see prod <code>pci_findings/</code>).</p>"
         )
     curated = result.get("curated_audit")
     if curated:
-        parts.append(f"<p>Curated audit: {curated['findings']} findings in {curated['curated_datasets']} datasets.</p>")
+        fragment.add(f"<p>Curated audit: {curated['findings']} findings in {curated['curated_datasets']} datasets.</p>")
     fraud = result.get("fraud")
     if fraud:
         if fraud.get("status") == "scored":
             days = fraud["days"]
             scored = sum(d["scored"] for d in days.values())
             alerts = sum(d["alerts"] for d in days.values())
-            parts.append(
+            fragment.add(
                 f"<p>Fraud: {scored} payments scored, <b>{alerts}</b> alerts, model "
                 f"<code>{html.escape(fraud['model_version'])}</code>.</p>"
             )
-            parts.extend(_threshold_and_holdout(fraud.get("model") or {}))
-            parts.append(_chart(days))
+            fragment.add(*_threshold_and_holdout(fraud.get("model") or {}))
+            fragment.add_chart(_draw_alerts(days), alt="fraud alerts per day", figsize=(7, 2.4), dpi=90)
         else:
-            parts.append(f"<p>Fraud scoring skipped: {html.escape(str(fraud.get('reason')))}</p>")
-    return "\n".join(parts)
+            fragment.add(f"<p>Fraud scoring skipped: {html.escape(str(fraud.get('reason')))}</p>")
+    return fragment.html()

@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from typing import Any
 
 import pandas as pd
 
-
-def _chart(draw) -> str:
-    try:
-        import matplotlib
-    except ImportError:  # the Lambda image does not ship matplotlib: tables only
-        return ""
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 3.2), dpi=100)
-    draw(ax)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return f'<img alt="chart" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}"/>'
+from retail_platform.presentation import ReportFragment, chart_html, frame_table
 
 
 def _table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, border=0, classes="t", float_format=lambda v: f"{v:,.3f}")
+    return frame_table(frame, decimals=3)
 
 
 def _forecast_part(out: dict[str, Any]) -> str:
@@ -72,7 +55,7 @@ def _forecast_part(out: dict[str, Any]) -> str:
         ax.legend(loc="upper left")
         ax.set_ylabel(f"units / {unit}")
 
-    parts.append(_chart(draw))
+    parts.append(chart_html(draw))
     if advice["on_hand"].notna().any():
         top = advice.sort_values("stockout_risk", ascending=False).head(10)
         cols = ["sku", "country", "on_hand", "reorder_point", "safety_stock", "order_qty", "stockout_risk"]
@@ -101,16 +84,17 @@ def _customer_part(out: dict[str, Any]) -> str:
         ax.set_ylabel("customers")
         ax.tick_params(axis="x", rotation=30)
 
-    return text + _table(segments) + _chart(draw)
+    return text + _table(segments) + chart_html(draw)
 
 
 def section(outputs: list[dict[str, Any]]) -> str | None:
-    parts = []
+    """The system's section: each task's part (forecasts, customers) or why it was skipped; None when empty."""
+    fragment = ReportFragment()
     for out in outputs:
         if out.get("status") == "skipped":
-            parts.append(f"<p>{html.escape(out['task'])}: skipped ({html.escape(out['reason'])})</p>")
+            fragment.add(f"<p>{html.escape(out['task'])}: skipped ({html.escape(out['reason'])})</p>")
         elif out.get("task") == "forecast":
-            parts.append(_forecast_part(out))
+            fragment.add(_forecast_part(out))
         elif out.get("task") == "customers":
-            parts.append(_customer_part(out))
-    return "\n".join(parts) or None
+            fragment.add(_customer_part(out))
+    return fragment.html() or None
