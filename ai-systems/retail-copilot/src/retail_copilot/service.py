@@ -8,7 +8,6 @@ cold start; if the current version cannot be read, the previous good one is used
 
 from __future__ import annotations
 
-import html
 import time
 from typing import Any
 
@@ -132,26 +131,6 @@ class CopilotService:
 
     def report_html(self, outcome: dict[str, Any]) -> str:
         """The local run's report section: the version, and a few questions answered from it."""
-        copilot = self.copilot()
-        questions = [
-            "Total revenue last month",
-            "Top 3 products by revenue last month",
-            "How did revenue in the last 4 weeks compare with the 4 weeks before?",
-            "Which SKUs will run out next week?",
-            "What is the data quality status?",
-        ]
-        items = []
-        for question in questions:
-            answer = copilot.ask(question)
-            items.append(
-                f"<li><b>{html.escape(question)}</b><br>{html.escape(answer['answer'])} "
-                f"<small>({answer['status']}, {answer['elapsed_ms']} ms)</small></li>"
-            )
-        window = outcome.get("window", {})
-        return (
-            f"<p>Snapshot <code>{html.escape(outcome['version'])}</code> over {window.get('first')} to "
-            f"{window.get('last')}; engine self-check: {outcome['self_check']['checked']} totals, "
-            f"{outcome['self_check']['mismatches']} mismatches. "
-            f"Digest: <code>{html.escape(outcome['digest_key'])}</code> "
-            f"({outcome['digest_rows']} rows).</p><ul>{''.join(items)}</ul>"
-        )
+        from retail_copilot.report import section
+
+        return section(outcome, self.copilot().ask)
