@@ -13,7 +13,7 @@ import pandas as pd
 from market_intelligence import store
 from market_intelligence.exceptions import InputError, NotFoundError, UnavailableError
 from retail_platform.exceptions import StorageError
-from retail_platform.observability import logger
+from retail_platform.observability import logger, record
 
 _NAME = re.compile(r"^[A-Za-z0-9 _\-&/.]{1,64}$")
 _CACHE_SECONDS = 60.0
@@ -100,6 +100,7 @@ def forecast(s3: Any, prod_bucket: str, artifacts_bucket: str, params: dict[str,
         ]
     except Exception as e:  # scores are extra detail; the forecast itself is what was asked for
         logger.warning("validation scores unreadable", extra={"model_version": version, "error": type(e).__name__})
+        record("DegradedAnswers", 1, part="market-validation-scores")
         validation = []
     return {
         "market": {"category": str(first["category"]), "country": country},

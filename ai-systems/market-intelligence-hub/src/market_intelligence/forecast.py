@@ -20,6 +20,7 @@ import pandas as pd
 from market_intelligence import metrics, models
 from market_intelligence.exceptions import InputError
 from market_intelligence.series import Frequency, Prepared, future_index, infer_frequency, prepare, validate_long
+from retail_platform.observability import logger, record
 
 INTERVAL = 0.9
 ENSEMBLE = "ensemble"
@@ -237,7 +238,9 @@ class Forecaster:
             p, name = job
             try:
                 return job, _run_local(name, p.y, h, contexts[p.series_id])
-            except Exception:
+            except Exception as e:  # the series keeps its other members; the failure is logged and counted
+                logger.warning("final fit failed", extra={"series": p.series_id, "model": name, "error": repr(e)[:200]})
+                record("ModelFitFailures", 1, model=name)
                 return job, None
 
         outputs: dict[tuple[str, str], np.ndarray] = {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from retail_platform.observability import logger
+from retail_platform.observability import logger, record
 
 SYSTEM_PROMPT = (
     "Rewrite the user's question about retail sales data as ONE short question in plain English that names "
@@ -37,6 +37,7 @@ class BedrockUnderstander:
             rewritten = json.loads(text[start : end + 1]).get("question", "") if start >= 0 else ""
         except Exception as e:
             logger.warning("bedrock rewrite failed; rules only", extra={"error": type(e).__name__})
+            record("DegradedAnswers", 1, part="copilot-bedrock-rewrite")
             return None
         if not isinstance(rewritten, str) or not rewritten.strip():
             return None

@@ -35,6 +35,7 @@ from curation.detectors.drift import DriftFinding, compare
 from curation.detectors.flags import CELL_DETECTORS, DETECTORS, Flag
 from curation.detectors.policy import DEFAULTS, Dependency, QualityPolicy
 from curation.detectors.profile import profile, profile_context
+from retail_platform.observability import record
 
 __all__ = [
     "DEFAULTS",
@@ -113,6 +114,7 @@ def run(
             found.extend(f for f in fn(ctx) if policy.enabled(f.detector))
         except Exception as e:  # one detector's failure on odd data must not stop curation
             log.warning("detector %s failed: %s", step, e, exc_info=True)
+            record("DetectorErrors", 1, step=step)
             notes.append({"detector": "detector_error", "step": step, "error": f"{type(e).__name__}: {e}"[:300]})
         seconds[step] = round(time.perf_counter() - started, 3)
     batch_profile = None
@@ -122,6 +124,7 @@ def run(
             batch_profile = profile_context(ctx)
         except Exception as e:
             log.warning("profile failed: %s", e, exc_info=True)
+            record("DetectorErrors", 1, step="profile")
             notes.append({"detector": "detector_error", "step": "profile", "error": f"{type(e).__name__}: {e}"[:300]})
         seconds["profile"] = round(time.perf_counter() - started, 3)
     return Detection(_resolve(found), notes, seconds, batch_profile)
