@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
 from retail_platform.exceptions import ConfigurationError
+from retail_platform.settings import Section
 
 LOCAL_SESSIONS_TABLE = "local-copilot-sessions"
 
@@ -19,7 +20,7 @@ class CopilotSettings:
     max_body_bytes: int
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> CopilotSettings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> CopilotSettings:
         env = os.environ if environ is None else environ
         try:
             ttl = int(env.get("COPILOT_SESSION_TTL_HOURS", "24"))
@@ -38,6 +39,13 @@ class CopilotSettings:
         )
 
 
-@lru_cache(maxsize=1)
-def get_copilot_settings() -> CopilotSettings:
-    return CopilotSettings.from_env()
+get_copilot_settings = Section(
+    (
+        "COPILOT_SESSIONS_TABLE",
+        "COPILOT_SESSION_TTL_HOURS",
+        "COPILOT_MAX_BODY_BYTES",
+        "BEDROCK_MODEL_ID",
+        "ENVIRONMENT",
+    ),
+    CopilotSettings.from_env,
+)
