@@ -35,10 +35,23 @@ def content_type(name: str) -> str:
 class VersionedArtifacts:
     """Versions of one model (or serving document set) under `prefix` in a `BlobStore`."""
 
-    def __init__(self, store: BlobStore, prefix: str, keep_previous: int = 5) -> None:
+    def __init__(
+        self,
+        store: BlobStore,
+        prefix: str,
+        keep_previous: int = 5,
+        subject: str = "model",
+        log_fields: Mapping[str, Any] | None = None,
+        in_use: str = "serving",
+    ) -> None:
+        """`subject`, `in_use` and `log_fields` name the versions in log lines (e.g. "serving a previous
+        snapshot version", with `kind`), so each system's logs keep their words."""
         self.store = store
         self.prefix = prefix if prefix.endswith("/") else prefix + "/"
         self.keep_previous = keep_previous
+        self.subject = subject
+        self.in_use = in_use
+        self.log_fields = dict(log_fields or {})
 
     @property
     def pointer_key(self) -> str:
@@ -63,7 +76,7 @@ class VersionedArtifacts:
         except ObjectNotFoundError:
             return None
         except CorruptObjectError as e:
-            logger.warning("model pointer unreadable", extra={"model": self.prefix, "error": str(e)})
+            logger.warning(f"{self.subject} pointer unreadable", extra={**self.log_fields, "error": str(e)})
             return None
 
     def current(self) -> str | None:
@@ -89,7 +102,7 @@ class VersionedArtifacts:
 
     # ------------------------------------------------------------------ publish
 
-    def publish(self, version: str, files: Mapping[str, bytes], **pointer_fields: Any) -> str:
+    def publish(self, version: str, files: Mapping[str, bytes], /, **pointer_fields: Any) -> str:
         """Write a version's files, then point current.json at it (earlier versions kept as fallbacks).
 
         `pointer_fields` are stored beside `version` and `previous` (e.g. `as_of`, `updated_at`)."""
@@ -98,7 +111,7 @@ class VersionedArtifacts:
         self.point_to(version, **pointer_fields)
         return f"{self.prefix}{version}/"
 
-    def point_to(self, version: str, **pointer_fields: Any) -> None:
+    def point_to(self, version: str, /, **pointer_fields: Any) -> None:
         """Make `version` current (its files must already be written)."""
         previous = [v for v in self.versions() if v != version]
         pointer = {"version": version, "previous": previous[: self.keep_previous], **pointer_fields}
@@ -127,6 +140,10 @@ class VersionedArtifacts:
                     continue
         return files
 
+    def has(self, version: str) -> bool:
+        """Whether any file of `version` is stored (whatever the pointer says)."""
+        return next(iter(self.store.list(f"{self.prefix}{version}/")), None) is not None
+
     def read_json(self, version: str, name: str) -> Any:
         return codec.read_json(self.store, self.key(version, name))
 
@@ -149,15 +166,15 @@ class VersionedArtifacts:
                 loaded = loader(version)
             except unreadable as e:
                 logger.warning(
-                    "model version unreadable",
-                    extra={"model": self.prefix, "version": version, "error": f"{type(e).__name__}: {e}"},
+                    f"{self.subject} version unreadable",
+                    extra={**self.log_fields, "version": version, "error": f"{type(e).__name__}: {e}"},
                 )
                 continue
             if version != current:
                 logger.warning(
-                    "serving a previous model version",
-                    extra={"model": self.prefix, "version": version, "current": current},
+                    f"{self.in_use} a previous {self.subject} version",
+                    extra={**self.log_fields, "version": version, "current": current},
                 )
             return loaded, version
-        logger.warning("no loadable model version", extra={"model": self.prefix, "current": current})
+        logger.warning(f"no readable {self.subject} version", extra={**self.log_fields, "current": current})
         return None

@@ -81,3 +81,9 @@ def test_read_every_file_or_named_ones_with_optional(artifacts):
         artifacts.read("v1", ["absent.txt"])
     with pytest.raises(StorageError):
         artifacts.read("v9")
+
+
+def test_pointer_fields_may_use_any_name(artifacts):
+    artifacts.publish("v1", {"a.bin": b"1"}, files=["a.bin"], version_note="x")
+    assert artifacts.read_pointer() == {"version": "v1", "previous": [], "files": ["a.bin"], "version_note": "x"}
+    assert artifacts.has("v1") and not artifacts.has("v2")

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 from compliance_guardian.exceptions import BadRequestError, ModelUnavailableError, NotFoundError
-from retail_platform import s3io
 from retail_platform.observability import logger
 
 
@@ -36,7 +35,7 @@ class ServingModels:
             if version is None:
                 self._loaded[key] = self._current(store, FraudModel.from_files)
             else:
-                if next(iter(s3io.list_keys(store.s3, self.bucket, f"{store.prefix}{version}/")), None) is None:
+                if not store.has_version(version):
                     raise NotFoundError(f"unknown fraud model version {version!r}")
                 self._loaded[key] = FraudModel.from_files(store.read_files(version))
         return self._loaded[key]

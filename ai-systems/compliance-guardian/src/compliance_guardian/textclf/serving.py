@@ -9,6 +9,8 @@ from typing import Any
 
 from compliance_guardian.exceptions import ModelUnavailableError
 from compliance_guardian.store import ModelStore
+from retail_platform.observability import record
+from retail_platform.storage.blobstore import S3Client
 
 MODEL = "text-risk"
 logger = logging.getLogger(__name__)
@@ -26,24 +28,25 @@ def _loader(files: dict[str, bytes]) -> Any:
             return runtime.ScriptedTextClassifier.load(directory)
         except Exception:  # e.g. a TorchScript file from an incompatible torch: the transformers files still load
             logger.warning("TorchScript text model did not load; falling back to transformers", exc_info=True)
+            record("DegradedAnswers", 1, part="text-model-torchscript")
     from compliance_guardian.textclf.model import TextClassifier  # models saved before the TorchScript export
 
     return TextClassifier.load(directory)
 
 
-def load_current(s3: Any, bucket: str) -> Any:
+def load_current(s3: S3Client, bucket: str) -> Any:
     model, _ = ModelStore(s3, bucket, MODEL).load(_loader)
     return model
 
 
-def save(s3: Any, bucket: str, classifier: Any) -> str:
+def save(s3: S3Client, bucket: str, classifier: Any) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         classifier.save(Path(tmp))
         files = {p.name: p.read_bytes() for p in Path(tmp).iterdir() if p.is_file()}
     return ModelStore(s3, bucket, MODEL).save(classifier.version, files, classifier.metadata)
 
 
-def ensure_text_model(s3: Any, bucket: str, n_texts: int = 3000, epochs: int = 4) -> dict[str, Any]:
+def ensure_text_model(s3: S3Client, bucket: str, n_texts: int = 3000, epochs: int = 4) -> dict[str, Any]:
     """Train and store the text model when none exists (the corpus is fixed, so a present model is current)."""
     store = ModelStore(s3, bucket, MODEL)
     try:
