@@ -1,4 +1,5 @@
-"""Where models and insights live, and how versions are kept: S3 keys, current.json pointers, fallbacks.
+"""Where demand-insights-engine's models and insights live; the versioning and partition logic is the
+platform's (`VersionedArtifacts`, `PartitionedDataset`), this module names the layout.
 
 Models: s3://$ARTIFACTS_BUCKET/models/demand-insights-engine/<kind>/<version>/{model.txt,metadata.json}
 with models/demand-insights-engine/<kind>/current.json = {"version", "previous": [...]}.
@@ -7,99 +8,75 @@ Insights: s3://$PROD_BUCKET/<dataset>/date=YYYY-MM-DD/part-0.parquet (overwrite-
 
 from __future__ import annotations
 
-import contextlib
-import re
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypeVar
 
 import pandas as pd
 
-from retail_platform import s3io
-from retail_platform.exceptions import ObjectNotFoundError, StorageError
-from retail_platform.observability import logger
+from retail_platform.storage import PartitionedDataset, S3BlobStore, VersionedArtifacts
+from retail_platform.storage.artifacts import UNREADABLE
+from retail_platform.storage.blobstore import S3Client
 
 SYSTEM = "demand-insights-engine"
 MODEL_PREFIX = f"models/{SYSTEM}"
 FORECASTS, INVENTORY, CUSTOMERS = "demand_forecasts", "inventory_advice", "customer_insights"
 KEEP_PREVIOUS = 5
-_PARTITION = re.compile(r"date=(\d{4}-\d{2}-\d{2})/part-0\.parquet$")
+T = TypeVar("T")
 
 
 def new_version() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
-def save_model(s3: Any, bucket: str, kind: str, version: str, files: dict[str, bytes]) -> str:
-    """Write a model version, then move the current.json pointer to it (keeping earlier versions listed)."""
-    prefix = f"{MODEL_PREFIX}/{kind}/{version}"
-    for name, body in files.items():
-        content_type = "application/json" if name.endswith(".json") else "text/plain"
-        s3io.write_bytes(s3, bucket, f"{prefix}/{name}", body, content_type)
-    pointer_key = f"{MODEL_PREFIX}/{kind}/current.json"
-    try:
-        pointer = s3io.read_json(s3, bucket, pointer_key)
-    except ObjectNotFoundError:
-        pointer = {}
-    previous = [v for v in [pointer.get("version"), *pointer.get("previous", [])] if v and v != version]
-    s3io.write_json(
-        s3,
-        bucket,
-        pointer_key,
-        {"version": version, "previous": previous[:KEEP_PREVIOUS], "updated_at": datetime.now(UTC).isoformat()},
+def models(s3: S3Client, bucket: str, kind: str) -> VersionedArtifacts:
+    """The versions of one model kind (`forecast`, `churn`); the batch path "uses" rather than serves them."""
+    return VersionedArtifacts(
+        S3BlobStore(s3, bucket),
+        f"{MODEL_PREFIX}/{kind}",
+        keep_previous=KEEP_PREVIOUS,
+        log_fields={"kind": kind},
+        in_use="using",
     )
-    return prefix
 
 
-def load_model(s3: Any, bucket: str, kind: str, loader, names=("model.txt", "metadata.json"), optional=()):
+def dataset(s3: S3Client, bucket: str, name: str) -> PartitionedDataset:
+    return PartitionedDataset(S3BlobStore(s3, bucket), name)
+
+
+def save_model(s3: S3Client, bucket: str, kind: str, version: str, files: dict[str, bytes]) -> str:
+    """Write a model version, then move the current.json pointer to it (keeping earlier versions listed)."""
+    artifacts = models(s3, bucket, kind)
+    artifacts.publish(version, files, updated_at=datetime.now(UTC).isoformat())
+    return f"{artifacts.prefix}{version}"
+
+
+def load_model(
+    s3: S3Client,
+    bucket: str,
+    kind: str,
+    loader: Callable[[dict[str, bytes]], T],
+    names: tuple[str, ...] = ("model.txt", "metadata.json"),
+    optional: tuple[str, ...] = (),
+) -> T | None:
     """The current version, else the newest previous one that loads; None when there is none at all.
 
     `optional` files are read when the version has them (the loader decides whether it needs them).
-    """
-    try:
-        pointer = s3io.read_json(s3, bucket, f"{MODEL_PREFIX}/{kind}/current.json")
-    except ObjectNotFoundError:
-        return None
-    current = pointer.get("version")
-    for version in [current, *pointer.get("previous", [])]:
-        if not version:
-            continue
-        try:
-            prefix = f"{MODEL_PREFIX}/{kind}/{version}"
-            files = {n: s3io.read_bytes(s3, bucket, f"{prefix}/{n}") for n in names}
-            for name in optional:
-                with contextlib.suppress(ObjectNotFoundError):
-                    files[name] = s3io.read_bytes(s3, bucket, f"{prefix}/{name}")
-            model = loader(files)
-        except (ObjectNotFoundError, StorageError, ValueError, KeyError, UnicodeDecodeError) as e:
-            logger.warning(
-                "model version unreadable", extra={"kind": kind, "version": version, "error": type(e).__name__}
-            )
-            continue
-        if version != current:
-            logger.warning(
-                "using a previous model version", extra={"kind": kind, "version": version, "current": current}
-            )
-        return model
-    return None
+    A version that is missing, unreadable or refused by the loader (ValueError, KeyError) is skipped."""
+    artifacts = models(s3, bucket, kind)
+    loaded = artifacts.load(lambda version: loader(artifacts.read(version, names, optional)), unreadable=UNREADABLE)
+    return loaded[0] if loaded else None
 
 
-def write_partition(s3: Any, bucket: str, dataset: str, day: str, frame: pd.DataFrame) -> str:
-    key = f"{dataset}/date={day}/part-0.parquet"
-    s3io.write_parquet(s3, bucket, key, frame)
-    return key
+def write_partition(s3: S3Client, bucket: str, name: str, day: str, frame: pd.DataFrame) -> str:
+    return dataset(s3, bucket, name).write(day, frame)
 
 
-def partitions(s3: Any, bucket: str, dataset: str) -> list[str]:
+def partitions(s3: S3Client, bucket: str, name: str) -> list[str]:
     """Partition days of a dataset, newest first."""
-    days = [m.group(1) for k in s3io.list_keys(s3, bucket, f"{dataset}/") if (m := _PARTITION.search(k))]
-    return sorted(days, reverse=True)
+    return dataset(s3, bucket, name).partitions()[::-1]
 
 
-def read_latest(s3: Any, bucket: str, dataset: str) -> tuple[str, pd.DataFrame] | None:
+def read_latest(s3: S3Client, bucket: str, name: str) -> tuple[str, pd.DataFrame] | None:
     """The newest readable partition (falls back to older ones when the newest cannot be read)."""
-    for day in partitions(s3, bucket, dataset):
-        try:
-            return day, s3io.read_parquet(s3, bucket, f"{dataset}/date={day}/part-0.parquet")
-        except (ObjectNotFoundError, StorageError, OSError, ValueError):
-            continue
-    return None
+    return dataset(s3, bucket, name).read_latest()
