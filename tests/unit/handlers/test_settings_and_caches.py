@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from botocore.exceptions import ClientError
 
 from retail_platform.cache import Expiring
 from retail_platform.exceptions import ConfigurationError, StorageError
@@ -66,36 +65,49 @@ def test_an_expiring_cache_sees_a_new_contract_within_its_max_age():
     assert contracts() == ["contract-v1"]
 
 
-class VersionFolder:
-    """The S3 surface ServingModels needs for a pinned version: one listing, then reads (which may throttle)."""
+@pytest.fixture
+def fraud_versions(monkeypatch):
+    """The artifacts bucket as retail_platform.storage's in-memory fake; a fraud model is its files."""
+    from compliance_guardian.fraud.model import FraudModel
+    from compliance_guardian.store import ModelStore
+    from retail_platform.storage import MemoryBlobStore
 
-    def __init__(self, keys: list[str], throttled: bool = False) -> None:
-        self.keys, self.throttled = keys, throttled
-
-    def get_paginator(self, _: str):
-        keys = self.keys
-        return type(
-            "P",
-            (),
-            {
-                "paginate": lambda self, Bucket, Prefix: [
-                    {"Contents": [{"Key": k} for k in keys if k.startswith(Prefix)]}
-                ]
-            },
-        )()
-
-    def get_object(self, Bucket: str, Key: str):
-        if self.throttled:
-            raise ClientError({"Error": {"Code": "SlowDown"}}, "GetObject")
-        raise AssertionError("not reached")
+    monkeypatch.setattr(FraudModel, "from_files", staticmethod(lambda files: files["model.json"].decode()))
+    blobs = MemoryBlobStore("local-artifacts")
+    return blobs, ModelStore(blobs, "local-artifacts", "fraud")
 
 
-def test_a_pinned_model_version_is_404_only_when_it_does_not_exist():
+def test_a_pinned_model_version_is_404_only_when_it_does_not_exist(fraud_versions):
     from compliance_guardian.exceptions import NotFoundError
     from compliance_guardian.serving import ServingModels
+    from retail_platform.storage.errors import ThrottledError
 
+    blobs, store = fraud_versions
+    store.save("v2", {"model.json": b"v2"}, {})
+    models = ServingModels(lambda: blobs, "local-artifacts")
     with pytest.raises(NotFoundError, match="unknown fraud model version 'v9'"):
-        ServingModels(lambda: VersionFolder([]), "artifacts").fraud("v9")
-    throttled = VersionFolder(["models/compliance-guardian/fraud/v2/model.json"], throttled=True)
+        models.fraud("v9")
+    blobs.fail("*/v2/model.json", ThrottledError("SlowDown"), times=1)
     with pytest.raises(StorageError, match="SlowDown"):  # a 5xx for the caller, not "unknown version"
-        ServingModels(lambda: throttled, "artifacts").fraud("v2")
+        models.fraud("v2")
+    assert models.fraud("v2") == "v2"  # the retry after the throttling reads it
+
+
+def test_a_retrained_fraud_model_is_served_within_a_minute(fraud_versions):
+    from compliance_guardian.serving import POINTER_MAX_AGE, ServingModels
+
+    blobs, store = fraud_versions
+    now = [0.0]
+    models = ServingModels(lambda: blobs, "local-artifacts", clock=lambda: now[0])
+    store.save("v1", {"model.json": b"v1"}, {})
+    assert models.fraud() == "v1"
+    store.save("v2", {"model.json": b"v2"}, {})  # the batch path retrained
+    now[0] = POINTER_MAX_AGE - 1
+    assert models.fraud() == "v1"  # no pointer read per request
+    now[0] = POINTER_MAX_AGE
+    assert models.fraud() == "v2" and POINTER_MAX_AGE <= 60
+    read, get = [], blobs.get
+    blobs.get = lambda key: read.append(key) or get(key)
+    now[0] = 3 * POINTER_MAX_AGE
+    assert models.fraud() == "v2"
+    assert read == ["models/compliance-guardian/fraud/current.json"]  # unchanged pointer: the model is kept
