@@ -1,5 +1,8 @@
 """S3 adapter: bytes, JSON and Parquet in and out, with ClientErrors turned into domain errors.
 
+The older function-style API (raw-to-curated and the local run use it); new code takes a `BlobStore`
+from `retail_platform.storage`, whose encodings and error classification these functions share.
+
 Every function takes the boto3 client as an argument so that tests and the local run inject their own.
 """
 
@@ -16,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from botocore.exceptions import ClientError
 
+from retail_platform.storage import codec
 from retail_platform.storage.errors import translate
 
 
@@ -98,18 +102,15 @@ def read_json(s3: Any, bucket: str, key: str) -> Any:
 
 
 def write_json(s3: Any, bucket: str, key: str, payload: Any) -> None:
-    body = json.dumps(payload, indent=2, sort_keys=True, default=str).encode()
-    write_bytes(s3, bucket, key, body, "application/json")
+    write_bytes(s3, bucket, key, codec.json_bytes(payload), codec.JSON_TYPE)
 
 
 def table_to_parquet_bytes(table: pa.Table) -> bytes:
-    sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd")
-    return sink.getvalue()
+    return codec.parquet_bytes(table)
 
 
 def dataframe_to_parquet_bytes(frame: pd.DataFrame, schema: pa.Schema | None = None) -> bytes:
-    return table_to_parquet_bytes(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
+    return codec.parquet_bytes(frame, schema)
 
 
 def write_parquet(s3: Any, bucket: str, key: str, frame: pd.DataFrame, schema: pa.Schema | None = None) -> None:

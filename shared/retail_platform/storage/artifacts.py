@@ -106,9 +106,14 @@ class VersionedArtifacts:
         """Write a version's files, then point current.json at it (earlier versions kept as fallbacks).
 
         `pointer_fields` are stored beside `version` and `previous` (e.g. `as_of`, `updated_at`)."""
+        self.stage(version, files)
+        self.point_to(version, **pointer_fields)
+        return f"{self.prefix}{version}/"
+
+    def stage(self, version: str, files: Mapping[str, bytes]) -> str:
+        """Write a version's files without making it current (`point_to` promotes it once it is checked)."""
         for name, body in files.items():
             self.store.put(self.key(version, name), body, content_type(name))
-        self.point_to(version, **pointer_fields)
         return f"{self.prefix}{version}/"
 
     def point_to(self, version: str, /, **pointer_fields: Any) -> None:

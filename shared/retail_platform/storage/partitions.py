@@ -75,7 +75,7 @@ class PartitionedDataset:
 
     # ------------------------------------------------------------------ listing
 
-    def listing(self, suffix: str = ".parquet") -> dict[str | None, list[str]]:
+    def listing(self, suffix: str | tuple[str, ...] = ".parquet") -> dict[str | None, list[str]]:
         """Object keys ending with `suffix` by partition label (None for objects outside any partition)."""
         by_period: dict[str | None, list[str]] = {}
         for key in self.store.list(self.prefix + "/"):

@@ -87,3 +87,11 @@ def test_pointer_fields_may_use_any_name(artifacts):
     artifacts.publish("v1", {"a.bin": b"1"}, files=["a.bin"], version_note="x")
     assert artifacts.read_pointer() == {"version": "v1", "previous": [], "files": ["a.bin"], "version_note": "x"}
     assert artifacts.has("v1") and not artifacts.has("v2")
+
+
+def test_staged_version_is_served_only_after_point_to(artifacts):
+    artifacts.publish("v1", {"model.json": b'{"v": "v1"}'})
+    assert artifacts.stage("v2", {"model.json": b'{"v": "v2"}'}) == "models/sys/fraud/v2/"
+    assert artifacts.current() == "v1" and artifacts.has("v2")
+    artifacts.point_to("v2")
+    assert artifacts.versions() == ["v2", "v1"]

@@ -78,3 +78,13 @@ def test_listing_groups_keys_outside_partitions_under_none():
         "2024-01-01": ["orders/date=2024-01-01/a.parquet", "orders/date=2024-01-01/b.parquet"],
         None: ["orders/legacy.parquet"],
     }
+
+
+def test_listing_takes_several_suffixes():
+    store = MemoryBlobStore()
+    store.put("alerts/date=2024-01-01/part-0.parquet", b"")
+    store.put("alerts/date=2024-01-02/alerts.json", b"[]")
+    assert PartitionedDataset(store, "alerts").listing((".parquet", ".json")) == {
+        "2024-01-01": ["alerts/date=2024-01-01/part-0.parquet"],
+        "2024-01-02": ["alerts/date=2024-01-02/alerts.json"],
+    }
