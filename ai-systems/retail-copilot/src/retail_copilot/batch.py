@@ -24,10 +24,9 @@ from retail_copilot.catalog import Catalog
 from retail_copilot.engine import QueryEngine, prepare_kpis, prepare_mart
 from retail_copilot.periods import Period
 from retail_copilot.plan import QueryPlan
-from retail_copilot.store import MODEL_PREFIX, ORDERS, S3Data
-from retail_platform import s3io
+from retail_copilot.store import ORDERS, S3Data
+from retail_platform.storage import codec
 
-KEEP_PREVIOUS = 3
 DIGEST_SCHEMA = pa.schema(
     [
         ("date", pa.timestamp("ns")),
@@ -128,7 +127,6 @@ def rebuild(data: S3Data, currency: str = "EUR") -> dict[str, Any]:
     currency = currency_label(mart, currency)
     engine = QueryEngine(mart, kpis, catalog, currency, orders)
     version = version_of(mart, kpis)
-    prefix = f"{MODEL_PREFIX}{version}/"
     check = self_check(engine, mart)
     metadata = {
         "version": version,
@@ -149,23 +147,22 @@ def rebuild(data: S3Data, currency: str = "EUR") -> dict[str, Any]:
         "reporting_currency": currency,
         "retraining_policy": "rebuilt on every ProdDatasetUpdated of copilot_mart or country_kpis",
     }
-    s3io.write_parquet(data.s3, data.artifacts_bucket, f"{prefix}copilot_mart.parquet", mart)
-    s3io.write_parquet(data.s3, data.artifacts_bucket, f"{prefix}country_kpis.parquet", kpis)
-    if orders is not None:
-        s3io.write_parquet(data.s3, data.artifacts_bucket, f"{prefix}{ORDERS}.parquet", orders)
-    s3io.write_json(data.s3, data.artifacts_bucket, f"{prefix}catalog.json", catalog.to_dict())
-    s3io.write_json(data.s3, data.artifacts_bucket, f"{prefix}metadata.json", metadata)
+    files = {
+        "copilot_mart.parquet": codec.parquet_bytes(mart),
+        "country_kpis.parquet": codec.parquet_bytes(kpis),
+        **({f"{ORDERS}.parquet": codec.parquet_bytes(orders)} if orders is not None else {}),
+        "catalog.json": codec.json_bytes(catalog.to_dict()),
+        "metadata.json": codec.json_bytes(metadata),
+    }
+    prefix = data.snapshots.stage(version, files)
     if check["mismatches"]:
         # never promote a version whose engine disagrees with pandas; the previous one stays current
         return {"status": "rejected", "version": version, "self_check": check}
-    pointer = data.current_pointer() or {}
-    previous = [v for v in [pointer.get("version"), *pointer.get("previous", [])] if v and v != version][:KEEP_PREVIOUS]
-    s3io.write_json(
-        data.s3, data.artifacts_bucket, f"{MODEL_PREFIX}current.json", {"version": version, "previous": previous}
-    )
+    data.snapshots.point_to(version)
     digest_frame = digest(engine, version)
-    digest_key = f"copilot_digest/date={catalog.last_date}/part-0.parquet"
-    s3io.write_parquet(data.s3, data.prod_bucket, digest_key, digest_frame, DIGEST_SCHEMA)
+    digest_key = data.dataset("copilot_digest").write(
+        catalog.last_date, pa.Table.from_pandas(digest_frame, schema=DIGEST_SCHEMA, preserve_index=False)
+    )
     return {
         "status": "rebuilt",
         "version": version,

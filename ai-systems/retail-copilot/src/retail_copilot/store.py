@@ -1,11 +1,12 @@
 """Where the copilot's data comes from: the snapshot the batch path saved, or the prod datasets themselves.
 
+Snapshots are versions in the platform's `VersionedArtifacts`; prod datasets are `PartitionedDataset`s.
+
 A `DataSource` hides S3: the serving path asks for frames and freshness; tests can hand frames in directly.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -13,11 +14,18 @@ from typing import Any
 
 import pandas as pd
 
-from retail_platform import s3io
-from retail_platform.exceptions import ObjectNotFoundError, StorageError
-from retail_platform.observability import logger
+from retail_platform.storage import (
+    CorruptObjectError,
+    ObjectNotFoundError,
+    PartitionedDataset,
+    S3BlobStore,
+    VersionedArtifacts,
+    codec,
+)
+from retail_platform.storage.blobstore import S3Client
 
 MODEL_PREFIX = "models/retail-copilot/"
+KEEP_PREVIOUS = 3
 SUBSCRIBED = ("copilot_mart", "country_kpis")  # the prod datasets whose updates rebuild the snapshot
 ORDERS = "customer_transactions"  # also snapshotted when prod has it (distinct customers and orders)
 INSIGHT_DATASETS = ("fraud_alerts", "demand_forecasts", "inventory_advice", "market_trends", "pulse")
@@ -60,27 +68,27 @@ def partitions_of(keys: list[str]) -> list[str]:
 class S3Data:
     """Reads prod datasets, insights, quality reports and model versions from the buckets."""
 
-    def __init__(self, s3: Any, prod_bucket: str, curated_bucket: str, artifacts_bucket: str) -> None:
+    def __init__(self, s3: S3Client, prod_bucket: str, curated_bucket: str, artifacts_bucket: str) -> None:
         self.s3 = s3
         self.prod_bucket = prod_bucket
         self.curated_bucket = curated_bucket
         self.artifacts_bucket = artifacts_bucket
+        self.prod = S3BlobStore(s3, prod_bucket)
+        self.curated = S3BlobStore(s3, curated_bucket)
+        self.snapshots = VersionedArtifacts(
+            S3BlobStore(s3, artifacts_bucket), MODEL_PREFIX, keep_previous=KEEP_PREVIOUS, subject="snapshot"
+        )
         self._cache: dict[str, tuple[float, Any]] = {}
 
     # ------------------------------------------------------------------ prod
 
-    def dataset_keys(self, dataset: str) -> list[str]:
-        return [k for k in s3io.list_keys(self.s3, self.prod_bucket, f"{dataset}/") if k.endswith(".parquet")]
+    def dataset(self, name: str) -> PartitionedDataset:
+        return PartitionedDataset(self.prod, name)
 
     def read_dataset(self, dataset: str, last_partitions: int | None = None) -> tuple[pd.DataFrame, DatasetInfo]:
-        keys = sorted(self.dataset_keys(dataset))
-        days = partitions_of(keys)
-        if last_partitions is not None:
-            wanted = set(days[-last_partitions:])
-            keys = [k for k in keys if (m := _PARTITION.search(k)) and m.group(1) in wanted]
-        frames = [s3io.read_parquet(self.s3, self.prod_bucket, k) for k in keys]
-        frames = [f for f in frames if not f.empty]
-        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        partitioned = self.dataset(dataset)
+        days = partitioned.partitions()
+        frame = partitioned.read(None if last_partitions is None else days[-last_partitions:])
         return frame, DatasetInfo(dataset, len(days), days[-1] if days else None, len(frame))
 
     def insight(
@@ -90,61 +98,55 @@ class S3Data:
         cached = self._cache.get(dataset)
         if cached and time.monotonic() - cached[0] < ttl:
             return cached[1]
-        keys = [
-            k for k in s3io.list_keys(self.s3, self.prod_bucket, f"{dataset}/") if k.endswith((".parquet", ".json"))
-        ]
+        partitioned = self.dataset(dataset)
+        listing = partitioned.listing((".parquet", ".json"))
+        keys = [k for ks in listing.values() for k in ks]
         if not keys:
             result = None
         else:
             days = partitions_of(keys)
             wanted = set(days[-last_partitions:])
-            chosen = sorted(k for k in keys if not days or ((m := _PARTITION.search(k)) and m.group(1) in wanted))
+            chosen = sorted(k for k in keys if not days or partitioned.period_of(k) in wanted)
             frames = []
             for key in chosen:
                 if key.endswith(".parquet"):
-                    part = s3io.read_parquet(self.s3, self.prod_bucket, key)
+                    part = codec.read_parquet(self.prod, key)
                 else:
-                    payload = s3io.read_json(self.s3, self.prod_bucket, key)
+                    payload = codec.read_json(self.prod, key)
                     part = pd.DataFrame(payload if isinstance(payload, list) else [payload])
-                if (m := _PARTITION.search(key)) and "date" not in part.columns:
-                    part["date"] = m.group(1)
+                if (day := partitioned.period_of(key)) and "date" not in part.columns:
+                    part["date"] = day
                 frames.append(part)
-            frame = (
-                pd.concat([f for f in frames if not f.empty], ignore_index=True)
-                if any(not f.empty for f in frames)
-                else pd.DataFrame()
-            )
+            present = [f for f in frames if not f.empty]
+            frame = pd.concat(present, ignore_index=True) if present else pd.DataFrame()
             result = (frame, DatasetInfo(dataset, len(days) or len(keys), days[-1] if days else None, len(frame)))
         self._cache[dataset] = (time.monotonic(), result)
         return result
 
     def quality_reports(self, limit: int = 500) -> list[dict[str, Any]]:
-        keys = [k for k in s3io.list_keys(self.s3, self.curated_bucket, "_reports/") if k.endswith(".json")]
+        keys = [k for k in self.curated.list("_reports/") if k.endswith(".json")]
         reports = []
         for key in sorted(keys)[-limit:]:
             try:
-                reports.append(s3io.read_json(self.s3, self.curated_bucket, key))
-            except (ObjectNotFoundError, json.JSONDecodeError):
+                reports.append(codec.read_json(self.curated, key))
+            except (ObjectNotFoundError, CorruptObjectError):
                 continue
         return reports
 
     # ------------------------------------------------------------------ model versions
 
     def current_pointer(self) -> dict[str, Any] | None:
-        try:
-            return s3io.read_json(self.s3, self.artifacts_bucket, f"{MODEL_PREFIX}current.json")
-        except ObjectNotFoundError:
-            return None
+        return self.snapshots.pointer()
 
     def load_version(self, version: str) -> Snapshot:
-        prefix = f"{MODEL_PREFIX}{version}/"
-        metadata = s3io.read_json(self.s3, self.artifacts_bucket, f"{prefix}metadata.json")
-        mart = s3io.read_parquet(self.s3, self.artifacts_bucket, f"{prefix}copilot_mart.parquet")
-        kpis = s3io.read_parquet(self.s3, self.artifacts_bucket, f"{prefix}country_kpis.parquet")
-        catalog = s3io.read_json(self.s3, self.artifacts_bucket, f"{prefix}catalog.json")
+        snapshots, store = self.snapshots, self.snapshots.store
+        metadata = snapshots.read_json(version, "metadata.json")
+        mart = codec.read_parquet(store, snapshots.key(version, "copilot_mart.parquet"))
+        kpis = codec.read_parquet(store, snapshots.key(version, "country_kpis.parquet"))
+        catalog = snapshots.read_json(version, "catalog.json")
         orders = None
         if ORDERS in metadata.get("inputs", {}):  # versions saved before it was snapshotted have none
-            orders = s3io.read_parquet(self.s3, self.artifacts_bucket, f"{prefix}{ORDERS}.parquet")
+            orders = codec.read_parquet(store, snapshots.key(version, f"{ORDERS}.parquet"))
         datasets = {
             name: DatasetInfo(name, info["partitions"], info["latest_partition"], info.get("rows"))
             for name, info in metadata.get("inputs", {}).items()
@@ -158,20 +160,8 @@ class S3Data:
         pointer = pointer if pointer is not None else self.current_pointer()
         if not pointer:
             return None
-        current = pointer.get("version")
-        for version in [current, *pointer.get("previous", [])]:
-            if not version:
-                continue
-            try:
-                snapshot = self.load_version(version)
-            except (ObjectNotFoundError, StorageError, KeyError, ValueError, OSError) as e:
-                logger.warning("snapshot version unreadable", extra={"version": version, "error": type(e).__name__})
-                continue
-            if version != current:
-                logger.warning("serving a previous snapshot version", extra={"version": version, "current": current})
-            return snapshot
-        logger.warning("no readable snapshot version", extra={"current": current})
-        return None
+        loaded = self.snapshots.load(self.load_version, pointer)
+        return loaded[0] if loaded else None
 
     def load_live(self) -> Snapshot:
         """No saved version: read the prod datasets directly (slower cold start)."""
