@@ -136,9 +136,9 @@ class PartitionedDataset:
 
     # ------------------------------------------------------------------ write
 
-    def write(self, period: date | datetime | str, data: pd.DataFrame | pa.Table) -> str:
-        """Replace one partition with `data` (overwrite-partition semantics); returns its key."""
-        key = self.key(period)
+    def write(self, period: date | datetime | str, data: pd.DataFrame | pa.Table, part: str = PART) -> str:
+        """Replace one partition (or one named `part` of it) with `data`; returns its key."""
+        key = self.key(period, part)
         codec.write_parquet(self.store, key, data)
         return key
 

@@ -88,3 +88,13 @@ def test_listing_takes_several_suffixes():
         "2024-01-01": ["alerts/date=2024-01-01/part-0.parquet"],
         "2024-01-02": ["alerts/date=2024-01-02/alerts.json"],
     }
+
+
+def test_named_parts_share_a_partition():
+    dataset = PartitionedDataset(MemoryBlobStore(), "pci_findings")
+    assert dataset.write("2024-01-01", _frame("2024-01-01", 1), part="part-orders.parquet") == (
+        "pci_findings/date=2024-01-01/part-orders.parquet"
+    )
+    dataset.write("2024-01-01", _frame("2024-01-01", 2), part="part-payments.parquet")
+    assert dataset.partitions() == ["2024-01-01"]
+    assert sorted(dataset.read(["2024-01-01"])["units"]) == [1, 2]

@@ -14,6 +14,7 @@ from market_intelligence import store
 from market_intelligence.exceptions import InputError, NotFoundError, UnavailableError
 from retail_platform.exceptions import StorageError
 from retail_platform.observability import logger, record
+from retail_platform.storage.blobstore import S3Client
 
 _NAME = re.compile(r"^[A-Za-z0-9 _\-&/.]{1,64}$")
 _CACHE_SECONDS = 60.0
@@ -35,7 +36,7 @@ def parse_market(params: dict[str, str] | None) -> tuple[str, str]:
     return category, country.upper()
 
 
-def _latest(s3: Any, bucket: str, dataset: str) -> tuple[str | None, pd.DataFrame]:
+def _latest(s3: S3Client, bucket: str, dataset: str) -> tuple[str | None, pd.DataFrame]:
     now = time.monotonic()
     hit = _cache.get((bucket, dataset))
     if hit and now - hit[0] < _CACHE_SECONDS:
@@ -44,7 +45,7 @@ def _latest(s3: Any, bucket: str, dataset: str) -> tuple[str | None, pd.DataFram
     day, frame = None, pd.DataFrame()
     for candidate in days:  # newest first; an unreadable (corrupt) partition falls back to the one before
         try:
-            day, frame = candidate, store.read_dataset(s3, bucket, f"{dataset}/date={candidate}")
+            day, frame = candidate, store.dataset(s3, bucket, dataset).read([candidate])
             break
         except (OSError, StorageError, ValueError) as e:
             logger.warning(
@@ -84,7 +85,7 @@ def _market_rows(frame: pd.DataFrame, category: str, country: str, what: str) ->
     return rows
 
 
-def forecast(s3: Any, prod_bucket: str, artifacts_bucket: str, params: dict[str, str] | None) -> dict:
+def forecast(s3: S3Client, prod_bucket: str, artifacts_bucket: str, params: dict[str, str] | None) -> dict:
     category, country = parse_market(params)
     as_of, frame = _latest(s3, prod_bucket, store.FORECASTS)
     rows = _market_rows(frame, category, country, "forecasts").sort_values("step")
@@ -127,7 +128,7 @@ def forecast(s3: Any, prod_bucket: str, artifacts_bucket: str, params: dict[str,
     }
 
 
-def trends(s3: Any, prod_bucket: str, params: dict[str, str] | None) -> dict:
+def trends(s3: S3Client, prod_bucket: str, params: dict[str, str] | None) -> dict:
     category, country = parse_market(params)
     as_of, frame = _latest(s3, prod_bucket, store.TRENDS)
     row = _market_rows(frame, category, country, "trend analyses").iloc[0].to_dict()
