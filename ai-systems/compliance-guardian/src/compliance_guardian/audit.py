@@ -8,6 +8,7 @@ import pandas as pd
 
 from retail_platform import s3io
 from retail_platform.pii import sensitive
+from retail_platform.storage.blobstore import S3Client
 
 FINDING_COLUMNS = ("dataset", "partition", "key", "column", "row", "kind", "start", "end", "brand", "confidence")
 
@@ -43,7 +44,7 @@ def audit_frame(frame: pd.DataFrame, dataset: str, partition: str = "", key: str
     return pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
 
 
-def audit_prefix(s3: Any, bucket: str, prefix: str, dataset: str, max_objects: int = 500) -> pd.DataFrame:
+def audit_prefix(s3: S3Client, bucket: str, prefix: str, dataset: str, max_objects: int = 500) -> pd.DataFrame:
     """Audit every Parquet object under a prefix (e.g. one partition of a dataset)."""
     frames = []
     for n, key in enumerate(k for k in s3io.list_keys(s3, bucket, prefix) if k.endswith(".parquet")):

@@ -18,6 +18,8 @@ from compliance_guardian.config import GuardianSettings
 from compliance_guardian.exceptions import BadRequestError, ModelUnavailableError, TrainingDataError
 from compliance_guardian.store import ModelStore
 from retail_platform import s3io
+from retail_platform.storage import PartitionedDataset, S3BlobStore
+from retail_platform.storage.blobstore import S3Client
 
 PAYMENTS = "payment_transactions"
 ALERTS = "fraud_alerts"
@@ -38,37 +40,35 @@ ALERT_COLUMNS = (
 )
 
 
-def partition_days(s3: Any, bucket: str, dataset: str) -> list[str]:
-    days = set()
-    for key in s3io.list_keys(s3, bucket, f"{dataset}/"):
-        for part in key.split("/"):
-            if part.startswith("date="):
-                days.add(part[5:])
-    return sorted(days)
+def prod_dataset(s3: S3Client, bucket: str, dataset: str) -> PartitionedDataset:
+    return PartitionedDataset(S3BlobStore(s3, bucket), dataset)
 
 
-def _has_objects(s3: Any, bucket: str, prefix: str) -> bool:
+def partition_days(s3: S3Client, bucket: str, dataset: str) -> list[str]:
+    return prod_dataset(s3, bucket, dataset).partitions()
+
+
+def _has_objects(s3: S3Client, bucket: str, prefix: str) -> bool:
     """One listed key is enough to know a prod dataset exists (a full listing would page through all of it)."""
     return bool(s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1).get("KeyCount", 0))
 
 
-def read_days(s3: Any, bucket: str, dataset: str, days: list[str]) -> pd.DataFrame:
-    frames = [s3io.read_parquet_prefix(s3, bucket, f"{dataset}/date={day}/") for day in days]
-    frames = [f for f in frames if not f.empty]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+def read_days(s3: S3Client, bucket: str, dataset: str, days: list[str]) -> pd.DataFrame:
+    return prod_dataset(s3, bucket, dataset).read(days)
 
 
-def audit_partitions(s3: Any, bucket: str, dataset: str, days: list[str]) -> dict[str, Any]:
+def audit_partitions(s3: S3Client, bucket: str, dataset: str, days: list[str]) -> dict[str, Any]:
     """Audit each named partition of a prod dataset; writes the findings (possibly none) per partition."""
     counts: dict[str, int] = {}
+    findings = prod_dataset(s3, bucket, FINDINGS)
     for day in days:
         found = audit.audit_prefix(s3, bucket, f"{dataset}/date={day}/", dataset)
-        s3io.write_parquet(s3, bucket, f"{FINDINGS}/date={day}/part-{dataset}.parquet", found)
+        findings.write(day, found, part=f"part-{dataset}.parquet")
         counts[day] = len(found)
     return {"dataset": dataset, "partitions": len(days), "findings": sum(counts.values()), "by_day": counts}
 
 
-def ensure_fraud_model(s3: Any, settings: Any, cfg: GuardianSettings, newest_day: str) -> tuple[Any, str, dict]:
+def ensure_fraud_model(s3: S3Client, settings: Any, cfg: GuardianSettings, newest_day: str) -> tuple[Any, str, dict]:
     """The current fraud model; (re)trained from prod history when missing or stale (the retraining policy)."""
     from compliance_guardian.fraud.model import FraudModel, train
 
@@ -102,7 +102,7 @@ def ensure_fraud_model(s3: Any, settings: Any, cfg: GuardianSettings, newest_day
     return new_model, new_model.version, info
 
 
-def score_days(s3: Any, settings: Any, cfg: GuardianSettings, model: Any, days: list[str]) -> dict[str, Any]:
+def score_days(s3: S3Client, settings: Any, cfg: GuardianSettings, model: Any, days: list[str]) -> dict[str, Any]:
     """Score each day's payments; `history_days` of earlier payments feed the velocity features.
 
     The partitions from the first day's history to the last day are read once and featurised together
@@ -135,8 +135,7 @@ def score_days(s3: Any, settings: Any, cfg: GuardianSettings, model: Any, days: 
                 alerts["threshold"] = model.threshold
                 alerts["reasons"] = [json.dumps(r) for r in model.reasons(features.loc[today].loc[hit])]
                 alerts["model_version"] = model.version
-        key = f"{ALERTS}/date={day}/part-0.parquet"
-        s3io.write_parquet(s3, settings.prod_bucket, key, alerts.reset_index(drop=True))
+        prod_dataset(s3, settings.prod_bucket, ALERTS).write(day, alerts.reset_index(drop=True))
         written[day] = {"scored": scored_rows, "alerts": len(alerts)}
     return written
 
@@ -149,7 +148,7 @@ def publish(settings: Any, dataset: str, days: list[str], events_client: Any) ->
 
 
 def run_prod_update(
-    s3: Any, settings: Any, cfg: GuardianSettings, dataset: str, days: list[str], events_client: Any = None
+    s3: S3Client, settings: Any, cfg: GuardianSettings, dataset: str, days: list[str], events_client: Any = None
 ) -> dict[str, Any]:
     """Everything one ProdDatasetUpdated event triggers."""
     result: dict[str, Any] = {
@@ -180,7 +179,7 @@ def run_prod_update(
     return result
 
 
-def audit_curated(s3: Any, settings: Any, cfg: GuardianSettings) -> dict[str, Any]:
+def audit_curated(s3: S3Client, settings: Any, cfg: GuardianSettings) -> dict[str, Any]:
     """Scheduled audit of the newest `audit_curated_days` partitions of every curated dataset (no quarantine)."""
     datasets: dict[str, list[str]] = {}
     for key in s3io.list_keys(s3, settings.curated_bucket, ""):
@@ -197,5 +196,5 @@ def audit_curated(s3: Any, settings: Any, cfg: GuardianSettings) -> dict[str, An
             totals[dataset] = totals.get(dataset, 0) + len(found)
     findings = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(audit.FINDING_COLUMNS))
     today = date.today().isoformat()
-    s3io.write_parquet(s3, settings.prod_bucket, f"{FINDINGS}/date={today}/part-curated.parquet", findings)
+    prod_dataset(s3, settings.prod_bucket, FINDINGS).write(today, findings, part="part-curated.parquet")
     return {"curated_datasets": len(datasets), "findings": len(findings), "by_dataset": totals}

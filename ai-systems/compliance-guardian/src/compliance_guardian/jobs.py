@@ -7,10 +7,11 @@ from typing import Any
 from compliance_guardian import batch, report
 from compliance_guardian.config import GuardianSettings
 from retail_platform.observability import record_model_scores
+from retail_platform.storage.blobstore import S3Client
 
 
 def on_dataset_updated(
-    s3: Any, events_client: Any, settings: Any, cfg: GuardianSettings, dataset: str, days: list[str]
+    s3: S3Client, events_client: Any, settings: Any, cfg: GuardianSettings, dataset: str, days: list[str]
 ) -> dict[str, Any]:
     """Audit the dataset's new partitions for card data; payments are also scored (and the model retrained)."""
     result = batch.run_prod_update(s3, settings, cfg, dataset, days, events_client)
@@ -27,7 +28,7 @@ def fraud_counts(result: dict[str, Any]) -> tuple[int, int]:
     return sum(d["alerts"] for d in days), sum(d["scored"] for d in days)
 
 
-def nightly(s3: Any, settings: Any, cfg: GuardianSettings) -> dict[str, Any]:
+def nightly(s3: S3Client, settings: Any, cfg: GuardianSettings) -> dict[str, Any]:
     """Audit the newest curated partitions and (re)train the text model when due."""
     from compliance_guardian.textclf.serving import ensure_text_model
 

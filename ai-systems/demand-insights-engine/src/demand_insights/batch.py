@@ -8,12 +8,13 @@ from demand_insights import service
 from demand_insights.exceptions import InputDataError
 from retail_platform.events import announce
 from retail_platform.observability import logger, metrics, record_model_scores
+from retail_platform.storage.blobstore import S3Client
 
 TASKS_OF_DATASET = {"daily_sales": ("forecast",), "customer_transactions": ("customers",)}
 ALL_TASKS = ("forecast", "customers")
 
 
-def run_task(s3: Any, buckets: service.Buckets, task: str) -> dict[str, Any]:
+def run_task(s3: S3Client, buckets: service.Buckets, task: str) -> dict[str, Any]:
     """One task's output; a table too small to use is a `skipped` output with the reason, not a failure."""
     try:
         out = service.run_forecasts(s3, buckets) if task == "forecast" else service.run_customers(s3, buckets)
@@ -26,7 +27,7 @@ def run_task(s3: Any, buckets: service.Buckets, task: str) -> dict[str, Any]:
 
 
 def run_batch(
-    s3: Any, events_client: Any, buckets: service.Buckets, bus: str, tasks: tuple[str, ...]
+    s3: S3Client, events_client: Any, buckets: service.Buckets, bus: str, tasks: tuple[str, ...]
 ) -> dict[str, Any]:
     """Run `tasks`, announce every prod partition they wrote (best effort), and add the report section."""
     from demand_insights.report import section

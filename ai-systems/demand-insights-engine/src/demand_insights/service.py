@@ -21,7 +21,7 @@ import pandas as pd
 from demand_insights import store
 from demand_insights.config import get_demand_settings
 from demand_insights.exceptions import InputDataError, NotFoundError, RequestError
-from retail_platform import s3io
+from retail_platform.storage.blobstore import S3Client
 
 RETRAIN_AFTER_DAYS = 7
 NEW_SERIES_SHARE = 0.10
@@ -91,7 +91,7 @@ def _stock_note(panel) -> str | None:
     return None
 
 
-def _forecast_with_model(s3: Any, buckets: Buckets, panel, horizon: int, force_retrain: bool):
+def _forecast_with_model(s3: S3Client, buckets: Buckets, panel, horizon: int, force_retrain: bool):
     """The stored model if it still fits the data, else a new one: (model, forecasts, retrain reason)."""
     from demand_insights import forecast
 
@@ -116,7 +116,7 @@ def _forecast_with_model(s3: Any, buckets: Buckets, panel, horizon: int, force_r
     return model, model.forecast(panel, horizon), reason
 
 
-def run_forecasts(s3: Any, buckets: Buckets, *, force_retrain: bool = False) -> dict[str, Any]:
+def run_forecasts(s3: S3Client, buckets: Buckets, *, force_retrain: bool = False) -> dict[str, Any]:
     """daily_sales -> demand_forecasts + inventory_advice partitions (day = last sales day) and a model.
 
     Any grain (the sales table's dates decide) and any history: below the model's minimum the forecast is
@@ -125,7 +125,7 @@ def run_forecasts(s3: Any, buckets: Buckets, *, force_retrain: bool = False) -> 
     from demand_insights import fallback, forecast, inventory
 
     started = time.perf_counter()
-    sales = s3io.read_parquet_prefix(s3, buckets.prod, "daily_sales/")
+    sales = store.dataset(s3, buckets.prod, "daily_sales").read()
     if sales.empty:
         raise InputDataError(f"no daily_sales under s3://{buckets.prod}/daily_sales/: demand forecasts skipped")
     panel = sales_panel(sales)
@@ -177,12 +177,12 @@ def run_forecasts(s3: Any, buckets: Buckets, *, force_retrain: bool = False) -> 
     }
 
 
-def run_customers(s3: Any, buckets: Buckets) -> dict[str, Any]:
+def run_customers(s3: S3Client, buckets: Buckets) -> dict[str, Any]:
     """customer_transactions -> customer_insights partition (day = last transaction day) and a churn model."""
     from demand_insights import customers
 
     started = time.perf_counter()
-    raw = s3io.read_parquet_prefix(s3, buckets.prod, "customer_transactions/")
+    raw = store.dataset(s3, buckets.prod, "customer_transactions").read()
     if raw.empty:
         raise InputDataError("no customer_transactions in prod: customer analytics (RFM, churn, CLV) skipped")
     try:
@@ -217,7 +217,7 @@ class ResultCache:
         self._loaded: tuple[str, pd.DataFrame] | None = None
         self._checked = 0.0
 
-    def get(self, s3: Any, bucket: str) -> tuple[str, pd.DataFrame]:
+    def get(self, s3: S3Client, bucket: str) -> tuple[str, pd.DataFrame]:
         now = time.monotonic()
         if self._loaded is None or now - self._checked > self.ttl:
             latest = store.partitions(s3, bucket, self.dataset)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from market_pulse.exceptions import PulseInputError, UnknownCountryError
+from retail_platform.storage.blobstore import S3Client
 
 CONSUMED_DATASETS = ("country_kpis", "customer_transactions")
 COUNTRY_CODE = re.compile(r"^[A-Za-z]{2}$")
@@ -15,7 +16,7 @@ SORT_KEYS = {"pulse": "pulse_index", "revenue": "revenue_28d", "growth": "revenu
 SERVING_TTL_SECONDS = 300
 
 
-def run_batch(s3: Any, events: Any, settings: Any, *, emit: bool = True, report: bool = False) -> dict[str, Any]:
+def run_batch(s3: S3Client, events: Any, settings: Any, *, emit: bool = True, report: bool = False) -> dict[str, Any]:
     """Recompute the whole pulse from the prod datasets and store it; returns a short summary."""
     from market_pulse import analysis, currency, panel, store
 
@@ -64,7 +65,7 @@ def run_batch(s3: Any, events: Any, settings: Any, *, emit: bool = True, report:
 class PulseReader:
     """Serves stored results: loads the current version lazily, refreshes it after a TTL."""
 
-    s3: Any
+    s3: S3Client
     artifacts_bucket: str
     ttl: float = SERVING_TTL_SECONDS
     _docs: dict[str, Any] | None = field(default=None, init=False)

@@ -20,6 +20,7 @@ from market_intelligence.exceptions import InputError
 from market_intelligence.forecast import Options
 from market_intelligence.series import infer_frequency, prepare
 from retail_platform import s3io
+from retail_platform.storage.blobstore import S3Client
 
 RETRAINING_POLICY = (
     "Refit on every ProdDatasetUpdated event of market_series (new weeks) and nightly on the schedule; "
@@ -159,7 +160,7 @@ def _num(row: dict | None, key: str) -> float:
     return float(value) if value is not None and not (isinstance(value, float) and math.isnan(value)) else math.nan
 
 
-def price_elasticity(s3: Any, bucket: str, notes: list[str] | None = None) -> pd.DataFrame | None:
+def price_elasticity(s3: S3Client, bucket: str, notes: list[str] | None = None) -> pd.DataFrame | None:
     """Elasticity per category from prod daily_sales (None, with a note, when the data cannot give one)."""
     notes = [] if notes is None else notes
     daily = store.read_dataset(s3, bucket, "daily_sales")
@@ -183,7 +184,7 @@ def price_elasticity(s3: Any, bucket: str, notes: list[str] | None = None) -> pd
 
 
 def run(
-    s3: Any,
+    s3: S3Client,
     prod_bucket: str,
     artifacts_bucket: str,
     dataset: str,
@@ -209,7 +210,7 @@ def run(
 
 
 def trends_only(
-    s3: Any, prod_bucket: str, artifacts_bucket: str, started: float, notes: list[str] | None = None
+    s3: S3Client, prod_bucket: str, artifacts_bucket: str, started: float, notes: list[str] | None = None
 ) -> BatchResult:
     """Trends and elasticity from prod market_series under the current model version (no forecasting)."""
     series = store.read_dataset(s3, prod_bucket, "market_series")
@@ -232,7 +233,7 @@ def trends_only(
     return BatchResult(as_of, version, n_series, None, trends_key, None, timings, None, trend_frame, None, long, notes)
 
 
-def start(s3: Any, prod_bucket: str, artifacts_bucket: str, options: Options, shard_size: int) -> dict[str, Any]:
+def start(s3: S3Client, prod_bucket: str, artifacts_bucket: str, options: Options, shard_size: int) -> dict[str, Any]:
     """The Plan step: read market_series, fix the run's version and horizon, split the markets into shards.
 
     `version` is None (nothing to forecast) when prod has no market_series or no market has enough revenue
@@ -252,7 +253,9 @@ def start(s3: Any, prod_bucket: str, artifacts_bucket: str, options: Options, sh
     return sharded.plan(s3, artifacts_bucket, long, version, as_of, options, shard_size, covered.notes)
 
 
-def merge(s3: Any, prod_bucket: str, artifacts_bucket: str, version: str, started: float | None = None) -> BatchResult:
+def merge(
+    s3: S3Client, prod_bucket: str, artifacts_bucket: str, version: str, started: float | None = None
+) -> BatchResult:
     """The Merge step: every shard's forecasts and scores, trends and elasticity, the model version and pointer."""
     started = time.perf_counter() if started is None else started
     document = sharded.read_plan(s3, artifacts_bucket, version)

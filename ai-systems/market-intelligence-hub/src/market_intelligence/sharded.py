@@ -29,6 +29,7 @@ from market_intelligence.series import infer_frequency
 from retail_platform import s3io
 from retail_platform.exceptions import ObjectNotFoundError
 from retail_platform.observability import logger
+from retail_platform.storage.blobstore import S3Client
 
 RUN_PREFIX = f"runs/{store.SYSTEM}/"
 FORECAST_COLUMNS = [
@@ -66,7 +67,7 @@ def horizon_for(long: pd.DataFrame, options: Options) -> int:
 
 
 def plan(
-    s3: Any,
+    s3: S3Client,
     artifacts_bucket: str,
     long: pd.DataFrame,
     version: str,
@@ -110,7 +111,7 @@ def plan(
     }
 
 
-def read_plan(s3: Any, artifacts_bucket: str, version: str) -> dict[str, Any]:
+def read_plan(s3: S3Client, artifacts_bucket: str, version: str) -> dict[str, Any]:
     try:
         return s3io.read_json(s3, artifacts_bucket, f"{run_prefix(version)}plan.json")
     except ObjectNotFoundError as e:  # throttling and other S3 failures propagate: the state machine retries them
@@ -123,7 +124,7 @@ def _options(document: dict[str, Any]) -> Options:
     return Options(**values)
 
 
-def run_shard(s3: Any, artifacts_bucket: str, version: str, shard: int) -> dict[str, Any]:
+def run_shard(s3: S3Client, artifacts_bucket: str, version: str, shard: int) -> dict[str, Any]:
     """Cross-validate, select and forecast the markets of one shard; its results go next to the plan."""
     started = time.perf_counter()
     document = read_plan(s3, artifacts_bucket, version)
@@ -162,7 +163,7 @@ def run_shard(s3: Any, artifacts_bucket: str, version: str, shard: int) -> dict[
     }
 
 
-def gather(s3: Any, artifacts_bucket: str, version: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str], dict]:
+def gather(s3: S3Client, artifacts_bucket: str, version: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str], dict]:
     """Every shard's forecasts and scores, their global model keys and timings; InputError if one is missing."""
     document = read_plan(s3, artifacts_bucket, version)
     prefix = run_prefix(version)

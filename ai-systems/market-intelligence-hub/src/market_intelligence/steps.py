@@ -12,16 +12,17 @@ from typing import Any
 from market_intelligence.config import MarketSettings
 from retail_platform.exceptions import BadEventError
 from retail_platform.observability import logger
+from retail_platform.storage.blobstore import S3Client
 
 
-def whole(s3: Any, prod_bucket: str, artifacts_bucket: str, dataset: str, cfg: MarketSettings) -> Any:
+def whole(s3: S3Client, prod_bucket: str, artifacts_bucket: str, dataset: str, cfg: MarketSettings) -> Any:
     """The whole batch path in this invocation (an event or the schedule): forecasts, trends, elasticity."""
     from market_intelligence import batch
 
     return batch.run(s3, prod_bucket, artifacts_bucket, dataset, cfg.options, cfg.shard_size)
 
 
-def plan(s3: Any, prod_bucket: str, artifacts_bucket: str, cfg: MarketSettings) -> dict[str, Any]:
+def plan(s3: S3Client, prod_bucket: str, artifacts_bucket: str, cfg: MarketSettings) -> dict[str, Any]:
     """Write the run's plan (markets per shard); `status` is `empty` when there is nothing to forecast."""
     from market_intelligence import batch
 
@@ -30,7 +31,7 @@ def plan(s3: Any, prod_bucket: str, artifacts_bucket: str, cfg: MarketSettings) 
     return {**planned, "status": "planned" if planned["version"] else "empty"}
 
 
-def forecast_shard(s3: Any, artifacts_bucket: str, event: dict[str, Any]) -> dict[str, Any]:
+def forecast_shard(s3: S3Client, artifacts_bucket: str, event: dict[str, Any]) -> dict[str, Any]:
     """Forecast one shard of a planned run (a retried iteration rewrites the same files)."""
     from market_intelligence import sharded
 
@@ -42,7 +43,7 @@ def forecast_shard(s3: Any, artifacts_bucket: str, event: dict[str, Any]) -> dic
     return done
 
 
-def merge(s3: Any, prod_bucket: str, artifacts_bucket: str, event: dict[str, Any]) -> Any:
+def merge(s3: S3Client, prod_bucket: str, artifacts_bucket: str, event: dict[str, Any]) -> Any:
     """Merge the shards of a run into the prod forecasts (an InputError names shards without results)."""
     from market_intelligence import batch
 
