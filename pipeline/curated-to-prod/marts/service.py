@@ -20,6 +20,7 @@ from retail_platform.events import prod_dataset_updated_entries, put_events
 from retail_platform.exceptions import BadEventError
 from retail_platform.observability import logger
 from retail_platform.settings import Settings
+from retail_platform.storage.blobstore import S3Client
 
 REPORTING_COLUMNS = {"payment_transactions": "amount_reporting", "market_series": "revenue_reporting"}
 
@@ -113,7 +114,7 @@ def publish(outcome: Outcome, events_client: Any, settings: Settings) -> int:
     return put_events(events_client, entries) if entries else 0
 
 
-def run(request: Request, s3: Any, events_client: Any, settings: Settings) -> Outcome:
+def run(request: Request, s3: S3Client, events_client: Any, settings: Settings) -> Outcome:
     reader = CuratedReader(s3, settings.curated_bucket)
     available = reader.available(PARTITIONED_INPUTS)
     lookups = lookups_with_attributes(reader)
