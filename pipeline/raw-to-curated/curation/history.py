@@ -6,11 +6,12 @@ from typing import Any
 
 from curation import detectors
 from retail_platform import s3io
+from retail_platform.storage.blobstore import S3Client
 
 HISTORY_LENGTH = 30
 
 
-def quality_history(s3: Any, artifacts_bucket: str, contract_name: str, oid: str) -> tuple[str, list[dict]]:
+def quality_history(s3: S3Client, artifacts_bucket: str, contract_name: str, oid: str) -> tuple[str, list[dict]]:
     """The profiles of this source's earlier objects (newest last), and where this object's profile goes."""
     prefix = f"_quality/{contract_name}/profiles/"
     listing = s3.get_paginator("list_objects_v2").paginate(Bucket=artifacts_bucket, Prefix=prefix)
@@ -20,7 +21,7 @@ def quality_history(s3: Any, artifacts_bucket: str, contract_name: str, oid: str
     return own, [s3io.read_json(s3, artifacts_bucket, k) for k in earlier]
 
 
-def drift(s3: Any, artifacts_bucket: str, contract: Any, oid: str, report: dict) -> list[dict]:
+def drift(s3: S3Client, artifacts_bucket: str, contract: Any, oid: str, report: dict) -> list[dict]:
     """Compare this object's profile with the source's history; then add it to the history."""
     profile = report.pop("profile", None)
     if not profile:

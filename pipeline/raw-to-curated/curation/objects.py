@@ -3,8 +3,6 @@ record drift and per-dataset metrics; and summarise an invocation's objects as t
 
 from __future__ import annotations
 
-from typing import Any
-
 from curation.engine import curate_stream, object_id
 from curation.history import drift
 from curation.outputs import S3Sink, discard_outputs, finish_outputs
@@ -14,13 +12,14 @@ from retail_platform.contracts import route
 from retail_platform.exceptions import UnreadableFileError
 from retail_platform.observability import logger, record, tracer
 from retail_platform.settings import Settings
+from retail_platform.storage.blobstore import S3Client
 
 OBJECT_FIELDS = ("source_key", "dataset", "rows_in", "rows_curated", "rows_quarantined", "report_key", "file_error")
 TOTALS = ("rows_in", "rows_curated", "rows_quarantined")
 
 
 @tracer.capture_method
-def process_object(s3: Any, settings: Settings, contracts: list, bucket: str, key: str, batch_rows: int) -> dict:
+def process_object(s3: S3Client, settings: Settings, contracts: list, bucket: str, key: str, batch_rows: int) -> dict:
     contract = route(key, contracts)
     logger.info("curating object", extra={"bucket": bucket, "key": key, "contract": contract.name})
     size = s3io.head(s3, bucket, key).get("ContentLength")

@@ -14,20 +14,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
 from retail_platform import s3io
 from retail_platform.exceptions import ObjectNotFoundError
+from retail_platform.storage.blobstore import S3Client
 
 
 @dataclass
 class S3Sink:
     """Writes each output part as it is produced (memory stays bounded by one part)."""
 
-    s3: Any
+    s3: S3Client
     bucket: str
     dataset: str
     oid: str

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from curation.engine import object_id
 from retail_platform import s3io
+from retail_platform.storage.blobstore import S3Client
 
 
-def quarantine_file(s3: Any, curated_bucket: str, bucket: str, key: str, dataset: str, error: Exception) -> dict:
+def quarantine_file(s3: S3Client, curated_bucket: str, bucket: str, key: str, dataset: str, error: Exception) -> dict:
     """Copy the raw object whole under _quarantine/_files/ and write its report; returns the report and its key."""
     oid = object_id(key)
     target = f"_quarantine/_files/{dataset}/{oid}/{key.rsplit('/', 1)[-1]}"

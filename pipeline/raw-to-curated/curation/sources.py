@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from retail_platform import s3io
 from retail_platform.contracts import load_sources
+from retail_platform.storage.blobstore import S3Client
 
 USER_CONTRACTS_PREFIX = "contracts/"
 
 
-def load_contracts(s3: Any, artifacts_bucket: str) -> list:
+def load_contracts(s3: S3Client, artifacts_bucket: str) -> list:
     """Built-in source contracts plus every s3://<artifacts>/contracts/*.yaml (onboarding an export is one upload).
 
     The handler keeps the result in an expiring cache, so a warm function sees a new contract within a minute.

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from retail_platform.local.functions import AI_SYSTEMS, PIPELINE, FunctionSpec, load_handler
+from retail_platform.storage.blobstore import S3Client
 
 ACCOUNT = "123456789012"
 
@@ -70,7 +71,7 @@ def prod_dataset_updated_event(dataset: str, bucket: str, partitions: list[str])
     }
 
 
-def upload_tree(s3: Any, bucket: str, root: Path) -> list[tuple[str, int]]:
+def upload_tree(s3: S3Client, bucket: str, root: Path) -> list[tuple[str, int]]:
     """Upload every file under root (except the generator's `_manifest/`) with its relative path as key."""
     uploaded = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
@@ -88,7 +89,7 @@ def invoke(function_name: str, event: dict[str, Any]) -> dict[str, Any]:
     return module.lambda_handler(event, LocalContext(function_name))
 
 
-def run_pipeline(s3: Any, raw_bucket: str, uploaded: list[tuple[str, int]], progress) -> dict[str, Any]:
+def run_pipeline(s3: S3Client, raw_bucket: str, uploaded: list[tuple[str, int]], progress) -> dict[str, Any]:
     """Curate every uploaded object, then build prod from the union of touched partitions."""
     curation: list[dict[str, Any]] = []
     partitions: dict[str, set[str]] = {}
