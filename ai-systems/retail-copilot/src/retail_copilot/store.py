@@ -14,15 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from retail_platform.storage import (
-    CorruptObjectError,
-    ObjectNotFoundError,
-    PartitionedDataset,
-    S3BlobStore,
-    VersionedArtifacts,
-    codec,
-)
+from retail_platform.storage import PartitionedDataset, S3BlobStore, VersionedArtifacts, codec
 from retail_platform.storage.blobstore import S3Client
+from retail_platform.storage.errors import CorruptObjectError, ObjectNotFoundError
 
 MODEL_PREFIX = "models/retail-copilot/"
 KEEP_PREVIOUS = 3
