@@ -75,3 +75,20 @@ def test_bad_transactions_are_refused():
     few = customers.prepare(transactions(n=5, days=100))
     with pytest.raises(InputDataError):
         customers.fit_churn(few)
+
+
+def test_without_a_churn_model_rfm_segments_stand_and_churn_and_clv_are_missing():
+    """Every customer lapsed before the cutoffs: nothing to learn, so churn and CLV are left missing, not guessed."""
+    raw = transactions(n=60, days=120)
+    raw["date"] = raw["date"] - pd.Timedelta(days=400)  # all history long before ...
+    last = raw.iloc[[0]].assign(date=pd.Timestamp("2023-06-01"), order_id="late")  # ... one late purchase
+    tx = customers.prepare(pd.concat([raw, last], ignore_index=True))
+    with pytest.raises(InputDataError, match="same churn label"):
+        customers.fit_churn(tx)
+    table = customers.insights(tx, None)
+    assert len(table) == raw["customer_id"].nunique()
+    assert table["churn_probability"].isna().all() and table["clv_12m"].isna().all()
+    assert set(table["model_version"]) == {customers.NO_MODEL}
+    assert table[["r_score", "f_score", "m_score"]].isin(range(1, 6)).all().all()
+    newest = table.loc[table["customer_id"] == raw.iloc[0]["customer_id"]]
+    assert int(newest["recency_days"].iloc[0]) == 0 and int(newest["r_score"].iloc[0]) == 5

@@ -169,6 +169,9 @@ class ChurnModel:
         return cls(lgb.Booster(model_str=files["model.txt"].decode()), json.loads(files["metadata.json"]))
 
 
+NO_MODEL = "none"  # model_version of insights computed without a churn model
+
+
 def churn_window(tx: pd.DataFrame) -> int:
     """90 days, or a third of the history when it is shorter than 270 days (at least 14)."""
     span = (tx["date"].max() - tx["date"].min()).days
@@ -235,8 +238,12 @@ def _score(values: pd.Series, ascending: bool) -> pd.Series:
     return np.ceil(ranks / len(values) * 5).clip(1, 5).astype(int)
 
 
-def insights(tx: pd.DataFrame, model: ChurnModel) -> pd.DataFrame:
-    """One row per customer as of the last day: RFM scores and segment, churn probability, CLV."""
+def insights(tx: pd.DataFrame, model: ChurnModel | None) -> pd.DataFrame:
+    """One row per customer as of the last day: RFM scores and segment, churn probability, CLV.
+
+    Without a churn model (too little history to learn one), churn probability and CLV (which needs it) are
+    missing rather than guessed; the RFM scores and segments stand on their own.
+    """
     end = tx["date"].max()
     f = features_at(tx, end)
     if f.empty:
@@ -248,7 +255,7 @@ def insights(tx: pd.DataFrame, model: ChurnModel) -> pd.DataFrame:
     segment = pd.Series("other", index=f.index)
     for name, rule in reversed(SEGMENTS):
         segment[rule(r, fm).to_numpy()] = name
-    churn = model.predict(f)
+    churn = model.predict(f) if model is not None else np.full(len(f), np.nan)
     rate = f["frequency"] / np.maximum(f["tenure"], 30.0)
     clv = rate * 365.0 * (1 - churn) * f["avg_order_value"].clip(lower=0)
     out = pd.DataFrame(
@@ -267,7 +274,7 @@ def insights(tx: pd.DataFrame, model: ChurnModel) -> pd.DataFrame:
             "clv_12m": np.round(clv.to_numpy(), 2),
             "first_purchase": f["first"].to_numpy(),
             "last_purchase": f["last"].to_numpy(),
-            "model_version": model.version,
+            "model_version": model.version if model is not None else NO_MODEL,
         }
     )
     return out.sort_values("customer_id").reset_index(drop=True)

@@ -73,11 +73,17 @@ def _customer_part(out: dict[str, Any]) -> str:
         .reset_index()
         .sort_values("customers", ascending=False)
     )
-    text = (
-        f"<h4>Customers</h4><p>{out['customers']} customers. Churn ({m['window_days']}-day window) ROC-AUC on the "
-        f"time-based holdout at {m['holdout_cutoff']}: {m['roc_auc']:.3f} vs {m['roc_auc_recency_only']:.3f} "
-        f"for recency only; Brier {m['brier']:.3f} vs {m['brier_base_rate']:.3f} for the base rate.</p>"
-    )
+    if m is None:
+        text = (
+            f"<h4>Customers</h4><p>{out['customers']} customers in RFM segments. No churn model: "
+            f"{html.escape('; '.join(out.get('skipped') or []))}</p>"
+        )
+    else:
+        text = (
+            f"<h4>Customers</h4><p>{out['customers']} customers. Churn ({m['window_days']}-day window) ROC-AUC on "
+            f"the time-based holdout at {m['holdout_cutoff']}: {m['roc_auc']:.3f} vs {m['roc_auc_recency_only']:.3f} "
+            f"for recency only; Brier {m['brier']:.3f} vs {m['brier_base_rate']:.3f} for the base rate.</p>"
+        )
 
     def draw(ax) -> None:
         ax.bar(segments["segment"], segments["customers"])

@@ -187,18 +187,25 @@ def run_customers(s3: S3Client, buckets: Buckets) -> dict[str, Any]:
         raise InputDataError("no customer_transactions in prod: customer analytics (RFM, churn, CLV) skipped")
     try:
         tx = customers.prepare(raw)
-        model = customers.fit_churn(tx, version=store.new_version())
     except InputDataError as e:
         raise InputDataError(f"customer analytics skipped: {e}") from e
-    store.save_model(s3, buckets.artifacts, "churn", model.version, model.to_files())
+    skipped: list[str] = []
+    try:
+        model: customers.ChurnModel | None = customers.fit_churn(tx, version=store.new_version())
+    except InputDataError as e:  # RFM segments still stand; churn and CLV are left missing, not guessed
+        model = None
+        skipped.append(f"churn model not trained ({e}): RFM segments only, no churn probability or CLV")
+    if model is not None:
+        store.save_model(s3, buckets.artifacts, "churn", model.version, model.to_files())
     table = customers.insights(tx, model)
     day = str(tx["date"].max().date())
     key = store.write_partition(s3, buckets.prod, store.CUSTOMERS, day, table)
     return {
         "task": "customers",
-        "model_version": model.version,
+        "model_version": model.version if model is not None else customers.NO_MODEL,
         "customers": len(table),
-        "metrics": model.metadata["metrics"],
+        "metrics": model.metadata["metrics"] if model is not None else None,
+        "skipped": skipped,
         "keys": [key],
         "partitions": {store.CUSTOMERS: [day]},
         "seconds": round(time.perf_counter() - started, 2),
