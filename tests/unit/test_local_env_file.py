@@ -15,7 +15,8 @@ import pytest
 from samtranslator.yaml_helper import yaml_parse
 
 from retail_platform.local import endpoint
-from retail_platform.local.__main__ import report_currency, reporting_currency_option
+from retail_platform.local.__main__ import report_currency, reporting_currency_option, stage_source
+from tests.support import DATA
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = {
@@ -111,3 +112,16 @@ def test_report_labels_amounts_with_the_asked_currency_else_the_prod_column() ->
     mixed = pd.DataFrame({"reporting_currency": ["USD", "EUR"]})
     assert report_currency("AUTO", {"copilot_mart": mixed}) == "EUR"
     assert report_currency("AUTO", {}) == "EUR"
+
+
+def test_a_source_folder_stages_its_exports_not_the_notes_beside_them(tmp_path):
+    from retail_platform.contracts import load_sources
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    export = (DATA / "online-retail" / "online_retail_sample.csv").read_bytes()
+    (folder / "orders-2011.csv").write_bytes(export)
+    for note in ("SOURCE.txt", "README.md", "LICENSE", ".DS_Store"):
+        (folder / note).write_text("not data")
+    staged = stage_source(folder, "uci-online-retail", load_sources(), tmp_path / "raw")
+    assert sorted(p.name for p in staged.rglob("*") if p.is_file()) == ["orders-2011.csv"]

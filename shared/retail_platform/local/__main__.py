@@ -48,9 +48,23 @@ def _guess_contract(path: Path, contracts) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
+NOTE_SUFFIXES = {".md", ".rst", ".yaml", ".yml", ".pdf", ".html"}
+NOTE_STEMS = {"readme", "source", "license", "licence", "notice", "changelog"}
+
+
+def _is_note(path: Path) -> bool:
+    """Hidden files, documentation and licences beside the exports in a --source folder."""
+    return path.name.startswith(".") or path.suffix.lower() in NOTE_SUFFIXES or path.stem.lower() in NOTE_STEMS
+
+
 def stage_source(source: Path, contract_name: str | None, contracts, staging: Path) -> Path:
     """Lay out real export files under the contract's prefix, as they would land in the raw bucket."""
     files = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
+    if source.is_dir():  # a folder of exports often carries its notes: they are not rows to curate
+        notes = [p for p in files if _is_note(p)]
+        files = [p for p in files if p not in notes]
+        if notes:
+            print(f"not ingested (notes, not exports): {', '.join(p.name for p in notes)}", flush=True)
     if not files:
         sys.exit(f"error: no files found at {source}")
     by_name = {c.name: c for c in contracts}
