@@ -84,12 +84,12 @@ def test_demand_insights_image_runs_read_only_as_non_root(sam_app, run_readonly_
 
 def test_demand_insights_image_bad_request_is_a_clear_400(invoke, prod, tmp_path):
     request = json.loads((EVENTS / "demand-insights-engine" / "api-get-forecast.json").read_text())
-    request["queryStringParameters"] = {"sku": "SKU-10001", "horizon": "99"}
+    request["queryStringParameters"] = {"sku": "SKU-10001", "horizon": "999"}
     bad = tmp_path / "bad-horizon.json"
     bad.write_text(json.dumps(request))
     response = invoke(FUNCTION, bad, ENV)
     assert response["statusCode"] == 400
-    assert "between 1 and 28" in json.loads(response["body"])["message"]
+    assert "between 1 and 365" in json.loads(response["body"])["message"]
 
 
 def test_each_route_once_through_start_api(sam_app, moto_server, prod):
@@ -100,7 +100,7 @@ def test_each_route_once_through_start_api(sam_app, moto_server, prod):
         assert body["sku"] == "SKU-10001" and len(body["series"][0]["days"]) == 7 and body["model_version"]
         status, body = api.get("/demand/customers/10149")
         assert status == 200 and body["customer_id"] == "10149", api.logs()
-        status, body = api.get("/demand/forecast?sku=SKU-10001&horizon=99")
-        assert status == 400 and "between 1 and 28" in body["message"]
+        status, body = api.get("/demand/forecast?sku=SKU-10001&horizon=999")
+        assert status == 400 and "between 1 and 365" in body["message"]
     finally:
         api.stop()

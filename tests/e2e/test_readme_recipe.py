@@ -62,12 +62,18 @@ class Step:
 
     def responses(self) -> list[Any]:
         """The JSON documents on stdout: one per `sam local invoke` (its logs go to stderr)."""
-        found = []
-        for line in self.stdout.splitlines():
-            try:
-                found.append(json.loads(line))
-            except ValueError:
-                continue
+        found, decoder = [], json.JSONDecoder()
+        for line in self.stdout.splitlines():  # a loop of invokes prints `{...}{...}` (no newline after each)
+            at = 0
+            while at < len(line):
+                if line[at] != "{":
+                    at += 1
+                    continue
+                try:
+                    document, at = decoder.raw_decode(line, at)
+                except ValueError:
+                    break
+                found.append(document)
         return [r for r in found if isinstance(r, dict)]
 
 

@@ -150,7 +150,8 @@ def test_every_dataset_event_audits_its_partitions(world, fn, lambda_context_mod
 
 def test_schedule_audits_curated_and_trains_the_text_model(world, fn, lambda_context_module):
     result = fn.lambda_handler(load("schedule"), lambda_context_module)
-    assert result["curated_audit"]["by_dataset"] == {"orders": 2}
+    found = {name: n for name, n in result["curated_audit"]["by_dataset"].items() if n}  # other tests' data: 0
+    assert found == {"orders": 2}
     assert result["text_model"]["status"] == "trained"
     assert s3io.read_json(world, ARTIFACTS, "models/compliance-guardian/text-risk/current.json")["version"]
     status, body = call(
