@@ -49,8 +49,8 @@ def partition_days(s3: S3Client, bucket: str, dataset: str) -> list[str]:
 
 
 def _has_objects(s3: S3Client, bucket: str, prefix: str) -> bool:
-    """One listed key is enough to know a prod dataset exists (a full listing would page through all of it)."""
-    return bool(s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1).get("KeyCount", 0))
+    """One listed key is enough to know a prod dataset exists: the store's listing is lazy, so one page is read."""
+    return next(S3BlobStore(s3, bucket).list(prefix), None) is not None
 
 
 def read_days(s3: S3Client, bucket: str, dataset: str, days: list[str]) -> pd.DataFrame:
