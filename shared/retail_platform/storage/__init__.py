@@ -1,5 +1,5 @@
 """Storage ports of the platform: `BlobStore` (S3 adapter and in-memory fake), `VersionedArtifacts`
-(the one versioned model store) and `PartitionedDataset` (a dataset's date partitions at one grain).
+(the one versioned model store) and `PartitionedDataset` (a dataset's day or month partitions).
 
 Names are imported on first use (PEP 562), so a module that only needs the `S3Client` type or the
 errors does not pay for pandas and pyarrow at cold start.
@@ -26,6 +26,10 @@ _HOMES = {
     "ThrottledError": "errors",
     "DEFAULT_GRAIN": "partitions",
     "PartitionedDataset": "partitions",
+    "month_of": "partitions",
+    "months_of": "partitions",
+    "overlaps": "partitions",
+    "period_of": "partitions",
 }
 
 __all__ = [  # noqa: RUF022 - same order as _HOMES
@@ -44,6 +48,10 @@ __all__ = [  # noqa: RUF022 - same order as _HOMES
     "ThrottledError",
     "DEFAULT_GRAIN",
     "PartitionedDataset",
+    "month_of",
+    "months_of",
+    "overlaps",
+    "period_of",
 ]
 
 
@@ -58,4 +66,11 @@ if TYPE_CHECKING:
     from retail_platform.storage.blobstore import BlobStore, MemoryBlobStore, S3BlobStore, S3Client
     from retail_platform.storage.codec import read_json, read_parquet, write_json, write_parquet
     from retail_platform.storage.errors import CorruptObjectError, ObjectNotFoundError, StorageError, ThrottledError
-    from retail_platform.storage.partitions import DEFAULT_GRAIN, PartitionedDataset
+    from retail_platform.storage.partitions import (
+        DEFAULT_GRAIN,
+        PartitionedDataset,
+        month_of,
+        months_of,
+        overlaps,
+        period_of,
+    )

@@ -1,8 +1,13 @@
-"""`PartitionedDataset`: a dataset's date partitions in a `BlobStore`, at one grain.
+"""`PartitionedDataset`: a dataset's date partitions in a `BlobStore`.
 
-The grain is the one setting that decides the partition layout: `day` (the platform's layout today,
-`<prefix>/date=YYYY-MM-DD/part-0.parquet`) or `month` (`<prefix>/month=YYYY-MM/part-0.parquet`).
-Partitions are named by their label (`2024-03-05` or `2024-03`); `period(day)` gives a day's label.
+Reading is grain-agnostic: objects under `date=YYYY-MM-DD/` (day partitions) and `month=YYYY-MM/` (month
+partitions) are both recognised, so a reader works before, during and after a dataset moves from daily to
+monthly files. A request for a day or a month selects every object whose partition overlaps it (a month
+object is read whole for a day inside it: callers that want that day only filter by their date column).
+
+The grain decides writing only: `day` writes `<prefix>/date=YYYY-MM-DD/part-0.parquet`, `month` writes
+`<prefix>/month=YYYY-MM/part-0.parquet`. `replace` writes a partition and removes every other object lying
+inside it (older day partitions of that month, other parts), which is the compaction of a rebuilt month.
 """
 
 from __future__ import annotations
@@ -10,8 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 import pandas as pd
@@ -25,93 +29,150 @@ Grain = Literal["day", "month"]
 DEFAULT_GRAIN: Grain = "day"
 PART = "part-0.parquet"
 READ_THREADS = 16
+FIELDS: dict[str, str] = {"day": "date", "month": "month"}
+
+_KEY_PARTITION = re.compile(r"(?:^|/)(?:date=(\d{4}-\d{2}-\d{2})|month=(\d{4}-\d{2}))/")
+_DAY_LABEL = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MONTH_LABEL = re.compile(r"\d{4}-\d{2}")
+
+Period = date | datetime | str
 
 
-@dataclass(frozen=True)
-class _Layout:
-    field: str
-    pattern: re.Pattern[str]
-    label_format: str
+# ---------------------------------------------------------------------- labels
 
 
-_LAYOUTS: dict[str, _Layout] = {
-    "day": _Layout("date", re.compile(r"(?:^|/)date=(\d{4}-\d{2}-\d{2})/"), "%Y-%m-%d"),
-    "month": _Layout("month", re.compile(r"(?:^|/)month=(\d{4}-\d{2})/"), "%Y-%m"),
-}
+def grain_of(label: str) -> Grain:
+    """`day` for a `YYYY-MM-DD` label, `month` for `YYYY-MM`; anything else is a ValueError."""
+    if _DAY_LABEL.fullmatch(label):
+        return "day"
+    if _MONTH_LABEL.fullmatch(label):
+        return "month"
+    raise ValueError(f"not a partition label: {label!r} (expected YYYY-MM-DD or YYYY-MM)")
+
+
+def label_of(period: Period) -> str:
+    """A day or month label as given, or the day label of a date/datetime (a timestamp string is cut to its day)."""
+    if isinstance(period, datetime | date):
+        return period.strftime("%Y-%m-%d")
+    label = period if _MONTH_LABEL.fullmatch(period) else period[:10]
+    grain_of(label)
+    return label
+
+
+def month_of(period: Period) -> str:
+    """The `YYYY-MM` label of the month holding a day (label, date or datetime) or of a month label."""
+    return label_of(period)[:7]
+
+
+def months_of(periods: Iterable[Period]) -> list[str]:
+    """The distinct month labels of day or month labels, sorted: what an event's day labels map to."""
+    return sorted({month_of(p) for p in periods})
+
+
+def span(period: Period) -> tuple[date, date]:
+    """First and last day of a day or month label."""
+    label = label_of(period)
+    if grain_of(label) == "day":
+        day = date.fromisoformat(label)
+        return day, day
+    first = date.fromisoformat(f"{label}-01")
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+def overlaps(a: Period, b: Period) -> bool:
+    """Whether two day/month labels share a day."""
+    (a0, a1), (b0, b1) = span(a), span(b)
+    return a0 <= b1 and b0 <= a1
+
+
+def within(inner: Period, outer: Period) -> bool:
+    """Whether every day of `inner` lies in `outer`."""
+    (i0, i1), (o0, o1) = span(inner), span(outer)
+    return o0 <= i0 and i1 <= o1
+
+
+def period_of(key: str) -> str | None:
+    """The partition label in an object key, day or month (None when the key is not in a partition)."""
+    match = _KEY_PARTITION.search(key)
+    return (match.group(1) or match.group(2)) if match else None
+
+
+# ---------------------------------------------------------------------- dataset
 
 
 class PartitionedDataset:
-    """Read and write the partitions of the dataset under `prefix`."""
+    """Read (any grain) and write (at `grain`) the partitions of the dataset under `prefix`."""
 
     def __init__(self, store: BlobStore, prefix: str, grain: Grain = DEFAULT_GRAIN) -> None:
-        if grain not in _LAYOUTS:
-            raise ValueError(f"unknown partition grain {grain!r}: expected one of {sorted(_LAYOUTS)}")
+        if grain not in FIELDS:
+            raise ValueError(f"unknown partition grain {grain!r}: expected one of {sorted(FIELDS)}")
         self.store = store
         self.prefix = prefix.rstrip("/")
         self.grain = grain
-        self._layout = _LAYOUTS[grain]
 
-    # ------------------------------------------------------------------ naming
+    # ------------------------------------------------------------------ naming (write grain)
 
-    def period(self, day: date | datetime | str) -> str:
-        """The label of the partition holding `day` (an ISO date string, date or datetime)."""
-        if isinstance(day, str):
-            day = date.fromisoformat(day[:10])
-        return day.strftime(self._layout.label_format)
+    def period(self, day: Period) -> str:
+        """The label of the partition this dataset writes `day` to (a label of the other grain is mapped:
+        a day to its month; a month cannot be written as a day partition)."""
+        label = label_of(day)
+        if self.grain == "month":
+            return label[:7]
+        if grain_of(label) != "day":
+            raise ValueError(f"{self.prefix}: a day-grain dataset needs a day, not the month {label!r}")
+        return label
 
-    def key(self, period: date | datetime | str, part: str = PART) -> str:
-        return f"{self.prefix}/{self._layout.field}={self.period_label(period)}/{part}"
+    def key(self, period: Period, part: str = PART) -> str:
+        return f"{self.prefix}/{FIELDS[self.grain]}={self.period(period)}/{part}"
 
-    def period_label(self, period: date | datetime | str) -> str:
-        """`period` as a label: a label passes through, a date is mapped to its partition."""
-        if isinstance(period, str) and self._layout.pattern.search(f"{self._layout.field}={period}/"):
-            return period
-        return self.period(period)
+    @staticmethod
+    def period_of(key: str) -> str | None:
+        """The partition label (day or month) in an object key (None when the key is not in a partition)."""
+        return period_of(key)
 
-    def period_of(self, key: str) -> str | None:
-        """The partition label in an object key (None when the key is not in a partition)."""
-        match = self._layout.pattern.search(key)
-        return match.group(1) if match else None
-
-    # ------------------------------------------------------------------ listing
+    # ------------------------------------------------------------------ listing (any grain)
 
     def listing(self, suffix: str | tuple[str, ...] = ".parquet") -> dict[str | None, list[str]]:
-        """Object keys ending with `suffix` by partition label (None for objects outside any partition)."""
+        """Object keys ending with `suffix` by partition label, day or month (None outside any partition)."""
         by_period: dict[str | None, list[str]] = {}
         for key in self.store.list(self.prefix + "/"):
             if key.endswith(suffix):
-                by_period.setdefault(self.period_of(key), []).append(key)
+                by_period.setdefault(period_of(key), []).append(key)
         return {period: sorted(keys) for period, keys in by_period.items()}
 
     def partitions(self) -> list[str]:
-        """Labels of the partitions that hold data, oldest first."""
+        """Labels of the partitions that hold data (day and/or month labels), sorted."""
         return sorted(p for p in self.listing() if p is not None)
 
     def latest(self) -> str | None:
         partitions = self.partitions()
         return partitions[-1] if partitions else None
 
+    def keys(self, periods: Iterable[Period] | None = None, suffix: str | tuple[str, ...] = ".parquet") -> list[str]:
+        """Keys of the objects whose partition overlaps any of `periods` (every object when None), sorted."""
+        listing = self.listing(suffix)
+        if periods is None:
+            return sorted(k for keys in listing.values() for k in keys)
+        wanted = [span(p) for p in periods]
+        return sorted(
+            key
+            for label, keys in listing.items()
+            if label is not None and _overlaps_any(span(label), wanted)
+            for key in keys
+        )
+
     # ------------------------------------------------------------------ read
 
     def read(
         self,
-        periods: Iterable[str] | None = None,
+        periods: Iterable[Period] | None = None,
         columns: list[str] | None = None,
         threads: int = READ_THREADS,
     ) -> pd.DataFrame:
-        """Rows of the given partitions (every object under the prefix when None), as one frame.
-
-        Objects are fetched concurrently (S3 latency, not CPU, bounds this); empty parts are dropped."""
-        listing = self.listing()
-        if periods is None:
-            keys = sorted(k for keys in listing.values() for k in keys)
-        else:
-            wanted = {self.period_label(p) for p in periods}
-            keys = sorted(k for p, keys in listing.items() if p in wanted for k in keys)
-        tables = self.read_tables(keys, columns, threads)
-        frames = [t.to_pandas() for t in tables]
-        frames = [f for f in frames if not f.empty]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        """Rows of the objects whose partition overlaps `periods` (day or month labels; every object under
+        the prefix when None), as one frame. Fetched concurrently (S3 latency bounds this); empty parts dropped."""
+        return self._frame(self.keys(periods), columns, threads)
 
     def read_tables(
         self, keys: list[str], columns: list[str] | None = None, threads: int = READ_THREADS
@@ -122,40 +183,85 @@ class PartitionedDataset:
         with ThreadPoolExecutor(max_workers=max(1, min(threads, len(keys)))) as pool:
             return list(pool.map(lambda key: codec.read_table(self.store, key, columns), keys))
 
-    def read_partition(self, period: date | datetime | str) -> pd.DataFrame:
-        return codec.read_parquet(self.store, self.key(period))
+    def read_partition(self, period: Period) -> pd.DataFrame:
+        """Rows of the objects overlapping one day or month; `ObjectNotFoundError` when there are none."""
+        keys = self.keys([period])
+        if not keys:
+            raise ObjectNotFoundError(f"{self.store.bucket}/{self.prefix}: no partition overlaps {period}")
+        return self._frame(keys)
 
     def read_latest(self) -> tuple[str, pd.DataFrame] | None:
         """The newest partition that reads (older ones are tried when the newest is missing or corrupt)."""
-        for period in reversed(self.partitions()):
+        listing = self.listing()
+        for period in sorted((p for p in listing if p is not None), reverse=True):
             try:
-                return period, self.read_partition(period)
+                return period, self._frame(listing[period], strict=True)
             except (ObjectNotFoundError, StorageError, OSError, ValueError):
                 continue
         return None
 
-    # ------------------------------------------------------------------ write
+    def _frame(
+        self, keys: list[str], columns: list[str] | None = None, threads: int = READ_THREADS, strict: bool = False
+    ) -> pd.DataFrame:
+        frames = [t.to_pandas() for t in self.read_tables(keys, columns, threads)]
+        kept = [f for f in frames if not f.empty] or (frames[:1] if strict else [])
+        return pd.concat(kept, ignore_index=True) if kept else pd.DataFrame()
 
-    def write(self, period: date | datetime | str, data: pd.DataFrame | pa.Table, part: str = PART) -> str:
-        """Replace one partition (or one named `part` of it) with `data`; returns its key."""
+    # ------------------------------------------------------------------ write (at the dataset's grain)
+
+    def write(self, period: Period, data: pd.DataFrame | pa.Table, part: str = PART) -> str:
+        """Put one partition (or one named `part` of it) at this dataset's grain; returns its key."""
         key = self.key(period, part)
         codec.write_parquet(self.store, key, data)
         return key
 
-    def write_many(self, parts: Mapping[str, pd.DataFrame | pa.Table], threads: int = READ_THREADS) -> list[str]:
-        """Replace several partitions concurrently (Arrow releases the GIL while encoding); sorted labels."""
+    def write_many(
+        self,
+        parts: Mapping[Period, pd.DataFrame | pa.Table],
+        threads: int = READ_THREADS,
+        replace: bool = False,
+    ) -> list[str]:
+        """Put several partitions concurrently (Arrow releases the GIL while encoding); their sorted labels.
+
+        With `replace`, every other object inside a written partition (day partitions of a rebuilt month,
+        other parts) is deleted after the writes, so a rebuilt partition holds exactly one object."""
         if not parts:
             return []
+        by_label = {self.period(p): data for p, data in parts.items()}
+        if len(by_label) != len(parts):
+            raise ValueError(f"{self.prefix}: several parts map to the same {self.grain} partition")
 
         def put(item: tuple[str, pd.DataFrame | pa.Table]) -> str:
-            self.write(*item)
-            return self.period_label(item[0])
+            return self.write(*item)
 
-        with ThreadPoolExecutor(max_workers=max(1, min(threads, len(parts)))) as pool:
-            return sorted(pool.map(put, sorted(parts.items())))
+        with ThreadPoolExecutor(max_workers=max(1, min(threads, len(by_label)))) as pool:
+            written = set(pool.map(put, sorted(by_label.items())))
+        if replace:
+            stale = [k for k in self._keys_within(by_label) if k not in written]
+            self.store.delete(stale)
+        return sorted(by_label)
 
-    def delete(self, periods: Iterable[date | datetime | str]) -> list[str]:
-        """Delete whole partitions (their `part-0.parquet`); returns the labels, sorted."""
-        labels = sorted({self.period_label(p) for p in periods})
-        self.store.delete([self.key(p) for p in labels])
+    def replace(self, period: Period, data: pd.DataFrame | pa.Table) -> str:
+        """Write one partition and delete every other object inside it (compaction); returns its key."""
+        self.write_many({period: data}, replace=True)
+        return self.key(period)
+
+    def delete(self, periods: Iterable[Period]) -> list[str]:
+        """Delete every object whose partition lies inside one of `periods` (a day label never removes the
+        month holding it); returns the given labels, sorted."""
+        labels = sorted({label_of(p) for p in periods})
+        self.store.delete(self._keys_within(labels))
         return labels
+
+    def _keys_within(self, periods: Iterable[str]) -> list[str]:
+        outer = list(periods)
+        return sorted(
+            key
+            for label, keys in self.listing().items()
+            if label is not None and any(within(label, o) for o in outer)
+            for key in keys
+        )
+
+
+def _overlaps_any(period: tuple[date, date], others: list[tuple[date, date]]) -> bool:
+    return any(period[0] <= o1 and o0 <= period[1] for o0, o1 in others)
