@@ -16,6 +16,7 @@ import pytest
 
 from retail_platform import s3io
 from retail_platform.observability import logger as platform_logger
+from retail_platform.storage import S3BlobStore
 from tests.support import event, handler
 
 PROD, ARTIFACTS = "local-prod", "local-artifacts"
@@ -94,17 +95,17 @@ def test_market_intelligence_keeps_several_previous_versions_and_skips_corrupt_m
 
     scores = pd.DataFrame({"series_id": ["ALL|ALL"], "model": ["ets"], "cv_mase": [0.9], "cv_mape": [0.1]})
     for version in ("m1", "m2", "m3", "m4"):
-        store.save_model(s3, ARTIFACTS, version, {"version": version}, scores)
+        store.save_model(S3BlobStore(s3, ARTIFACTS), version, {"version": version}, scores)
     pointer = s3io.read_json(s3, ARTIFACTS, store.CURRENT_KEY)
     assert pointer["version"] == "m4" and pointer["previous"] == ["m3", "m2", "m1"]  # was a single version
     s3.put_object(Bucket=ARTIFACTS, Key=f"{store.MODEL_PREFIX}m4/metadata.json", Body=GARBAGE)
     s3.delete_object(Bucket=ARTIFACTS, Key=f"{store.MODEL_PREFIX}m3/metadata.json")
-    assert store.load_current(s3, ARTIFACTS) == {"version": "m2"}  # two bad versions in a row
+    assert store.load_current(S3BlobStore(s3, ARTIFACTS)) == {"version": "m2"}  # two bad versions in a row
     assert logs.said("serving a previous model version", version="m2", current="m4")
     # a pointer written before this change (previous: one version, not a list) still falls back
     s3io.write_json(s3, ARTIFACTS, store.CURRENT_KEY, {"version": "m4", "previous": "m1"})
-    assert store.load_current(s3, ARTIFACTS) == {"version": "m1"}
-    store.save_model(s3, ARTIFACTS, "m5", {"version": "m5"}, scores)
+    assert store.load_current(S3BlobStore(s3, ARTIFACTS)) == {"version": "m1"}
+    store.save_model(S3BlobStore(s3, ARTIFACTS), "m5", {"version": "m5"}, scores)
     assert s3io.read_json(s3, ARTIFACTS, store.CURRENT_KEY)["previous"] == ["m4", "m1"]
 
 
@@ -186,10 +187,10 @@ def test_demand_insights_corrupt_lightgbm_model_is_skipped(s3, logs):
     from demand_insights import forecast, store
 
     meta = json.dumps({"training_window": {"end": "2023-12-31"}}).encode()
-    store.save_model(s3, ARTIFACTS, "forecast", "d1", {"model.txt": b"tree\nversion=v4\n", "metadata.json": meta})
+    store.save_model(S3BlobStore(s3, ARTIFACTS), "forecast", "d1", {"model.txt": b"tree\nversion=v4\n", "metadata.json": meta})
     # valid UTF-8 that LightGBM refuses: it used to raise LightGBMError, which the fallback did not catch
-    store.save_model(s3, ARTIFACTS, "forecast", "d2", {"model.txt": b"tree\nnot a model\n", "metadata.json": meta})
-    assert store.load_model(s3, ARTIFACTS, "forecast", forecast.ForecastModel.from_files) is None
+    store.save_model(S3BlobStore(s3, ARTIFACTS), "forecast", "d2", {"model.txt": b"tree\nnot a model\n", "metadata.json": meta})
+    assert store.load_model(S3BlobStore(s3, ARTIFACTS), "forecast", forecast.ForecastModel.from_files) is None
     assert logs.said("model version unreadable", kind="forecast", version="d2")
     assert logs.said("model version unreadable", kind="forecast", version="d1")
     seen = []
@@ -198,7 +199,7 @@ def test_demand_insights_corrupt_lightgbm_model_is_skipped(s3, logs):
         seen.append(files["model.txt"])
         return forecast.ForecastModel.from_files(files) if len(seen) == 1 else "older model"
 
-    assert store.load_model(s3, ARTIFACTS, "forecast", loader) == "older model"
+    assert store.load_model(S3BlobStore(s3, ARTIFACTS), "forecast", loader) == "older model"
     assert logs.said("using a previous model version", kind="forecast", version="d1", current="d2")
 
 
@@ -207,10 +208,13 @@ def test_demand_insights_corrupt_lightgbm_model_is_skipped(s3, logs):
 
 def test_retail_copilot_corrupt_snapshot_falls_back_to_the_previous_one(s3, logs):
     handler("retail-copilot")
-    from retail_copilot.store import S3Data
+    from retail_copilot.store import CopilotData
 
     prefix = "models/retail-copilot"
-    mart = pd.DataFrame({"date": ["2011-12-09"], "country": ["GB"], "units": [3]})
+    mart = pd.DataFrame(
+        {"date": ["2011-12-09"], "country": ["GB"], "category": ["Home"], "sku": ["A1"], "units": [3]}
+        | {"revenue_reporting": [4.5], "orders": [1], "customers": [1]}
+    )
     for version in ("c1", "c2"):
         s3io.write_json(s3, ARTIFACTS, f"{prefix}/{version}/metadata.json", {"inputs": {}})
         s3io.write_parquet(s3, ARTIFACTS, f"{prefix}/{version}/copilot_mart.parquet", mart)
@@ -218,9 +222,9 @@ def test_retail_copilot_corrupt_snapshot_falls_back_to_the_previous_one(s3, logs
         s3io.write_json(s3, ARTIFACTS, f"{prefix}/{version}/catalog.json", {})
     s3io.write_json(s3, ARTIFACTS, f"{prefix}/current.json", {"version": "c2", "previous": ["c1"]})
     s3.put_object(Bucket=ARTIFACTS, Key=f"{prefix}/c2/copilot_mart.parquet", Body=GARBAGE)
-    data = S3Data(s3, PROD, "local-curated", ARTIFACTS)
+    data = CopilotData.on_s3(s3, PROD, "local-curated", ARTIFACTS)
     snapshot = data.load_current()
-    assert snapshot is not None and snapshot.version == "c1" and len(snapshot.mart) == 1
+    assert snapshot is not None and snapshot.version == "c1" and snapshot.tables().rows("copilot_mart") == 1
     assert logs.said("serving a previous snapshot version", version="c1", current="c2")
     s3.put_object(Bucket=ARTIFACTS, Key=f"{prefix}/c1/country_kpis.parquet", Body=GARBAGE)
     assert data.load_current() is None  # the service then answers from the prod datasets ("live")

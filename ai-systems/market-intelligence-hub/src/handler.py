@@ -14,6 +14,8 @@ from market_intelligence.batch_result import done
 from market_intelligence.config import CONSUMES, get_market_settings
 from market_intelligence.exceptions import InputError, UnavailableError
 from market_intelligence.exceptions import NotFoundError as MarketNotFoundError
+from market_intelligence.periods import changed_months
+from market_intelligence.store import Buckets
 
 from retail_platform import aws, http
 from retail_platform.observability import logger, metrics, tracer
@@ -28,6 +30,11 @@ app = router.http
 http.map_errors(app, {InputError: 400, MarketNotFoundError: 404, UnavailableError: 503})
 
 
+def buckets() -> Buckets:
+    """The prod and artifacts buckets on S3 (tests put `MemoryBlobStore`s in their place)."""
+    return Buckets.on_s3(aws.client("s3"), SETTINGS.prod_bucket, SETTINGS.artifacts_bucket)
+
+
 def _params() -> dict[str, str]:
     http.refuse_oversized(app, MAX_QUERY_CHARS, MAX_QUERY_CHARS)
     return dict(app.current_event.query_string_parameters or {})
@@ -36,36 +43,37 @@ def _params() -> dict[str, str]:
 @app.get("/market/forecast")
 @tracer.capture_method
 def get_forecast() -> dict:
-    return api.forecast(aws.client("s3"), SETTINGS.prod_bucket, SETTINGS.artifacts_bucket, _params())
+    return api.forecast(buckets(), _params())
 
 
 @app.get("/market/trends")
 @tracer.capture_method
 def get_trends() -> dict:
-    return api.trends(aws.client("s3"), SETTINGS.prod_bucket, _params())
+    return api.trends(buckets().prod, _params())
 
 
 @router.scheduled
 @router.dataset_updated
 def run(trigger: DatasetUpdated | Scheduled) -> dict:
     dataset = trigger.dataset if isinstance(trigger, DatasetUpdated) else "schedule"
-    s3, cfg = aws.client("s3"), get_market_settings()
-    return _done(dataset, steps.whole(s3, SETTINGS.prod_bucket, SETTINGS.artifacts_bucket, dataset, cfg))
+    if isinstance(trigger, DatasetUpdated):  # month labels, or day labels of older events; refit on all history
+        logger.info("prod dataset updated", extra={"dataset": dataset, "months": changed_months(trigger.partitions)})
+    return _done(dataset, steps.whole(buckets(), dataset, get_market_settings()))
 
 
 @router.step("plan")
 def plan(_: dict) -> dict:
-    return steps.plan(aws.client("s3"), SETTINGS.prod_bucket, SETTINGS.artifacts_bucket, get_market_settings())
+    return steps.plan(buckets(), get_market_settings())
 
 
 @router.step("forecast_shard")
 def forecast_shard(event: dict) -> dict:
-    return steps.forecast_shard(aws.client("s3"), SETTINGS.artifacts_bucket, event)
+    return steps.forecast_shard(buckets().artifacts, event)
 
 
 @router.step("merge")
 def merge(event: dict) -> dict:
-    return _done("market_series", steps.merge(aws.client("s3"), SETTINGS.prod_bucket, SETTINGS.artifacts_bucket, event))
+    return _done("market_series", steps.merge(buckets(), event))
 
 
 def _done(dataset: str, result: Any) -> dict:

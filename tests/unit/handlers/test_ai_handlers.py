@@ -55,7 +55,9 @@ def test_pulse_batch_runs_on_each_consumed_dataset(monkeypatch, clients, context
     monkeypatch.setattr(fn, "run_batch", run)
     monkeypatch.setenv("MARKET_PULSE_REPORT", "0")
     assert fn.lambda_handler(event(PULSE, case), context) == run.answer
-    assert run.calls == [((clients["s3"], clients["events"], fn.SETTINGS), {"report": False})]
+    [((stores, events, settings), options)] = run.calls
+    assert (stores.prod.bucket, stores.artifacts.bucket) == (fn.SETTINGS.prod_bucket, fn.SETTINGS.artifacts_bucket)
+    assert (events, settings, options) == (clients["events"], fn.SETTINGS, {"report": False, "dimensions": ("country",)})
 
 
 def test_pulse_routes_answer_from_the_reader(monkeypatch, context):
@@ -93,7 +95,9 @@ def test_demand_batch_runs_the_tasks_of_its_event(monkeypatch, clients, context,
     run = Recorder({"status": "ok"})
     monkeypatch.setattr(fn, "run_batch", run)
     assert fn.lambda_handler(event(DEMAND, case), context) == {"status": "ok"}
-    assert run.calls == [((clients["s3"], clients["events"], fn.BUCKETS, fn.SETTINGS.event_bus_name, tasks), {})]
+    [((stores, *rest), options)] = run.calls
+    assert (stores.prod.bucket, stores.artifacts.bucket) == (fn.SETTINGS.prod_bucket, fn.SETTINGS.artifacts_bucket)
+    assert (rest, options) == ([clients["events"], fn.SETTINGS.event_bus_name, tasks], {})
 
 
 def test_demand_routes(monkeypatch, clients, context):
@@ -102,7 +106,7 @@ def test_demand_routes(monkeypatch, clients, context):
     fn = load(DEMAND)
 
     class NoResults:
-        def get(self, s3, bucket):
+        def get(self, prod):
             raise NotFoundError("no demand_forecasts partition in prod yet")
 
     monkeypatch.setattr(fn, "FORECASTS", NoResults())
@@ -111,7 +115,7 @@ def test_demand_routes(monkeypatch, clients, context):
         {"error": "Not Found", "message": "no demand_forecasts partition in prod yet"},
     )
     answer = Recorder({"customer_id": "10149"})
-    monkeypatch.setattr(fn, "CUSTOMERS", SimpleNamespace(get=lambda s3, bucket: ("2011-12-09", "table")))
+    monkeypatch.setattr(fn, "CUSTOMERS", SimpleNamespace(get=lambda prod: ("2011-12-09", "table")))
     monkeypatch.setattr(fn.service, "customer_answer", answer)
     assert body(fn.lambda_handler(event(DEMAND, "api-get-customer"), context)) == (200, {"customer_id": "10149"})
     assert answer.calls == [(("table", "10149"), {})]
@@ -139,8 +143,8 @@ def test_market_batch_runs_the_whole_forecast(monkeypatch, clients, context, cas
     whole = Recorder(batch_result(4))
     monkeypatch.setattr(fn.steps, "whole", whole)
     assert fn.lambda_handler(event(MARKET, case), context) == {"status": "done", "dataset": dataset, "n_series": 4}
-    (s3, prod, artifacts, got, cfg), _ = whole.calls[0]
-    assert (s3, prod, artifacts, got) == (clients["s3"], "local-prod", "local-artifacts", dataset)
+    (buckets, got, cfg), _ = whole.calls[0]
+    assert (buckets.prod.bucket, buckets.artifacts.bucket, got) == ("local-prod", "local-artifacts", dataset)
     assert cfg.shard_size >= 1
 
 
@@ -151,7 +155,7 @@ def test_market_state_machine_steps(monkeypatch, clients, context):
     monkeypatch.setattr(fn.steps, "merge", Recorder(batch_result(7)))
     assert fn.lambda_handler(event(MARKET, "stepfunctions-plan"), context) == {"status": "planned"}
     assert fn.lambda_handler(event(MARKET, "stepfunctions-forecast-shard"), context) == {"shard": 0, "series": 3}
-    shard_event = fn.steps.forecast_shard.calls[0][0][2]
+    shard_event = fn.steps.forecast_shard.calls[0][0][1]
     assert (shard_event["version"], shard_event["shard"]) == ("20240101-0123456789", 0)
     merged = fn.lambda_handler(event(MARKET, "stepfunctions-merge"), context)
     assert merged == {"status": "done", "dataset": "market_series", "n_series": 7}
@@ -163,7 +167,7 @@ def test_market_step_input_is_checked():
     with pytest.raises(BadEventError, match="needs the run's version"):
         steps.version({"step": "merge"})
     with pytest.raises(BadEventError, match="needs 'shard'"):
-        steps.forecast_shard(None, "bucket", {"step": "forecast_shard", "version": "v1", "shard": True})
+        steps.forecast_shard(None, {"step": "forecast_shard", "version": "v1", "shard": True})
 
 
 @pytest.mark.parametrize(

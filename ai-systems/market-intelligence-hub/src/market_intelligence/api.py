@@ -12,9 +12,10 @@ import pandas as pd
 
 from market_intelligence import store
 from market_intelligence.exceptions import InputError, NotFoundError, UnavailableError
+from market_intelligence.store import Buckets
 from retail_platform.exceptions import StorageError
 from retail_platform.observability import logger, record
-from retail_platform.storage.blobstore import S3Client
+from retail_platform.storage.blobstore import BlobStore
 
 _NAME = re.compile(r"^[A-Za-z0-9 _\-&/.]{1,64}$")
 _CACHE_SECONDS = 60.0
@@ -36,16 +37,16 @@ def parse_market(params: dict[str, str] | None) -> tuple[str, str]:
     return category, country.upper()
 
 
-def _latest(s3: S3Client, bucket: str, dataset: str) -> tuple[str | None, pd.DataFrame]:
+def _latest(prod: BlobStore, dataset: str) -> tuple[str | None, pd.DataFrame]:
     now = time.monotonic()
-    hit = _cache.get((bucket, dataset))
+    hit = _cache.get((prod.bucket, dataset))
     if hit and now - hit[0] < _CACHE_SECONDS:
         return hit[1], hit[2]
-    days = store.partition_dates(s3, bucket, dataset)
+    days = store.partition_dates(prod, dataset)
     day, frame = None, pd.DataFrame()
     for candidate in days:  # newest first; an unreadable (corrupt) partition falls back to the one before
         try:
-            day, frame = candidate, store.dataset(s3, bucket, dataset).read([candidate])
+            day, frame = candidate, store.dataset(prod, dataset).read([candidate])
             break
         except (OSError, StorageError, ValueError) as e:
             logger.warning(
@@ -58,7 +59,7 @@ def _latest(s3: S3Client, bucket: str, dataset: str) -> tuple[str | None, pd.Dat
         logger.warning(
             "serving an earlier results partition", extra={"dataset": dataset, "date": day, "newest": days[0]}
         )
-    _cache[(bucket, dataset)] = (now, day, frame)
+    _cache[(prod.bucket, dataset)] = (now, day, frame)
     return day, frame
 
 
@@ -85,15 +86,15 @@ def _market_rows(frame: pd.DataFrame, category: str, country: str, what: str) ->
     return rows
 
 
-def forecast(s3: S3Client, prod_bucket: str, artifacts_bucket: str, params: dict[str, str] | None) -> dict:
+def forecast(buckets: Buckets, params: dict[str, str] | None) -> dict:
     category, country = parse_market(params)
-    as_of, frame = _latest(s3, prod_bucket, store.FORECASTS)
+    as_of, frame = _latest(buckets.prod, store.FORECASTS)
     rows = _market_rows(frame, category, country, "forecasts").sort_values("step")
     first = rows.iloc[0]
     version = str(first["model_version"])
     validation = []
     try:
-        scores = store.read_scores(s3, artifacts_bucket, version)
+        scores = store.read_scores(buckets.artifacts, version)
         mine = scores[scores["series_id"] == first["series_id"]].sort_values("cv_mase")
         validation = [
             {k: _clean(v) for k, v in r.items() if k in ("model", "cv_mase", "cv_mape")}
@@ -128,9 +129,9 @@ def forecast(s3: S3Client, prod_bucket: str, artifacts_bucket: str, params: dict
     }
 
 
-def trends(s3: S3Client, prod_bucket: str, params: dict[str, str] | None) -> dict:
+def trends(prod: BlobStore, params: dict[str, str] | None) -> dict:
     category, country = parse_market(params)
-    as_of, frame = _latest(s3, prod_bucket, store.TRENDS)
+    as_of, frame = _latest(prod, store.TRENDS)
     row = _market_rows(frame, category, country, "trend analyses").iloc[0].to_dict()
     out = {k: _clean(v) for k, v in row.items()}
     for key in ("changepoints", "anomalies"):

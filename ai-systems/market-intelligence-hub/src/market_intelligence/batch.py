@@ -19,8 +19,9 @@ from market_intelligence.elasticity import estimate, weekly_sku_panel
 from market_intelligence.exceptions import InputError
 from market_intelligence.forecast import Options
 from market_intelligence.series import infer_frequency, prepare
-from retail_platform import s3io
-from retail_platform.storage.blobstore import S3Client
+from market_intelligence.store import Buckets
+from retail_platform.storage import codec
+from retail_platform.storage.blobstore import BlobStore
 
 RETRAINING_POLICY = (
     "Refit on every ProdDatasetUpdated event of market_series (new weeks) and nightly on the schedule; "
@@ -160,14 +161,14 @@ def _num(row: dict | None, key: str) -> float:
     return float(value) if value is not None and not (isinstance(value, float) and math.isnan(value)) else math.nan
 
 
-def price_elasticity(s3: S3Client, bucket: str, notes: list[str] | None = None) -> pd.DataFrame | None:
+def price_elasticity(prod: BlobStore, notes: list[str] | None = None) -> pd.DataFrame | None:
     """Elasticity per category from prod daily_sales (None, with a note, when the data cannot give one)."""
     notes = [] if notes is None else notes
-    daily = store.read_dataset(s3, bucket, "daily_sales")
+    daily = store.read_dataset(prod, "daily_sales")
     if daily.empty:
         notes.append("no daily_sales in prod: price elasticity skipped")
         return None
-    mapping = store.read_dataset(s3, bucket, "copilot_mart")
+    mapping = store.read_dataset(prod, "copilot_mart", columns=["sku", "category"])
     if mapping.empty or not {"sku", "category"} <= set(mapping.columns):
         mapping = pd.DataFrame(columns=["sku", "category"])
     try:
@@ -184,9 +185,7 @@ def price_elasticity(s3: S3Client, bucket: str, notes: list[str] | None = None) 
 
 
 def run(
-    s3: S3Client,
-    prod_bucket: str,
-    artifacts_bucket: str,
+    buckets: Buckets,
     dataset: str,
     options: Options | None = None,
     shard_size: int = sharded.DEFAULT_SHARD_SIZE,
@@ -200,20 +199,18 @@ def run(
     started = time.perf_counter()
     options = options or Options()
     if dataset in ("market_series", "schedule"):
-        planned = start(s3, prod_bucket, artifacts_bucket, options, shard_size)
+        planned = start(buckets, options, shard_size)
         if planned["version"] is not None:
             for item in planned["shards"]:
-                sharded.run_shard(s3, artifacts_bucket, item["version"], item["shard"])
-            return merge(s3, prod_bucket, artifacts_bucket, planned["version"], started)
-        return trends_only(s3, prod_bucket, artifacts_bucket, started, planned["skipped"])
-    return trends_only(s3, prod_bucket, artifacts_bucket, started)
+                sharded.run_shard(buckets.artifacts, item["version"], item["shard"])
+            return merge(buckets, planned["version"], started)
+        return trends_only(buckets, started, planned["skipped"])
+    return trends_only(buckets, started)
 
 
-def trends_only(
-    s3: S3Client, prod_bucket: str, artifacts_bucket: str, started: float, notes: list[str] | None = None
-) -> BatchResult:
+def trends_only(buckets: Buckets, started: float, notes: list[str] | None = None) -> BatchResult:
     """Trends and elasticity from prod market_series under the current model version (no forecasting)."""
-    series = store.read_dataset(s3, prod_bucket, "market_series")
+    series = store.read_dataset(buckets.prod, "market_series")
     notes = list(notes or [])
     if series.empty:
         note = "no market_series in prod (it is built from order_lines): market trends and forecasts skipped"
@@ -223,23 +220,23 @@ def trends_only(
         notes = coverage.assess(long).notes
     as_of = str(pd.to_datetime(series["date"]).max().date())
     t0 = time.perf_counter()
-    trend_frame = analyse_trends(long, price_elasticity(s3, prod_bucket, notes))
-    version = store.current_version(s3, artifacts_bucket)
+    trend_frame = analyse_trends(long, price_elasticity(buckets.prod, notes))
+    version = store.current_version(buckets.artifacts)
     trend_frame["model_version"] = version
     trend_frame["as_of"] = as_of
-    trends_key = store.write_partition(s3, prod_bucket, store.TRENDS, as_of, trend_frame)
+    trends_key = store.write_partition(buckets.prod, store.TRENDS, as_of, trend_frame)
     timings = {"trends_s": time.perf_counter() - t0, "total_s": time.perf_counter() - started}
     n_series = int(long["series_id"].nunique())
     return BatchResult(as_of, version, n_series, None, trends_key, None, timings, None, trend_frame, None, long, notes)
 
 
-def start(s3: S3Client, prod_bucket: str, artifacts_bucket: str, options: Options, shard_size: int) -> dict[str, Any]:
+def start(buckets: Buckets, options: Options, shard_size: int) -> dict[str, Any]:
     """The Plan step: read market_series, fix the run's version and horizon, split the markets into shards.
 
     `version` is None (nothing to forecast) when prod has no market_series or no market has enough revenue
     history; `skipped` says what was left out and why.
     """
-    series = store.read_dataset(s3, prod_bucket, "market_series")
+    series = store.read_dataset(buckets.prod, "market_series")
     if series.empty:
         note = "no market_series in prod (it is built from order_lines): market forecasts skipped"
         return {"version": None, "as_of": None, "n_series": 0, "shards": [], "skipped": [note]}
@@ -250,28 +247,26 @@ def start(s3: S3Client, prod_bucket: str, artifacts_bucket: str, options: Option
         notes = [*covered.notes, "no market has enough revenue history to forecast: market forecasts skipped"]
         return {"version": None, "as_of": as_of, "n_series": 0, "shards": [], "skipped": notes}
     version = version_of(long, as_of, options, shard_size)
-    return sharded.plan(s3, artifacts_bucket, long, version, as_of, options, shard_size, covered.notes)
+    return sharded.plan(buckets.artifacts, long, version, as_of, options, shard_size, covered.notes)
 
 
-def merge(
-    s3: S3Client, prod_bucket: str, artifacts_bucket: str, version: str, started: float | None = None
-) -> BatchResult:
+def merge(buckets: Buckets, version: str, started: float | None = None) -> BatchResult:
     """The Merge step: every shard's forecasts and scores, trends and elasticity, the model version and pointer."""
     started = time.perf_counter() if started is None else started
-    document = sharded.read_plan(s3, artifacts_bucket, version)
+    document = sharded.read_plan(buckets.artifacts, version)
     as_of = document["as_of"]
-    long = s3io.read_parquet(s3, artifacts_bucket, f"{sharded.run_prefix(version)}input.parquet")
-    forecasts, scores, global_keys, timings = sharded.gather(s3, artifacts_bucket, version)
+    long = codec.read_parquet(buckets.artifacts, f"{sharded.run_prefix(version)}input.parquet")
+    forecasts, scores, global_keys, timings = sharded.gather(buckets.artifacts, version)
     notes = list(document.get("skipped") or [])
     t0 = time.perf_counter()
-    trend_frame = analyse_trends(long, price_elasticity(s3, prod_bucket, notes))
+    trend_frame = analyse_trends(long, price_elasticity(buckets.prod, notes))
     timings["trends_s"] = time.perf_counter() - t0
     ids = forecasts["series_id"].astype(str)
     forecasts.insert(0, "category", ids.str.partition("|")[0])
     forecasts.insert(1, "country", ids.str.partition("|")[2])
     forecasts["model_version"] = version
     forecasts["as_of"] = as_of
-    forecast_key = store.write_partition(s3, prod_bucket, store.FORECASTS, as_of, forecasts)
+    forecast_key = store.write_partition(buckets.prod, store.FORECASTS, as_of, forecasts)
     metadata = {
         "system": store.SYSTEM,
         "version": version,
@@ -293,10 +288,10 @@ def merge(
         "retraining_policy": RETRAINING_POLICY,
         "seed": 7,
     }
-    model_prefix = store.save_model(s3, artifacts_bucket, version, metadata, scores)
+    model_prefix = store.save_model(buckets.artifacts, version, metadata, scores)
     trend_frame["model_version"] = version
     trend_frame["as_of"] = as_of
-    trends_key = store.write_partition(s3, prod_bucket, store.TRENDS, as_of, trend_frame)
+    trends_key = store.write_partition(buckets.prod, store.TRENDS, as_of, trend_frame)
     timings["total_s"] = time.perf_counter() - started
     return BatchResult(
         as_of,

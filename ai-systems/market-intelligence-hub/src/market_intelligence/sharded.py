@@ -26,10 +26,10 @@ from market_intelligence import coverage, store
 from market_intelligence.exceptions import InputError
 from market_intelligence.forecast import Forecaster, Options
 from market_intelligence.series import infer_frequency
-from retail_platform import s3io
 from retail_platform.exceptions import ObjectNotFoundError
 from retail_platform.observability import logger
-from retail_platform.storage.blobstore import S3Client
+from retail_platform.storage import codec
+from retail_platform.storage.blobstore import BlobStore
 
 RUN_PREFIX = f"runs/{store.SYSTEM}/"
 FORECAST_COLUMNS = [
@@ -67,8 +67,7 @@ def horizon_for(long: pd.DataFrame, options: Options) -> int:
 
 
 def plan(
-    s3: S3Client,
-    artifacts_bucket: str,
+    artifacts: BlobStore,
     long: pd.DataFrame,
     version: str,
     as_of: str,
@@ -89,10 +88,9 @@ def plan(
     shards = [ids[i : i + shard_size] for i in range(0, len(ids), shard_size)]
     fixed = dataclasses.replace(options, horizon=horizon_for(long[long["series_id"].isin(ids)], options))
     prefix = run_prefix(version)
-    s3io.write_parquet(s3, artifacts_bucket, f"{prefix}input.parquet", long)
-    s3io.write_json(
-        s3,
-        artifacts_bucket,
+    codec.write_parquet(artifacts, f"{prefix}input.parquet", long)
+    codec.write_json(
+        artifacts,
         f"{prefix}plan.json",
         {
             "version": version,
@@ -111,9 +109,9 @@ def plan(
     }
 
 
-def read_plan(s3: S3Client, artifacts_bucket: str, version: str) -> dict[str, Any]:
+def read_plan(artifacts: BlobStore, version: str) -> dict[str, Any]:
     try:
-        return s3io.read_json(s3, artifacts_bucket, f"{run_prefix(version)}plan.json")
+        return codec.read_json(artifacts, f"{run_prefix(version)}plan.json")
     except ObjectNotFoundError as e:  # throttling and other S3 failures propagate: the state machine retries them
         raise InputError(f"no plan for run {version!r}: run the Plan step first") from e
 
@@ -124,33 +122,32 @@ def _options(document: dict[str, Any]) -> Options:
     return Options(**values)
 
 
-def run_shard(s3: S3Client, artifacts_bucket: str, version: str, shard: int) -> dict[str, Any]:
+def run_shard(artifacts: BlobStore, version: str, shard: int) -> dict[str, Any]:
     """Cross-validate, select and forecast the markets of one shard; its results go next to the plan."""
     started = time.perf_counter()
-    document = read_plan(s3, artifacts_bucket, version)
+    document = read_plan(artifacts, version)
     if not isinstance(shard, int) or not 0 <= shard < len(document["shards"]):
         raise InputError(f"run {version} has shards 0..{len(document['shards']) - 1}, not {shard!r}")
     ids = set(document["shards"][shard])
     prefix = run_prefix(version)
-    long = s3io.read_parquet(s3, artifacts_bucket, f"{prefix}input.parquet")
+    long = codec.read_parquet(artifacts, f"{prefix}input.parquet")
     forecaster = Forecaster(_options(document["options"]))
     try:
         forecasts, scores, _ = forecaster.run(long[long["series_id"].isin(ids)])
     except InputError as e:  # none of the shard's markets survived cleaning: an empty shard, not a failed run
         forecasts, scores = pd.DataFrame(columns=FORECAST_COLUMNS), pd.DataFrame(columns=SCORE_COLUMNS)
         logger.warning("shard has nothing to forecast", extra={"version": version, "shard": shard, "error": str(e)})
-    s3io.write_parquet(s3, artifacts_bucket, f"{prefix}shard-{shard:04d}/forecasts.parquet", forecasts)
-    s3io.write_parquet(s3, artifacts_bucket, f"{prefix}shard-{shard:04d}/scores.parquet", scores)
+    codec.write_parquet(artifacts, f"{prefix}shard-{shard:04d}/forecasts.parquet", forecasts)
+    codec.write_parquet(artifacts, f"{prefix}shard-{shard:04d}/scores.parquet", scores)
     global_key = None
     if forecaster.global_model is not None:
         global_key = f"{store.MODEL_PREFIX}{version}/global_nn-shard-{shard:04d}.keras"
         with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
             path = Path(tmp) / "global_nn.keras"
             forecaster.global_model.save(path)
-            s3io.write_bytes(s3, artifacts_bucket, global_key, path.read_bytes(), "application/octet-stream")
-    s3io.write_json(
-        s3,
-        artifacts_bucket,
+            artifacts.put(global_key, path.read_bytes(), "application/octet-stream")
+    codec.write_json(
+        artifacts,
         f"{prefix}shard-{shard:04d}/done.json",
         {"series": len(ids), "global_model": global_key, "timings": forecaster.timings},
     )
@@ -163,20 +160,20 @@ def run_shard(s3: S3Client, artifacts_bucket: str, version: str, shard: int) -> 
     }
 
 
-def gather(s3: S3Client, artifacts_bucket: str, version: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str], dict]:
+def gather(artifacts: BlobStore, version: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str], dict]:
     """Every shard's forecasts and scores, their global model keys and timings; InputError if one is missing."""
-    document = read_plan(s3, artifacts_bucket, version)
+    document = read_plan(artifacts, version)
     prefix = run_prefix(version)
     forecasts, scores, global_keys, timings = [], [], [], {}
     missing = []
     for i in range(len(document["shards"])):
         try:
-            done = s3io.read_json(s3, artifacts_bucket, f"{prefix}shard-{i:04d}/done.json")
+            done = codec.read_json(artifacts, f"{prefix}shard-{i:04d}/done.json")
         except ObjectNotFoundError:  # not done yet; a failed read is an error, not a missing shard
             missing.append(i)
             continue
-        forecasts.append(s3io.read_parquet(s3, artifacts_bucket, f"{prefix}shard-{i:04d}/forecasts.parquet"))
-        scores.append(s3io.read_parquet(s3, artifacts_bucket, f"{prefix}shard-{i:04d}/scores.parquet"))
+        forecasts.append(codec.read_parquet(artifacts, f"{prefix}shard-{i:04d}/forecasts.parquet"))
+        scores.append(codec.read_parquet(artifacts, f"{prefix}shard-{i:04d}/scores.parquet"))
         if done.get("global_model"):
             global_keys.append(done["global_model"])
         for name, seconds in (done.get("timings") or {}).items():

@@ -7,47 +7,50 @@ forecasting code only when it runs.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from market_intelligence.config import MarketSettings
 from retail_platform.exceptions import BadEventError
 from retail_platform.observability import logger
-from retail_platform.storage.blobstore import S3Client
+from retail_platform.storage.blobstore import BlobStore
+
+if TYPE_CHECKING:
+    from market_intelligence.store import Buckets
 
 
-def whole(s3: S3Client, prod_bucket: str, artifacts_bucket: str, dataset: str, cfg: MarketSettings) -> Any:
+def whole(buckets: Buckets, dataset: str, cfg: MarketSettings) -> Any:
     """The whole batch path in this invocation (an event or the schedule): forecasts, trends, elasticity."""
     from market_intelligence import batch
 
-    return batch.run(s3, prod_bucket, artifacts_bucket, dataset, cfg.options, cfg.shard_size)
+    return batch.run(buckets, dataset, cfg.options, cfg.shard_size)
 
 
-def plan(s3: S3Client, prod_bucket: str, artifacts_bucket: str, cfg: MarketSettings) -> dict[str, Any]:
+def plan(buckets: Buckets, cfg: MarketSettings) -> dict[str, Any]:
     """Write the run's plan (markets per shard); `status` is `empty` when there is nothing to forecast."""
     from market_intelligence import batch
 
-    planned = batch.start(s3, prod_bucket, artifacts_bucket, cfg.options, cfg.shard_size)
+    planned = batch.start(buckets, cfg.options, cfg.shard_size)
     logger.info("forecast run planned", extra={k: planned[k] for k in ("version", "n_series")})
     return {**planned, "status": "planned" if planned["version"] else "empty"}
 
 
-def forecast_shard(s3: S3Client, artifacts_bucket: str, event: dict[str, Any]) -> dict[str, Any]:
+def forecast_shard(artifacts: BlobStore, event: dict[str, Any]) -> dict[str, Any]:
     """Forecast one shard of a planned run (a retried iteration rewrites the same files)."""
     from market_intelligence import sharded
 
     shard = event.get("shard")
     if not isinstance(shard, int) or isinstance(shard, bool):
         raise BadEventError("step 'forecast_shard' needs 'shard' (an integer from the plan step)")
-    done = sharded.run_shard(s3, artifacts_bucket, version(event), shard)
+    done = sharded.run_shard(artifacts, version(event), shard)
     logger.info("forecast shard done", extra=done)
     return done
 
 
-def merge(s3: S3Client, prod_bucket: str, artifacts_bucket: str, event: dict[str, Any]) -> Any:
+def merge(buckets: Buckets, event: dict[str, Any]) -> Any:
     """Merge the shards of a run into the prod forecasts (an InputError names shards without results)."""
     from market_intelligence import batch
 
-    return batch.merge(s3, prod_bucket, artifacts_bucket, version(event))
+    return batch.merge(buckets, version(event))
 
 
 def version(event: dict[str, Any]) -> str:
