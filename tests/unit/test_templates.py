@@ -88,11 +88,12 @@ def test_every_queue_has_a_depth_alarm_to_the_topic(path: Path) -> None:
     assert covered == set(queues)
 
 
-def test_failed_executions_of_both_state_machines_reach_the_topic() -> None:
+def test_failed_executions_of_every_state_machine_reach_the_topic() -> None:
     machines = set(resources(PIPELINE, "AWS::Serverless::StateMachine"))
     rule = resources(PIPELINE, "AWS::Events::Rule")["PipelineExecutionFailedRule"]["Properties"]
     detail = rule["EventPattern"]["detail"]
-    assert {m["Ref"] for m in detail["stateMachineArn"]} == machines == {"PipelineStateMachine", "BackfillStateMachine"}
+    expected = {"PipelineStateMachine", "BackfillStateMachine", "RebuildStateMachine"}
+    assert {m["Ref"] for m in detail["stateMachineArn"]} == machines == expected
     assert set(detail["status"]) >= {"FAILED", "TIMED_OUT", "ABORTED"}
     assert [t["Arn"] for t in rule["Targets"]] == [{"Ref": "AlertsTopic"}]
 
