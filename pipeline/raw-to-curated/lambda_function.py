@@ -31,13 +31,11 @@ def _contracts() -> list:
 contracts = Expiring(_contracts, CURATION.contracts_max_age)  # a contract uploaded is seen within max_age
 
 
-@router.objects
+@router.objects(bucket=lambda: SETTINGS.raw_bucket)  # objects of any other bucket: refused, nothing curated
 def curate(refs: list[ObjectRef]) -> dict:
     s3 = aws.client("s3")
     results = []
     for ref in refs:
-        if ref.bucket != SETTINGS.raw_bucket:
-            logger.warning("object is not in the raw bucket", extra={"bucket": ref.bucket})
         summary = process_object(s3, SETTINGS, contracts(), ref.bucket, ref.key, BATCH_ROWS)
         if summary.get("file_error") is None:  # function-wide totals (the alarms read these)
             metrics.add_metric(name="RowsIn", unit="Count", value=summary["rows_in"])

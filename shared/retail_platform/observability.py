@@ -3,11 +3,13 @@
 Never log whole events or payloads: they can hold card numbers. Log keys, counts and ids. As a last line of
 defence every log record is masked on its way out (messages, extra keys and exception tracebacks): a card
 number that reaches a log line anyway keeps only its first six and last four digits.
+
+The service name and metrics namespace come from the settings object (`get_observability_settings`), not from
+loose environment reads; `record` asks it on every call, so its dimensions follow the current settings.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from numbers import Real
 from typing import Any
@@ -17,8 +19,9 @@ from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import single_metric
 
 from retail_platform.pii.pan import mask_text
+from retail_platform.settings import get_observability_settings
 
-SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "retail-platform")
+_AT_COLD_START = get_observability_settings()  # checked once when a handler imports this module
 
 
 class PanMaskingFormatter(LambdaPowertoolsFormatter):
@@ -28,9 +31,9 @@ class PanMaskingFormatter(LambdaPowertoolsFormatter):
         return mask_text(super().serialize(log))[0]
 
 
-logger = Logger(service=SERVICE, logger_formatter=PanMaskingFormatter())
-tracer = Tracer(service=SERVICE)  # disabled by Powertools itself outside Lambda and under SAM local
-metrics = Metrics(service=SERVICE, namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "RetailPlatform"))
+logger = Logger(service=_AT_COLD_START.service, logger_formatter=PanMaskingFormatter())
+tracer = Tracer(service=_AT_COLD_START.service)  # disabled by Powertools itself outside Lambda and under SAM local
+metrics = Metrics(service=_AT_COLD_START.service, namespace=_AT_COLD_START.metrics_namespace)
 
 
 def record(
@@ -40,12 +43,13 @@ def record(
 
     The function-wide `metrics` keep the `service` dimension only (the alarms read those); this adds finer views.
     """
+    settings = get_observability_settings()
     with single_metric(
         name=name,
         unit=unit,
         value=float(value),
-        namespace=metrics.namespace,
-        default_dimensions={"service": SERVICE, **dims},
+        namespace=settings.metrics_namespace,
+        default_dimensions={"service": settings.service, **dims},
     ) as metric:
         for key, item in (metadata or {}).items():
             metric.add_metadata(key=key, value=item)

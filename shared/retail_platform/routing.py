@@ -126,6 +126,7 @@ class Router:
         self._dataset: Handler | None = None
         self._scheduled: Handler | None = None
         self._objects: Handler | None = None
+        self._object_bucket: Callable[[], str] | None = None
         self._task: Handler | None = None
         self._steps: dict[str, Handler] = {}
 
@@ -140,10 +141,35 @@ class Router:
         self._scheduled = handler
         return handler
 
-    def objects(self, handler: Handler) -> Handler:
-        """handler(list[ObjectRef]) for S3 Object Created events, S3 notifications and {"bucket", "key"} tasks."""
-        self._objects = handler
-        return handler
+    def objects(self, handler: Handler | None = None, *, bucket: Callable[[], str] | None = None) -> Any:
+        """handler(list[ObjectRef]) for S3 Object Created events, S3 notifications and {"bucket", "key"} tasks.
+
+        `@router.objects(bucket=lambda: settings.raw_bucket)` serves objects of that bucket only: an event naming
+        any other bucket is refused whole (logged, BadEventError, nothing processed) before the handler runs."""
+
+        def register(function: Handler) -> Handler:
+            self._objects = function
+            self._object_bucket = bucket
+            return function
+
+        return register if handler is None else register(handler)
+
+    def _only_from_bucket(self, refs: list[ObjectRef]) -> None:
+        if self._object_bucket is None:
+            return
+        expected = self._object_bucket()
+        others = sorted({ref.bucket for ref in refs if ref.bucket != expected})
+        if others:
+            from retail_platform.observability import logger
+
+            logger.warning(
+                "event refused: objects outside the expected bucket",
+                extra={"expected_bucket": expected, "buckets": others, "objects": len(refs)},
+            )
+            raise BadEventError(
+                f"{self.function} processes objects of bucket {expected!r} only; the event names {others}: "
+                "refused, nothing was processed (the objects are left where they are)"
+            )
 
     def task(self, handler: Handler) -> Handler:
         """handler(dict) for a state machine's task input (the function parses its own fields)."""
@@ -197,5 +223,6 @@ class Router:
             return self._task(event)
         if self._objects:  # the S3 shapes; object_refs refuses anything else, saying which field is missing
             refs: list[ObjectRef] = object_refs(event)
+            self._only_from_bucket(refs)
             return self._objects(refs)
         raise BadEventError(f"unsupported event: {self.function} expects {self.expects()}")

@@ -1,4 +1,9 @@
-"""Typed settings read once from environment variables; fails fast with a clear message."""
+"""Typed settings read from environment variables once per cold start; fails fast with a clear message.
+
+Every getter is a `Section`: handlers call it at import, so a bad value fails before the first event. In
+Lambda the environment never changes and the object is built once; a process that changes a variable (a
+test, the local run) gets a rebuilt object on the next call, and `reset()` drops every section explicitly.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,6 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Generic, TypeVar
 
 from retail_platform.exceptions import ConfigurationError
@@ -36,7 +40,7 @@ class Settings:
     region: str
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         missing = [
             name for name in ("RAW_BUCKET", "CURATED_BUCKET", "PROD_BUCKET", "ARTIFACTS_BUCKET") if not env.get(name)
@@ -57,10 +61,13 @@ class Settings:
         )
 
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """Settings of this process (cached: read once at cold start)."""
-    return Settings.from_env()
+_SECTIONS: list[Section] = []
+
+
+def reset() -> None:
+    """Forget every section built so far: the next call of each reads the environment again (tests)."""
+    for section in _SECTIONS:
+        section.cache_clear()
 
 
 class Section(Generic[T]):
@@ -76,6 +83,7 @@ class Section(Generic[T]):
         self.factory = factory
         self._built: tuple[tuple[str | None, ...], T] | None = None
         self._lock = threading.Lock()
+        _SECTIONS.append(self)
 
     def __call__(self) -> T:
         key = tuple(os.environ.get(name) for name in self.names)
@@ -87,6 +95,21 @@ class Section(Generic[T]):
     def cache_clear(self) -> None:
         with self._lock:
             self._built = None
+
+
+SETTINGS_VARIABLES = (
+    "ENVIRONMENT",
+    "RAW_BUCKET",
+    "CURATED_BUCKET",
+    "PROD_BUCKET",
+    "ARTIFACTS_BUCKET",
+    "EVENT_BUS_NAME",
+    "REPORTING_CURRENCY",
+    "LOCAL_ENDPOINT_URL",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+)
+get_settings = Section(SETTINGS_VARIABLES, Settings.from_env)  # the platform-wide settings of this process
 
 
 def positive_int(env: Mapping[str, str], name: str, default: int, error: type[Exception] = ConfigurationError) -> int:
@@ -129,3 +152,38 @@ class CurationSettings:
 
 
 get_curation_settings = Section(("CURATION_BATCH_ROWS", "CONTRACTS_MAX_AGE_SECONDS"), CurationSettings.from_env)
+
+
+@dataclass(frozen=True)
+class ObservabilitySettings:
+    """Service name (log key, metric dimension) and metrics namespace of this function."""
+
+    service: str
+    metrics_namespace: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ObservabilitySettings:
+        return cls(
+            service=(env.get("POWERTOOLS_SERVICE_NAME") or "").strip() or "retail-platform",
+            metrics_namespace=(env.get("POWERTOOLS_METRICS_NAMESPACE") or "").strip() or "RetailPlatform",
+        )
+
+
+get_observability_settings = Section(
+    ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"), ObservabilitySettings.from_env
+)
+
+
+@dataclass(frozen=True)
+class PiiSettings:
+    """Where the card tokenisation key lives: `PAN_TOKEN_KEY_NAME` (ssm:/name, secretsmanager:name or a bare SSM
+    name); empty when the function does not tokenise."""
+
+    token_key_name: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> PiiSettings:
+        return cls(token_key_name=(env.get("PAN_TOKEN_KEY_NAME") or "").strip())
+
+
+get_pii_settings = Section(("PAN_TOKEN_KEY_NAME",), PiiSettings.from_env)

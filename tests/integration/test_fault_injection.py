@@ -2,7 +2,8 @@
 malformed events delivered concurrently. Every test compares outputs with a clean single run.
 
 Faults are injected with botocore's `before-send` hook on a fresh client built by the platform's own factory
-(`retail_platform.aws`, adaptive retries, 5 attempts): the hook answers a request itself instead of sending it.
+(`retail_platform.aws`, botocore's standard retry mode, 5 retries): the hook answers a request itself instead
+of sending it.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import CapacityNotAvailableError
-from botocore.retries.bucket import TokenBucket
 
 from retail_platform import aws, s3io
 from retail_platform.exceptions import BadEventError, ObjectNotFoundError, StorageError
@@ -80,10 +79,10 @@ class FaultInjector:
 def faulty_s3(endpoint, monkeypatch):
     """Point the platform's client factory at a fresh S3 client (same retry config) that faults can be hung on.
 
-    A fresh client, so the adaptive rate limiter state of the session's cached client is left alone; botocore's
-    backoff sleeps are recorded, not slept (the test asserts they happened).
+    A fresh client, so the retry quota of the session's cached client is left alone; botocore's backoff sleeps
+    are recorded, not slept (the test asserts they happened).
     """
-    client = aws.client.__wrapped__("s3")
+    client = aws.new_client("s3")
     original = aws.client
     monkeypatch.setattr(
         aws, "client", lambda service, *a, **k: client if service == "s3" else original(service, *a, **k)
@@ -91,18 +90,6 @@ def faulty_s3(endpoint, monkeypatch):
     sleeps: list[float] = []
     monkeypatch.setattr("botocore.endpoint.time.sleep", sleeps.append)
     client.sleeps = sleeps
-    # adaptive mode: after a throttle the client-side token bucket slows sending down; record its waits
-    client.throttled_waits = throttled = []
-    acquire = TokenBucket.acquire
-
-    def acquire_without_waiting(bucket, amount=1, block=True):
-        try:
-            return acquire(bucket, amount, block=False)
-        except CapacityNotAvailableError:
-            throttled.append(bucket._sleep_amount(amount))
-            return True
-
-    monkeypatch.setattr(TokenBucket, "acquire", acquire_without_waiting)
     yield client
 
 
@@ -162,8 +149,11 @@ def test_throttling_and_5xx_are_retried_with_backoff_and_change_nothing(clean_ru
     )
     assert injector.faults >= 10, injector.faults
     assert len(faulty_s3.sleeps) == injector.faults and all(s >= 0 for s in faulty_s3.sleeps)  # one backoff each
-    assert max(faulty_s3.sleeps[:5]) > 0  # exponential backoff with jitter, not a hot loop
-    assert faulty_s3.throttled_waits  # adaptive mode: SlowDown made the client-side rate limiter hold requests back
+    # standard mode: the i-th retry of a request waits rand(0, 1) * min(2 ** i, 20) s (truncated binary
+    # exponential backoff with full jitter), so the first request's five waits stay under 1, 2, 4, 8, 16 s
+    assert faulty_s3.meta.config.retries["mode"] == "standard"
+    assert all(0 <= wait <= 2**i for i, wait in enumerate(faulty_s3.sleeps[:5])), faulty_s3.sleeps[:5]
+    assert max(faulty_s3.sleeps[:5]) > 0  # jittered backoff, not a hot loop
     assert result == reference
     assert curated_state(s3) == reference_state  # the same files, byte for byte
     assert_no_duplicates(s3, result)
@@ -379,7 +369,7 @@ MALFORMED = {
         "must be strings",
     ),
     "a list": ([{"bucket": RAW, "key": UCI_KEY}], BadEventError, "must be a JSON object"),
-    "unknown bucket": ({"bucket": "no-such-bucket", "key": UCI_KEY}, ObjectNotFoundError, "does not exist"),
+    "not the raw bucket": ({"bucket": "no-such-bucket", "key": UCI_KEY}, BadEventError, "nothing was processed"),
     "missing key": ({"bucket": RAW, "key": "uci-online-retail/gone.csv"}, ObjectNotFoundError, "does not exist"),
 }
 

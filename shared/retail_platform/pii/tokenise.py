@@ -1,13 +1,13 @@
 """Keyed tokenisation of card numbers: the same card joins across datasets without being stored.
 
 The HMAC key lives in AWS Secrets Manager or SSM Parameter Store (a SecureString); its name comes from
-an environment variable (`PAN_TOKEN_KEY_NAME`), e.g. `ssm:/retail/pan-token-key` or
-`secretsmanager:retail/pan-token-key` (a bare name means SSM). The key is fetched once per process.
+an environment variable (`PAN_TOKEN_KEY_NAME`, read through `settings.get_pii_settings`), e.g.
+`ssm:/retail/pan-token-key` or `secretsmanager:retail/pan-token-key` (a bare name means SSM). The key is
+fetched once per key name and process; `forget_key()` drops it (after a rotation).
 """
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Any
 
@@ -15,6 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from retail_platform.exceptions import ConfigurationError
 from retail_platform.pii import pan
+from retail_platform.settings import get_pii_settings
 
 KEY_ENV = "PAN_TOKEN_KEY_NAME"
 MIN_KEY_BYTES = 16
@@ -52,13 +53,22 @@ def fetch_key(name: str, client_factory: Any = None) -> bytes:
     return key
 
 
-@cache
 def process_key() -> bytes:
-    """The key named by PAN_TOKEN_KEY_NAME, fetched once per process."""
-    name = os.environ.get(KEY_ENV, "").strip()
+    """The key named by PAN_TOKEN_KEY_NAME (the settings object), fetched once per name and process."""
+    name = get_pii_settings().token_key_name
     if not name:
         raise ConfigurationError(f"{KEY_ENV} is not set: it names the SSM parameter or secret holding the key")
+    return _key(name)
+
+
+@cache
+def _key(name: str) -> bytes:
     return fetch_key(name)
+
+
+def forget_key() -> None:
+    """Drop the fetched keys (a rotated key is fetched again on the next use)."""
+    _key.cache_clear()
 
 
 def tokenise(pan_text: str, key: bytes | None = None) -> str:

@@ -70,6 +70,20 @@ def test_malformed_object_events_are_refused_before_any_work(curation, monkeypat
     assert curation.process_object.calls == []
 
 
+def test_objects_outside_the_raw_bucket_are_refused_whole_and_logged(curation, monkeypatch, context, caplog):
+    monkeypatch.setattr(curation, "process_object", Recorder())
+    s3_event = event(RAW_TO_CURATED, "s3-notification")
+    stray = {**s3_event["Records"][0], "s3": {**s3_event["Records"][0]["s3"], "bucket": {"name": "local-prod"}}}
+    with pytest.raises(BadEventError, match=r"bucket 'local-raw' only; the event names \['local-prod'\]: refused"):
+        curation.lambda_handler({"Records": [s3_event["Records"][0], stray]}, context)
+    assert curation.process_object.calls == []  # not even the raw object: the event is refused whole
+    refusal = next(r for r in caplog.records if r.getMessage() == "event refused: objects outside the expected bucket")
+    assert (refusal.levelname, refusal.buckets, refusal.objects) == ("WARNING", ["local-prod"], 2)
+    with pytest.raises(BadEventError, match="nothing was processed"):
+        curation.lambda_handler({"bucket": "someone-elses-bucket", "key": "x.csv"}, context)
+    assert curation.process_object.calls == []
+
+
 @pytest.mark.parametrize(
     ("case", "full", "changed"),
     [
