@@ -156,7 +156,7 @@ def test_plan_round_trips_and_rejects_unknown_values():
 
 def test_engine_refuses_periods_outside_the_data(frames):
     mart, kpis = frames
-    engine = QueryEngine(mart, kpis, Catalog.from_mart(mart))
+    engine = QueryEngine.from_frames(mart, kpis, Catalog.from_mart(mart))
     from retail_copilot.periods import Period
 
     with pytest.raises(PlanError, match="no data for"):
@@ -171,7 +171,7 @@ def test_aov_per_category_is_refused_not_invented(copilot):
 def test_engine_rejects_missing_columns(frames):
     mart, kpis = frames
     with pytest.raises(PlanError, match="missing columns"):
-        QueryEngine(mart.drop(columns=["units"]), kpis, Catalog.from_mart(mart))
+        QueryEngine.from_frames(mart.drop(columns=["units"]), kpis, Catalog.from_mart(mart))
 
 
 def test_empty_and_single_row_data(frames):

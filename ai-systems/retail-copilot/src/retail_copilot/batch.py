@@ -1,10 +1,11 @@
 """Batch path: on ProdDatasetUpdated (copilot_mart, country_kpis) rebuild the copilot's versioned snapshot.
 
 The "model" of the copilot is its entity catalogue (countries, categories, products with their descriptions)
-plus a compacted copy of the two datasets it answers from, so that a cold start reads four objects instead of
-one per partition. It is saved under models/retail-copilot/<version>/ with metadata (inputs and their
-freshness, library versions, a self-check of the engine against plain pandas) and a current.json pointer that
-keeps the previous versions for fallback. A daily digest (headline figures per country) goes to prod as
+plus a compacted copy of the tables it answers from (written by DuckDB from the prod partitions, never loaded
+into pandas), so that a cold start mirrors a few objects instead of one per partition. It is saved under
+models/retail-copilot/<version>/ with metadata (inputs and their freshness, library versions, a self-check of
+the engine: per-country filtered totals against one grouped query) and a current.json pointer that keeps the
+previous versions for fallback. A daily digest (headline figures per country) goes to prod as
 copilot_digest/date=<latest>/part-0.parquet.
 """
 
@@ -19,12 +20,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from retail_copilot.attributes import currency_label
-from retail_copilot.catalog import Catalog
-from retail_copilot.engine import QueryEngine, prepare_kpis, prepare_mart
+from retail_copilot.engine import QueryEngine
+from retail_copilot.entities import from_warehouse, reporting_currency
+from retail_copilot.errors import PlanError
 from retail_copilot.periods import Period
 from retail_copilot.plan import QueryPlan
-from retail_copilot.store import ORDERS, S3Data
+from retail_copilot.sqlplan import KPIS, MART, ORDERS
+from retail_copilot.store import CopilotData
 from retail_platform.storage import codec
 
 DIGEST_SCHEMA = pa.schema(
@@ -41,27 +43,26 @@ DIGEST_SCHEMA = pa.schema(
 )
 
 
-def version_of(mart: pd.DataFrame, kpis: pd.DataFrame) -> str:
+def version_of(files: dict[str, bytes]) -> str:
     """A version id that changes when the inputs change: UTC time + a content hash."""
     digest = hashlib.sha256()
-    for frame in (mart, kpis):
-        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name])
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + digest.hexdigest()[:10]
 
 
-def self_check(engine: QueryEngine, mart: pd.DataFrame) -> dict[str, Any]:
-    """The engine's totals for every country and the last 28 days against a direct pandas sum."""
+def self_check(engine: QueryEngine) -> dict[str, Any]:
+    """Every country's totals of the last 28 days, each asked as its own filtered query, against one grouped
+    query over all countries (two different SQL shapes over the same rows must agree)."""
     last = engine.last
-    start = last - pd.Timedelta(days=27).to_pytimedelta()
-    period = Period(start, last, "last 28 days")
+    period = Period(last - pd.Timedelta(days=27).to_pytimedelta(), last, "last 28 days")
     checked = mismatches = 0
-    window = mart.loc[(mart["date"] >= pd.Timestamp(start)) & (mart["date"] <= pd.Timestamp(last))]
-    for country in engine.catalog.countries:
-        for metric, column in (("units", "units"), ("revenue", "revenue_reporting")):
-            expected = float(window.loc[window["country"] == country, column].sum())
+    for metric in ("units", "revenue"):
+        grouped = engine.breakdown(QueryPlan("breakdown", metric, period, group_by="country")).details["groups"]
+        for country in engine.catalog.countries:
             got = engine.totals(QueryPlan("totals", metric, period, countries=[country])).value or 0.0
             checked += 1
-            mismatches += int(not np.isclose(got, expected, rtol=1e-9, atol=0.005))
+            mismatches += int(not np.isclose(got, grouped.get(country, 0.0), rtol=1e-9, atol=0.005))
     return {"checked": checked, "mismatches": mismatches}
 
 
@@ -98,10 +99,12 @@ def digest(engine: QueryEngine, version: str) -> pd.DataFrame:
 
 
 def library_versions() -> dict[str, str]:
+    import duckdb
     import pyarrow
 
     versions = {
         "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
         "pandas": pd.__version__,
         "numpy": np.__version__,
         "pyarrow": pyarrow.__version__,
@@ -115,26 +118,27 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def rebuild(data: S3Data, currency: str = "EUR") -> dict[str, Any]:
-    """Read the inputs, save a new version, move current.json, write the digest. Returns a summary."""
-    mart_raw, mart_info = data.read_dataset("copilot_mart")
-    kpis_raw, kpi_info = data.read_dataset("country_kpis")
-    if mart_raw.empty:
+def rebuild(data: CopilotData, currency: str = "EUR") -> dict[str, Any]:
+    """Query prod through DuckDB, save a new version, move current.json, write the digest. Returns a summary."""
+    try:
+        warehouse = data.prod_tables()
+    except PlanError:
         return {"status": "skipped", "reason": "prod copilot_mart is empty"}
-    mart, kpis = prepare_mart(mart_raw), prepare_kpis(kpis_raw)
-    orders, orders_info = data.read_orders()
-    catalog = Catalog.from_mart(mart)
-    currency = currency_label(mart, currency)
-    engine = QueryEngine(mart, kpis, catalog, currency, orders)
-    version = version_of(mart, kpis)
-    check = self_check(engine, mart)
+    catalog = from_warehouse(warehouse)
+    engine = QueryEngine(warehouse, catalog, reporting_currency(warehouse, currency))
+    if engine.empty:
+        return {"status": "skipped", "reason": "prod copilot_mart is empty"}
+    sources = [s for s in (MART, KPIS, ORDERS) if warehouse.has(s)]
+    tables = {f"{source}.parquet": warehouse.export(source) for source in sources}
+    inputs = {source: data.info(source, warehouse.rows(source)).to_dict() for source in sources}
+    version = version_of(tables)
+    check = self_check(engine)
     metadata = {
         "version": version,
         "created_at": datetime.now(UTC).isoformat(),
-        "kind": "entity catalogue + compacted copilot_mart/country_kpis snapshot",
+        "kind": "entity catalogue + compacted copilot_mart/country_kpis/customer_transactions snapshot",
         "training_window": {"first": catalog.first_date, "last": catalog.last_date},
-        "inputs": {"copilot_mart": mart_info.to_dict(), "country_kpis": kpi_info.to_dict()}
-        | ({ORDERS: orders_info.to_dict()} if orders is not None else {}),
+        "inputs": inputs,
         "entities": {
             "countries": len(catalog.countries),
             "categories": len(catalog.categories),
@@ -144,19 +148,17 @@ def rebuild(data: S3Data, currency: str = "EUR") -> dict[str, Any]:
         "attributes": {"dimensions": list(catalog.dimensions), "measures": catalog.measures},
         "metrics": {"self_check": check},
         "libraries": library_versions(),
-        "reporting_currency": currency,
+        "reporting_currency": engine.currency,
         "retraining_policy": "rebuilt on every ProdDatasetUpdated of copilot_mart or country_kpis",
     }
     files = {
-        "copilot_mart.parquet": codec.parquet_bytes(mart),
-        "country_kpis.parquet": codec.parquet_bytes(kpis),
-        **({f"{ORDERS}.parquet": codec.parquet_bytes(orders)} if orders is not None else {}),
+        **tables,
         "catalog.json": codec.json_bytes(catalog.to_dict()),
         "metadata.json": codec.json_bytes(metadata),
     }
     prefix = data.snapshots.stage(version, files)
     if check["mismatches"]:
-        # never promote a version whose engine disagrees with pandas; the previous one stays current
+        # never promote a version whose engine disagrees with itself; the previous one stays current
         return {"status": "rejected", "version": version, "self_check": check}
     data.snapshots.point_to(version)
     digest_frame = digest(engine, version)

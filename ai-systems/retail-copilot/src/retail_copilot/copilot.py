@@ -10,13 +10,13 @@ from typing import Any
 import pandas as pd
 
 from retail_copilot import insights
-from retail_copilot.attributes import Attributes, currency_label
 from retail_copilot.catalog import Catalog
 from retail_copilot.engine import PlanError, QueryEngine, Result, metric_label
+from retail_copilot.entities import from_warehouse, reporting_currency
 from retail_copilot.parser import QuestionParser, mask_cards
 from retail_copilot.plan import DATA_INTENTS, QueryPlan
 from retail_copilot.sessions import MemorySessionStore, SessionStore
-from retail_copilot.store import DatasetInfo, S3Data, Snapshot
+from retail_copilot.store import CopilotData, DatasetInfo, Snapshot
 
 MAX_QUESTION_CHARS = 500
 
@@ -34,19 +34,23 @@ class Copilot:
     def __init__(
         self,
         snapshot: Snapshot,
-        data: S3Data | None = None,
+        data: CopilotData | None = None,
         sessions: SessionStore | None = None,
         currency: str | None = "EUR",
         understander: Any | None = None,
     ) -> None:
         self.snapshot = snapshot
+        warehouse = snapshot.tables()
         saved = snapshot.catalog
         # a catalogue saved before custom attributes existed is rebuilt from the mart that has them
-        stale = saved is not None and "dimensions" not in saved and Attributes.of(snapshot.mart).dimensions
-        self.catalog = Catalog.from_dict(saved) if saved and not stale else Catalog.from_mart(snapshot.mart)
+        stale = saved is not None and "dimensions" not in saved and warehouse.attributes.dimensions
+        if saved and not stale:
+            self.catalog = Catalog.from_dict(saved)
+        else:
+            self.catalog = Catalog.from_mart(snapshot.mart) if snapshot.mart is not None else from_warehouse(warehouse)
         # amounts are labelled with the data's own reporting currency (interfaces #5), else the configured one
-        currency = currency_label(snapshot.mart, currency)
-        self.engine = QueryEngine(snapshot.mart, snapshot.kpis, self.catalog, currency, snapshot.orders)
+        currency = reporting_currency(warehouse, currency)
+        self.engine = QueryEngine(warehouse, self.catalog, currency)
         self.parser = QuestionParser(self.catalog, self.engine.last)
         self.data = data
         self.sessions = sessions or MemorySessionStore()
@@ -142,7 +146,7 @@ class Copilot:
 
     def _recent_daily_sales(self) -> pd.DataFrame | None:
         if self._daily_sales is None and self.data is not None:
-            frame, info = self.data.read_dataset("daily_sales", last_partitions=35)
+            frame, info = self.data.read_recent("daily_sales", days=35)
             self.snapshot.datasets["daily_sales"] = info
             self._daily_sales = frame
         return self._daily_sales

@@ -1,7 +1,9 @@
-"""Executes a QueryPlan over the prod frames with a fixed set of pandas operations (filter, group, sum, sort).
+"""Executes a QueryPlan: each aggregate it needs is compiled to SQL (`sqlplan`) and run by a `Warehouse`
+(DuckDB over frames, snapshot or prod parquet; Athena over the catalogued prod tables); pandas only ranks and
+words the small results.
 
-No string from a question ever reaches pandas as code: columns, groupings and operations are chosen from
-the whitelists below by the plan's typed fields.
+No string from a question ever reaches SQL as text: columns, groupings and reductions are chosen from the
+whitelists by the plan's typed fields, identifiers come from the tables' schemas, values are bound parameters.
 """
 
 from __future__ import annotations
@@ -14,11 +16,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from retail_copilot import sqlplan
 from retail_copilot.attributes import Attributes, display, plural
 from retail_copilot.catalog import Catalog
+from retail_copilot.errors import PlanError
 from retail_copilot.periods import Period, previous_period
 from retail_copilot.plan import TIME_GROUPS, QueryPlan
-from retail_platform.exceptions import PlatformError
+from retail_copilot.sqlplan import Aggregate, compile_aggregate, compile_max_per_sku
+from retail_copilot.warehouse import DuckWarehouse, Warehouse
+
+__all__ = ["PlanError", "QueryEngine", "Result", "fmt", "metric_label"]
 
 METRIC_LABELS = {
     "revenue": "revenue",
@@ -38,14 +45,7 @@ ADDITIVE = ("revenue", "units", "orders", "profit", "measure")  # groups add up 
 COUNTS = ("customers", "skus", "countries", "distinct")  # distinct counts: a total is not the sum of its groups
 MONEY = ("revenue", "aov", "profit")
 GROUP_COLUMNS = {"country": "country", "category": "category", "product": "sku"}
-MART_COLUMNS = ("date", "country", "category", "sku", "description", "units", "revenue_reporting", "orders")
-KPI_COLUMNS = ("date", "country", "orders", "customers", "units", "revenue_reporting")
-ORDER_COLUMNS = ("date", "order_id", "customer_id", "country")
-MART, KPIS, ORDERS = "copilot_mart", "country_kpis", "customer_transactions"
-
-
-class PlanError(PlatformError, ValueError):
-    """The plan cannot be answered from the data (the message says why, for the user)."""
+MART, KPIS, ORDERS = sqlplan.MART, sqlplan.KPIS, sqlplan.ORDERS
 
 
 @dataclass
@@ -60,72 +60,17 @@ class Result:
     notes: list[str] = field(default_factory=list)
 
 
-def _conform_attributes(out: pd.DataFrame, attributes: Attributes) -> list[str]:
-    """Dimensions as text (missing stays missing), measures as float64; returns the attribute columns."""
-    for column in attributes.dimensions:
-        values = out[column].astype(object)  # nullable boolean/string dtypes included
-        known = values.notna()
-        out[column] = values.where(~known, values[known].astype(str))
-    for column in attributes.measures:
-        out[column] = pd.to_numeric(out[column], errors="coerce").astype("float64")
-    return [*attributes.dimensions, *attributes.measures]
+@dataclass(frozen=True)
+class Selection:
+    """A metric over the rows a plan selects, with how many rows and how many lacked reporting revenue."""
 
+    value: float
+    rows: int
+    missing_revenue: int
 
-def prepare_mart(frame: pd.DataFrame) -> pd.DataFrame:
-    """copilot_mart with the columns and dtypes the engine relies on, custom attributes and currency kept."""
-    missing = [c for c in MART_COLUMNS if c not in frame.columns and c != "description"]
-    if missing:
-        raise PlanError(f"copilot_mart is missing columns: {', '.join(missing)}")
-    out = frame.copy()
-    if "description" not in out.columns:
-        out["description"] = out["sku"]
-    out["date"] = pd.to_datetime(out["date"]).dt.normalize()
-    for column in ("units", "orders"):
-        out[column] = pd.to_numeric(out[column], errors="coerce").fillna(0).astype("int64")
-    out["revenue_reporting"] = pd.to_numeric(out["revenue_reporting"], errors="coerce").astype("float64")
-    for column in ("country", "category", "sku"):
-        out[column] = out[column].astype(str)
-    extra = _conform_attributes(out, Attributes.of(out))
-    currency = ["reporting_currency"] if "reporting_currency" in out.columns else []
-    return out[[*MART_COLUMNS, *extra, *currency]]
-
-
-def prepare_kpis(frame: pd.DataFrame) -> pd.DataFrame:
-    if frame.empty:
-        return pd.DataFrame({c: pd.Series(dtype="float64") for c in KPI_COLUMNS})
-    missing = [c for c in KPI_COLUMNS if c not in frame.columns]
-    if missing:
-        raise PlanError(f"country_kpis is missing columns: {', '.join(missing)}")
-    out = frame.copy()
-    out["date"] = pd.to_datetime(out["date"]).dt.normalize()
-    for column in ("orders", "customers", "units"):
-        out[column] = pd.to_numeric(out[column], errors="coerce").fillna(0).astype("int64")
-    out["revenue_reporting"] = pd.to_numeric(out["revenue_reporting"], errors="coerce").astype("float64")
-    out["country"] = out["country"].astype(str)
-    # one row per currency sold in: one row per country-day
-    return out.groupby(["date", "country"], as_index=False)[["orders", "customers", "units", "revenue_reporting"]].sum(
-        min_count=1
-    )
-
-
-def prepare_orders(frame: pd.DataFrame | None) -> pd.DataFrame | None:
-    """customer_transactions' sale rows (one per order and day) for distinct orders and customers; None if absent."""
-    if frame is None or frame.empty:
-        return None
-    missing = [c for c in ORDER_COLUMNS if c not in frame.columns]
-    if missing:
-        raise PlanError(f"customer_transactions is missing columns: {', '.join(missing)}")
-    out = frame
-    if "is_cancellation" in out.columns:
-        out = out.loc[~out["is_cancellation"].fillna(False).astype(bool)]
-    out = out.copy()
-    out["date"] = pd.to_datetime(out["date"]).dt.normalize()
-    out["country"] = out["country"].astype(str)
-    out["order_id"] = out["order_id"].astype(str)
-    known = out["customer_id"].notna()
-    out["customer_id"] = out["customer_id"].where(~known, out["customer_id"].astype(str))
-    extra = _conform_attributes(out, Attributes.of(out))
-    return out[[*ORDER_COLUMNS, *extra]].reset_index(drop=True)
+    @property
+    def empty(self) -> bool:
+        return self.rows == 0
 
 
 def metric_label(metric: str, measure: str | None = None) -> str:
@@ -150,78 +95,49 @@ def fmt(value: float | None, metric: str, currency: str) -> str:
     return f"{round(value):,}"
 
 
-class _FilterIndex:
-    """What filtering a prepared frame needs, computed once per snapshot instead of once per question: the days
-    as a numpy array and each entity column factorised to integer codes (same rows, same order as the mask
-    pandas would build, so every sum is computed over exactly the same rows in the same order)."""
-
-    def __init__(self, frame: pd.DataFrame, columns: tuple[str, ...]) -> None:
-        self.days = frame["date"].to_numpy(dtype="datetime64[ns]")
-        self.codes: dict[str, tuple[np.ndarray, dict[str, int]]] = {}
-        for column in columns:
-            codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
-            self.codes[column] = (codes, {value: i for i, value in enumerate(uniques)})
-
-    def mask(self, period: Period, filters: list[tuple[str, list[str]]]) -> np.ndarray:
-        days = self.days
-        mask = (days >= np.datetime64(pd.Timestamp(period.start))) & (days <= np.datetime64(pd.Timestamp(period.end)))
-        for column, values in filters:
-            codes, lookup = self.codes[column]
-            wanted = [lookup[v] for v in values if v in lookup]
-            if len(wanted) == 1:
-                mask &= codes == wanted[0]
-            else:
-                mask &= np.isin(codes, wanted)
-        return mask
-
-
 class QueryEngine:
     """Answers data plans (totals, breakdown, top, compare, trend) from copilot_mart, country_kpis and, for
-    distinct customers and orders, customer_transactions."""
+    distinct customers and orders, customer_transactions, through SQL."""
 
-    def __init__(
-        self,
+    def __init__(self, warehouse: Warehouse, catalog: Catalog, currency: str = "EUR") -> None:
+        self.warehouse = warehouse
+        self.catalog = catalog
+        self.currency = currency
+        self.attributes = warehouse.attributes
+        bounds = warehouse.fetch(sqlplan.Query('SELECT MIN("date") AS first, MAX("date") AS last FROM copilot_mart'))
+        first, last = bounds.iloc[0]["first"], bounds.iloc[0]["last"]
+        self.first = None if pd.isna(first) else pd.Timestamp(first).date()
+        self.last = None if pd.isna(last) else pd.Timestamp(last).date()
+
+    @classmethod
+    def from_frames(
+        cls,
         mart: pd.DataFrame,
         kpis: pd.DataFrame,
         catalog: Catalog,
         currency: str = "EUR",
         orders: pd.DataFrame | None = None,
-    ) -> None:
-        self.mart = prepare_mart(mart) if not mart.empty else mart
-        self.kpis = prepare_kpis(kpis)
-        self.orders = prepare_orders(orders)
-        self.catalog = catalog
-        self.currency = currency
-        self.attributes = Attributes.of(self.mart)
-        self.first = self.mart["date"].min().date() if not self.mart.empty else None
-        self.last = self.mart["date"].max().date() if not self.mart.empty else None
-        self._indexes: dict[int, tuple[pd.DataFrame, _FilterIndex]] = {}
+    ) -> QueryEngine:
+        """An engine over frames held in memory (registered with DuckDB, answered through the same SQL)."""
+        return cls(DuckWarehouse.from_frames(mart, kpis, orders), catalog, currency)
+
+    @property
+    def empty(self) -> bool:
+        return self.first is None
+
+    def has_orders(self) -> bool:
+        return ORDERS in self.warehouse.tables.columns
 
     @cached_property
     def product_attributes(self) -> frozenset[str]:
         """Dimensions that describe the product (one value per SKU: sub_category, brand, ...), as opposed to the
         order's (region, segment, ...). customer_transactions holds an order's first value of each, which is
         right for the order's and meaningless for a product's."""
-        if self.mart.empty or not self.attributes.dimensions:
+        if self.empty or not self.attributes.dimensions:
             return frozenset()
-        per_sku = self.mart.groupby("sku")[list(self.attributes.dimensions)].nunique(dropna=False).max()
-        return frozenset(str(name) for name, most in per_sku.items() if most <= 1)
-
-    def _index(self, frame: pd.DataFrame) -> _FilterIndex | None:
-        """The filter index of one of the engine's own frames (built on first use), None for another frame."""
-        if frame is self.mart:
-            columns = ("country", "category", "sku", *self.attributes.dimensions)
-        elif frame is self.kpis:
-            columns = ("country",)
-        elif frame is self.orders:
-            columns = ("country", *Attributes.of(frame).dimensions)
-        else:
-            return None
-        cached = self._indexes.get(id(frame))
-        if cached is None or cached[0] is not frame:
-            cached = (frame, _FilterIndex(frame, columns))
-            self._indexes[id(frame)] = cached
-        return cached[1]
+        dimensions = list(self.attributes.dimensions)
+        most = self.warehouse.fetch(compile_max_per_sku(dimensions, self.warehouse.tables)).iloc[0]
+        return frozenset(name for name in dimensions if pd.notna(most[name]) and int(most[name]) <= 1)
 
     # ------------------------------------------------------------------ helpers
 
@@ -237,23 +153,42 @@ class QueryEngine:
                 f"the data covers {self.first} to {self.last}."
             )
 
-    def _frame(self, source: str) -> pd.DataFrame:
-        return {MART: self.mart, KPIS: self.kpis, ORDERS: self.orders}[source]
-
-    def _filtered(self, plan: QueryPlan, period: Period, source: str) -> pd.DataFrame:
-        frame = self._frame(source)
+    def _request(self, plan: QueryPlan, period: Period, source: str, by: str | None = None) -> Aggregate:
+        """The aggregate a plan needs over one period: its metric, filters and grouping, all typed."""
         filters = [("country", plan.countries)] if plan.countries else []
         if source == MART:
             filters += [(c, v) for c, v in (("category", plan.categories), ("sku", plan.skus)) if v]
         if source in (MART, ORDERS):
             filters += [(c, v) for c, v in plan.attributes.items() if v]
-        index = self._index(frame)
-        if index is not None and all(column in index.codes for column, _ in filters):
-            return frame.loc[index.mask(period, filters)]
-        mask = (frame["date"] >= pd.Timestamp(period.start)) & (frame["date"] <= pd.Timestamp(period.end))
-        for column, values in filters:
-            mask &= frame[column].isin(values)
-        return frame.loc[mask]
+        return Aggregate(
+            source,
+            plan.metric,
+            period.start,
+            period.end,
+            tuple((column, tuple(values)) for column, values in filters),
+            by,
+            plan.measure,
+        )
+
+    def _series(self, plan: QueryPlan, period: Period, source: str, group: str) -> pd.Series:
+        """The metric per group (a column, or a time unit), groups in sorted order, groups without a value
+        left out."""
+        by = f"bucket:{group}" if group in TIME_GROUPS else GROUP_COLUMNS.get(group, group)
+        frame = self.warehouse.fetch(compile_aggregate(self._request(plan, period, source, by), self.warehouse.tables))
+        keys = frame[sqlplan.KEY]
+        if group in TIME_GROUPS:
+            keys = pd.to_datetime(keys)
+        series = pd.Series(pd.to_numeric(frame[sqlplan.VALUE]).to_numpy(dtype="float64"), index=keys.to_numpy())
+        return series.sort_index(kind="mergesort").dropna()
+
+    def _selection(self, plan: QueryPlan, period: Period, source: str) -> Selection:
+        frame = self.warehouse.fetch(compile_aggregate(self._request(plan, period, source), self.warehouse.tables))
+        row = frame.iloc[0]
+        rows = int(row[sqlplan.ROWS] or 0)
+        value = float("nan") if pd.isna(row[sqlplan.VALUE]) else float(row[sqlplan.VALUE])
+        if np.isnan(value) and rows == 0 and plan.metric in ("revenue", "measure"):
+            value = 0.0  # nothing selected: a sum of nothing (a selection whose amounts are all missing stays n/a)
+        return Selection(value, rows, int(row[sqlplan.NULLS] or 0))
 
     def _product_level(self, plan: QueryPlan) -> bool:
         return bool(plan.categories or plan.skus or plan.group_by in ("category", "product"))
@@ -296,12 +231,12 @@ class QueryEngine:
                     f"{label} per category or product cannot be counted: customer_transactions has orders and "
                     "customers but not the products in them."
                 )
-            if self.orders is None:
+            if not self.has_orders():
                 raise PlanError(
                     f"{label} cannot be counted: prod customer_transactions (orders with customer ids) is not "
                     "available, and daily counts cannot be added up into distinct ones."
                 )
-            missing = [name for name in attributes if name not in self.orders.columns]
+            missing = [name for name in attributes if name not in self.warehouse.tables.columns[ORDERS]]
             if missing:
                 raise PlanError(
                     f"{label} cannot be split by {display(missing[0])}: customer_transactions has no such column."
@@ -318,59 +253,10 @@ class QueryEngine:
             raise PlanError(f"{label} is only known per country and in total, not per {display(attributes[0])}.")
         return KPIS
 
-    def _profit(self, frame: pd.DataFrame) -> pd.Series:
-        if "profit" in frame.columns:
-            return frame["profit"]
-        return frame["revenue_reporting"] - frame["cost"]
-
-    def _aggregate(self, frame: pd.DataFrame, plan: QueryPlan, by: list[str]) -> pd.Series | float:
-        """The metric over a filtered frame, in total or per group (whitelisted reductions only)."""
-        metric = plan.metric
-        grouped = frame.groupby(by) if by else None
-        if metric == "orders" and "order_id" in frame.columns:
-            return grouped["order_id"].nunique() if by else float(frame["order_id"].nunique())
-        if metric in ("customers", "skus", "countries", "distinct"):
-            column = {"customers": "customer_id", "skus": "sku", "countries": "country"}.get(metric, plan.measure)
-            return grouped[column].nunique() if by else float(frame[column].nunique())
-        if metric in ("revenue", "units", "orders", "measure"):
-            column = {"revenue": "revenue_reporting", "measure": plan.measure}.get(metric, metric)
-            min_count = 1 if metric in ("revenue", "measure") else 0
-            if by:
-                return grouped[column].sum(min_count=min_count)
-            if len(frame) and min_count:
-                return float(frame[column].sum(min_count=1))  # NaN when no row has a value (e.g. no FX rate)
-            return float(frame[column].sum())
-        if metric in ("profit", "margin"):
-            return self._profit_or_margin(frame, metric, by)
-        if metric == "aov":
-            if by:
-                sums = frame.groupby(by)[["revenue_reporting", "orders"]].sum()
-                return sums["revenue_reporting"] / sums["orders"].replace(0, np.nan)
-            orders = frame["orders"].sum()
-            return float(frame["revenue_reporting"].sum() / orders) if orders else float("nan")
-        # daily_customers: distinct customers are known per day only; averaged over the days of the period
-        daily = frame.groupby([*by, "date"])["customers"].sum()
-        if by:
-            return daily.groupby(level=list(range(len(by)))).mean()
-        return float(daily.mean()) if len(daily) else float("nan")
-
-    def _profit_or_margin(self, frame: pd.DataFrame, metric: str, by: list[str]) -> pd.Series | float:
-        """Profit = the profit attribute (or revenue - cost); margin = 100 * profit / revenue, or the revenue-
-        weighted mean of a margin attribute when the data has neither profit nor cost."""
-        if "profit" in frame.columns or "cost" in frame.columns:
-            parts = pd.DataFrame({"profit": self._profit(frame), "revenue": frame["revenue_reporting"]})
-        else:
-            parts = pd.DataFrame(
-                {"profit": frame["margin"] * frame["revenue_reporting"], "revenue": frame["revenue_reporting"]}
-            )
-        sums = parts.groupby([frame[c] for c in by]).sum(min_count=1) if by else parts.sum(min_count=1).to_frame().T
-        values = sums["profit"] if metric == "profit" else 100 * sums["profit"] / sums["revenue"].replace(0, np.nan)
-        return values if by else float(values.iloc[0])
-
-    def _metric_value(self, plan: QueryPlan, period: Period) -> tuple[float, pd.DataFrame, str]:
+    def _metric_value(self, plan: QueryPlan, period: Period) -> tuple[float, Selection, str]:
         source = self._source(plan)
-        selected = self._filtered(plan, period, source)
-        return self._aggregate(selected, plan, []), selected, source
+        selection = self._selection(plan, period, source)
+        return selection.value, selection, source
 
     def _label(self, group: str, key: Any) -> str:
         if group in TIME_GROUPS:
@@ -400,20 +286,16 @@ class QueryEngine:
     def _subject(self, plan: QueryPlan) -> str:
         return f"{metric_label(plan.metric, plan.measure).capitalize()}{self._filters_text(plan)}"
 
-    def _null_note(self, selected: pd.DataFrame, plan: QueryPlan) -> list[str]:
-        if (
-            plan.metric in ("revenue", "aov", "margin")
-            and "revenue_reporting" in selected
-            and selected["revenue_reporting"].isna().any()
-        ):
-            n = int(selected["revenue_reporting"].isna().sum())
+    def _null_note(self, selected: Selection, plan: QueryPlan) -> list[str]:
+        if plan.metric in ("revenue", "aov", "margin") and selected.missing_revenue:
+            n = selected.missing_revenue
             return [f"{n} rows have no FX rate to {self.currency or 'the reporting currency'} and are left out."]
         return []
 
     # ------------------------------------------------------------------ intents
 
     def run(self, plan: QueryPlan) -> Result:
-        if self.mart.empty:
+        if self.empty:
             raise PlanError("There is no sales data yet (prod copilot_mart is empty).")
         handler = {
             "totals": self.totals,
@@ -442,22 +324,20 @@ class QueryEngine:
             notes=self._null_note(selected, plan),
         )
 
-    def _grouped(self, plan: QueryPlan, period: Period) -> tuple[pd.Series, str, pd.DataFrame]:
+    def _grouped(self, plan: QueryPlan, period: Period) -> tuple[pd.Series, str]:
         source = self._source(plan)
-        selected = self._filtered(plan, period, source)
-        column = GROUP_COLUMNS.get(plan.group_by, plan.group_by)
-        series = self._aggregate(selected, plan, [column])
-        return series.dropna(), source, selected
+        return self._series(plan, period, source, plan.group_by), source
 
     def breakdown(self, plan: QueryPlan) -> Result:
         period = self._window(plan.period)
         self._check_period(period)
-        series, source, selected = self._grouped(plan, period)
+        series, source = self._grouped(plan, period)
         series = series.sort_values(ascending=False, kind="mergesort")
+        selected = self._selection(plan, period, source)
         if plan.metric in ADDITIVE:
             total: float | None = float(series.sum())
         elif plan.metric in (*COUNTS, "margin"):  # over the whole selection, not a sum of the groups
-            total = float(self._aggregate(selected, plan, []))
+            total = selected.value
         else:
             total = None
         rows = [[self._label(plan.group_by, k), round(float(v), 2)] for k, v in series.items()]
@@ -581,14 +461,13 @@ class QueryEngine:
         )
 
     def _drivers(self, plan: QueryPlan, period: Period, base: Period, group: str) -> pd.DataFrame | None:
-        column = GROUP_COLUMNS.get(group, group)
         grouped = replace(plan, group_by=group)
         try:
             source = self._source(grouped)
         except PlanError:  # e.g. orders by an attribute that customer_transactions lacks: no driver table
             return None
-        current = self._aggregate(self._filtered(grouped, period, source), grouped, [column])
-        previous = self._aggregate(self._filtered(grouped, base, source), grouped, [column])
+        current = self._series(grouped, period, source, group)
+        previous = self._series(grouped, base, source, group)
         table = pd.DataFrame({"current": current, "previous": previous}).fillna(0.0)
         table["change"] = table["current"] - table["previous"]
         order = table["change"].abs().sort_values(ascending=False, kind="mergesort").index
@@ -596,16 +475,7 @@ class QueryEngine:
 
     def _time_series(self, plan: QueryPlan, period: Period, granularity: str) -> tuple[pd.Series, str]:
         source = self._source(plan)
-        selected = self._filtered(plan, period, source).copy()
-        if granularity == "day":
-            selected["bucket"] = selected["date"]
-        elif granularity == "week":
-            selected["bucket"] = selected["date"] - pd.to_timedelta(selected["date"].dt.weekday, unit="D")
-        else:
-            freq = {"month": "M", "quarter": "Q", "year": "Y"}[granularity]
-            selected["bucket"] = selected["date"].dt.to_period(freq).dt.start_time
-        series = self._aggregate(selected, plan, ["bucket"]) if not selected.empty else pd.Series(dtype="float64")
-        return series.dropna(), source
+        return self._series(plan, period, source, granularity), source
 
     def trend(self, plan: QueryPlan) -> Result:
         period = self._window(plan.period)

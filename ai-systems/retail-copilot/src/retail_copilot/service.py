@@ -14,7 +14,7 @@ from typing import Any
 from retail_copilot.config import get_copilot_settings
 from retail_copilot.copilot import MAX_QUESTION_CHARS, Copilot
 from retail_copilot.sessions import SESSION_ID, MemorySessionStore, SessionStore
-from retail_copilot.store import SUBSCRIBED, S3Data
+from retail_copilot.store import SUBSCRIBED, CopilotData
 from retail_platform import aws
 from retail_platform.observability import logger
 from retail_platform.settings import get_settings
@@ -25,19 +25,21 @@ REFRESH_SECONDS = 300
 class CopilotService:
     subscribed = SUBSCRIBED
 
-    def __init__(self) -> None:
+    def __init__(self, data: CopilotData | None = None, sessions: SessionStore | None = None) -> None:
+        """`data` and `sessions` are injected by tests (MemoryBlobStore, MemorySessionStore); by default they
+        are built from the settings on first use."""
         self.settings = get_copilot_settings()
         self._copilot: Copilot | None = None
         self._checked = 0.0
-        self._sessions: SessionStore | None = None
-        self._data: S3Data | None = None
+        self._sessions = sessions
+        self._data = data
 
     # ------------------------------------------------------------------ dependencies
 
-    def data(self) -> S3Data:
+    def data(self) -> CopilotData:
         if self._data is None:
             platform = get_settings()
-            self._data = S3Data(
+            self._data = CopilotData.on_s3(
                 aws.client("s3"), platform.prod_bucket, platform.curated_bucket, platform.artifacts_bucket
             )
         return self._data
@@ -74,7 +76,8 @@ class CopilotService:
         self._copilot = Copilot(
             snapshot, self.data(), self.sessions(), get_settings().reporting_currency, self.understander()
         )
-        logger.info("copilot loaded", extra={"model_version": snapshot.version, "rows": len(snapshot.mart)})
+        rows = snapshot.datasets["copilot_mart"].rows if "copilot_mart" in snapshot.datasets else None
+        logger.info("copilot loaded", extra={"model_version": snapshot.version, "rows": rows})
         return self._copilot
 
     # ------------------------------------------------------------------ requests

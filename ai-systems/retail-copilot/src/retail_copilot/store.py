@@ -1,29 +1,39 @@
 """Where the copilot's data comes from: the snapshot the batch path saved, or the prod datasets themselves.
 
-Snapshots are versions in the platform's `VersionedArtifacts`; prod datasets are `PartitionedDataset`s.
+Snapshots are versions in the platform's `VersionedArtifacts`; prod datasets are `PartitionedDataset`s read
+grain-agnostically (day `date=` or month `month=` partitions). The three tables the engine queries are DuckDB
+views over parquet objects mirrored from a `BlobStore` (`retail_platform.sql`), never frames held whole.
 
-A `DataSource` hides S3: the serving path asks for frames and freshness; tests can hand frames in directly.
+`CopilotData` takes its three stores (prod, curated, artifacts) as `BlobStore`s, so the handler runs in unit
+tests on `MemoryBlobStore` as it does on S3.
 """
 
 from __future__ import annotations
 
-import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
 
+from retail_copilot.errors import PlanError
+from retail_copilot.sqlplan import KPIS, MART
+from retail_copilot.sqlplan import ORDERS as ORDERS_SOURCE
+from retail_copilot.warehouse import DuckWarehouse, Warehouse
 from retail_platform.storage import PartitionedDataset, S3BlobStore, VersionedArtifacts, codec
-from retail_platform.storage.blobstore import S3Client
+from retail_platform.storage.artifacts import UNREADABLE
+from retail_platform.storage.blobstore import BlobStore, S3Client
 from retail_platform.storage.errors import CorruptObjectError, ObjectNotFoundError
+from retail_platform.storage.partitions import span
 
 MODEL_PREFIX = "models/retail-copilot/"
 KEEP_PREVIOUS = 3
 SUBSCRIBED = ("copilot_mart", "country_kpis")  # the prod datasets whose updates rebuild the snapshot
 ORDERS = "customer_transactions"  # also snapshotted when prod has it (distinct customers and orders)
+SOURCES = (MART, KPIS, ORDERS_SOURCE)
 INSIGHT_DATASETS = ("fraud_alerts", "demand_forecasts", "inventory_advice", "market_trends", "pulse")
-_PARTITION = re.compile(r"/date=(\d{4}-\d{2}-\d{2})/")
 
 
 @dataclass
@@ -39,56 +49,86 @@ class DatasetInfo:
 
 @dataclass
 class Snapshot:
-    """The frames one model version answers from, with its version and the freshness of its inputs."""
+    """What one model version answers from, with its version and the freshness of its inputs: frames held in
+    memory (tests, the CLI; registered with DuckDB on first use) or a `Warehouse` over parquet objects."""
 
-    mart: pd.DataFrame
-    kpis: pd.DataFrame
+    mart: pd.DataFrame | None
+    kpis: pd.DataFrame | None
     catalog: dict[str, Any] | None
     version: str
     datasets: dict[str, DatasetInfo] = field(default_factory=dict)
     orders: pd.DataFrame | None = None  # customer_transactions, for distinct customers and orders (optional)
+    warehouse: Warehouse | None = None
+
+    def tables(self) -> Warehouse:
+        if self.warehouse is None:
+            if self.mart is None:
+                raise PlanError("There is no sales data yet (prod copilot_mart is empty).")
+            self.warehouse = DuckWarehouse.from_frames(self.mart, self.kpis, self.orders)
+        return self.warehouse
 
 
-def compact_orders(frame: pd.DataFrame) -> pd.DataFrame:
-    """customer_transactions without the columns distinct counts never read (custom attributes kept)."""
-    drop = [c for c in ("order_ts", "units", "revenue", "currency", "n_lines") if c in frame.columns]
-    return frame.drop(columns=drop)
+def recent(labels: list[str], days: int) -> list[str]:
+    """The day or month labels whose partition holds one of the last `days` days of the newest one."""
+    if not labels:
+        return []
+    last = max(span(label)[1] for label in labels)
+    first = last - timedelta(days=days - 1)
+    return [label for label in labels if span(label)[1] >= first]
 
 
-def partitions_of(keys: list[str]) -> list[str]:
-    return sorted({m.group(1) for k in keys if (m := _PARTITION.search(k)) and k.endswith(".parquet")})
+class CopilotData:
+    """Reads prod datasets, insights, quality reports and snapshot versions from three BlobStores."""
 
-
-class S3Data:
-    """Reads prod datasets, insights, quality reports and model versions from the buckets."""
-
-    def __init__(self, s3: S3Client, prod_bucket: str, curated_bucket: str, artifacts_bucket: str) -> None:
-        self.s3 = s3
-        self.prod_bucket = prod_bucket
-        self.curated_bucket = curated_bucket
-        self.artifacts_bucket = artifacts_bucket
-        self.prod = S3BlobStore(s3, prod_bucket)
-        self.curated = S3BlobStore(s3, curated_bucket)
-        self.snapshots = VersionedArtifacts(
-            S3BlobStore(s3, artifacts_bucket), MODEL_PREFIX, keep_previous=KEEP_PREVIOUS, subject="snapshot"
-        )
+    def __init__(
+        self,
+        prod: BlobStore,
+        curated: BlobStore,
+        artifacts: BlobStore,
+        engine_factory: Callable[[], Any] | None = None,
+    ) -> None:
+        self.prod = prod
+        self.curated = curated
+        self.artifacts = artifacts
+        self.snapshots = VersionedArtifacts(artifacts, MODEL_PREFIX, keep_previous=KEEP_PREVIOUS, subject="snapshot")
+        self.engine_factory = engine_factory  # a SqlEngine per warehouse (default: the platform's, cache in /tmp)
         self._cache: dict[str, tuple[float, Any]] = {}
+
+    @classmethod
+    def on_s3(cls, s3: S3Client, prod_bucket: str, curated_bucket: str, artifacts_bucket: str) -> CopilotData:
+        return cls(S3BlobStore(s3, prod_bucket), S3BlobStore(s3, curated_bucket), S3BlobStore(s3, artifacts_bucket))
+
+    def _engine(self) -> Any:
+        if self.engine_factory is not None:
+            return self.engine_factory()
+        from retail_platform.sql import SqlEngine
+
+        return SqlEngine()
 
     # ------------------------------------------------------------------ prod
 
     def dataset(self, name: str) -> PartitionedDataset:
         return PartitionedDataset(self.prod, name)
 
-    def read_dataset(self, dataset: str, last_partitions: int | None = None) -> tuple[pd.DataFrame, DatasetInfo]:
+    def info(self, dataset: str, rows: int | None = None) -> DatasetInfo:
+        labels = self.dataset(dataset).partitions()
+        return DatasetInfo(dataset, len(labels), labels[-1] if labels else None, rows)
+
+    def prod_tables(self) -> DuckWarehouse:
+        """copilot_mart, country_kpis and customer_transactions of prod as DuckDB views (PlanError: no mart)."""
+        return DuckWarehouse.from_store(self.prod, {s: f"{s}/" for s in SOURCES}, engine=self._engine())
+
+    def read_recent(self, dataset: str, days: int) -> tuple[pd.DataFrame, DatasetInfo]:
+        """The partitions of a prod dataset that hold its last `days` days (day or month partitions)."""
         partitioned = self.dataset(dataset)
-        days = partitioned.partitions()
-        frame = partitioned.read(None if last_partitions is None else days[-last_partitions:])
-        return frame, DatasetInfo(dataset, len(days), days[-1] if days else None, len(frame))
+        labels = partitioned.partitions()
+        frame = partitioned.read(recent(labels, days)) if labels else pd.DataFrame()
+        return frame, DatasetInfo(dataset, len(labels), labels[-1] if labels else None, len(frame))
 
     def insight(
         self, dataset: str, ttl: float = 60.0, last_partitions: int = 35
     ) -> tuple[pd.DataFrame, DatasetInfo] | None:
-        """Another AI system's insights (recent partitions), or None when it has not written any yet."""
+        """Another AI system's insights (its newest partitions), or None when it has not written any yet."""
         cached = self._cache.get(dataset)
         if cached and time.monotonic() - cached[0] < ttl:
             return cached[1]
@@ -98,9 +138,9 @@ class S3Data:
         if not keys:
             result = None
         else:
-            days = partitions_of(keys)
-            wanted = set(days[-last_partitions:])
-            chosen = sorted(k for k in keys if not days or partitioned.period_of(k) in wanted)
+            labels = sorted(p for p in listing if p is not None)
+            wanted = set(labels[-last_partitions:])
+            chosen = sorted(k for k in keys if not labels or partitioned.period_of(k) in wanted)
             frames = []
             for key in chosen:
                 if key.endswith(".parquet"):
@@ -108,12 +148,12 @@ class S3Data:
                 else:
                     payload = codec.read_json(self.prod, key)
                     part = pd.DataFrame(payload if isinstance(payload, list) else [payload])
-                if (day := partitioned.period_of(key)) and "date" not in part.columns:
-                    part["date"] = day
+                if (label := partitioned.period_of(key)) and "date" not in part.columns:
+                    part["date"] = label
                 frames.append(part)
             present = [f for f in frames if not f.empty]
             frame = pd.concat(present, ignore_index=True) if present else pd.DataFrame()
-            result = (frame, DatasetInfo(dataset, len(days) or len(keys), days[-1] if days else None, len(frame)))
+            result = (frame, DatasetInfo(dataset, len(labels) or len(keys), labels[-1] if labels else None, len(frame)))
         self._cache[dataset] = (time.monotonic(), result)
         return result
 
@@ -133,19 +173,23 @@ class S3Data:
         return self.snapshots.pointer()
 
     def load_version(self, version: str) -> Snapshot:
-        snapshots, store = self.snapshots, self.snapshots.store
+        """A saved version: its catalogue and metadata, its tables as DuckDB views over the version's files."""
+        snapshots = self.snapshots
         metadata = snapshots.read_json(version, "metadata.json")
-        mart = codec.read_parquet(store, snapshots.key(version, "copilot_mart.parquet"))
-        kpis = codec.read_parquet(store, snapshots.key(version, "country_kpis.parquet"))
         catalog = snapshots.read_json(version, "catalog.json")
-        orders = None
-        if ORDERS in metadata.get("inputs", {}):  # versions saved before it was snapshotted have none
-            orders = codec.read_parquet(store, snapshots.key(version, f"{ORDERS}.parquet"))
+        inputs = metadata.get("inputs", {})
+        keys = {
+            source: [snapshots.key(version, f"{source}.parquet")]
+            for source in SOURCES
+            if source != ORDERS_SOURCE or ORDERS in inputs  # versions saved before it was snapshotted have none
+        }
+        prefix = snapshots.key(version, "")
+        warehouse = DuckWarehouse.from_store(self.artifacts, dict.fromkeys(keys, prefix), keys, self._engine())
         datasets = {
             name: DatasetInfo(name, info["partitions"], info["latest_partition"], info.get("rows"))
-            for name, info in metadata.get("inputs", {}).items()
+            for name, info in inputs.items()
         }
-        return Snapshot(mart, kpis, catalog, version, datasets, orders)
+        return Snapshot(None, None, catalog, version, datasets, warehouse=warehouse)
 
     def load_current(self, pointer: dict[str, Any] | None = None) -> Snapshot | None:
         """The current model version; the previous good one if the current cannot be read; None if none.
@@ -154,20 +198,16 @@ class S3Data:
         pointer = pointer if pointer is not None else self.current_pointer()
         if not pointer:
             return None
-        loaded = self.snapshots.load(self.load_version, pointer)
+        import duckdb
+
+        from retail_platform.sql import SqlError
+
+        unreadable = (*UNREADABLE, SqlError, PlanError, duckdb.Error)  # a corrupt parquet file fails in DuckDB
+        loaded = self.snapshots.load(self.load_version, pointer, unreadable)
         return loaded[0] if loaded else None
 
     def load_live(self) -> Snapshot:
-        """No saved version: read the prod datasets directly (slower cold start)."""
-        mart, mart_info = self.read_dataset("copilot_mart")
-        kpis, kpi_info = self.read_dataset("country_kpis")
-        orders, orders_info = self.read_orders()
-        datasets = {"copilot_mart": mart_info, "country_kpis": kpi_info}
-        if orders is not None:
-            datasets[ORDERS] = orders_info
-        return Snapshot(mart, kpis, None, "live", datasets, orders)
-
-    def read_orders(self) -> tuple[pd.DataFrame | None, DatasetInfo]:
-        """customer_transactions, compacted to the columns distinct counts need (None when prod has none)."""
-        frame, info = self.read_dataset(ORDERS)
-        return (compact_orders(frame) if not frame.empty else None), info
+        """No saved version: answer from the prod datasets directly (views over their mirrored partitions)."""
+        warehouse = self.prod_tables()
+        datasets = {name: self.info(name) for name in SOURCES if name in warehouse.tables.columns}
+        return Snapshot(None, None, None, "live", datasets, warehouse=warehouse)
