@@ -94,11 +94,11 @@ def price(scenarios: list[Scenario], measured: dict[str, Measured]) -> list[dict
         lines.append(
             {
                 "workload": s.name,
-                "bytes_per_row": round(per_row, 1),
-                "scanned_gb": round(scanned / 1e9, 2),
-                "usd_per_query": round(query_cost(scanned), 4),
+                "bytes_per_row": per_row,
+                "scanned_gb": scanned / 1e9,
+                "usd_per_query": query_cost(scanned),
                 "runs_per_month": s.runs_per_month,
-                "usd_per_month": round(query_cost(scanned) * s.runs_per_month, 2),
+                "usd_per_month": query_cost(scanned) * s.runs_per_month,
             }
         )
     return lines
@@ -156,7 +156,10 @@ def main(argv: list[str] | None = None) -> int:
             "months": args.months,
             "daily_sales_rows_per_month": daily_rows,
         },
-        "cost": price(scenarios(args.lines_per_month, args.months, daily_rows), measured),
+        "cost": [
+            {k: round(v, 4) if isinstance(v, float) else v for k, v in line.items()}
+            for line in price(scenarios(args.lines_per_month, args.months, daily_rows), measured)
+        ],
     }
     print(json.dumps(report, indent=2))
     return 0
