@@ -86,12 +86,6 @@ def overlaps(a: Period, b: Period) -> bool:
     return a0 <= b1 and b0 <= a1
 
 
-def within(inner: Period, outer: Period) -> bool:
-    """Whether every day of `inner` lies in `outer`."""
-    (i0, i1), (o0, o1) = span(inner), span(outer)
-    return o0 <= i0 and i1 <= o1
-
-
 def period_of(key: str) -> str | None:
     """The partition label in an object key, day or month (None when the key is not in a partition)."""
     match = _KEY_PARTITION.search(key)
@@ -154,12 +148,9 @@ class PartitionedDataset:
         listing = self.listing(suffix)
         if periods is None:
             return sorted(k for keys in listing.values() for k in keys)
-        wanted = [span(p) for p in periods]
+        wanted = _Wanted(periods)
         return sorted(
-            key
-            for label, keys in listing.items()
-            if label is not None and _overlaps_any(span(label), wanted)
-            for key in keys
+            key for label, keys in listing.items() if label is not None and wanted.overlaps(label) for key in keys
         )
 
     # ------------------------------------------------------------------ read
@@ -254,14 +245,25 @@ class PartitionedDataset:
         return labels
 
     def _keys_within(self, periods: Iterable[str]) -> list[str]:
-        outer = list(periods)
+        outer = {label_of(p) for p in periods}  # a label lies inside itself, a day inside its month
         return sorted(
             key
             for label, keys in self.listing().items()
-            if label is not None and any(within(label, o) for o in outer)
+            if label is not None and (label in outer or label[:7] in outer)
             for key in keys
         )
 
 
-def _overlaps_any(period: tuple[date, date], others: list[tuple[date, date]]) -> bool:
-    return any(period[0] <= o1 and o0 <= period[1] for o0, o1 in others)
+class _Wanted:
+    """Day and month labels asked for, indexed so that a listing of any size is matched in one pass."""
+
+    def __init__(self, periods: Iterable[Period]) -> None:
+        labels = {label_of(p) for p in periods}
+        self.days = {label for label in labels if grain_of(label) == "day"}
+        self.whole_months = labels - self.days
+        self.months = self.whole_months | {day[:7] for day in self.days}
+
+    def overlaps(self, label: str) -> bool:
+        if len(label) == 7:  # a month partition overlaps a wanted day or month inside it
+            return label in self.months
+        return label in self.days or label[:7] in self.whole_months
