@@ -151,7 +151,7 @@ def test_candidates_spilled_to_disk_give_the_same_outputs_as_held_in_memory(body
 def test_day_partitions_keep_source_order_and_split_big_days():
     import pyarrow as pa
 
-    from curation.engine import _by_day
+    from curation.partitioning import by_partition
 
     days = ["2024-01-02", "2024-01-01", "2024-01-02", "2024-01-03", "2024-01-02", "2024-01-01", "2024-01-02"]
     stamps = pa.array(pd.to_datetime(days).tz_localize("UTC"))
@@ -167,12 +167,12 @@ def test_day_partitions_keep_source_order_and_split_big_days():
         for chunk_rows in (1, 4, 100):
             parts = [
                 (day, part, t["row"].to_pylist())
-                for day, part, t in _by_day(held, "ts", part_rows=3, chunk_rows=chunk_rows)
+                for day, part, t in by_partition(held, "ts", "day", part_rows=3, chunk_rows=chunk_rows)
             ]
             assert parts == expected, (len(held), chunk_rows)
-    unpartitioned = [(day, part, t.num_rows) for day, part, t in _by_day(batches, None, part_rows=3)]
+    unpartitioned = [(day, part, t.num_rows) for day, part, t in by_partition(batches, None, part_rows=3)]
     assert unpartitioned == [("", 0, 3), ("", 1, 3), ("", 2, 1)]
-    assert list(_by_day([], "ts")) == [] and list(_by_day([], None)) == []
+    assert list(by_partition([], "ts")) == [] and list(by_partition([], None)) == []
 
 
 def test_string_hashes_depend_on_the_value_only():

@@ -13,7 +13,7 @@ import hashlib
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -25,6 +25,7 @@ import pyarrow as pa
 from curation import detectors, reading
 from curation.arrowcols import as_strings, factorize, row_hashes
 from curation.coercion import coerce
+from curation.partitioning import by_partition
 from curation.problems import Notes, RowNotes
 from curation.validation import apply_rules
 from retail_platform.contracts import SourceContract
@@ -33,12 +34,10 @@ from retail_platform.pii import pan
 EXAMPLES_PER_REASON = 5
 LINEAGE = ("_warnings", "_repairs", "_source_key", "_source_row")
 RAW_PREFIX = "raw_"
-PART_ROWS = 1_000_000  # rows of one day in one curated Parquet object, at most
-CHUNK_ROWS = 250_000  # rows reordered at once when writing the day partitions
 
 
 class Sink(Protocol):
-    def curated(self, day: str, part: int, table: pa.Table) -> None: ...
+    def curated(self, label: str, part: int, table: pa.Table) -> None: ...  # label: see curation.partitioning
     def quarantine(self, part: int, frame: pd.DataFrame) -> None: ...
 
 
@@ -49,8 +48,8 @@ class MemorySink:
     curated_parts: dict[tuple[str, int], pd.DataFrame] = field(default_factory=dict)
     quarantine_parts: dict[int, pd.DataFrame] = field(default_factory=dict)
 
-    def curated(self, day: str, part: int, table: pa.Table) -> None:
-        self.curated_parts[(day, part)] = table.to_pandas()
+    def curated(self, label: str, part: int, table: pa.Table) -> None:
+        self.curated_parts[(label, part)] = table.to_pandas()
 
     def quarantine(self, part: int, frame: pd.DataFrame) -> None:
         self.quarantine_parts[part] = frame
@@ -317,8 +316,8 @@ class Curation:
                 held.append(curated)
             if held:
                 schema = pa.unify_schemas([t.schema for t in held], promote_options="permissive")
-                for day, part, table in _by_day([t.cast(schema) for t in held], self.canonical.partition_by):
-                    self.sink.curated(day, part, table)
+                for label, part, table in by_partition([t.cast(schema) for t in held], self.canonical.partition_by):
+                    self.sink.curated(label, part, table)
         finally:
             if self._workdir is not None:
                 shutil.rmtree(self._workdir, ignore_errors=True)
@@ -485,62 +484,6 @@ def _masked_strings(values: pd.Series) -> pd.Series:
     codes, uniques = factorize(values)
     masked = pan.mask_values([str(u) for u in uniques])[0]
     return pd.Series(np.array([*masked, None], dtype=object)[codes], dtype="string")
-
-
-def _day_numbers(table: pa.Table, column: str) -> np.ndarray:
-    stamps = table[column]
-    if pa.types.is_timestamp(stamps.type) and stamps.type.tz is not None:
-        stamps = stamps.cast(pa.timestamp(stamps.type.unit))  # the stored instants are UTC
-    return stamps.to_numpy().astype("datetime64[D]").astype(np.int64)
-
-
-def _by_day(
-    held: list[pa.Table], column: str | None, part_rows: int = PART_ROWS, chunk_rows: int = CHUNK_ROWS
-) -> Iterator[tuple[str, int, pa.Table]]:
-    """(day, part, rows) over the held batches (same schema, in file order): each day's rows of every batch
-    together, in source order; a day past `part_rows` rows is split into several parts.
-
-    Days are reordered a chunk of about `chunk_rows` rows at a time, with one take per batch (a take across
-    the batches would concatenate them all, for every chunk), so memory stays bounded by a chunk however big
-    the file: the batches themselves may be memory-mapped from disk.
-    """
-    held = [t for t in held if t.num_rows]
-    if not held:
-        return
-    if column is None:
-        whole = pa.concat_tables(held)
-        for part, start in enumerate(range(0, whole.num_rows, part_rows)):
-            yield "", part, whole.slice(start, part_rows)
-        return
-    orders, sorted_days = [], []
-    for table in held:
-        days = _day_numbers(table, column)
-        orders.append(np.argsort(days, kind="stable"))
-        sorted_days.append(days[orders[-1]])
-    days, counts = np.unique(np.concatenate(sorted_days), return_counts=True)
-    first = 0
-    while first < len(days):
-        last, rows = first + 1, int(counts[first])
-        while last < len(days) and rows + counts[last] <= chunk_rows:
-            rows += int(counts[last])
-            last += 1
-        taken = []
-        for table, order, ordered in zip(held, orders, sorted_days, strict=True):
-            start = np.searchsorted(ordered, days[first], side="left")
-            end = np.searchsorted(ordered, days[last - 1], side="right")
-            taken.append((table.take(pa.array(order[start:end])), ordered[start:end]))
-        chunk_days = days[first:last]
-        bounds = [(np.searchsorted(o, chunk_days, "left"), np.searchsorted(o, chunk_days, "right")) for _, o in taken]
-        for i, day in enumerate(chunk_days):
-            pieces = [
-                table.slice(starts[i], ends[i] - starts[i])
-                for (table, _), (starts, ends) in zip(taken, bounds, strict=True)
-                if ends[i] > starts[i]
-            ]
-            day_table = pa.concat_tables(pieces)
-            for part, start in enumerate(range(0, day_table.num_rows, part_rows)):
-                yield str(np.datetime64(int(day), "D")), part, day_table.slice(start, part_rows)
-        first = last
 
 
 def curate_stream(

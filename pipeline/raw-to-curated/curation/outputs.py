@@ -1,11 +1,12 @@
-"""Write a curation's outputs to the curated bucket: date partitions, quarantine, report, manifest.
+"""Write a curation's outputs to the curated bucket: partitions (`curation.partitioning`), quarantine, report,
+manifest.
 
 Every name derives from the raw object's id, and a manifest lists what the last run wrote, so a
 re-run overwrites its own files and deletes the ones it no longer produces: idempotent, no duplicates.
 
 Parts are encoded and uploaded on a few threads (Parquet encoding releases the GIL; a PUT waits on the
-network), at most `max_in_flight` at a time so memory stays bounded: a big file makes hundreds of date
-partitions per batch, which one at a time would cost a round trip each. `flush` waits for them all and
+network), at most `max_in_flight` at a time so memory stays bounded: a big file makes many partitions,
+which one at a time would cost a round trip each. `flush` waits for them all and
 raises the first failure; the report and manifest are written only after it.
 """
 
@@ -20,7 +21,8 @@ import pyarrow as pa
 
 from retail_platform import s3io
 from retail_platform.exceptions import ObjectNotFoundError
-from retail_platform.storage.blobstore import S3Client
+from retail_platform.storage.blobstore import S3BlobStore, S3Client
+from retail_platform.storage.partitions import PartitionedDataset, grain_of
 
 
 @dataclass
@@ -32,17 +34,21 @@ class S3Sink:
     dataset: str
     oid: str
     written: list[str] = field(default_factory=list)
-    days: set[str] = field(default_factory=set)
+    partitions: set[str] = field(default_factory=set)
     max_in_flight: int = 8
     _pool: ThreadPoolExecutor | None = field(default=None, repr=False)
     _pending: list[Future] = field(default_factory=list, repr=False)
 
-    def curated(self, day: str, part: int, table: pa.Table) -> None:
-        prefix = f"{self.dataset}/date={day}" if day else self.dataset
-        key = f"{prefix}/part-{self.oid}-{part:05d}.parquet"
+    def curated(self, label: str, part: int, table: pa.Table) -> None:
+        """Put one part of the partition `label` (a day or month label; "" for an unpartitioned dataset)."""
+        name = f"part-{self.oid}-{part:05d}.parquet"
+        if label:
+            dataset = PartitionedDataset(S3BlobStore(self.s3, self.bucket), self.dataset, grain_of(label))
+            key = dataset.key(label, name)
+            self.partitions.add(label)
+        else:
+            key = f"{self.dataset}/{name}"
         self._submit(key, lambda: s3io.write_parquet_table(self.s3, self.bucket, key, table))
-        if day:
-            self.days.add(day)
 
     def quarantine(self, part: int, frame: pd.DataFrame) -> None:
         key = f"_quarantine/{self.dataset}/part-{self.oid}-{part:05d}.parquet"
@@ -96,7 +102,7 @@ def finish_outputs(sink: S3Sink, report: dict) -> dict:
     """Write the report and the manifest; delete what an earlier run wrote and this one did not."""
     sink.flush()
     report_key = f"_reports/{sink.dataset}/{sink.oid}.json"
-    report = {**report, "curated_keys": sink.written, "partitions": sorted(sink.days), "report_key": report_key}
+    report = {**report, "curated_keys": sink.written, "partitions": sorted(sink.partitions), "report_key": report_key}
     s3io.write_json(sink.s3, sink.bucket, report_key, report)
     stale = sorted(set(_previous_keys(sink)) - set(sink.written))
     if stale:
