@@ -25,8 +25,9 @@ from retail_copilot.entities import from_warehouse, reporting_currency
 from retail_copilot.errors import PlanError
 from retail_copilot.periods import Period
 from retail_copilot.plan import QueryPlan
-from retail_copilot.sqlplan import KPIS, MART, ORDERS
+from retail_copilot.sqlplan import KPIS, MART, ORDERS, Query
 from retail_copilot.store import CopilotData
+from retail_copilot.warehouse import DuckWarehouse
 from retail_platform.storage import codec
 
 DIGEST_SCHEMA = pa.schema(
@@ -98,6 +99,12 @@ def digest(engine: QueryEngine, version: str) -> pd.DataFrame:
     return frame
 
 
+def rows(warehouse: Any, source: str) -> int:
+    """Rows of a prepared source, by SQL on either engine."""
+    table = warehouse.tables.name(source)
+    return int(warehouse.fetch(Query(f"SELECT COUNT(*) AS n FROM {table}")).iloc[0]["n"])  # noqa: S608
+
+
 def library_versions() -> dict[str, str]:
     import duckdb
     import pyarrow
@@ -118,20 +125,24 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def rebuild(data: CopilotData, currency: str = "EUR") -> dict[str, Any]:
-    """Query prod through DuckDB, save a new version, move current.json, write the digest. Returns a summary."""
+def rebuild(data: CopilotData, currency: str = "EUR", engine_name: str = "duckdb") -> dict[str, Any]:
+    """Query prod (DuckDB, or Athena for large data), save a new version, move current.json, write the digest.
+
+    On DuckDB the version holds a compacted copy of the tables; on Athena only the catalogue (the serving
+    path queries Athena too). Returns a summary."""
     try:
-        warehouse = data.prod_tables()
+        warehouse = data.warehouse(engine_name)
     except PlanError:
         return {"status": "skipped", "reason": "prod copilot_mart is empty"}
     catalog = from_warehouse(warehouse)
     engine = QueryEngine(warehouse, catalog, reporting_currency(warehouse, currency))
     if engine.empty:
         return {"status": "skipped", "reason": "prod copilot_mart is empty"}
-    sources = [s for s in (MART, KPIS, ORDERS) if warehouse.has(s)]
-    tables = {f"{source}.parquet": warehouse.export(source) for source in sources}
-    inputs = {source: data.info(source, warehouse.rows(source)).to_dict() for source in sources}
-    version = version_of(tables)
+    sources = [s for s in (MART, KPIS, ORDERS) if s in warehouse.tables.columns]
+    copied = isinstance(warehouse, DuckWarehouse)
+    tables = {f"{source}.parquet": warehouse.export(source) for source in sources} if copied else {}
+    inputs = {source: data.info(source, rows(warehouse, source)).to_dict() for source in sources}
+    version = version_of(tables or {"inputs": codec.json_bytes(inputs)})
     check = self_check(engine)
     metadata = {
         "version": version,
@@ -149,6 +160,7 @@ def rebuild(data: CopilotData, currency: str = "EUR") -> dict[str, Any]:
         "metrics": {"self_check": check},
         "libraries": library_versions(),
         "reporting_currency": engine.currency,
+        "engine": "duckdb" if copied else "athena",
         "retraining_policy": "rebuilt on every ProdDatasetUpdated of copilot_mart or country_kpis",
     }
     files = {

@@ -16,6 +16,7 @@ from retail_copilot.copilot import MAX_QUESTION_CHARS, Copilot
 from retail_copilot.sessions import SESSION_ID, MemorySessionStore, SessionStore
 from retail_copilot.store import SUBSCRIBED, CopilotData
 from retail_platform import aws
+from retail_platform.exceptions import PlatformError
 from retail_platform.observability import logger
 from retail_platform.settings import get_settings
 
@@ -42,7 +43,30 @@ class CopilotService:
             self._data = CopilotData.on_s3(
                 aws.client("s3"), platform.prod_bucket, platform.curated_bucket, platform.artifacts_bucket
             )
+            if self.settings.athena_configured:
+                self._data.athena = self.athena
         return self._data
+
+    def athena(self) -> Any:
+        """The catalogued prod tables on Athena (the settings' database and workgroup)."""
+        from retail_copilot.athena import AthenaWarehouse
+
+        settings = self.settings
+        return AthenaWarehouse(
+            aws.client("athena"), aws.client("glue"), settings.glue_database or "", settings.athena_workgroup or ""
+        )
+
+    def engine(self) -> str:
+        """Where plans run now: the settings' choice, given the size of the mart the current version saw."""
+        pointer = self.data().current_pointer()
+        rows = None
+        if pointer and pointer.get("version"):
+            try:
+                rows = self.data().snapshots.read_json(pointer["version"], "metadata.json")["inputs"]["copilot_mart"]
+                rows = rows.get("rows")
+            except (PlatformError, KeyError, TypeError, ValueError):
+                rows = None
+        return self.settings.engine_for(rows)
 
     def sessions(self) -> SessionStore:
         if self._sessions is None:
@@ -72,7 +96,9 @@ class CopilotService:
         pointer = self.data().current_pointer()
         if self._copilot is not None and pointer and pointer.get("version") == self._copilot.version:
             return self._copilot
-        snapshot = (self.data().load_current(pointer) if pointer else None) or self.data().load_live()
+        snapshot = (self.data().load_current(pointer) if pointer else None) or self.data().load_live(
+            self.settings.engine_for(None)
+        )
         self._copilot = Copilot(
             snapshot, self.data(), self.sessions(), get_settings().reporting_currency, self.understander()
         )
@@ -126,7 +152,7 @@ class CopilotService:
     def rebuild(self) -> dict[str, Any]:
         from retail_copilot.batch import rebuild
 
-        outcome = rebuild(self.data(), get_settings().reporting_currency)
+        outcome = rebuild(self.data(), get_settings().reporting_currency, self.engine())
         self._copilot = None  # the next request loads the new version
         if outcome.get("status") == "rebuilt":
             outcome["report_html"] = self.report_html(outcome)

@@ -86,12 +86,14 @@ class CopilotData:
         curated: BlobStore,
         artifacts: BlobStore,
         engine_factory: Callable[[], Any] | None = None,
+        athena: Callable[[], Warehouse] | None = None,
     ) -> None:
         self.prod = prod
         self.curated = curated
         self.artifacts = artifacts
         self.snapshots = VersionedArtifacts(artifacts, MODEL_PREFIX, keep_previous=KEEP_PREVIOUS, subject="snapshot")
         self.engine_factory = engine_factory  # a SqlEngine per warehouse (default: the platform's, cache in /tmp)
+        self.athena = athena  # the catalogued prod tables on Athena (None: not configured)
         self._cache: dict[str, tuple[float, Any]] = {}
 
     @classmethod
@@ -117,6 +119,14 @@ class CopilotData:
     def prod_tables(self) -> DuckWarehouse:
         """copilot_mart, country_kpis and customer_transactions of prod as DuckDB views (PlanError: no mart)."""
         return DuckWarehouse.from_store(self.prod, {s: f"{s}/" for s in SOURCES}, engine=self._engine())
+
+    def warehouse(self, engine: str) -> Warehouse:
+        """The prod tables where `engine` ("duckdb" or "athena") runs plans."""
+        if engine == "athena":
+            if self.athena is None:
+                raise PlanError("Athena is not configured (GLUE_DATABASE, ATHENA_WORKGROUP).")
+            return self.athena()
+        return self.prod_tables()
 
     def read_recent(self, dataset: str, days: int) -> tuple[pd.DataFrame, DatasetInfo]:
         """The partitions of a prod dataset that hold its last `days` days (day or month partitions)."""
@@ -178,6 +188,12 @@ class CopilotData:
         metadata = snapshots.read_json(version, "metadata.json")
         catalog = snapshots.read_json(version, "catalog.json")
         inputs = metadata.get("inputs", {})
+        datasets = {
+            name: DatasetInfo(name, info["partitions"], info["latest_partition"], info.get("rows"))
+            for name, info in inputs.items()
+        }
+        if metadata.get("engine") == "athena":  # too large to copy: the version holds the catalogue only
+            return Snapshot(None, None, catalog, version, datasets, warehouse=self.warehouse("athena"))
         keys = {
             source: [snapshots.key(version, f"{source}.parquet")]
             for source in SOURCES
@@ -185,10 +201,6 @@ class CopilotData:
         }
         prefix = snapshots.key(version, "")
         warehouse = DuckWarehouse.from_store(self.artifacts, dict.fromkeys(keys, prefix), keys, self._engine())
-        datasets = {
-            name: DatasetInfo(name, info["partitions"], info["latest_partition"], info.get("rows"))
-            for name, info in inputs.items()
-        }
         return Snapshot(None, None, catalog, version, datasets, warehouse=warehouse)
 
     def load_current(self, pointer: dict[str, Any] | None = None) -> Snapshot | None:
@@ -206,8 +218,9 @@ class CopilotData:
         loaded = self.snapshots.load(self.load_version, pointer, unreadable)
         return loaded[0] if loaded else None
 
-    def load_live(self) -> Snapshot:
-        """No saved version: answer from the prod datasets directly (views over their mirrored partitions)."""
-        warehouse = self.prod_tables()
+    def load_live(self, engine: str = "duckdb") -> Snapshot:
+        """No saved version: answer from the prod datasets directly (DuckDB views over their mirrored
+        partitions, or the Athena tables)."""
+        warehouse = self.warehouse(engine)
         datasets = {name: self.info(name) for name in SOURCES if name in warehouse.tables.columns}
         return Snapshot(None, None, None, "live", datasets, warehouse=warehouse)

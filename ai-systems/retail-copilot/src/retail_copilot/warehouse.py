@@ -28,7 +28,7 @@ COUNTS = frozenset({"units", "orders", "customers"})
 TEXT = frozenset({"country", "category", "sku", "order_id", "customer_id", "description", "reporting_currency"})
 PARTITION_KEYS = frozenset({"month"})  # hive partition columns of the monthly layout: not attributes
 _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
-            "FLOAT", "DOUBLE", "DECIMAL", "REAL")  # fmt: skip
+            "FLOAT", "DOUBLE", "DECIMAL", "REAL", "INT")  # fmt: skip
 
 
 class Warehouse(Protocol):
@@ -112,6 +112,15 @@ def prepare_select(source: str, schema: Mapping[str, str]) -> tuple[str, dict[st
     return ", ".join(out), prepared
 
 
+def prepared_relation(source: str, schema: Mapping[str, str], relation: str) -> tuple[str, dict[str, str]]:
+    """SELECT of the prepared source over `relation` (a quoted table or view name), and its schema; an order
+    that is a cancellation is not a sale (customer_transactions)."""
+    select, prepared = prepare_select(source, schema)
+    cancellations = source == ORDERS and "is_cancellation" in schema
+    where = ' WHERE NOT COALESCE(CAST("is_cancellation" AS BOOLEAN), false)' if cancellations else ""
+    return f"SELECT {select} FROM {relation}{where}", prepared  # noqa: S608 - quoted names from the schema
+
+
 @dataclass(frozen=True)
 class Raw:
     """A source's raw relation in DuckDB (a view name) and its schema; None schema: the source is absent."""
@@ -130,11 +139,8 @@ class DuckWarehouse:
         for source, relation in raw.items():
             if relation.schema is None:
                 continue
-            select, prepared = prepare_select(source, relation.schema)
-            cancellations = source == ORDERS and "is_cancellation" in relation.schema
-            where = ' WHERE NOT COALESCE(CAST("is_cancellation" AS BOOLEAN), false)' if cancellations else ""
-            view = f"CREATE OR REPLACE VIEW {quote(source)} AS SELECT {select} FROM {quote(relation.view)}{where}"  # noqa: S608
-            engine.execute(view)
+            select, prepared = prepared_relation(source, relation.schema, quote(relation.view))
+            engine.execute(f"CREATE OR REPLACE VIEW {quote(source)} AS {select}")
             columns[source] = frozenset(prepared)
             schemas[source] = prepared
         self.schemas = schemas
