@@ -142,6 +142,100 @@ def forecast(plan: QueryPlan, data: tuple[pd.DataFrame, Any] | None, anchor: dat
     return Result(text, round(total, 2), table=safe_table(frame), datasets=["demand_forecasts"])
 
 
+NAMED = 5  # SKUs an answer names in its text (the table and details hold up to MAX_ROWS)
+
+
+def _product(catalog: Catalog, sku: Any) -> str:
+    """'Description (SKU)' when the catalogue knows the SKU's name, else the SKU."""
+    name = catalog.products.get(str(sku))
+    return f"{name} ({sku})" if name and name != str(sku) else str(sku)
+
+
+def _figure(value: Any, digits: int = 1) -> float | None:
+    number = pd.to_numeric(value, errors="coerce")
+    return None if pd.isna(number) else round(float(number), digits)
+
+
+def _named(entries: list[dict[str, Any]], describe: Any) -> str:
+    """'1. Name (SKU) in DE: 3 days of cover; 2. ...' for the first NAMED entries."""
+    shown = "; ".join(f"{i}. {describe(e)}" for i, e in enumerate(entries[:NAMED], 1))
+    return shown + (f"; and {len(entries) - NAMED} more" if len(entries) > NAMED else "")
+
+
+def _advice_at_risk(frame: pd.DataFrame, horizon_days: int) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The latest advice sorted most at risk first, the rows at risk within the horizon, and the rule used:
+    days of cover within the horizon, else a stock-out probability of at least 50%."""
+    dates = _dates(frame)
+    if dates is not None and dates.notna().any():
+        frame = frame.loc[dates == dates.max()]  # the newest advice only (older partitions are superseded)
+    cover = "days_of_cover" if "days_of_cover" in frame.columns else None
+    risk = "stockout_risk" if "stockout_risk" in frame.columns else _column(frame, r"stockout_?(risk|prob)")
+    if cover is not None:
+        days = pd.to_numeric(frame[cover], errors="coerce")
+        order = frame.assign(_cover=days.fillna(np.inf))
+        keys = ["_cover"] + ([risk] if risk else [])
+        ordered = order.sort_values(keys, ascending=[True] + ([False] if risk else []), kind="mergesort")
+        at_risk = ordered.loc[ordered["_cover"] <= horizon_days].drop(columns="_cover")
+        return ordered.drop(columns="_cover"), at_risk, f"days of cover within {horizon_days} days"
+    if risk is not None:
+        ordered = frame.sort_values(risk, ascending=False, kind="mergesort")
+        at_risk = ordered.loc[pd.to_numeric(ordered[risk], errors="coerce") >= 0.5]
+        return ordered, at_risk, f"stock-out probability of 50% or more over its horizon ({risk})"
+    return frame, frame, "every SKU it lists (it has no cover or risk column)"
+
+
+def _advice_answer(frame: pd.DataFrame, horizon_days: int, catalog: Catalog) -> Result:
+    ordered, at_risk, rule = _advice_at_risk(frame, horizon_days)
+    entries = []
+    for row in (at_risk if not at_risk.empty else ordered).head(MAX_ROWS).to_dict("records"):
+        sku = row.get("sku", row.get("series_id", "?"))
+        entries.append(
+            {
+                "sku": str(sku),
+                "name": catalog.products.get(str(sku)),
+                "country": row.get("country"),
+                "days_of_cover": _figure(row.get("days_of_cover")),
+                "stockout_risk": _figure(row.get("stockout_risk"), 3),
+                "on_hand": _figure(row.get("on_hand"), 0),
+                "order_qty": _figure(row.get("order_qty"), 0),
+            }
+        )
+
+    def describe(e: dict[str, Any]) -> str:
+        where = f" in {e['country']}" if e["country"] else ""
+        figures = []
+        if e["days_of_cover"] is not None:
+            figures.append(f"{e['days_of_cover']:g} days of cover")
+        if e["stockout_risk"] is not None:
+            figures.append(f"{100 * e['stockout_risk']:.0f}% stock-out risk")
+        if e["on_hand"] is not None:
+            figures.append(f"{e['on_hand']:,.0f} on hand")
+        return f"{_product(catalog, e['sku'])}{where}" + (f": {', '.join(figures)}" if figures else "")
+
+    n = len(at_risk)
+    if n:
+        text = (
+            f"{n} SKU-location{'s' if n != 1 else ''} may run out within {horizon_days} days (inventory advice, "
+            f"{rule}): {_named(entries, describe)}."
+        )
+    elif entries:
+        text = (
+            f"No SKU is expected to run out within {horizon_days} days (inventory advice, {rule}); "
+            f"the least covered: {_named(entries[:3], describe)}."
+        )
+    else:
+        text = "The inventory advice lists no SKU for those filters."
+    columns = ["product", "country", "days_of_cover", "stockout_risk", "on_hand", "order_qty"]
+    rows = [[_product(catalog, e["sku"]), *(e[c] for c in columns[1:])] for e in entries]
+    return Result(
+        text,
+        float(n),
+        table={"columns": columns, "rows": rows},
+        datasets=["inventory_advice"],
+        details={"at_risk": [f"{e['sku']}/{e['country']}" for e in entries[:n]], "skus": entries[: n or 3]},
+    )
+
+
 def stockout(
     plan: QueryPlan,
     advice: tuple[pd.DataFrame, Any] | None,
@@ -150,20 +244,11 @@ def stockout(
     horizon_days: int,
     catalog: Catalog,
 ) -> Result:
-    """Stock-out risk: the inventory-advice system's answer if it exists, otherwise days of cover from daily_sales."""
+    """Stock-out risk: the inventory-advice system's answer if it exists, otherwise days of cover from daily_sales.
+    Either way the answer names the SKUs (id and name) with their figures."""
     if advice is not None:
         frame, _ = advice
-        frame = _filter(frame, plan)
-        risk = _column(frame, r"stockout", r"risk", r"days_of_cover", r"cover")
-        if risk is not None:
-            ascending = "cover" in risk
-            frame = frame.sort_values(risk, ascending=ascending, kind="mergesort")
-        return Result(
-            f"Inventory advice lists {len(frame)} SKU-locations; the most at risk first.",
-            float(len(frame)),
-            table=safe_table(frame),
-            datasets=["inventory_advice"],
-        )
+        return _advice_answer(_filter(frame, plan), horizon_days, catalog)
     if daily_sales is None or daily_sales.empty or "on_hand" not in daily_sales.columns:
         return not_available(
             "inventory_advice",
@@ -193,27 +278,41 @@ def stockout(
     at_risk = table.loc[table["days_of_cover"] <= horizon_days].sort_values(
         ["days_of_cover", "daily_demand"], ascending=[True, False], kind="mergesort"
     )
-    rows = [
-        [
-            f"{catalog.products.get(sku, sku)} ({sku})",
-            country,
-            int(r.on_hand),
-            round(float(r.daily_demand), 2),
-            round(float(r.days_of_cover), 1),
-        ]
+    entries = [
+        {
+            "sku": str(sku),
+            "name": catalog.products.get(str(sku)),
+            "country": country,
+            "on_hand": int(r.on_hand),
+            "daily_units_28d": round(float(r.daily_demand), 2),
+            "days_of_cover": round(float(r.days_of_cover), 1),
+        }
         for (sku, country), r in at_risk.head(MAX_ROWS).iterrows()
     ]
+    rows = [
+        [_product(catalog, e["sku"]), e["country"], e["on_hand"], e["daily_units_28d"], e["days_of_cover"]]
+        for e in entries
+    ]
+
+    def describe(e: dict[str, Any]) -> str:
+        return (
+            f"{_product(catalog, e['sku'])} in {e['country']}: {e['days_of_cover']:g} days of cover "
+            f"({e['on_hand']:,} on hand, {e['daily_units_28d']:g} a day)"
+        )
+
+    n = len(at_risk)
     text = (
-        f"{len(at_risk)} SKU-country pair{'s' if len(at_risk) != 1 else ''} may run out within {horizon_days} days "
-        f"(stock on hand at the last snapshot ÷ average daily units of the last 28 days to {last.date().isoformat()}; "
-        "the inventory-advice system's forecasts are not available yet)."
+        f"{n} SKU-country pair{'s' if n != 1 else ''} may run out within {horizon_days} days"
+        + (f": {_named(entries, describe)}" if n else "")
+        + f" (stock on hand at the last snapshot ÷ average daily units of the last 28 days to "
+        f"{last.date().isoformat()}; the inventory-advice system's forecasts are not available yet)."
     )
     return Result(
         text,
-        float(len(at_risk)),
+        float(n),
         table={"columns": ["product", "country", "on_hand", "daily_units_28d", "days_of_cover"], "rows": rows},
         datasets=["daily_sales"],
-        details={"at_risk": [f"{sku}/{country}" for sku, country in at_risk.index]},
+        details={"at_risk": [f"{sku}/{country}" for sku, country in at_risk.index], "skus": entries},
     )
 
 
