@@ -187,9 +187,13 @@ def test_demand_insights_corrupt_lightgbm_model_is_skipped(s3, logs):
     from demand_insights import forecast, store
 
     meta = json.dumps({"training_window": {"end": "2023-12-31"}}).encode()
-    store.save_model(S3BlobStore(s3, ARTIFACTS), "forecast", "d1", {"model.txt": b"tree\nversion=v4\n", "metadata.json": meta})
+    store.save_model(
+        S3BlobStore(s3, ARTIFACTS), "forecast", "d1", {"model.txt": b"tree\nversion=v4\n", "metadata.json": meta}
+    )
     # valid UTF-8 that LightGBM refuses: it used to raise LightGBMError, which the fallback did not catch
-    store.save_model(S3BlobStore(s3, ARTIFACTS), "forecast", "d2", {"model.txt": b"tree\nnot a model\n", "metadata.json": meta})
+    store.save_model(
+        S3BlobStore(s3, ARTIFACTS), "forecast", "d2", {"model.txt": b"tree\nnot a model\n", "metadata.json": meta}
+    )
     assert store.load_model(S3BlobStore(s3, ARTIFACTS), "forecast", forecast.ForecastModel.from_files) is None
     assert logs.said("model version unreadable", kind="forecast", version="d2")
     assert logs.said("model version unreadable", kind="forecast", version="d1")

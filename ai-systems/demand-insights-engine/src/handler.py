@@ -15,13 +15,15 @@ from demand_insights.batch import ALL_TASKS, TASKS_OF_DATASET, run_batch
 from demand_insights.config import get_demand_settings
 from demand_insights.exceptions import NotFoundError, RequestError
 from retail_platform import aws, http
+from retail_platform.exceptions import BadEventError
 from retail_platform.observability import logger, metrics, tracer
 from retail_platform.routing import DatasetUpdated, Router, Scheduled
 from retail_platform.settings import get_settings
+from retail_platform.storage import months_of
+from retail_platform.storage.partitions import grain_of, span
 
 SETTINGS = get_settings()
 get_demand_settings()  # checked at cold start
-BUCKETS = service.Buckets(prod=SETTINGS.prod_bucket, artifacts=SETTINGS.artifacts_bucket)
 MAX_QUERY_CHARS = 1024
 MAX_BODY_BYTES = 1024
 
@@ -33,15 +35,20 @@ ADVICE = service.ResultCache("inventory_advice")
 CUSTOMERS = service.ResultCache("customer_insights")
 
 
+def stores() -> service.Stores:
+    """The prod and artifacts buckets on S3 (unit tests put MemoryBlobStores here)."""
+    return service.Stores.on_s3(aws.client("s3"), SETTINGS.prod_bucket, SETTINGS.artifacts_bucket)
+
+
 @app.get("/demand/forecast")
 @tracer.capture_method
 def get_forecast() -> dict[str, Any]:
     http.refuse_oversized(app, MAX_BODY_BYTES, MAX_QUERY_CHARS)
     sku, country, horizon = service.parse_forecast_query(app.current_event.query_string_parameters)
-    s3 = aws.client("s3")
-    _, forecasts = FORECASTS.get(s3, BUCKETS.prod)
+    prod = stores().prod
+    _, forecasts = FORECASTS.get(prod)
     try:
-        _, advice = ADVICE.get(s3, BUCKETS.prod)
+        _, advice = ADVICE.get(prod)
     except NotFoundError:  # forecasts without advice (no on_hand column): the forecast alone
         advice = None
     return service.forecast_answer(forecasts, advice, sku, country, horizon)
@@ -51,12 +58,23 @@ def get_forecast() -> dict[str, Any]:
 @tracer.capture_method
 def get_customer(customer_id: str) -> dict[str, Any]:
     http.refuse_oversized(app, MAX_BODY_BYTES, MAX_QUERY_CHARS)
-    _, table = CUSTOMERS.get(aws.client("s3"), BUCKETS.prod)
+    _, table = CUSTOMERS.get(stores().prod)
     return service.customer_answer(table, service.parse_customer_id(customer_id))
 
 
 @router.dataset_updated
 def on_update(update: DatasetUpdated) -> dict[str, Any]:
+    """daily_sales or customer_transactions changed (partition labels "YYYY-MM" or "YYYY-MM-DD"): the tasks
+    reading it rerun on the whole history, so the labels are only checked and logged as months."""
+    for label in update.partitions:
+        try:
+            grain_of(label)  # the shape: YYYY-MM-DD or YYYY-MM, nothing else
+            span(label)  # a real day or month: "2024-13" and "2023-02-29" are refused
+        except (ValueError, TypeError) as e:
+            raise BadEventError(
+                f"ProdDatasetUpdated detail.partitions: {label!r} is neither a day YYYY-MM-DD nor a month YYYY-MM ({e})"
+            ) from e
+    logger.info("dataset updated", extra={"dataset": update.dataset, "months": months_of(update.partitions)})
     return _batch(TASKS_OF_DATASET[update.dataset])
 
 
@@ -67,7 +85,7 @@ def on_schedule(_: Scheduled) -> dict[str, Any]:
 
 def _batch(tasks: tuple[str, ...]) -> dict[str, Any]:
     logger.info("demand batch", extra={"tasks": list(tasks)})
-    return run_batch(aws.client("s3"), aws.client("events"), BUCKETS, SETTINGS.event_bus_name, tasks)
+    return run_batch(stores(), aws.client("events"), SETTINGS.event_bus_name, tasks)
 
 
 @logger.inject_lambda_context(log_event=False)

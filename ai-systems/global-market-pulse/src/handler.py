@@ -16,6 +16,7 @@ from typing import Any  # noqa: E402
 from market_pulse.config import get_pulse_settings  # noqa: E402
 from market_pulse.exceptions import NoResultsError, PulseInputError, UnknownCountryError  # noqa: E402
 from market_pulse.service import CONSUMED_DATASETS, PulseReader, run_batch  # noqa: E402
+from market_pulse.store import Stores  # noqa: E402
 
 from retail_platform import aws, http  # noqa: E402
 from retail_platform.observability import logger, metrics, tracer  # noqa: E402
@@ -32,10 +33,15 @@ http.map_errors(app, {PulseInputError: 400, NoResultsError: 503})
 _reader: PulseReader | None = None
 
 
+def stores() -> Stores:
+    """The prod and artifacts buckets on S3 (unit tests put MemoryBlobStores here)."""
+    return Stores.on_s3(aws.client("s3"), SETTINGS.prod_bucket, SETTINGS.artifacts_bucket)
+
+
 def reader() -> PulseReader:
     global _reader
     if _reader is None:
-        _reader = PulseReader(aws.client("s3"), SETTINGS.artifacts_bucket)
+        _reader = PulseReader(stores().artifacts, get_pulse_settings().dimensions)
     return _reader
 
 
@@ -59,11 +65,34 @@ def _unknown_country(error: UnknownCountryError) -> Any:
 @router.scheduled
 @router.dataset_updated
 def batch(trigger: Any) -> dict:
-    logger.info("pulse batch", extra={"dataset": getattr(trigger, "dataset", None)})
-    outcome = run_batch(aws.client("s3"), aws.client("events"), SETTINGS, report=get_pulse_settings().report)
+    """Any ProdDatasetUpdated of an input (its partitions may be day "YYYY-MM-DD" or month "YYYY-MM" labels) or
+    the schedule: the pulse is recomputed from every partition, so the labels only go to the log."""
+    logger.info(
+        "pulse batch",
+        extra={"dataset": getattr(trigger, "dataset", None), "months": _months(getattr(trigger, "partitions", []))},
+    )
+    pulse = get_pulse_settings()
+    outcome = run_batch(stores(), aws.client("events"), SETTINGS, report=pulse.report, dimensions=pulse.dimensions)
     metrics.add_metric(name="PulseCountries", unit="Count", value=outcome.get("countries", 0))
     metrics.add_metric(name="PulseAnomalies", unit="Count", value=outcome.get("anomalies", 0))
     return outcome
+
+
+def _months(labels: list[str]) -> list[str]:
+    """The months an event's partition labels (day or month) touch; a label of neither shape is a BadEventError."""
+    from retail_platform.exceptions import BadEventError
+    from retail_platform.storage import months_of
+    from retail_platform.storage.partitions import grain_of, span
+
+    for label in labels:
+        try:
+            grain_of(label)  # the shape: YYYY-MM-DD or YYYY-MM, nothing else
+            span(label)  # a real day or month: "2024-13" and "2023-02-29" are refused
+        except (ValueError, TypeError) as e:
+            raise BadEventError(
+                f"ProdDatasetUpdated detail.partitions: {label!r} is neither a day YYYY-MM-DD nor a month YYYY-MM ({e})"
+            ) from e
+    return months_of(labels)
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -57,7 +57,11 @@ def test_pulse_batch_runs_on_each_consumed_dataset(monkeypatch, clients, context
     assert fn.lambda_handler(event(PULSE, case), context) == run.answer
     [((stores, events, settings), options)] = run.calls
     assert (stores.prod.bucket, stores.artifacts.bucket) == (fn.SETTINGS.prod_bucket, fn.SETTINGS.artifacts_bucket)
-    assert (events, settings, options) == (clients["events"], fn.SETTINGS, {"report": False, "dimensions": ("country",)})
+    assert (events, settings, options) == (
+        clients["events"],
+        fn.SETTINGS,
+        {"report": False, "dimensions": ("country",)},
+    )
 
 
 def test_pulse_routes_answer_from_the_reader(monkeypatch, context):

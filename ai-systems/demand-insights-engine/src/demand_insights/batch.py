@@ -8,16 +8,15 @@ from demand_insights import service
 from demand_insights.exceptions import InputDataError
 from retail_platform.events import announce
 from retail_platform.observability import logger, metrics, record_model_scores
-from retail_platform.storage.blobstore import S3Client
 
 TASKS_OF_DATASET = {"daily_sales": ("forecast",), "customer_transactions": ("customers",)}
 ALL_TASKS = ("forecast", "customers")
 
 
-def run_task(s3: S3Client, buckets: service.Buckets, task: str) -> dict[str, Any]:
+def run_task(stores: service.Stores, task: str) -> dict[str, Any]:
     """One task's output; a table too small to use is a `skipped` output with the reason, not a failure."""
     try:
-        out = service.run_forecasts(s3, buckets) if task == "forecast" else service.run_customers(s3, buckets)
+        out = service.run_forecasts(stores) if task == "forecast" else service.run_customers(stores)
     except InputDataError as e:  # not enough data yet: say so, do not fail the async invocation forever
         logger.warning("batch task skipped", extra={"task": task, "reason": str(e)})
         return {"task": task, "status": "skipped", "reason": str(e)}
@@ -26,15 +25,14 @@ def run_task(s3: S3Client, buckets: service.Buckets, task: str) -> dict[str, Any
     return out
 
 
-def run_batch(
-    s3: S3Client, events_client: Any, buckets: service.Buckets, bus: str, tasks: tuple[str, ...]
-) -> dict[str, Any]:
+def run_batch(stores: service.Stores, events_client: Any, bus: str, tasks: tuple[str, ...]) -> dict[str, Any]:
     """Run `tasks`, announce every prod partition they wrote (best effort), and add the report section."""
     from demand_insights.report import section
 
-    outputs = [run_task(s3, buckets, task) for task in tasks]
+    outputs = [run_task(stores, task) for task in tasks]
     written = {k: v for out in outputs for k, v in out.get("partitions", {}).items()}
-    emitted = sum(announce(events_client, bus, dataset, buckets.prod, days) for dataset, days in written.items())
+    bucket = stores.prod.bucket
+    emitted = sum(announce(events_client, bus, dataset, bucket, days) for dataset, days in written.items())
     result: dict[str, Any] = {
         "status": "ok",
         "tasks": [{k: v for k, v in out.items() if not k.startswith("_")} for out in outputs],

@@ -1,6 +1,7 @@
 """Use cases: the batch runs (prod datasets in, insights datasets and models out) and online lookups.
 
-Knows S3 through an injected client and bucket names, nothing of Lambda or HTTP.
+Knows storage through injected `BlobStore`s (store.Stores: S3 in Lambda, in memory in tests), nothing of
+Lambda or HTTP.
 
 Retraining policy (forecast): retrain when there is no usable model, when the newest sales day is 7 or
 more days past the model's training window, or when more than 10% of today's series are unknown to it;
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ import pandas as pd
 from demand_insights import store
 from demand_insights.config import get_demand_settings
 from demand_insights.exceptions import InputDataError, NotFoundError, RequestError
-from retail_platform.storage.blobstore import S3Client
+from retail_platform.storage import BlobStore
 
 RETRAIN_AFTER_DAYS = 7
 NEW_SERIES_SHARE = 0.10
@@ -32,10 +32,7 @@ COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 CUSTOMER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 
 
-@dataclass(frozen=True)
-class Buckets:
-    prod: str
-    artifacts: str
+Stores = store.Stores
 
 
 def sales_panel(daily_sales: pd.DataFrame):
@@ -91,15 +88,14 @@ def _stock_note(panel) -> str | None:
     return None
 
 
-def _forecast_with_model(s3: S3Client, buckets: Buckets, panel, horizon: int, force_retrain: bool):
+def _forecast_with_model(stores: Stores, panel, horizon: int, force_retrain: bool):
     """The stored model if it still fits the data, else a new one: (model, forecasts, retrain reason)."""
     from demand_insights import forecast
 
     model = None
     if not force_retrain:
         model = store.load_model(
-            s3,
-            buckets.artifacts,
+            stores.artifacts,
             "forecast",
             forecast.ForecastModel.from_files,
             optional=(forecast.MEDIAN_FILE, forecast.XGB_FILE),
@@ -112,11 +108,11 @@ def _forecast_with_model(s3: S3Client, buckets: Buckets, panel, horizon: int, fo
         model = forecast.fit(
             panel, horizon, version=store.new_version(), max_rows=budget.max_rows, rounds=budget.rounds
         )
-        store.save_model(s3, buckets.artifacts, "forecast", model.version, model.to_files())
+        store.save_model(stores.artifacts, "forecast", model.version, model.to_files())
     return model, model.forecast(panel, horizon), reason
 
 
-def run_forecasts(s3: S3Client, buckets: Buckets, *, force_retrain: bool = False) -> dict[str, Any]:
+def run_forecasts(stores: Stores, *, force_retrain: bool = False) -> dict[str, Any]:
     """daily_sales -> demand_forecasts + inventory_advice partitions (day = last sales day) and a model.
 
     Any grain (the sales table's dates decide) and any history: below the model's minimum the forecast is
@@ -125,9 +121,9 @@ def run_forecasts(s3: S3Client, buckets: Buckets, *, force_retrain: bool = False
     from demand_insights import fallback, forecast, inventory
 
     started = time.perf_counter()
-    sales = store.dataset(s3, buckets.prod, "daily_sales").read()
+    sales = store.read_input(stores.prod, "daily_sales")
     if sales.empty:
-        raise InputDataError(f"no daily_sales under s3://{buckets.prod}/daily_sales/: demand forecasts skipped")
+        raise InputDataError(f"no daily_sales under {stores.prod.bucket}/daily_sales/: demand forecasts skipped")
     panel = sales_panel(sales)
     horizon = forecast.MAX_HORIZON if panel.grain.code == "D" else panel.grain.default_horizon
     notes: list[str] = []
@@ -136,7 +132,7 @@ def run_forecasts(s3: S3Client, buckets: Buckets, *, force_retrain: bool = False
         model, reason = None, None
         notes.append(note)
     else:
-        model, fc, reason = _forecast_with_model(s3, buckets, panel, horizon, force_retrain)
+        model, fc, reason = _forecast_with_model(stores, panel, horizon, force_retrain)
     version = model.version if model is not None else fallback.VERSION
     widened = float(fc.attrs.get("mean_outside_before_widening", 0.0))
     sku_country = fc["series_id"].str.split(SEP, n=1, expand=True, regex=False)
@@ -153,8 +149,8 @@ def run_forecasts(s3: S3Client, buckets: Buckets, *, force_retrain: bool = False
     advice["model_version"] = version
     day = str(panel.dates[-1].date())
     keys = [
-        store.write_partition(s3, buckets.prod, store.FORECASTS, day, fc),
-        store.write_partition(s3, buckets.prod, store.INVENTORY, day, advice),
+        store.write_partition(stores.prod, store.FORECASTS, day, fc),
+        store.write_partition(stores.prod, store.INVENTORY, day, advice),
     ]
     return {
         "task": "forecast",
@@ -177,12 +173,12 @@ def run_forecasts(s3: S3Client, buckets: Buckets, *, force_retrain: bool = False
     }
 
 
-def run_customers(s3: S3Client, buckets: Buckets) -> dict[str, Any]:
+def run_customers(stores: Stores) -> dict[str, Any]:
     """customer_transactions -> customer_insights partition (day = last transaction day) and a churn model."""
     from demand_insights import customers
 
     started = time.perf_counter()
-    raw = store.dataset(s3, buckets.prod, "customer_transactions").read()
+    raw = store.read_input(stores.prod, "customer_transactions")
     if raw.empty:
         raise InputDataError("no customer_transactions in prod: customer analytics (RFM, churn, CLV) skipped")
     try:
@@ -196,10 +192,10 @@ def run_customers(s3: S3Client, buckets: Buckets) -> dict[str, Any]:
         model = None
         skipped.append(f"churn model not trained ({e}): RFM segments only, no churn probability or CLV")
     if model is not None:
-        store.save_model(s3, buckets.artifacts, "churn", model.version, model.to_files())
+        store.save_model(stores.artifacts, "churn", model.version, model.to_files())
     table = customers.insights(tx, model)
     day = str(tx["date"].max().date())
-    key = store.write_partition(s3, buckets.prod, store.CUSTOMERS, day, table)
+    key = store.write_partition(stores.prod, store.CUSTOMERS, day, table)
     return {
         "task": "customers",
         "model_version": model.version if model is not None else customers.NO_MODEL,
@@ -224,14 +220,14 @@ class ResultCache:
         self._loaded: tuple[str, pd.DataFrame] | None = None
         self._checked = 0.0
 
-    def get(self, s3: S3Client, bucket: str) -> tuple[str, pd.DataFrame]:
+    def get(self, prod: BlobStore) -> tuple[str, pd.DataFrame]:
         now = time.monotonic()
         if self._loaded is None or now - self._checked > self.ttl:
-            latest = store.partitions(s3, bucket, self.dataset)
+            latest = store.partitions(prod, self.dataset)
             if not latest:
                 self._loaded = None
             elif self._loaded is None or latest[0] != self._loaded[0]:
-                self._loaded = store.read_latest(s3, bucket, self.dataset) or self._loaded
+                self._loaded = store.read_latest(prod, self.dataset) or self._loaded
             self._checked = now
         if self._loaded is None:
             raise NotFoundError(f"no {self.dataset} have been computed yet")

@@ -3,18 +3,23 @@ platform's (`VersionedArtifacts`, `PartitionedDataset`), this module names the l
 
 Models: s3://$ARTIFACTS_BUCKET/models/demand-insights-engine/<kind>/<version>/{model.txt,metadata.json}
 with models/demand-insights-engine/<kind>/current.json = {"version", "previous": [...]}.
-Insights: s3://$PROD_BUCKET/<dataset>/date=YYYY-MM-DD/part-0.parquet (overwrite-partition semantics).
+Insights: s3://$PROD_BUCKET/<dataset>/date=YYYY-MM-DD/part-0.parquet (overwrite-partition semantics; an AI
+system's own outputs keep one partition per analysis day). Inputs (daily_sales, customer_transactions) are
+read whatever their partition grain (`month=YYYY-MM/` or `date=YYYY-MM-DD/`).
+
+Every function takes a bucket as a `BlobStore` (`Stores` holds both): S3 in Lambda, `MemoryBlobStore` in tests.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
 import pandas as pd
 
-from retail_platform.storage import PartitionedDataset, S3BlobStore, VersionedArtifacts
+from retail_platform.storage import BlobStore, PartitionedDataset, S3BlobStore, VersionedArtifacts
 from retail_platform.storage.artifacts import UNREADABLE
 from retail_platform.storage.blobstore import S3Client
 
@@ -22,17 +27,30 @@ SYSTEM = "demand-insights-engine"
 MODEL_PREFIX = f"models/{SYSTEM}"
 FORECASTS, INVENTORY, CUSTOMERS = "demand_forecasts", "inventory_advice", "customer_insights"
 KEEP_PREVIOUS = 5
+OUTPUT_GRAIN = "day"
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Stores:
+    """Where the engine reads and writes: the prod bucket (inputs, insights) and the artifacts bucket (models)."""
+
+    prod: BlobStore
+    artifacts: BlobStore
+
+    @classmethod
+    def on_s3(cls, s3: S3Client, prod_bucket: str, artifacts_bucket: str) -> Stores:
+        return cls(prod=S3BlobStore(s3, prod_bucket), artifacts=S3BlobStore(s3, artifacts_bucket))
 
 
 def new_version() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
-def models(s3: S3Client, bucket: str, kind: str) -> VersionedArtifacts:
+def models(artifacts: BlobStore, kind: str) -> VersionedArtifacts:
     """The versions of one model kind (`forecast`, `churn`); the batch path "uses" rather than serves them."""
     return VersionedArtifacts(
-        S3BlobStore(s3, bucket),
+        artifacts,
         f"{MODEL_PREFIX}/{kind}",
         keep_previous=KEEP_PREVIOUS,
         log_fields={"kind": kind},
@@ -40,20 +58,25 @@ def models(s3: S3Client, bucket: str, kind: str) -> VersionedArtifacts:
     )
 
 
-def dataset(s3: S3Client, bucket: str, name: str) -> PartitionedDataset:
-    return PartitionedDataset(S3BlobStore(s3, bucket), name)
+def dataset(prod: BlobStore, name: str) -> PartitionedDataset:
+    """A prod dataset: read at any grain; the engine's own insights are written one partition per day."""
+    return PartitionedDataset(prod, name, grain=OUTPUT_GRAIN)
 
 
-def save_model(s3: S3Client, bucket: str, kind: str, version: str, files: dict[str, bytes]) -> str:
+def read_input(prod: BlobStore, name: str) -> pd.DataFrame:
+    """Every object of an input dataset, day or month partitions alike."""
+    return dataset(prod, name).read()
+
+
+def save_model(artifacts_store: BlobStore, kind: str, version: str, files: dict[str, bytes]) -> str:
     """Write a model version, then move the current.json pointer to it (keeping earlier versions listed)."""
-    artifacts = models(s3, bucket, kind)
+    artifacts = models(artifacts_store, kind)
     artifacts.publish(version, files, updated_at=datetime.now(UTC).isoformat())
     return f"{artifacts.prefix}{version}"
 
 
 def load_model(
-    s3: S3Client,
-    bucket: str,
+    artifacts_store: BlobStore,
     kind: str,
     loader: Callable[[dict[str, bytes]], T],
     names: tuple[str, ...] = ("model.txt", "metadata.json"),
@@ -63,20 +86,20 @@ def load_model(
 
     `optional` files are read when the version has them (the loader decides whether it needs them).
     A version that is missing, unreadable or refused by the loader (ValueError, KeyError) is skipped."""
-    artifacts = models(s3, bucket, kind)
+    artifacts = models(artifacts_store, kind)
     loaded = artifacts.load(lambda version: loader(artifacts.read(version, names, optional)), unreadable=UNREADABLE)
     return loaded[0] if loaded else None
 
 
-def write_partition(s3: S3Client, bucket: str, name: str, day: str, frame: pd.DataFrame) -> str:
-    return dataset(s3, bucket, name).write(day, frame)
+def write_partition(prod: BlobStore, name: str, day: str, frame: pd.DataFrame) -> str:
+    return dataset(prod, name).write(day, frame)
 
 
-def partitions(s3: S3Client, bucket: str, name: str) -> list[str]:
-    """Partition days of a dataset, newest first."""
-    return dataset(s3, bucket, name).partitions()[::-1]
+def partitions(prod: BlobStore, name: str) -> list[str]:
+    """Partition labels of a dataset, newest first."""
+    return dataset(prod, name).partitions()[::-1]
 
 
-def read_latest(s3: S3Client, bucket: str, name: str) -> tuple[str, pd.DataFrame] | None:
+def read_latest(prod: BlobStore, name: str) -> tuple[str, pd.DataFrame] | None:
     """The newest readable partition (falls back to older ones when the newest cannot be read)."""
-    return dataset(s3, bucket, name).read_latest()
+    return dataset(prod, name).read_latest()

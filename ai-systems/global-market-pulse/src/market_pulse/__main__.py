@@ -1,7 +1,9 @@
 """Command line: `python -m market_pulse analyse --input sales.csv --out results/` (any multi-country long table).
 
 Reads CSV or Parquet with one row per transaction or per day and country, writes every pulse table as CSV,
-the serving documents as pulse.json, and prints the pulse per country.
+the serving documents as pulse.json, and prints the pulse per market. Markets are countries unless
+`--dimensions region` (or `country,segment`) names other columns whose values are the markets; their public
+holidays are those of the market's country (the --country-col value when a market has only one).
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
     analyse.add_argument("--out", default="pulse-results", help="output directory (default: pulse-results)")
     analyse.add_argument("--date-col", default="date")
     analyse.add_argument("--country-col", default="country")
+    analyse.add_argument(
+        "--dimensions",
+        help="what a market is: comma-separated columns, e.g. Region or Country,Segment (default: the country)",
+    )
     analyse.add_argument("--revenue-col", default="revenue", help="revenue column (ignored with --quantity/price)")
     analyse.add_argument("--quantity-col", help="quantity column: revenue = quantity * price")
     analyse.add_argument("--price-col", help="unit price column")
@@ -55,13 +61,22 @@ def read_table(path: Path):
 
 
 def analyse(args: argparse.Namespace) -> int:
-    from market_pulse import analysis, panel
+    from market_pulse import analysis, markets, panel
 
     table = read_table(Path(args.input))
+    dimensions = tuple(c.strip() for c in (args.dimensions or "").split(",") if c.strip()) or ("country",)
+    market_col, holidays = args.country_col, None
+    if args.dimensions:
+        market_col = "_market"
+        table[market_col] = markets.market_column(table, dimensions, "input table")
+        if args.country_col in table:
+            holidays = markets.holiday_countries(table.assign(country=table[args.country_col]), dimensions)
+        else:
+            holidays = {}
     frame = panel.from_long_table(
         table,
         date_col=args.date_col,
-        country_col=args.country_col,
+        country_col=market_col,
         revenue_col=args.revenue_col,
         quantity_col=args.quantity_col,
         price_col=args.price_col,
@@ -71,14 +86,22 @@ def analyse(args: argparse.Namespace) -> int:
         date_format=args.date_format,
     )
     config = replace(analysis.PulseConfig(), window_days=args.window_days, seed=args.seed)
-    result = analysis.analyse(frame, config, reporting_currency=args.currency)
+    result = analysis.analyse(
+        frame,
+        config,
+        reporting_currency=args.currency,
+        dimension=markets.label(dimensions),
+        holiday_countries=holidays,
+    )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out / "daily_panel.csv", index=False)
     for name, table_out in result.tables.items():
         table_out.to_csv(out / f"{name}.csv", index=False)
     (out / "pulse.json").write_text(json.dumps(analysis.documents(result), indent=2, default=str))
-    print(f"as of {result.as_of} ({result.start}..), {frame['country'].nunique()} countries, version {result.version}")
+    n = frame["country"].nunique()
+    markets_said = f"{n} countries" if result.dimension == "country" else f"{n} markets by {result.dimension}"
+    print(f"as of {result.as_of} ({result.start}..), {markets_said}, version {result.version}")
     for text in result.tables["pulse"].sort_values("pulse_index", ascending=False)["explanation"]:
         print(" ", text)
     print(f"tables written to {out}/")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -52,6 +53,7 @@ class PulseResult:
     config: PulseConfig
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     input_fingerprint: str = ""
+    dimension: str = "country"  # what a market is: "country", or custom attributes such as "region"
 
     @property
     def version(self) -> str:
@@ -120,8 +122,17 @@ def limits(panel: pd.DataFrame) -> list[str]:
     return notes
 
 
-def analyse(panel: pd.DataFrame, config: PulseConfig | None = None, reporting_currency: str = "EUR") -> PulseResult:
-    """Every pulse table for a completed daily country panel (see panel.complete)."""
+def analyse(
+    panel: pd.DataFrame,
+    config: PulseConfig | None = None,
+    reporting_currency: str = "EUR",
+    *,
+    dimension: str = "country",
+    holiday_countries: Mapping[str, str] | None = None,
+) -> PulseResult:
+    """Every pulse table for a completed daily panel (see panel.complete) whose `country` column holds the
+    markets: countries, or the labels of a custom `dimension` (markets.py) whose public holidays are those of
+    `holiday_countries[market]` (none when absent)."""
     config = config or PulseConfig()
     if panel.empty:
         raise PulseInputError("the input has no rows")
@@ -139,6 +150,7 @@ def analyse(panel: pd.DataFrame, config: PulseConfig | None = None, reporting_cu
         reporting_currency=reporting_currency,
         config=config,
         input_fingerprint=fingerprint(panel, config),
+        dimension=dimension,
     )
     t = result.tables
     t["kpis"] = _kpis(panel, days)
@@ -155,9 +167,10 @@ def analyse(panel: pd.DataFrame, config: PulseConfig | None = None, reporting_cu
         tested, days=days, alpha=config.alpha, max_countries=config.pair_countries
     )
     t["shares"] = significance.share_shifts(wide, days=days, alpha=config.alpha)
-    t["seasonality"] = seasonality.profile(wide, factors)
-    years = sorted(set(wide.index.year))
-    holiday_names = {c: seasonality.country_holidays(c, years) for c in wide.columns}
+    years = sorted({*wide.index.year, wide.index[-1].year + 1})
+    where = {c: c for c in wide.columns} if holiday_countries is None else holiday_countries
+    holiday_names = {c: seasonality.country_holidays(where.get(c, ""), years) if where.get(c) else {} for c in wide}
+    t["seasonality"] = seasonality.profile(wide, factors, holidays_by_country=holiday_names)
     weekly = comovement.weekly_growth(wide)
     t["correlations"] = comovement.correlations(weekly)
     t["clusters"] = comovement.clusters(weekly, distance=config.cluster_distance)
@@ -277,6 +290,7 @@ def documents(result: PulseResult) -> dict[str, Any]:
         "as_of": result.as_of,
         "start": result.start,
         "reporting_currency": result.reporting_currency,
+        "dimension": result.dimension,
         "version": result.version,
         "countries": countries,
         "summary": summary,

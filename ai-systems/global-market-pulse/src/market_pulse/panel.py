@@ -16,7 +16,7 @@ PANEL_COLUMNS = ("date", "country", "currency", *MEASURES, "new_customers", "ret
 MAX_COUNTRIES = 250
 
 
-def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
+def require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise PulseInputError(
@@ -67,7 +67,7 @@ def complete(panel: pd.DataFrame) -> pd.DataFrame:
 
 def from_country_kpis(kpis: pd.DataFrame, transactions: pd.DataFrame | None = None) -> pd.DataFrame:
     """The panel from the prod datasets country_kpis (+ customer_transactions for new vs returning)."""
-    _require(kpis, ["date", "country", "orders", "customers", "units", "revenue_local", "currency"], "country_kpis")
+    require(kpis, ["date", "country", "orders", "customers", "units", "revenue_local", "currency"], "country_kpis")
     frame = kpis.copy()
     frame["date"] = _dates(frame, "date")
     for column in ("orders", "customers", "units", "revenue_local"):
@@ -113,7 +113,7 @@ def from_country_kpis(kpis: pd.DataFrame, transactions: pd.DataFrame | None = No
 
 def new_vs_returning(transactions: pd.DataFrame) -> pd.DataFrame:
     """Distinct new (first purchase that day) and returning customers per date and country."""
-    _require(transactions, ["date", "country", "customer_id"], "customer_transactions")
+    require(transactions, ["date", "country", "customer_id"], "customer_transactions")
     frame = transactions[["date", "country", "customer_id"]].copy()
     if "is_cancellation" in transactions:
         frame = frame[~transactions["is_cancellation"].fillna(False).astype(bool)]
@@ -149,7 +149,7 @@ def from_long_table(
     needed = [date_col, country_col]
     needed += [quantity_col, price_col] if use_product else [revenue_col] if revenue_col else []
     needed += [c for c in (order_col, customer_col, currency_col) if c]
-    _require(table, [c for c in needed if c], "input table")
+    require(table, [c for c in needed if c], "input table")
     if table.empty:
         raise PulseInputError("the input has no rows")
     frame = pd.DataFrame({"date": _dates(table, date_col, date_format), "country": table[country_col].astype("string")})

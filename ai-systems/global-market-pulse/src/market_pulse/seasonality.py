@@ -40,8 +40,15 @@ def country_holidays(country: str, years: list[int]) -> dict[dt.date, str]:
     return {day: name for day, name in found.items() if name.replace("; Sunday", "") not in ("Sunday", "Söndag")}
 
 
-def profile(wide: pd.DataFrame, weekday_factors: pd.DataFrame, *, upcoming_days: int = 14) -> pd.DataFrame:
-    """One row per country: weekday index, month index (a year of history or more), holiday effect."""
+def profile(
+    wide: pd.DataFrame,
+    weekday_factors: pd.DataFrame,
+    *,
+    upcoming_days: int = 14,
+    holidays_by_country: dict[str, dict[dt.date, str]] | None = None,
+) -> pd.DataFrame:
+    """One row per country (or market): weekday index, month index (a year of history or more), holiday
+    effect; a market's holidays come from `holidays_by_country` when given, else from its name as a country."""
     index = wide.index
     years = sorted({*index.year, index[-1].year + 1})
     month_ok = len(wide) >= 365
@@ -61,7 +68,10 @@ def profile(wide: pd.DataFrame, weekday_factors: pd.DataFrame, *, upcoming_days:
         else:
             row["peak_month"] = row["low_month"] = None
             row["month_amplitude"] = None
-        days_off = country_holidays(country, years)
+        if holidays_by_country is None:
+            days_off = country_holidays(country, years)
+        else:
+            days_off = holidays_by_country.get(country, {})
         row["holidays_known"] = bool(days_off)
         in_range = [d for d in days_off if index[0].date() <= d <= index[-1].date()]
         row["holidays_in_history"] = len(in_range)

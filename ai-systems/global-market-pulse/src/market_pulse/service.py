@@ -5,47 +5,72 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from market_pulse.config import COUNTRY
 from market_pulse.exceptions import PulseInputError, UnknownCountryError
-from retail_platform.storage.blobstore import S3Client
+
+if TYPE_CHECKING:
+    from market_pulse.store import Stores
+    from retail_platform.storage import BlobStore
 
 CONSUMED_DATASETS = ("country_kpis", "customer_transactions")
 COUNTRY_CODE = re.compile(r"^[A-Za-z]{2}$")
+MARKET_LABEL = re.compile(r"^[\w .,&()'/|-]{1,120}$")
 SORT_KEYS = {"pulse": "pulse_index", "revenue": "revenue_28d", "growth": "revenue_mom"}
 SERVING_TTL_SECONDS = 300
 
 
-def run_batch(s3: S3Client, events: Any, settings: Any, *, emit: bool = True, report: bool = False) -> dict[str, Any]:
-    """Recompute the whole pulse from the prod datasets and store it; returns a short summary."""
-    from market_pulse import analysis, currency, panel, store
+def run_batch(
+    stores: Stores,
+    events: Any,
+    settings: Any,
+    *,
+    emit: bool = True,
+    report: bool = False,
+    dimensions: tuple[str, ...] = COUNTRY,
+) -> dict[str, Any]:
+    """Recompute the whole pulse from the prod datasets and store it; returns a short summary.
+
+    `dimensions` say what a market is: countries (country_kpis), or custom attributes of
+    customer_transactions such as ("region",) (markets.py)."""
+    from market_pulse import analysis, currency, markets, panel, store
 
     started = time.perf_counter()
-    kpis, transactions = store.load_inputs(s3, settings.prod_bucket)
-    if kpis.empty:
+    by_country = markets.is_countries(dimensions)
+    kpis, transactions = store.load_inputs(stores.prod, () if by_country else dimensions)
+    source, what = (kpis, "country_kpis") if by_country else (transactions, "customer_transactions")
+    if source.empty:
         return {
             "status": "skipped",
-            "reason": "no country_kpis in prod (it is built from order_lines): market pulse skipped",
+            "reason": f"no {what} in prod (it is built from order_lines): market pulse skipped",
             "skipped": [],
         }
-    label, notes = currency.label_and_notes(kpis, settings.reporting_currency)
+    label, notes = currency.label_and_notes(source, settings.reporting_currency)
     try:
-        frame = panel.from_country_kpis(kpis, transactions)
-        result = analysis.analyse(frame, reporting_currency=label)
+        if by_country:
+            frame, holidays = panel.from_country_kpis(kpis, transactions), None
+        else:
+            frame = markets.panel_from_transactions(transactions, dimensions)
+            holidays = markets.holiday_countries(transactions, dimensions)
+        result = analysis.analyse(
+            frame, reporting_currency=label, dimension=markets.label(dimensions), holiday_countries=holidays
+        )
     except PulseInputError as e:  # too little data for any analysis: say so, write nothing
         return {"status": "skipped", "reason": f"market pulse skipped: {e}", "skipped": notes}
     notes += analysis.limits(frame)
-    written = store.write_results(s3, settings.prod_bucket, settings.artifacts_bucket, result)
+    written = store.write_results(stores, result)
     events_emitted = 0
     if emit and events is not None:
         from retail_platform.events import prod_dataset_updated_entries, put_events
 
-        entries = prod_dataset_updated_entries(settings.event_bus_name, "pulse", settings.prod_bucket, [result.as_of])
+        entries = prod_dataset_updated_entries(settings.event_bus_name, "pulse", stores.prod.bucket, [result.as_of])
         events_emitted = put_events(events, entries)
     response = {
         "status": "ok",
         "model_version": written["version"],
         "as_of": result.as_of,
+        "dimension": result.dimension,
         "countries": int(result.tables["pulse"].shape[0]),
         "anomalies": int(result.tables["anomalies"].shape[0]),
         "tables": written["tables"],
@@ -65,8 +90,8 @@ def run_batch(s3: S3Client, events: Any, settings: Any, *, emit: bool = True, re
 class PulseReader:
     """Serves stored results: loads the current version lazily, refreshes it after a TTL."""
 
-    s3: S3Client
-    artifacts_bucket: str
+    artifacts: BlobStore
+    dimensions: tuple[str, ...] = COUNTRY
     ttl: float = SERVING_TTL_SECONDS
     _docs: dict[str, Any] | None = field(default=None, init=False)
     _version: str = field(default="", init=False)
@@ -76,7 +101,7 @@ class PulseReader:
         from market_pulse import store
 
         if self._docs is None or time.monotonic() - self._loaded_at > self.ttl:
-            self._docs, self._version = store.load_serving(self.s3, self.artifacts_bucket)
+            self._docs, self._version = store.load_serving(self.artifacts)
             self._loaded_at = time.monotonic()
         return self._docs, self._version
 
@@ -106,12 +131,17 @@ class PulseReader:
         }
 
     def country(self, code: str) -> dict[str, Any]:
-        if not COUNTRY_CODE.match(code or ""):
+        """One market's entry: a country by its ISO code, or (custom dimensions) a market by its label."""
+        code = code or ""
+        if self.dimensions == COUNTRY and not COUNTRY_CODE.match(code):
             raise PulseInputError(f"country must be a two-letter ISO 3166 code such as DE, got {code[:20]!r}")
+        if self.dimensions != COUNTRY and not MARKET_LABEL.match(code):
+            raise PulseInputError(f"market must be a label such as 'West' (1-120 characters), got {code[:20]!r}")
         docs, version = self.documents()
-        entry = docs["countries"].get(code.upper())
+        by_name = {name.casefold(): name for name in docs["countries"]}
+        entry = docs["countries"].get(by_name.get(code.casefold(), ""))
         if entry is None:
-            raise UnknownCountryError(code.upper())
+            raise UnknownCountryError(code.upper() if self.dimensions == COUNTRY else code)
         return {
             "model_version": version,
             "as_of": docs["as_of"],

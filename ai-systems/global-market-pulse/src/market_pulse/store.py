@@ -1,17 +1,20 @@
 """Where pulse inputs and results live: prod datasets in, `pulse/<table>/` datasets + serving documents out.
 
-* inputs: `s3://$PROD_BUCKET/country_kpis/` and `customer_transactions/` (every partition).
+* inputs: `s3://$PROD_BUCKET/country_kpis/` and `customer_transactions/`: every object, whatever the
+  partition grain (`month=YYYY-MM/` or `date=YYYY-MM-DD/`; `PartitionedDataset` reads both).
 * outputs: `s3://$PROD_BUCKET/pulse/<table>/date=<as_of>/part-0.parquet` (one partition per analysis date),
   and the versioned serving documents with their metadata under
   `s3://$ARTIFACTS_BUCKET/models/global-market-pulse/<version>/` plus a `current.json` pointer (with the
   previous good versions, so serving can fall back). Partitions and versions are kept by the platform's
   `PartitionedDataset` and `VersionedArtifacts`.
+
+Every function takes the buckets as `BlobStore`s (`Stores`): S3 in Lambda, `MemoryBlobStore` in unit tests.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from importlib import metadata
 from typing import Any
 
@@ -20,6 +23,7 @@ import pandas as pd
 from market_pulse.analysis import PulseResult, documents
 from market_pulse.exceptions import NoResultsError
 from retail_platform.storage import (
+    BlobStore,
     CorruptObjectError,
     ObjectNotFoundError,
     PartitionedDataset,
@@ -37,22 +41,35 @@ LIBRARIES = ("numpy", "pandas", "scipy", "statsmodels", "holidays")
 
 
 TRANSACTION_COLUMNS = ["date", "country", "customer_id", "is_cancellation"]
+OUTPUT_GRAIN = "day"  # pulse tables keep one partition per analysis date (an AI system's own layout)
 
 
-def serving_versions(s3: S3Client, artifacts_bucket: str) -> VersionedArtifacts:
-    return VersionedArtifacts(
-        S3BlobStore(s3, artifacts_bucket), MODEL_PREFIX, keep_previous=KEEP_PREVIOUS, subject="pulse results"
-    )
+@dataclass(frozen=True)
+class Stores:
+    """The prod bucket (inputs, pulse tables) and the artifacts bucket (serving documents) as BlobStores."""
+
+    prod: BlobStore
+    artifacts: BlobStore
+
+    @classmethod
+    def on_s3(cls, s3: S3Client, prod_bucket: str, artifacts_bucket: str) -> Stores:
+        return cls(S3BlobStore(s3, prod_bucket), S3BlobStore(s3, artifacts_bucket))
 
 
-def read_dataset(s3: S3Client, bucket: str, dataset: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """Every partition of a prod dataset, fetched by a small thread pool (S3 latency, not CPU, bounds this)."""
-    return PartitionedDataset(S3BlobStore(s3, bucket), dataset).read(columns=columns)
+def serving_versions(artifacts: BlobStore) -> VersionedArtifacts:
+    return VersionedArtifacts(artifacts, MODEL_PREFIX, keep_previous=KEEP_PREVIOUS, subject="pulse results")
 
 
-def load_inputs(s3: S3Client, prod_bucket: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    kpis = read_dataset(s3, prod_bucket, "country_kpis")
-    transactions = read_dataset(s3, prod_bucket, "customer_transactions", TRANSACTION_COLUMNS)
+def read_dataset(prod: BlobStore, dataset: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """Every object of a prod dataset, day or month partitions alike (fetched concurrently)."""
+    return PartitionedDataset(prod, dataset).read(columns=columns)
+
+
+def load_inputs(prod: BlobStore, dimensions: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """country_kpis and customer_transactions; with custom market `dimensions` every transaction column is
+    read (the attributes are extra columns of customer_transactions), else only the ones pulse uses."""
+    kpis = read_dataset(prod, "country_kpis")
+    transactions = read_dataset(prod, "customer_transactions", None if dimensions else TRANSACTION_COLUMNS)
     return kpis, transactions
 
 
@@ -66,11 +83,12 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def write_results(s3: S3Client, prod_bucket: str, artifacts_bucket: str, result: PulseResult) -> dict[str, Any]:
+def write_results(stores: Stores, result: PulseResult) -> dict[str, Any]:
     """Write every table under prod and the serving documents under artifacts; move current.json last."""
-    prod = S3BlobStore(s3, prod_bucket)
     written = [
-        PartitionedDataset(prod, f"{PULSE_PREFIX}/{name}").write(result.as_of, table.reset_index(drop=True))
+        PartitionedDataset(stores.prod, f"{PULSE_PREFIX}/{name}", grain=OUTPUT_GRAIN).write(
+            result.as_of, table.reset_index(drop=True)
+        )
         for name, table in result.tables.items()
     ]
     version = result.version
@@ -78,7 +96,7 @@ def write_results(s3: S3Client, prod_bucket: str, artifacts_bucket: str, result:
         "version": version,
         "as_of": result.as_of,
         "training_window": {"start": result.start, "end": result.as_of},
-        "inputs": [f"s3://{prod_bucket}/{d}/" for d in INPUT_DATASETS],
+        "inputs": [f"s3://{stores.prod.bucket}/{d}/" for d in INPUT_DATASETS],
         "input_fingerprint": result.input_fingerprint,
         "config": asdict(result.config),
         "reporting_currency": result.reporting_currency,
@@ -94,13 +112,13 @@ def write_results(s3: S3Client, prod_bucket: str, artifacts_bucket: str, result:
         "tables": written,
     }
     files = {"serving.json": codec.json_bytes(documents(result)), "metadata.json": codec.json_bytes(meta)}
-    serving_versions(s3, artifacts_bucket).publish(version, files, as_of=result.as_of)
+    serving_versions(stores.artifacts).publish(version, files, as_of=result.as_of)
     return {"version": version, "as_of": result.as_of, "tables": written}
 
 
-def load_serving(s3: S3Client, artifacts_bucket: str) -> tuple[dict[str, Any], str]:
+def load_serving(artifacts: BlobStore) -> tuple[dict[str, Any], str]:
     """The current serving documents, or the newest previous version that still loads."""
-    versions = serving_versions(s3, artifacts_bucket)
+    versions = serving_versions(artifacts)
     try:
         pointer = versions.read_pointer()
     except ObjectNotFoundError as e:
