@@ -1,4 +1,8 @@
-"""Build the targeted prod partitions from normalised curated inputs (pure: frames in, frames out)."""
+"""Build the targeted prod partitions from curated inputs (frames in, frames out) with the SQL marts.
+
+The marts are defined once as SQL (`marts.sql`); here DuckDB runs them over frames already read, one batch
+of months at a time. `marts.sql.run.SqlMarts.from_store` runs the same SQL over curated objects directly.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +11,9 @@ from datetime import date
 
 import pandas as pd
 
-from marts import (
-    copilot_mart,
-    country_kpis,
-    customer_transactions,
-    daily_sales,
-    fx,
-    market_series,
-    payment_transactions,
-)
 from marts.curated import CuratedInputs
-from marts.incremental import days_read
-from marts.sales import line_facts
-from marts.schema import empty
-
-
-def _on(frame: pd.DataFrame, column: str, days: Iterable[date]) -> pd.DataFrame:
-    wanted = pd.DatetimeIndex(sorted(pd.Timestamp(d) for d in days))
-    return frame.loc[frame[column].isin(wanted)]
+from marts.sql.run import SqlMarts
+from retail_platform.sql import SqlEngine
 
 
 def build_marts(
@@ -33,36 +22,5 @@ def build_marts(
     """Prod frames (contract columns, then custom attributes; sorted) holding exactly the rows of the target
     partitions, amounts converted to `reporting` (an ISO code: `currency.resolve` has settled AUTO)."""
     targets = {name: sorted(set(days)) for name, days in targets.items() if days}
-    facts = line_facts(inputs.order_lines)
-    every_day = pd.concat([facts["date"], inputs.payments["_date"], inputs.prices["_date"], inputs.inventory["_date"]])
-    factors = fx.daily_factors(inputs.fx_rates, reporting, every_day)
-
-    out: dict[str, pd.DataFrame] = {}
-    for name, days in targets.items():
-        read_days = {d for t in days for d in days_read(name, t)}
-        day_facts = _on(facts, "date", read_days)
-        if name == "daily_sales":
-            frame = daily_sales.build(
-                day_facts,
-                _on(inputs.prices, "_date", read_days),
-                _on(inputs.inventory, "_date", read_days),
-                factors,
-                reporting,
-                inputs.products,
-            )
-        elif name == "customer_transactions":
-            frame = customer_transactions.build(day_facts, inputs.orders, factors, reporting, inputs.customers)
-        elif name == "payment_transactions":
-            payments = _on(inputs.payments, "_date", read_days)
-            frame = payment_transactions.build(payments, inputs.orders, facts, factors, reporting)
-        elif name == "country_kpis":
-            frame = country_kpis.build(day_facts, factors, reporting)
-        elif name == "copilot_mart":
-            frame = copilot_mart.build(day_facts, inputs.products, factors, reporting)
-        elif name == "market_series":
-            frame = market_series.build(day_facts, inputs.products, factors, reporting)
-        else:
-            raise ValueError(f"unknown prod dataset {name!r}")
-        frame = _on(frame, "date", days).reset_index(drop=True)
-        out[name] = frame if not frame.empty else empty(name)
-    return out
+    with SqlEngine() as engine:
+        return SqlMarts.from_inputs(inputs, engine).build(targets, reporting)

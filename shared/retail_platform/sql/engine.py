@@ -65,6 +65,7 @@ class SqlEngine:
         self.cache_dir = Path(cache_dir or DEFAULT_CACHE)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         self.connection = duckdb.connect(":memory:")
+        self.connection.execute("SET TimeZone = 'UTC'")  # days of timestamps are UTC days, as in Athena
         spill = self.cache_dir / "_spill"
         spill.mkdir(exist_ok=True)
         self.connection.execute(f"SET temp_directory = {_literal(str(spill))}")
@@ -93,11 +94,13 @@ class SqlEngine:
         periods: Iterable[str] | None = None,
         keys: Iterable[str] | None = None,
         empty: pa.Schema | None = None,
+        hive_partitioning: bool = True,
     ) -> int:
         """View `name` over the parquet objects under `prefix` (only the partitions overlapping `periods`,
         day or month labels, or only `keys`, when given). Returns the number of files.
 
-        With no object, the view is an empty table of the `empty` schema; without one, `SqlError`."""
+        With no object, the view is an empty table of the `empty` schema; without one, `SqlError`.
+        `hive_partitioning`: add the key's partition columns (`month`, `date`) as VARCHAR columns."""
         self._check_name(name)
         prefix = prefix if prefix.endswith("/") else prefix + "/"
         wanted = None if periods is None else set(periods)
@@ -109,7 +112,8 @@ class SqlEngine:
             # a checked identifier and escaped paths of our own cache
             view = (
                 f"CREATE OR REPLACE VIEW {quote_identifier(name)} AS SELECT * FROM read_parquet({paths}, "  # noqa: S608
-                "hive_partitioning = true, hive_types_autocast = false, union_by_name = true)"
+                f"hive_partitioning = {str(hive_partitioning).lower()}, hive_types_autocast = false, "
+                "union_by_name = true)"
             )
             self.connection.execute(view)
         else:
