@@ -86,6 +86,16 @@ class Panel:
         )
 
 
+def numbers(values: pd.Series) -> pd.Series:
+    """A numeric or flag column as float64: booleans (also nullable, or as text "true"/"False") are 1/0, other
+    text is parsed as a number, anything else is NaN. (Mapping an object column and filling it back with
+    itself made pandas downcast object arrays on fillna: a FutureWarning on every run with null flags.)"""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype("float64")
+    text = values.astype("string").str.strip().str.lower().replace({"true": "1", "false": "0"})
+    return pd.to_numeric(text, errors="coerce").astype("float64")
+
+
 def _require(frame: pd.DataFrame, columns: dict[str, str | None]) -> None:
     missing = [f"{role} column {name!r}" for role, name in columns.items() if name and name not in frame.columns]
     if missing:
@@ -139,10 +149,7 @@ def from_long(
         raise InputDataError(f"column {qty_col!r} holds no numbers")
     for name, col in (("price", price_col), ("promo", promo_col), ("stockout", stockout_col), ("on_hand", on_hand_col)):
         if col:
-            values = frame[col]
-            if values.dtype == object:
-                values = values.map({True: 1, False: 0, "true": 1, "false": 0, "True": 1, "False": 0}).fillna(values)
-            data[name] = pd.to_numeric(values, errors="coerce").astype(float)
+            data[name] = numbers(frame[col])
     data["group"] = frame[group_col].astype("string").fillna("") if group_col else ""
     data["country"] = frame[country_col].astype("string").fillna("") if country_col else ""
     data = data.dropna(subset=["sid", "date", "qty"])

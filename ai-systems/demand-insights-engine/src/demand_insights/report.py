@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from demand_insights import aggregate
 from retail_platform.presentation import ReportFragment, chart_html, frame_table
 
 
@@ -14,9 +15,35 @@ def _table(frame: pd.DataFrame) -> str:
     return frame_table(frame, decimals=3)
 
 
+def _aggregate_note(history: pd.DataFrame, rho: float, unit: str) -> str:
+    """How the chart's total is built, and which history steps it leaves out as partial."""
+    text = (
+        f"<p>The chart's forecast is the total over all series: its line is the sum of the series' means, its band "
+        f"the P10-P90 of {aggregate.PATHS:,} simulated totals (series drawn jointly, correlation {rho:.2f} as in "
+        f"their history), not a sum of per-series quantiles."
+    )
+    partial = history.loc[history["partial"], "date"]
+    if not partial.empty:
+        days = ", ".join(str(pd.Timestamp(d).date()) for d in partial)
+        text += f" Partial {unit}s at the ends of the history ({days}) are marked, not joined to the line."
+    return text + "</p>"
+
+
+def chart_data(out: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the forecast chart draws: the history of total units per step (with `partial` steps) and the
+    forecast total per date (level = sum of means, P10-P90 from simulated totals, aggregate.py)."""
+    frames = out["_frames"]
+    history = frames.get("history")
+    if history is None:  # outputs of older callers: the sales table's own dates, every step full
+        sales = frames["sales"]
+        daily = sales.assign(date=pd.to_datetime(sales["date"])).groupby("date")["units"].sum()
+        history = pd.DataFrame({"date": daily.index, "units": daily.to_numpy(), "partial": False})
+    return history, aggregate.aggregate(frames["forecasts"], float(out.get("series_correlation", 0.0)))
+
+
 def _forecast_part(out: dict[str, Any]) -> str:
     frames = out["_frames"]
-    fc, advice, sales = frames["forecasts"], frames["advice"], frames["sales"]
+    advice = frames["advice"]
     hold = out.get("holdout") or {}
     grain = out.get("grain", "daily")
     unit = {"daily": "day", "weekly": "week", "monthly": "month"}.get(grain, "step")
@@ -45,13 +72,18 @@ def _forecast_part(out: dict[str, Any]) -> str:
             )
             + f"<p>Time-based holdout (last week of origins), P10-P90 coverage {hold['coverage_p10_p90']:.1%}.</p>"
         )
-    history = sales.assign(date=pd.to_datetime(sales["date"])).groupby("date")["units"].sum()
-    future = fc.groupby("target_date")[["p10", "p50", "p90"]].sum()
+    history, total = chart_data(out)
+    parts.append(_aggregate_note(history, float(out.get("series_correlation", 0.0)), unit))
 
     def draw(ax) -> None:
-        ax.plot(history.index, history.to_numpy(), label="units sold")
-        ax.plot(future.index, future["p50"], label="forecast P50")
-        ax.fill_between(future.index, future["p10"], future["p90"], alpha=0.3, label="P10-P90 (sum of series)")
+        full, partial = history[~history["partial"]], history[history["partial"]]
+        ax.plot(full["date"], full["units"], label="units sold")
+        if not partial.empty:
+            ax.plot(partial["date"], partial["units"], "o", mfc="none", color="grey", label=f"partial {unit}")
+        ax.plot(total["target_date"], total["mean"], label="forecast (sum of means)")
+        ax.fill_between(
+            total["target_date"], total["p10"], total["p90"], alpha=0.3, label="P10-P90 of the total (simulated)"
+        )
         ax.legend(loc="upper left")
         ax.set_ylabel(f"units / {unit}")
 

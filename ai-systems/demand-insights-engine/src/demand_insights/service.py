@@ -118,7 +118,7 @@ def run_forecasts(stores: Stores, *, force_retrain: bool = False) -> dict[str, A
     Any grain (the sales table's dates decide) and any history: below the model's minimum the forecast is
     the seasonal-naive baseline with its own intervals. What could not be done is listed in `skipped`.
     """
-    from demand_insights import fallback, forecast, inventory
+    from demand_insights import aggregate, fallback, forecast, inventory
 
     started = time.perf_counter()
     sales = store.read_input(stores.prod, "daily_sales")
@@ -148,6 +148,7 @@ def run_forecasts(stores: Stores, *, force_retrain: bool = False) -> dict[str, A
     advice["origin_date"] = panel.dates[-1]
     advice["model_version"] = version
     day = str(panel.dates[-1].date())
+    history = aggregate.history_totals(panel.dates, np.nansum(panel.y, axis=0), panel.grain.code, sales["date"])
     keys = [
         store.write_partition(stores.prod, store.FORECASTS, day, fc),
         store.write_partition(stores.prod, store.INVENTORY, day, advice),
@@ -165,11 +166,12 @@ def run_forecasts(stores: Stores, *, force_retrain: bool = False) -> dict[str, A
         "holdout": model.metadata.get("holdout") if model is not None else None,
         "mean_outside_p10_p90": forecast.mean_outside_share(fc),
         "mean_outside_before_widening": round(widened, 4),
+        "series_correlation": round(aggregate.common_correlation(panel.y, panel.grain.period), 4),
         "skipped": notes,
         "keys": keys,
         "partitions": {store.FORECASTS: [day], store.INVENTORY: [day]},
         "seconds": round(time.perf_counter() - started, 2),
-        "_frames": {"forecasts": fc, "advice": advice, "sales": sales},
+        "_frames": {"forecasts": fc, "advice": advice, "sales": sales, "history": history},
     }
 
 
