@@ -17,6 +17,7 @@ import pytest
 from retail_platform import s3io
 from retail_platform.local.endpoint import BUCKET_ENV
 from retail_platform.sampledata import SMALL_PROFILE, generate
+from retail_platform.storage import PartitionedDataset, S3BlobStore, overlaps
 from tests.support import EVENTS, handler
 
 PROD, ARTIFACTS, CURATED = "local-prod", "local-artifacts", "local-curated"
@@ -108,8 +109,10 @@ def test_payment_event_trains_the_model_and_writes_alerts(world, scored):
     assert pointer["version"] == fraud["model_version"]
     assert {"model.json", "metadata.json"} <= set(pointer["files"])
     total_alerts = 0
-    for day in scored["partitions"]:  # 2023-12-13 holds a card-testing burst of the sample data
-        alerts = s3io.read_parquet(world, PROD, f"fraud_alerts/date={day}/part-0.parquet")
+    assert fraud["days"]
+    alerts_of = PartitionedDataset(S3BlobStore(world, PROD), "fraud_alerts")
+    for day in fraud["days"]:  # 2023-12-13 holds a card-testing burst of the sample data
+        alerts = alerts_of.read_partition(day)
         assert fraud["days"][day]["scored"] > 0
         assert len(alerts) == fraud["days"][day]["alerts"]
         total_alerts += len(alerts)
@@ -140,9 +143,14 @@ def test_second_event_reuses_the_current_model(world, scored, fn, lambda_context
 def test_every_dataset_event_audits_its_partitions(world, fn, lambda_context_module, dataset):
     result = fn.lambda_handler(load(f"prod-dataset-updated-{dataset}"), lambda_context_module)
     assert "fraud" not in result
-    for day in result["partitions"]:
-        found = s3io.read_parquet(world, PROD, f"pci_findings/date={day}/part-{dataset}.parquet")
-        if dataset == "copilot_mart" and day == "2023-12-31":
+    audited = result["audit"]["by_partition"]
+    assert audited and all(any(overlaps(label, p) for p in audited) for label in result["partitions"])
+    findings = PartitionedDataset(S3BlobStore(world, PROD), "pci_findings")
+    for label, count in audited.items():
+        (key,) = [k for k in findings.keys([label]) if k.endswith(f"/part-{dataset}.parquet")]
+        found = s3io.read_parquet(world, PROD, key)
+        assert len(found) == count
+        if dataset == "copilot_mart" and overlaps(label, "2023-12-31"):
             assert found[["column", "row", "kind"]].values.tolist() == [["notes", 1, "pan"], ["notes", 1, "expiry"]]
         else:
             assert found.empty

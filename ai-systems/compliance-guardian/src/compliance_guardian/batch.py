@@ -1,29 +1,37 @@
 """Batch path: audit updated prod partitions for card data; score new payments and write fraud alerts.
 
+Inputs are read through `PartitionedDataset` whatever their grain: an event names day labels (YYYY-MM-DD)
+or month labels (YYYY-MM), and every object whose partition overlaps them is read.
+
 Outputs (prod bucket, overwrite-partition semantics):
-  fraud_alerts/date=YYYY-MM-DD/part-0.parquet            payments over the threshold, with reason codes
-  pci_findings/date=YYYY-MM-DD/part-<dataset>.parquet    card-data findings of one audited dataset
+  fraud_alerts/date=YYYY-MM-DD/part-0.parquet      payments of one day over the threshold, with reason codes
+  pci_findings/<date=YYYY-MM-DD | month=YYYY-MM>/part-<dataset>.parquet
+                                                   card-data findings of one audited partition of a dataset,
+                                                   at that partition's own grain (older day files of a
+                                                   re-audited month are removed)
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
 from compliance_guardian import audit
 from compliance_guardian.config import GuardianSettings
 from compliance_guardian.exceptions import BadRequestError, ModelUnavailableError, TrainingDataError
-from compliance_guardian.store import ModelStore
-from retail_platform import s3io
-from retail_platform.storage import PartitionedDataset, S3BlobStore
+from compliance_guardian.store import Buckets, ModelStore
+from retail_platform.storage import BlobStore, PartitionedDataset, overlaps, period_of
 from retail_platform.storage.blobstore import S3Client
 
 PAYMENTS = "payment_transactions"
 ALERTS = "fraud_alerts"
 FINDINGS = "pci_findings"
+AUDIT_BATCH = 32  # objects held in memory at once by an audit
+UNPARTITIONED = ""  # the label of findings in objects outside any partition (written under the audit's day)
 ALERT_COLUMNS = (
     "payment_id",
     "payment_ts",
@@ -40,53 +48,119 @@ ALERT_COLUMNS = (
 )
 
 
-def prod_dataset(s3: S3Client, bucket: str, dataset: str) -> PartitionedDataset:
-    return PartitionedDataset(S3BlobStore(s3, bucket), dataset)
+def label_of(period: str) -> str:
+    """A day (YYYY-MM-DD) or month (YYYY-MM) label as given, a timestamp cut to its day; else a ValueError."""
+    label = period if len(period) == 7 else period[:10]
+    span(label)  # checks it
+    return label
 
 
-def partition_days(s3: S3Client, bucket: str, dataset: str) -> list[str]:
-    return prod_dataset(s3, bucket, dataset).partitions()
+def grain_of(label: str) -> Literal["day", "month"]:
+    return "month" if len(label) == 7 else "day"
 
 
-def _has_objects(s3: S3Client, bucket: str, prefix: str) -> bool:
-    """One listed key is enough to know a prod dataset exists: the store's listing is lazy, so one page is read."""
-    return next(S3BlobStore(s3, bucket).list(prefix), None) is not None
+def span(label: str) -> tuple[date, date]:
+    """First and last day of a day or month label."""
+    if grain_of(label) == "day":
+        day = date.fromisoformat(label)
+        return day, day
+    first = date.fromisoformat(f"{label}-01")
+    return first, (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
-def read_days(s3: S3Client, bucket: str, dataset: str, days: list[str]) -> pd.DataFrame:
-    return prod_dataset(s3, bucket, dataset).read(days)
+def within(inner: str, outer: str) -> bool:
+    """Whether every day of the label `inner` lies in the label `outer`."""
+    (i0, i1), (o0, o1) = span(inner), span(outer)
+    return o0 <= i0 and i1 <= o1
 
 
-def audit_partitions(s3: S3Client, bucket: str, dataset: str, days: list[str]) -> dict[str, Any]:
-    """Audit each named partition of a prod dataset; writes the findings (possibly none) per partition."""
-    counts: dict[str, int] = {}
-    findings = prod_dataset(s3, bucket, FINDINGS)
-    for day in days:
-        found = audit.audit_prefix(s3, bucket, f"{dataset}/date={day}/", dataset)
-        findings.write(day, found, part=f"part-{dataset}.parquet")
-        counts[day] = len(found)
-    return {"dataset": dataset, "partitions": len(days), "findings": sum(counts.values()), "by_day": counts}
+def _overlapping(dataset: PartitionedDataset, first: date, last: date) -> list[str]:
+    """Labels of the dataset's partitions sharing a day with [first, last]."""
+    return [p for p in dataset.partitions() if span(p)[0] <= last and first <= span(p)[1]]
 
 
-def ensure_fraud_model(s3: S3Client, settings: Any, cfg: GuardianSettings, newest_day: str) -> tuple[Any, str, dict]:
+def _day_rows(frame: pd.DataFrame, first: date, last: date) -> pd.DataFrame:
+    """Rows of payments whose day lies in [first, last] (month objects hold more than a window needs)."""
+    if frame.empty:
+        return frame
+    days = pd.to_datetime(frame["payment_ts"], utc=True).dt.date
+    return frame.loc[(days >= first) & (days <= last)].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------ card-data audit
+
+
+def audit_objects(dataset: PartitionedDataset, keys: list[str], name: str) -> dict[str, pd.DataFrame]:
+    """Findings of each object, gathered by the object's partition label; objects read `AUDIT_BATCH` at a time."""
+    found: dict[str, list[pd.DataFrame]] = {}
+    for start in range(0, len(keys), AUDIT_BATCH):
+        chunk = keys[start : start + AUDIT_BATCH]
+        for key, table in zip(chunk, dataset.read_tables(chunk), strict=True):
+            label = period_of(key) or UNPARTITIONED
+            found.setdefault(label, []).append(audit.audit_table(table, name, label, key))
+    return {label: audit.concat(frames) for label, frames in found.items()}
+
+
+def write_findings(store: BlobStore, dataset: str, by_label: dict[str, pd.DataFrame]) -> None:
+    """Replace the dataset's findings of each audited partition (a month's replaces its older day files)."""
+    part = f"part-{dataset}.parquet"
+    for label, found in by_label.items():
+        label = label or date.today().isoformat()
+        findings = PartitionedDataset(store, FINDINGS, grain=grain_of(label))
+        key = findings.write(label, found, part=part)
+        stale = [
+            k
+            for k in findings.keys([label])
+            if k != key and k.endswith(f"/{part}") and within(period_of(k) or label, label)
+        ]
+        store.delete(stale)
+
+
+def audit_partitions(store: BlobStore, dataset: str, periods: Iterable[str]) -> dict[str, Any]:
+    """Audit the named partitions (day or month labels) of a prod dataset; writes the findings (possibly none)
+    per audited partition. A named partition without objects gets empty findings (its old ones are replaced)."""
+    labels = [label_of(p) for p in periods]
+    source = PartitionedDataset(store, dataset)
+    by_label = audit_objects(source, source.keys(labels), dataset)
+    for label in labels:
+        if not any(other and overlaps(other, label) for other in by_label):
+            by_label[label] = audit.empty_findings()
+    write_findings(store, dataset, by_label)
+    counts = {label: len(found) for label, found in sorted(by_label.items())}
+    return {"dataset": dataset, "partitions": len(counts), "findings": sum(counts.values()), "by_partition": counts}
+
+
+def newest_payment_day(store: BlobStore, periods: list[str]) -> date | None:
+    """The last day with payments in the named partitions (a month label's end may lie past its data)."""
+    frame = PartitionedDataset(store, PAYMENTS).read(periods, columns=["payment_ts"])
+    if frame.empty:
+        return None
+    return pd.to_datetime(frame["payment_ts"], utc=True).max().date()
+
+
+def payments_between(store: BlobStore, first: date, last: date) -> pd.DataFrame:
+    """Payments of the days [first, last], read from every partition (day or month) overlapping them."""
+    payments = PartitionedDataset(store, PAYMENTS)
+    return _day_rows(payments.read(_overlapping(payments, first, last)), first, last)
+
+
+def ensure_fraud_model(buckets: Buckets, cfg: GuardianSettings, newest_day: date) -> tuple[Any, str, dict]:
     """The current fraud model; (re)trained from prod history when missing or stale (the retraining policy)."""
     from compliance_guardian.fraud.model import FraudModel, train
 
-    store = ModelStore(s3, settings.artifacts_bucket, "fraud")
+    store = ModelStore(buckets.artifacts, buckets.artifacts.bucket, "fraud")
     info: dict[str, Any] = {"trained": False}
     model = None
     try:
         model, _ = store.load(FraudModel.from_files)
         window_end = pd.Timestamp(model.metadata["training_window"]["end"]).date()
-        stale = date.fromisoformat(newest_day) - window_end > timedelta(days=cfg.retrain_days)
+        stale = newest_day - window_end > timedelta(days=cfg.retrain_days)
         info["reason"] = "stale" if stale else "current"
         if not stale:
             return model, model.version, info
     except ModelUnavailableError:
         info["reason"] = "no model yet"
-    all_days = partition_days(s3, settings.prod_bucket, PAYMENTS)
-    start = (date.fromisoformat(newest_day) - timedelta(days=cfg.training_days)).isoformat()
-    history = read_days(s3, settings.prod_bucket, PAYMENTS, [d for d in all_days if start <= d <= newest_day])
+    history = payments_between(buckets.prod, newest_day - timedelta(days=cfg.training_days), newest_day)
     try:
         if history.empty or "is_fraud" not in history.columns:
             raise TrainingDataError("no labelled payments in prod")
@@ -102,17 +176,18 @@ def ensure_fraud_model(s3: S3Client, settings: Any, cfg: GuardianSettings, newes
     return new_model, new_model.version, info
 
 
-def score_days(s3: S3Client, settings: Any, cfg: GuardianSettings, model: Any, days: list[str]) -> dict[str, Any]:
-    """Score each day's payments; `history_days` of earlier payments feed the velocity features.
+def score_days(buckets: Buckets, cfg: GuardianSettings, model: Any, periods: list[str]) -> dict[str, Any]:
+    """Score the payments of the named days, or of every day with payments in a named month; `history_days`
+    of earlier payments feed the velocity features. Alerts are written per day.
 
-    The partitions from the first day's history to the last day are read once and featurised together
+    The payments from the first day's history to the last day are read once and featurised together
     (features only look back in time, so a day's values equal those of scoring it alone).
     """
     from compliance_guardian.fraud.features import build_features, own_features, prepare
 
-    all_days = partition_days(s3, settings.prod_bucket, PAYMENTS)
-    start = (date.fromisoformat(min(days)) - timedelta(days=cfg.history_days)).isoformat()
-    frame = read_days(s3, settings.prod_bucket, PAYMENTS, [d for d in all_days if start <= d <= max(days)])
+    labels = [label_of(p) for p in periods]
+    first, last = min(span(p)[0] for p in labels), max(span(p)[1] for p in labels)
+    frame = payments_between(buckets.prod, first - timedelta(days=cfg.history_days), last)
     df = features = day_of = None
     if not frame.empty:
         df = prepare(frame)
@@ -120,6 +195,9 @@ def score_days(s3: S3Client, settings: Any, cfg: GuardianSettings, model: Any, d
             build_features(df, prepared=True) if model.platform_features else own_features(df, model.feature_names)
         )
         day_of = df["payment_ts"].dt.strftime("%Y-%m-%d").to_numpy()
+    seen = set(day_of) if day_of is not None else set()
+    days = sorted({p for p in labels if grain_of(p) == "day"} | {d for d in seen if _named(d, labels)})
+    alerts_out = PartitionedDataset(buckets.prod, ALERTS)
     written: dict[str, dict[str, int]] = {}
     for day in days:
         alerts = pd.DataFrame(columns=list(ALERT_COLUMNS))
@@ -135,66 +213,80 @@ def score_days(s3: S3Client, settings: Any, cfg: GuardianSettings, model: Any, d
                 alerts["threshold"] = model.threshold
                 alerts["reasons"] = [json.dumps(r) for r in model.reasons(features.loc[today].loc[hit])]
                 alerts["model_version"] = model.version
-        prod_dataset(s3, settings.prod_bucket, ALERTS).write(day, alerts.reset_index(drop=True))
+        alerts_out.write(day, alerts.reset_index(drop=True))
         written[day] = {"scored": scored_rows, "alerts": len(alerts)}
     return written
 
 
-def publish(settings: Any, dataset: str, days: list[str], events_client: Any) -> int:
+def _named(day: str, labels: list[str]) -> bool:
+    """Whether a day lies in one of the event's month labels (a day label names only itself)."""
+    return any(grain_of(p) == "month" and within(day, p) for p in labels)
+
+
+def publish(settings: Any, dataset: str, periods: list[str], events_client: Any) -> int:
     """Announce written partitions (best effort: a failure is logged and counted, see events.announce)."""
     from retail_platform import events
 
-    return events.announce(events_client, settings.event_bus_name, dataset, settings.prod_bucket, days)
+    return events.announce(events_client, settings.event_bus_name, dataset, settings.prod_bucket, periods)
 
 
 def run_prod_update(
-    s3: S3Client, settings: Any, cfg: GuardianSettings, dataset: str, days: list[str], events_client: Any = None
+    s3: S3Client | Buckets,
+    settings: Any,
+    cfg: GuardianSettings,
+    dataset: str,
+    periods: list[str],
+    events_client: Any = None,
 ) -> dict[str, Any]:
-    """Everything one ProdDatasetUpdated event triggers."""
-    result: dict[str, Any] = {
-        "dataset": dataset,
-        "partitions": days,
-        "audit": audit_partitions(s3, settings.prod_bucket, dataset, days),
-    }
-    emitted = publish(settings, FINDINGS, days, events_client)
-    if dataset != PAYMENTS and not _has_objects(s3, settings.prod_bucket, f"{PAYMENTS}/"):
+    """Everything one ProdDatasetUpdated event triggers (`periods`: its day or month labels)."""
+    buckets = Buckets.of(s3, settings)
+    audited = audit_partitions(buckets.prod, dataset, periods)
+    result: dict[str, Any] = {"dataset": dataset, "partitions": periods, "audit": audited}
+    emitted = publish(settings, FINDINGS, sorted(audited["by_partition"]), events_client)
+    if dataset != PAYMENTS and next(buckets.prod.list(f"{PAYMENTS}/"), None) is None:  # one listed key is enough
         result["skipped"] = [f"no {PAYMENTS} in prod (no payments export): fraud scoring skipped; card-data audit ran"]
-    if dataset == PAYMENTS and days:
+    newest = newest_payment_day(buckets.prod, periods) if dataset == PAYMENTS and periods else None
+    if dataset == PAYMENTS and periods and newest is None:
+        result["fraud"] = {"status": "skipped", "reason": f"no payments in {PAYMENTS} partitions {periods}"}
+    if newest is not None:
         try:
-            model, version, info = ensure_fraud_model(s3, settings, cfg, max(days))
+            model, version, info = ensure_fraud_model(buckets, cfg, newest)
         except ModelUnavailableError as e:
             result["fraud"] = {"status": "skipped", "reason": str(e)}
         else:
             info.setdefault("threshold", model.metadata.get("threshold_choice"))  # why this threshold (the report)
             info.setdefault("metrics_holdout", model.metadata.get("metrics_holdout"))
             try:
-                scored = score_days(s3, settings, cfg, model, days)
+                scored = score_days(buckets, cfg, model, periods)
             except BadRequestError as e:  # a model of own feature columns that payment_transactions lacks
                 result["fraud"] = {"status": "skipped", "reason": str(e), "model_version": version}
                 result["events_emitted"] = emitted
                 return result
             result["fraud"] = {"status": "scored", "model_version": version, "model": info, "days": scored}
-            emitted += publish(settings, ALERTS, days, events_client)
+            emitted += publish(settings, ALERTS, sorted(scored), events_client)
     result["events_emitted"] = emitted
     return result
 
 
-def audit_curated(s3: S3Client, settings: Any, cfg: GuardianSettings) -> dict[str, Any]:
-    """Scheduled audit of the newest `audit_curated_days` partitions of every curated dataset (no quarantine)."""
-    datasets: dict[str, list[str]] = {}
-    for key in s3io.list_keys(s3, settings.curated_bucket, ""):
-        parts = key.split("/")
-        if key.startswith("_") or len(parts) < 3 or not parts[1].startswith("date="):
+def audit_curated(s3: S3Client | Buckets, settings: Any, cfg: GuardianSettings) -> dict[str, Any]:
+    """Scheduled audit of every curated dataset's partitions within `audit_curated_days` of its newest day
+    (day or month partitions alike; no quarantine). Findings go to today's `part-curated.parquet`."""
+    buckets = Buckets.of(s3, settings)
+    listing: dict[str, dict[str, list[str]]] = {}
+    for key in buckets.curated.list(""):
+        label = period_of(key)
+        if key.startswith("_") or label is None or not key.endswith(".parquet"):
             continue
-        datasets.setdefault(parts[0], []).append(parts[1][5:])
+        listing.setdefault(key.split("/", 1)[0], {}).setdefault(label, []).append(key)
     totals: dict[str, int] = {}
     frames = []
-    for dataset, days in sorted(datasets.items()):
-        for day in sorted(set(days))[-cfg.audit_curated_days :]:
-            found = audit.audit_prefix(s3, settings.curated_bucket, f"{dataset}/date={day}/", dataset)
-            frames.append(found)
-            totals[dataset] = totals.get(dataset, 0) + len(found)
-    findings = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(audit.FINDING_COLUMNS))
-    today = date.today().isoformat()
-    prod_dataset(s3, settings.prod_bucket, FINDINGS).write(today, findings, part="part-curated.parquet")
-    return {"curated_datasets": len(datasets), "findings": len(findings), "by_dataset": totals}
+    for dataset, by_label in sorted(listing.items()):
+        newest = max(span(label)[1] for label in by_label)
+        first = newest - timedelta(days=cfg.audit_curated_days - 1)
+        keys = sorted(k for label, ks in by_label.items() if span(label)[1] >= first for k in ks)
+        found = audit_objects(PartitionedDataset(buckets.curated, dataset), keys, dataset)
+        frames.extend(found.values())
+        totals[dataset] = sum(len(f) for f in found.values())
+    findings = audit.concat(frames)
+    PartitionedDataset(buckets.prod, FINDINGS).write(date.today(), findings, part="part-curated.parquet")
+    return {"curated_datasets": len(listing), "findings": len(findings), "by_dataset": totals}

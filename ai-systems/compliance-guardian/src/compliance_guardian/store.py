@@ -1,5 +1,7 @@
-"""compliance-guardian's models in the artifacts bucket: models/compliance-guardian/<model>/<version>/ +
-current.json, kept by the platform's `VersionedArtifacts` (fallback to the last good version included).
+"""compliance-guardian's storage: the buckets it reads and writes (`Buckets`, injectable so that the batch
+paths run on `MemoryBlobStore` in tests), and its models in the artifacts bucket,
+models/compliance-guardian/<model>/<version>/ + current.json, kept by the platform's `VersionedArtifacts`
+(fallback to the last good version included).
 
 This module only adds the system's layout, its pointer fields and its `ModelUnavailableError`.
 """
@@ -7,6 +9,7 @@ This module only adds the system's layout, its pointer fields and its `ModelUnav
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from compliance_guardian import NAME
@@ -16,6 +19,26 @@ from retail_platform.storage.blobstore import S3Client
 
 T = TypeVar("T")
 KEEP_PREVIOUS = 3
+
+
+@dataclass(frozen=True)
+class Buckets:
+    """The stores of the prod, curated and artifacts buckets (S3 in the function, any `BlobStore` in tests)."""
+
+    prod: BlobStore
+    curated: BlobStore
+    artifacts: BlobStore
+
+    @classmethod
+    def of(cls, s3: S3Client | Buckets, settings: Any) -> Buckets:
+        """`s3` itself when it already is a `Buckets`, else S3 stores of the settings' buckets over that client."""
+        if isinstance(s3, Buckets):
+            return s3
+        return cls(
+            S3BlobStore(s3, settings.prod_bucket),
+            S3BlobStore(s3, settings.curated_bucket),
+            S3BlobStore(s3, settings.artifacts_bucket),
+        )
 
 
 class ModelStore:

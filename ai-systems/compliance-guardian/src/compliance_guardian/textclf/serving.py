@@ -10,7 +10,7 @@ from typing import Any
 from compliance_guardian.exceptions import ModelUnavailableError
 from compliance_guardian.store import ModelStore
 from retail_platform.observability import record
-from retail_platform.storage.blobstore import S3Client
+from retail_platform.storage.blobstore import BlobStore, S3Client
 
 MODEL = "text-risk"
 logger = logging.getLogger(__name__)
@@ -34,19 +34,19 @@ def _loader(files: dict[str, bytes]) -> Any:
     return TextClassifier.load(directory)
 
 
-def load_current(s3: S3Client, bucket: str) -> Any:
+def load_current(s3: S3Client | BlobStore, bucket: str) -> Any:
     model, _ = ModelStore(s3, bucket, MODEL).load(_loader)
     return model
 
 
-def save(s3: S3Client, bucket: str, classifier: Any) -> str:
+def save(s3: S3Client | BlobStore, bucket: str, classifier: Any) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         classifier.save(Path(tmp))
         files = {p.name: p.read_bytes() for p in Path(tmp).iterdir() if p.is_file()}
     return ModelStore(s3, bucket, MODEL).save(classifier.version, files, classifier.metadata)
 
 
-def ensure_text_model(s3: S3Client, bucket: str, n_texts: int = 3000, epochs: int = 4) -> dict[str, Any]:
+def ensure_text_model(s3: S3Client | BlobStore, bucket: str, n_texts: int = 3000, epochs: int = 4) -> dict[str, Any]:
     """Train and store the text model when none exists (the corpus is fixed, so a present model is current)."""
     store = ModelStore(s3, bucket, MODEL)
     try:
