@@ -192,6 +192,29 @@ def _aggregate(
     return dict(spec)
 
 
+def _csv_options(path: Path, spec: Any, file_format: str) -> dict[str, Any]:
+    """`csv:` checked: a one-character delimiter or `whitespace` (runs of blanks, e.g. fixed-width text), and
+    `header: false` with the columns' names by position in `column_names`."""
+    options = dict(spec or {})
+    delimiter = options.get("delimiter", ",")
+    if not isinstance(delimiter, str) or (len(delimiter) != 1 and delimiter != "whitespace"):
+        raise _fail(path, f"csv.delimiter must be one character or 'whitespace', got {delimiter!r}")
+    header = options.get("header", True)
+    if not isinstance(header, bool):
+        raise _fail(path, f"csv.header must be true or false, got {header!r}")
+    names = options.get("column_names")
+    if header and names is not None:
+        raise _fail(path, "csv.column_names names the columns of a file without a header: set csv.header: false")
+    if not header:
+        if file_format != "csv":
+            raise _fail(path, "csv.header: false applies to format: csv only")
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) and n.strip() for n in names):
+            raise _fail(path, "csv.header: false needs csv.column_names, the columns' names in file order")
+        if len(set(names)) != len(names):
+            raise _fail(path, f"csv.column_names repeats a name: {names}")
+    return options
+
+
 def parse_source(path: Path) -> SourceContract:
     data = _read_yaml(path)
     for required in ("name", "prefix", "format"):
@@ -203,7 +226,7 @@ def parse_source(path: Path) -> SourceContract:
         "name": data["name"],
         "prefix": data["prefix"],
         "format": data["format"],
-        "csv": dict(data.get("csv") or {}),
+        "csv": _csv_options(path, data.get("csv"), data["format"]),
         "na_values": tuple(str(v) for v in (data.get("na_values") or [""])),
         "timezone": data.get("timezone", "UTC"),
         "quality": _quality(path, data.get("quality")),
