@@ -277,7 +277,7 @@ PAYMENT_COLUMNS = (
 
 def payment_transactions(ctx: Context) -> tuple[Ctes, str]:
     window = "BETWEEN k.date - INTERVAL 1 DAY AND k.date + INTERVAL 1 DAY"
-    digits = "regexp_replace(p.{c}, '[^0-9]', '', 'g')"
+    digits = "array_to_string(regexp_extract_all(p.{c}, '[0-9]'), '')"  # every digit (Trino: array_join)
     ctes: Ctes = [
         ("pay", f"SELECT *, _date AS date FROM norm_payments WHERE _date {OUT}"),
         *factor_ctes(list(ctx.pairs), ctx.reporting, "pay"),
