@@ -169,3 +169,12 @@ def test_the_documented_console_query_is_trino_and_answers_over_month_partitions
         {"month": "2011-01", "country": "FR", "units": 4, "revenue": 8.0, "currency": "GBP"},
         {"month": "2011-02", "country": "GB", "units": 3, "revenue": 12.0, "currency": "GBP"},
     ]
+
+
+def test_tables_named_in_iam_policies_exist_in_the_catalog() -> None:
+    """A Glue table granted by name (e.g. the copilot's three prod tables) is one the generator creates."""
+    granted = set()
+    for path in (PIPELINE, ROOT / "ai-systems" / "template.yaml"):
+        granted |= set(re.findall(r":table/\$\{\w+\}/([a-z_]+)\"", path.read_text(encoding="utf-8")))
+    assert {"prod_copilot_mart", "prod_country_kpis", "prod_customer_transactions"} <= granted
+    assert granted <= set(glue_tables())
