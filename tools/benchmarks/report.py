@@ -55,6 +55,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "market-intelligence-hub": ["tools/benchmarks/market-intelligence-hub.py"],
     "retail-copilot": ["tools/benchmarks/retail-copilot.py"],
     "global-market-pulse": ["tools/benchmarks/global-market-pulse.py"],
+    "main-job": ["tools/benchmarks/main_job.py"],
 }
 
 
@@ -125,6 +126,16 @@ MEMORY_GOALS: dict[str, Goal] = {
     "global-market-pulse": Goal("<=", 2048, "within 2 GB (issue 8)"),
 }
 RATIO_GOAL = Goal("<=", 3.0, "≤ 3× pyarrow (issue 3)")
+# (main-job run, stage) -> goal; "total" is the run's wall time after set-up (issue 17)
+MAIN_JOB_GOALS: dict[tuple[str, str], Goal] = {
+    ("default", "total"): Goal("<=", 240, "≤ 4 min (issue 17)"),
+    ("small", "total"): Goal("<=", 60, "≤ 60 s (issue 17)"),
+    ("default", "curated-to-prod"): Goal("<=", 5, "≤ 5 s for 10,000 order lines (issue 17)"),
+    ("default", "market-intelligence-hub"): Goal("<=", 60, "≤ 60 s on the demo's market series (issue 17)"),
+}
+MAIN_JOB_NOTES = {
+    "compliance-guardian": "audit ≤ 2 s per 100,000 prod rows (issue 17); the stage also trains the fraud model",
+}
 
 
 def quality_goal(system: str, figure_id: str) -> Goal | None:
@@ -696,6 +707,8 @@ def compose(
         out += table(["system", "peak RSS", "function memory", "goal", "status", "measured"], rows)
         out.append("")
 
+    out += main_job_section(figures.get("main-job"), judged)
+
     # -------- quality
     out += ["## Model quality vs. baselines", ""]
     rows = []
@@ -780,6 +793,43 @@ def compose(
     if notes:
         out += ["## Notes kept by hand (docs/benchmarks/notes.md)", "", notes.strip(), ""]
     return "\n".join(out)
+
+
+def main_job_section(fig: dict | None, judged) -> list[str]:
+    """Seconds per stage of `python3 dev.py demo` and `--small`: before, now, goal (docs/benchmarks/main-job.json)."""
+    out = ["## Main job (`python3 dev.py demo`), seconds per stage", ""]
+    if not fig or not (fig.get("now") or fig.get("before")):
+        return [*out, "Not measured (`python dev.py bench --only main-job`).", ""]
+    for run, title in (("default", "`python3 dev.py demo`"), ("small", "`python3 dev.py demo --small`")):
+        before = (fig.get("before") or {}).get(run) or {}
+        now = (fig.get("now") or {}).get(run) or {}
+        if not before and not now:
+            continue
+        stages = list(now.get("stages") or {}) + [
+            s for s in before.get("stages") or {} if s not in now.get("stages", {})
+        ]
+        rows = []
+        for stage in [*stages, "total"]:
+            value = now.get("seconds") if stage == "total" else (now.get("stages") or {}).get(stage)
+            old = before.get("seconds") if stage == "total" else (before.get("stages") or {}).get(stage)
+            goal = MAIN_JOB_GOALS.get((run, stage))
+            label = "**total** (wall, after set-up)" if stage == "total" else stage
+            status = judged(goal, value, f"main job {run}: {stage}") if goal else NO_GOAL
+            note = goal.text if goal else MAIN_JOB_NOTES.get(stage, NO_GOAL)
+            rows.append([label, num(old, 1, " s"), num(value, 1, " s"), note, status])
+        out += [f"{title}:", ""]
+        out += table(["stage", "before", "now", "goal", "status"], rows)
+        out += [
+            "",
+            f"Before: {before.get('measured_at', '-')[:16].replace('T', ' ')}, load {before.get('load_average', '-')}"
+            f"{'; ' + before['note'] if before.get('note') else ''}. "
+            f"Now: {now.get('measured_at', '-')[:16].replace('T', ' ')}, load {now.get('load_average', '-')}"
+            f"{'; ' + now['note'] if now.get('note') else ''}.",
+            "",
+        ]
+    if fig.get("note"):
+        out += [fig["note"], ""]
+    return out
 
 
 # ------------------------------------------------------------------------------------ main

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import html
+import re
+from html.parser import HTMLParser
+from itertools import pairwise
 from typing import Any
 
 import pandas as pd
@@ -52,15 +55,14 @@ def quality_section(summary: dict[str, Any], curation: list[dict[str, Any]], rep
     return "\n".join(parts)
 
 
-def prod_section(prod_frames: dict[str, pd.DataFrame], reporting_currency: str) -> str:
+def prod_section(
+    prod_frames: dict[str, pd.DataFrame], reporting_currency: str, objects: dict[str, int] | None = None
+) -> str:
+    """Rows (and stored objects) per prod dataset, revenue by country, weekly revenue of all markets."""
     parts = ["<h2>Prod datasets</h2>"]
     counts = pd.DataFrame(
         [
-            {
-                "dataset": name,
-                "rows": len(frame),
-                "partitions": frame["date"].nunique() if "date" in frame else 0,
-            }
+            {"dataset": name, "rows": len(frame), **({"objects": objects.get(name, 0)} if objects else {})}
             for name, frame in sorted(prod_frames.items())
         ]
     )
@@ -119,6 +121,75 @@ def _system_fragment(name: str, result: Any) -> ReportFragment:
     if fragment.empty:
         fragment.add(f"<p>{html.escape(str(result.get('status', '')))}</p>")
     return fragment
+
+
+VOID_ELEMENTS = frozenset(
+    ("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr")
+)
+HEADING = re.compile(r"^\s*<h([1-6])\b[^>]*>.*?</h\1>\s*$", re.S | re.I)
+
+
+class _TopLevelBlocks(HTMLParser):
+    """Offsets where each top-level element of an HTML fragment starts (a heading, a paragraph, a table...)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=False)
+        self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.starts: list[int] = []
+        self._depth = 0
+        self.feed(text)
+        self.close()
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self._line_starts[line - 1] + column
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if self._depth == 0:
+            self.starts.append(self._offset())
+        if tag not in VOID_ELEMENTS:
+            self._depth += 1
+
+    def handle_startendtag(self, tag: str, attrs: list) -> None:
+        if self._depth == 0:
+            self.starts.append(self._offset())
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in VOID_ELEMENTS:
+            self._depth = max(0, self._depth - 1)
+
+
+def top_level_blocks(fragment: str) -> list[str]:
+    """The fragment cut before each top-level element; blank pieces dropped."""
+    starts = _TopLevelBlocks(fragment).starts
+    bounds = [0, *starts, len(fragment)] if starts and starts[0] else [*starts, len(fragment)]
+    return [b for b in (fragment[i:j].strip() for i, j in pairwise(bounds)) if b]
+
+
+def _signature(block: str) -> str:
+    """What a block says without its figures: code spans, tags and digits removed (a snapshot's header)."""
+    text = re.sub(r"<code>.*?</code>", "", block, flags=re.S)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+    return " ".join(re.sub(r"\d+", "", text).lower().split())[:160]
+
+
+def merge_fragments(fragments: list[str]) -> str:
+    """One system's report fragments (one per event it handled) as one section body.
+
+    Each fragment's own title (a leading h1-h3: the main job gives the system's heading) is dropped. A fragment that
+    opens like an earlier one (same words, other figures: "Snapshot ... over ...", "Model version ...") is a newer
+    snapshot of the same thing and replaces it in place; fragments about other things (an audit of another dataset)
+    are kept in order, so the section says everything once.
+    """
+    merged: dict[str, str] = {}
+    for fragment in fragments:
+        blocks = top_level_blocks(fragment or "")
+        while blocks and (heading := HEADING.match(blocks[0])) and int(heading.group(1)) <= 3:
+            blocks = blocks[1:]
+        if blocks:
+            key = _signature(blocks[0])
+            merged[key] = "\n".join(blocks)  # a known key keeps its place
+    return "\n".join(merged.values())
 
 
 def render(title: str, sections: list[str]) -> str:

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from retail_platform.local.console import Stages
 from retail_platform.local.functions import AI_SYSTEMS, PIPELINE, FunctionSpec, load_handler
+from retail_platform.local.report import merge_fragments
 from retail_platform.storage.blobstore import S3Client
 
 ACCOUNT = "123456789012"
@@ -89,10 +91,17 @@ def invoke(function_name: str, event: dict[str, Any]) -> dict[str, Any]:
     return module.lambda_handler(event, LocalContext(function_name))
 
 
-def run_pipeline(s3: S3Client, raw_bucket: str, uploaded: list[tuple[str, int]], progress) -> dict[str, Any]:
-    """Curate every uploaded object, then build prod from the union of touched partitions."""
+def run_pipeline(
+    s3: S3Client, raw_bucket: str, uploaded: list[tuple[str, int]], progress, stages: Stages | None = None
+) -> dict[str, Any]:
+    """Curate every uploaded object, then build prod from the union of touched partitions.
+
+    `progress` gets a line per step (the run log); `stages` (the console's bars) a count per object.
+    """
+    stages = stages or Stages()
     curation: list[dict[str, Any]] = []
     partitions: dict[str, set[str]] = {}
+    stages.start("raw-to-curated", len(uploaded), "objects")
     for n, (key, size) in enumerate(uploaded, start=1):
         started = time.perf_counter()
         result = invoke("raw-to-curated", object_created_event(raw_bucket, key, size))
@@ -105,32 +114,41 @@ def run_pipeline(s3: S3Client, raw_bucket: str, uploaded: list[tuple[str, int]],
             f"raw-to-curated {n}/{len(uploaded)} {key}: {result['rows_curated']} curated, "
             f"{result['rows_quarantined']} quarantined"
         )
+        stages.advance("raw-to-curated", rows=sum(o.get("rows_in") or 0 for o in result["objects"]))
+    stages.finish("raw-to-curated")
     started = time.perf_counter()
+    stages.start("curated-to-prod", None, "datasets")
     prod = invoke("curated-to-prod", {"partitions": {k: sorted(v) for k, v in partitions.items()}})
-    progress(
-        f"curated-to-prod: {len(prod.get('prod_datasets', {}))} prod datasets in {time.perf_counter() - started:.1f}s"
-    )
+    built = prod.get("prod_datasets", {})
+    stages.advance("curated-to-prod", steps=len(built))
+    stages.finish("curated-to-prod", note=f"{len(built)} prod datasets")
+    progress(f"curated-to-prod: {len(built)} prod datasets in {time.perf_counter() - started:.1f}s")
     return {"curation": curation, "prod": prod}
 
 
-def run_ai_systems(prod_bucket: str, prod: dict[str, Any], progress) -> dict[str, Any]:
+def run_ai_systems(prod_bucket: str, prod: dict[str, Any], progress, stages: Stages | None = None) -> dict[str, Any]:
     """Run the batch path of every AI system that exists in this checkout.
 
     One system's failure never stops the others: its error (type and message) goes into its result, the
     full trace to stderr, and `failed_systems` names it so that the main job can exit non-zero at the end.
     """
+    stages = stages or Stages()
     results: dict[str, Any] = {}
     for spec in AI_SYSTEMS:
         if not spec.exists:
             results[spec.name] = {"status": "not built yet", "errors": [], "skipped": []}
             continue
-        results[spec.name] = run_system(spec, prod_bucket, prod, progress)
+        results[spec.name] = run_system(spec, prod_bucket, prod, progress, stages)
         progress(f"{spec.name}: {results[spec.name]['status']} in {results[spec.name]['seconds']}s")
     return results
 
 
-def run_system(spec: FunctionSpec, prod_bucket: str, prod: dict[str, Any], progress) -> dict[str, Any]:
+def run_system(
+    spec: FunctionSpec, prod_bucket: str, prod: dict[str, Any], progress, stages: Stages | None = None
+) -> dict[str, Any]:
     """One AI system's batch path: one ProdDatasetUpdated event per prod dataset, each failure recorded."""
+    stages = stages or Stages()
+    stages.start(spec.name, len(prod.get("prod_datasets", {})), "events")
     started = time.perf_counter()
     outputs: list[Any] = []
     errors: list[dict[str, str]] = []
@@ -148,8 +166,11 @@ def run_system(spec: FunctionSpec, prod_bucket: str, prod: dict[str, Any], progr
         except Exception as error:  # one event's failure must not stop the next ones
             errors.append(_failure(spec.name, dataset, error))
             progress(f"{spec.name}: ProdDatasetUpdated {dataset} FAILED: {errors[-1]['error']}")
+            stages.advance(spec.name, note=f"{dataset} FAILED")
             continue
         progress(f"{spec.name}: ProdDatasetUpdated {dataset} handled in {time.perf_counter() - step:.1f}s")
+        stages.advance(spec.name, note=dataset)
+    stages.finish(spec.name, "failed" if errors else "ran")
     sections = [o["report_html"] for o in outputs if isinstance(o, dict) and o.get("report_html")]
     return {
         "status": "failed" if errors else "ran",
@@ -157,7 +178,7 @@ def run_system(spec: FunctionSpec, prod_bucket: str, prod: dict[str, Any], progr
         "outputs": [{k: v for k, v in o.items() if k != "report_html"} if isinstance(o, dict) else o for o in outputs],
         "errors": errors,
         "skipped": skipped_notes(outputs, sorted(prod.get("prod_datasets", {})), bool(errors)),
-        "report_html": "\n".join(sections) or None,
+        "report_html": merge_fragments(sections) or None,
     }
 
 

@@ -1,0 +1,80 @@
+"""Benchmark of the main job: `python3 dev.py demo` and `--small`, seconds per stage, into main-job.json.
+
+    python tools/benchmarks/main_job.py                 # both runs (default first), then write the figures
+    python tools/benchmarks/main_job.py --runs small    # only --small
+    python tools/benchmarks/main_job.py --as-before     # record the runs as the "before" column
+
+Each run is the main job as a user starts it (a fresh process, its own --out folder); the stage times are those
+the main job itself records in summary.json ("stages"), the total is the process's wall time after set-up. The
+load average before and after each run is kept: on a shared machine it says how far the figures are inflated.
+The previous "before" figures stay in the JSON unless --as-before replaces them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "docs" / "benchmarks" / "main-job.json"
+RUNS = {"default": [], "small": ["--small"]}
+
+
+def load() -> float:
+    return round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else -1.0
+
+
+def run_main_job(name: str) -> dict:
+    """One main-job run in a fresh interpreter; its wall time, the stages' seconds, prod rows, the load around it."""
+    with tempfile.TemporaryDirectory(prefix=f"main-job-{name}-") as out:
+        command = [sys.executable, "-m", "retail_platform.local", *RUNS[name], "--out", out]
+        load_before = load()
+        started = time.perf_counter()
+        proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+        if proc.returncode != 0:
+            log = Path(out, "run.log").read_text(errors="replace")[-3000:] if Path(out, "run.log").exists() else ""
+            raise SystemExit(f"main job {name} failed ({proc.returncode}):\n{proc.stdout[-2000:]}{proc.stderr}{log}")
+        summary = json.loads(Path(out, "summary.json").read_text())
+    return {
+        "command": "python3 dev.py demo " + " ".join(RUNS[name]),
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "seconds": round(seconds, 1),
+        "load_average": [load_before, load()],
+        "stages": summary.get("stages", {}),
+        "prod_rows": summary.get("prod_rows", {}),
+        "rows_in": summary["summary"]["totals"]["rows_in"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", nargs="+", choices=sorted(RUNS), default=["default", "small"])
+    parser.add_argument("--as-before", action="store_true", help="store the runs as the 'before' figures")
+    parser.add_argument("--json", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    figures = json.loads(args.json.read_text()) if args.json.is_file() else {}
+    figures.update({"system": "main-job", "cpus": os.cpu_count(), "command": "python tools/benchmarks/main_job.py"})
+    column = "before" if args.as_before else "now"
+    for name in args.runs:
+        print(f"main job {name} ...", flush=True)
+        result = run_main_job(name)
+        figures.setdefault(column, {})[name] = result
+        print(f"  {result['seconds']} s, load {result['load_average']}: {result['stages']}", flush=True)
+    figures["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    figures["load_average"] = max(
+        max(r["load_average"]) for r in figures.get("now", {}).values() or [{"load_average": [0]}]
+    )
+    args.json.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
