@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import pyarrow as pa
 
+from marts import currency
 from marts.curated import CuratedInputs
 from marts.schema import conform, empty
 from marts.sql import inputs as sql_inputs
@@ -111,6 +112,15 @@ class SqlMarts:
         self.engine.execute(f"CREATE OR REPLACE TEMP TABLE norm_{name} AS {select}", params)
         return attrs
 
+    def currencies(self) -> set[str]:
+        """The currencies of the amounts the marts convert (`marts.currency.currencies`, read by SQL)."""
+        union = " UNION ".join(
+            f"SELECT DISTINCT CAST(currency AS VARCHAR) AS c FROM curated_{name}"  # noqa: S608 - a dataset name
+            for name in currency.AMOUNT_SOURCES
+            if "currency" in self._columns(name)
+        )
+        return {r["c"] for r in self.engine.query(union).to_pylist() if r["c"] is not None} if union else set()
+
     def context(self, reporting: str) -> Context:
         """Normalise the whole lookups (once per run) and read what shapes the SQL."""
         attrs = {name: self._normalise(name, None) for name in WHOLE}
@@ -202,3 +212,19 @@ class SqlMarts:
 def _on(frame: pd.DataFrame, days: set[date]) -> pd.DataFrame:
     wanted = pd.DatetimeIndex(sorted(pd.Timestamp(d) for d in days))
     return frame.loc[frame["date"].isin(wanted)].reset_index(drop=True)
+
+
+def build_from_store(
+    curated: BlobStore,
+    reads: Mapping[str, Iterable[str] | None],
+    targets: Mapping[str, Iterable[date]],
+    reporting: str,
+    cache_dir: str | None = None,
+    memory_limit: str | None = None,
+) -> Iterator[dict[str, pd.DataFrame]]:
+    """The service's entry point: curated objects of the partitions in `reads` (labels, day or month; None:
+    all) in, per batch of months (oldest first) the conformed frames of the `targets` out, so that each
+    batch can be written before the next is built. `reporting`: an ISO code (AUTO resolved by the caller,
+    e.g. from `SqlMarts.currencies`)."""
+    with SqlEngine(cache_dir=cache_dir, memory_limit=memory_limit) as engine:
+        yield from SqlMarts.from_store(curated, engine, reads).months(targets, reporting)
