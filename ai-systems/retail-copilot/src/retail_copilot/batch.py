@@ -134,13 +134,15 @@ def rebuild(data: CopilotData, currency: str = "EUR", engine_name: str = "duckdb
         warehouse = data.warehouse(engine_name)
     except PlanError:
         return {"status": "skipped", "reason": "prod copilot_mart is empty"}
+    sources = [s for s in (MART, KPIS, ORDERS) if s in warehouse.tables.columns]
+    copied = isinstance(warehouse, DuckWarehouse)
+    tables: dict[str, bytes] = {}
+    if copied:  # prod scanned once into the snapshot's files; every later query reads those
+        warehouse, tables = warehouse.compact()
     catalog = from_warehouse(warehouse)
     engine = QueryEngine(warehouse, catalog, reporting_currency(warehouse, currency))
     if engine.empty:
         return {"status": "skipped", "reason": "prod copilot_mart is empty"}
-    sources = [s for s in (MART, KPIS, ORDERS) if s in warehouse.tables.columns]
-    copied = isinstance(warehouse, DuckWarehouse)
-    tables = {f"{source}.parquet": warehouse.export(source) for source in sources} if copied else {}
     inputs = {source: data.info(source, rows(warehouse, source)).to_dict() for source in sources}
     version = version_of(tables or {"inputs": codec.json_bytes(inputs)})
     check = self_check(engine)

@@ -222,5 +222,7 @@ class CopilotData:
         """No saved version: answer from the prod datasets directly (DuckDB views over their mirrored
         partitions, or the Athena tables)."""
         warehouse = self.warehouse(engine)
+        if isinstance(warehouse, DuckWarehouse):
+            warehouse = warehouse.compact()[0]  # the partitions scanned once, not once per question
         datasets = {name: self.info(name) for name in SOURCES if name in warehouse.tables.columns}
         return Snapshot(None, None, None, "live", datasets, warehouse=warehouse)

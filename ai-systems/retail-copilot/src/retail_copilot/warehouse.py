@@ -199,16 +199,35 @@ class DuckWarehouse:
     def rows(self, source: str) -> int:
         return int(self.engine.query_df(f"SELECT COUNT(*) AS n FROM {self.tables.name(source)}").iloc[0]["n"])  # noqa: S608
 
-    def export(self, source: str) -> bytes:
-        """A prepared table as one parquet file (the snapshot's compacted copy), written by DuckDB itself."""
-        import tempfile
+    def compact(self) -> tuple[DuckWarehouse, dict[str, bytes]]:
+        """Each prepared table written once, by DuckDB, to one local parquet file, and a warehouse over those
+        files on the same engine: the partitions are scanned once (not once per query), and the files are the
+        snapshot's compacted copy ({"<source>.parquet": bytes})."""
+        import shutil
+        import uuid
         from pathlib import Path
 
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / f"{source}.parquet"
-            literal = "'" + str(path).replace("'", "''") + "'"  # our own temporary path, not user input
+        root = Path(getattr(self.engine, "cache_dir", None) or _temporary()) / "copilot-compact"
+        shutil.rmtree(root, ignore_errors=True)  # the previous compaction of this process
+        folder = root / uuid.uuid4().hex
+        folder.mkdir(parents=True)
+        files: dict[str, bytes] = {}
+        raw: dict[str, Raw] = {}
+        for source in self.tables.columns:
+            path = folder / f"{source}.parquet"
+            literal = "'" + str(path).replace("'", "''") + "'"  # our own cache path, not user input
             self.engine.execute(f"COPY (SELECT * FROM {self.tables.name(source)}) TO {literal} (FORMAT parquet)")  # noqa: S608
-            return path.read_bytes()
+            view = f"compact_{source}"
+            self.engine.execute(f"CREATE OR REPLACE VIEW {quote(view)} AS SELECT * FROM read_parquet({literal})")  # noqa: S608
+            files[f"{source}.parquet"] = path.read_bytes()
+            raw[source] = Raw(view, dict(self.engine.columns(view)))
+        return DuckWarehouse(self.engine, raw), files
+
+
+def _temporary() -> str:
+    import tempfile
+
+    return tempfile.gettempdir()
 
 
 def _arrow_safe(frame: pd.DataFrame) -> pd.DataFrame:
