@@ -55,7 +55,11 @@ def label_of(period: Period) -> str:
     if isinstance(period, datetime | date):
         return period.strftime("%Y-%m-%d")
     label = period if _MONTH_LABEL.fullmatch(period) else period[:10]
-    grain_of(label)
+    first_day = label if grain_of(label) == "day" else f"{label}-01"
+    try:
+        date.fromisoformat(first_day)
+    except ValueError as e:
+        raise ValueError(f"not a partition label: {period!r} ({e})") from e
     return label
 
 
@@ -80,6 +84,12 @@ def span(period: Period) -> tuple[date, date]:
     return first, following - timedelta(days=1)
 
 
+def days_of(period: Period) -> list[date]:
+    """Every day of a day or month label, in order."""
+    first, last = span(period)
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
 def overlaps(a: Period, b: Period) -> bool:
     """Whether two day/month labels share a day."""
     (a0, a1), (b0, b1) = span(a), span(b)
@@ -90,6 +100,16 @@ def period_of(key: str) -> str | None:
     """The partition label in an object key, day or month (None when the key is not in a partition)."""
     match = _KEY_PARTITION.search(key)
     return (match.group(1) or match.group(2)) if match else None
+
+
+def overlapping(listing: Mapping[str | None, list[str]], periods: Iterable[Period] | None) -> list[str]:
+    """Keys of a `listing` (label -> keys) whose partition overlaps any of `periods` (all keys when None)."""
+    if periods is None:
+        return sorted(k for keys in listing.values() for k in keys)
+    wanted = _Wanted(periods)
+    return sorted(
+        key for label, keys in listing.items() if label is not None and wanted.overlaps(label) for key in keys
+    )
 
 
 # ---------------------------------------------------------------------- dataset
@@ -145,13 +165,7 @@ class PartitionedDataset:
 
     def keys(self, periods: Iterable[Period] | None = None, suffix: str | tuple[str, ...] = ".parquet") -> list[str]:
         """Keys of the objects whose partition overlaps any of `periods` (every object when None), sorted."""
-        listing = self.listing(suffix)
-        if periods is None:
-            return sorted(k for keys in listing.values() for k in keys)
-        wanted = _Wanted(periods)
-        return sorted(
-            key for label, keys in listing.items() if label is not None and wanted.overlaps(label) for key in keys
-        )
+        return overlapping(self.listing(suffix), periods)
 
     # ------------------------------------------------------------------ read
 

@@ -137,6 +137,10 @@ def test_labels_and_their_months():
     assert period_of("sales/part-0.parquet") is None
     with pytest.raises(ValueError, match="2024/04"):
         month_of("2024/04")
+    with pytest.raises(ValueError, match="'2024-13'"):
+        month_of("2024-13")
+    with pytest.raises(ValueError, match="'2023-02-29'"):
+        month_of("2023-02-29")
 
 
 def test_listing_recognises_day_and_month_partitions_whatever_the_grain():
