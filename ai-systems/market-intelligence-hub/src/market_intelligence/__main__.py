@@ -3,8 +3,12 @@
     python -m market_intelligence forecast --input series.csv --output forecasts.csv [--scores scores.csv]
         [--id-col series_id --date-col ds --value-col y] [--horizon 12] [--models ets,prophet,...] [--folds 3]
     python -m market_intelligence trends --input series.csv --output trends.csv
+    python -m market_intelligence trends --input copilot_mart.parquet --output trends.csv \
+        --dimensions region,segment --date-col date --value-col revenue_reporting
 
-A table without an id column is one series. CSV or Parquet (by extension).
+A table without an id column is one series. With --dimensions (the setting MARKET_DIMENSIONS of the batch
+path), the rows (e.g. prod copilot_mart, whose custom attributes are columns) are summed into weekly markets:
+every combination of the named columns' values, with ALL totals. CSV or Parquet (by extension).
 """
 
 from __future__ import annotations
@@ -35,6 +39,13 @@ def _long(args) -> pd.DataFrame:
     for col in (args.date_col, args.value_col):
         if col not in frame.columns:
             raise InputError(f"column {col!r} not in {args.input} (columns: {', '.join(map(str, frame.columns))})")
+    if args.dimensions:
+        from market_intelligence import dimensions
+        from market_intelligence.batch import market_long
+
+        dims = dimensions.parse(args.dimensions)
+        rows = frame.rename(columns={args.date_col: "date", args.value_col: "revenue_reporting"})
+        return market_long(dimensions.weekly_markets(rows, dims), dims)
     ids = frame[args.id_col].astype(str) if args.id_col in frame.columns else args.input.stem
     return pd.DataFrame({"series_id": ids, "ds": frame[args.date_col], "y": frame[args.value_col]})
 
@@ -49,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--id-col", default="series_id")
         p.add_argument("--date-col", default="ds")
         p.add_argument("--value-col", default="y")
+        p.add_argument(
+            "--dimensions",
+            help="comma list of columns that define a market (e.g. region,segment): weekly markets with ALL totals",
+        )
         if name == "forecast":
             p.add_argument("--scores", type=Path, help="also write the validation scores of every model")
             p.add_argument("--horizon", type=int)
@@ -76,8 +91,9 @@ def main(argv: list[str] | None = None) -> int:
             print(chosen.to_string(index=False))
         else:
             from market_intelligence.batch import analyse_trends
+            from market_intelligence.dimensions import parse
 
-            result = analyse_trends(long, None)
+            result = analyse_trends(long, None, parse(args.dimensions or ""))
             _write(result, args.output)
             for summary in result["summary"]:
                 print(summary)

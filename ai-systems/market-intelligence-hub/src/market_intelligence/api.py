@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from market_intelligence import store
+from market_intelligence import dimensions, store
 from market_intelligence.exceptions import InputError, NotFoundError, UnavailableError
 from market_intelligence.store import Buckets
 from retail_platform.exceptions import StorageError
@@ -22,19 +22,32 @@ _CACHE_SECONDS = 60.0
 _cache: dict[tuple[str, str], tuple[float, str | None, pd.DataFrame]] = {}
 
 
-def parse_market(params: dict[str, str] | None) -> tuple[str, str]:
-    """(category, country) from query parameters, or InputError that says what is wrong."""
+def parse_market(params: dict[str, str] | None, dims: tuple[str, ...] = dimensions.DEFAULT) -> dict[str, str]:
+    """The market's value per dimension (ALL when not given) from query parameters, or InputError that says
+    what is wrong. The dimensions are those the stored results were computed for (category and country
+    unless MARKET_DIMENSIONS names others)."""
     params = params or {}
-    unknown = set(params) - {"category", "country"}
+    unknown = set(params) - set(dims)
     if unknown:
-        raise InputError(f"unknown query parameters: {', '.join(sorted(unknown))} (use category and country)")
-    category = (params.get("category") or "ALL").strip()
-    country = (params.get("country") or "ALL").strip()
-    if not _NAME.match(category):
-        raise InputError("category must be 1-64 letters, digits, spaces or - _ & / .")
-    if not (country == "ALL" or re.fullmatch(r"[A-Za-z]{2}", country)):
-        raise InputError("country must be a two-letter ISO code or ALL")
-    return category, country.upper()
+        raise InputError(f"unknown query parameters: {', '.join(sorted(unknown))} (use {' and '.join(dims)})")
+    market = {}
+    for name in dims:
+        value = (params.get(name) or dimensions.ALL).strip()
+        if name == "country":
+            if not (value == dimensions.ALL or re.fullmatch(r"[A-Za-z]{2}", value)):
+                raise InputError("country must be a two-letter ISO code or ALL")
+            value = value.upper()
+        elif not _NAME.match(value):
+            raise InputError(f"{name} must be 1-64 letters, digits, spaces or - _ & / .")
+        market[name] = value
+    return market
+
+
+def _dimensions_of(frame: pd.DataFrame) -> tuple[str, ...]:
+    """The market dimensions stored results were computed for (results from before the setting: the default)."""
+    if frame.empty or "dimensions" not in frame.columns or not isinstance(frame["dimensions"].iloc[0], str):
+        return dimensions.DEFAULT
+    return tuple(frame["dimensions"].iloc[0].split(","))
 
 
 def _latest(prod: BlobStore, dataset: str) -> tuple[str | None, pd.DataFrame]:
@@ -77,19 +90,24 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _market_rows(frame: pd.DataFrame, category: str, country: str, what: str) -> pd.DataFrame:
+def _market_rows(frame: pd.DataFrame, params: dict[str, str] | None, what: str) -> tuple[dict, pd.DataFrame]:
+    """The asked market (parsed against the stored results' dimensions) and its rows; 404 when unknown."""
+    market = parse_market(params, _dimensions_of(frame))
     if frame.empty:
         raise NotFoundError(f"no {what} have been computed yet")
-    rows = frame[(frame["category"].str.lower() == category.lower()) & (frame["country"] == country)]
+    chosen = pd.Series(True, index=frame.index)
+    for name, value in market.items():
+        chosen &= frame[name].astype(str).str.lower() == value.lower()
+    rows = frame[chosen]
     if rows.empty:
-        raise NotFoundError(f"unknown market: category={category!r}, country={country!r}")
-    return rows
+        raise NotFoundError("unknown market: " + ", ".join(f"{k}={v!r}" for k, v in market.items()))
+    return market, rows
 
 
 def forecast(buckets: Buckets, params: dict[str, str] | None) -> dict:
-    category, country = parse_market(params)
     as_of, frame = _latest(buckets.prod, store.FORECASTS)
-    rows = _market_rows(frame, category, country, "forecasts").sort_values("step")
+    market, rows = _market_rows(frame, params, "forecasts")
+    rows = rows.sort_values("step")
     first = rows.iloc[0]
     version = str(first["model_version"])
     validation = []
@@ -105,7 +123,7 @@ def forecast(buckets: Buckets, params: dict[str, str] | None) -> dict:
         record("DegradedAnswers", 1, part="market-validation-scores")
         validation = []
     return {
-        "market": {"category": str(first["category"]), "country": country},
+        "market": {name: str(first[name]) for name in market},
         "as_of": as_of,
         "model_version": version,
         "model": str(first["model"]),
@@ -130,12 +148,13 @@ def forecast(buckets: Buckets, params: dict[str, str] | None) -> dict:
 
 
 def trends(prod: BlobStore, params: dict[str, str] | None) -> dict:
-    category, country = parse_market(params)
     as_of, frame = _latest(prod, store.TRENDS)
-    row = _market_rows(frame, category, country, "trend analyses").iloc[0].to_dict()
+    market, rows = _market_rows(frame, params, "trend analyses")
+    row = rows.iloc[0].to_dict()
     out = {k: _clean(v) for k, v in row.items()}
     for key in ("changepoints", "anomalies"):
         out[key] = json.loads(row[key]) if isinstance(row[key], str) else []
-    out["market"] = {"category": out.pop("category"), "country": out.pop("country")}
+    out["market"] = {name: out.pop(name) for name in market}
+    out.pop("dimensions", None)
     out["as_of"] = as_of
     return out

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from market_intelligence import coverage, sharded, store, trends
+from market_intelligence import coverage, dimensions, sharded, store, trends
 from market_intelligence.elasticity import estimate, weekly_sku_panel
 from market_intelligence.exceptions import InputError
 from market_intelligence.forecast import Options
@@ -56,22 +56,31 @@ class BatchResult:
         }
 
 
-def market_long(market_series: pd.DataFrame) -> pd.DataFrame:
-    """market_series -> long table (series_id = category|country, ds, y = revenue in reporting currency)."""
-    need = {"date", "category", "country", "revenue_reporting"}
+def market_long(market_series: pd.DataFrame, dims: tuple[str, ...] = dimensions.DEFAULT) -> pd.DataFrame:
+    """Weekly markets -> long table (series_id = the dimensions' values joined by "|", e.g. category|country;
+    ds; y = revenue in the reporting currency)."""
+    need = {"date", *dims, "revenue_reporting"}
     missing = need - set(market_series.columns)
     if missing:
         raise InputError(f"market_series lacks columns: {sorted(missing)}")
-    frame = market_series.dropna(subset=["date", "category", "country"])
-    frame = frame.assign(y=pd.to_numeric(frame["revenue_reporting"], errors="coerce"))
+    frame = market_series.dropna(subset=["date", *dims])
     long = pd.DataFrame(
         {
-            "series_id": frame["category"].astype(str) + "|" + frame["country"].astype(str),
+            "series_id": dimensions.series_ids(frame, dims),
             "ds": pd.to_datetime(frame["date"]),
-            "y": frame["y"],
+            "y": pd.to_numeric(frame["revenue_reporting"], errors="coerce"),
         }
     )
     return zero_weeks_without_sales(long)
+
+
+def read_markets(prod: BlobStore, dims: tuple[str, ...]) -> pd.DataFrame:
+    """Weekly revenue per market: prod market_series for category x country (the default), else summed from
+    copilot_mart's daily rows over the custom dimensions (empty when the dataset is not in prod)."""
+    if dimensions.is_default(dims):
+        return store.read_dataset(prod, "market_series", columns=["date", *dims, "revenue_reporting"])
+    rows = store.read_dataset(prod, dimensions.SOURCE_DATASET)
+    return rows if rows.empty else dimensions.weekly_markets(rows, dims)
 
 
 def zero_weeks_without_sales(long: pd.DataFrame) -> pd.DataFrame:
@@ -101,12 +110,20 @@ def zero_weeks_without_sales(long: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([filled, without_revenue], ignore_index=True).sort_values(["series_id", "ds"], ignore_index=True)
 
 
-def version_of(long: pd.DataFrame, as_of: str, options: Options, shard_size: int | None = None) -> str:
-    """Input, options and sharding (the global model is trained per shard) fix the version."""
+def version_of(
+    long: pd.DataFrame,
+    as_of: str,
+    options: Options,
+    shard_size: int | None = None,
+    dims: tuple[str, ...] = dimensions.DEFAULT,
+) -> str:
+    """Input, options, market dimensions and sharding (the global model is trained per shard) fix the version."""
     digest = hashlib.sha256(pd.util.hash_pandas_object(long, index=False).values.tobytes())
     digest.update(json.dumps(options.__dict__, sort_keys=True, default=str).encode())
     if shard_size is not None:
         digest.update(f"shard_size={shard_size}".encode())
+    if not dimensions.is_default(dims):  # the default leaves earlier versions' names unchanged
+        digest.update(f"dimensions={','.join(dims)}".encode())
     return f"{as_of.replace('-', '')}-{digest.hexdigest()[:10]}"
 
 
@@ -122,8 +139,15 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-def analyse_trends(long: pd.DataFrame, elasticity: pd.DataFrame | None) -> pd.DataFrame:
-    """One trend row per market with enough revenue history (`coverage.MIN_TREND_PERIODS`)."""
+def analyse_trends(
+    long: pd.DataFrame, elasticity: pd.DataFrame | None, dims: tuple[str, ...] = dimensions.DEFAULT
+) -> pd.DataFrame:
+    """One trend row per market with enough revenue history (`coverage.MIN_TREND_PERIODS`).
+
+    Elasticity is estimated per category (all other dimensions pooled) and for the whole shop: a market gets
+    the estimate of its category (or the whole shop's when category is not a dimension or is ALL), with
+    `elasticity_scope` "market" when that estimate is the market's own (every other dimension ALL) and
+    "pooled" otherwise; `elasticity_estimated_for` names the market the estimate belongs to."""
     known = long.dropna(subset=["y"])
     if known["ds"].nunique() < coverage.MIN_TREND_PERIODS:
         return pd.DataFrame()
@@ -136,19 +160,25 @@ def analyse_trends(long: pd.DataFrame, elasticity: pd.DataFrame | None) -> pd.Da
         except InputError:
             continue
         report = trends.analyse(p)
-        category, _, country = str(series_id).partition("|")
+        values = dict(zip(dims, str(series_id).split("|", len(dims) - 1), strict=False))
+        category = values.get("category", dimensions.ALL)
+        own = {name: (category if name == "category" else dimensions.ALL) for name in dims}
+        scope = "market" if own == values else "pooled"
         el = by_category.get(category)
-        report.summary = trends.summarise(report, el)
+        estimated_for = "|".join(own[name] for name in dims) if el else None
+        report.summary = trends.summarise(report, el, None if scope == "market" else estimated_for)
         row = report.to_dict()
         row["changepoints"] = json.dumps(row["changepoints"])
         row["anomalies"] = json.dumps(row["anomalies"])
+        row.update(values)
         row.update(
-            category=category,
-            country=country,
+            dimensions=",".join(dims),
             elasticity=_num(el, "elasticity"),
             elasticity_ci_low=_num(el, "ci_low"),
             elasticity_ci_high=_num(el, "ci_high"),
             elasticity_p=_num(el, "p_value"),
+            elasticity_scope=scope if el else None,
+            elasticity_estimated_for=estimated_for,
         )
         rows.append(row)
     return pd.DataFrame(rows)
@@ -189,6 +219,7 @@ def run(
     dataset: str,
     options: Options | None = None,
     shard_size: int = sharded.DEFAULT_SHARD_SIZE,
+    dims: tuple[str, ...] = dimensions.DEFAULT,
 ) -> BatchResult:
     """Recompute what `dataset` affects: market_series -> forecasts + trends; daily_sales -> trends.
 
@@ -199,28 +230,35 @@ def run(
     started = time.perf_counter()
     options = options or Options()
     if dataset in ("market_series", "schedule"):
-        planned = start(buckets, options, shard_size)
+        planned = start(buckets, options, shard_size, dims)
         if planned["version"] is not None:
             for item in planned["shards"]:
                 sharded.run_shard(buckets.artifacts, item["version"], item["shard"])
             return merge(buckets, planned["version"], started)
-        return trends_only(buckets, started, planned["skipped"])
-    return trends_only(buckets, started)
+        return trends_only(buckets, started, planned["skipped"], dims)
+    return trends_only(buckets, started, dims=dims)
 
 
-def trends_only(buckets: Buckets, started: float, notes: list[str] | None = None) -> BatchResult:
-    """Trends and elasticity from prod market_series under the current model version (no forecasting)."""
-    series = store.read_dataset(buckets.prod, "market_series")
+def _no_input(dims: tuple[str, ...]) -> str:
+    source = "market_series" if dimensions.is_default(dims) else dimensions.SOURCE_DATASET
+    return f"no {source} in prod (it is built from order_lines)"
+
+
+def trends_only(
+    buckets: Buckets, started: float, notes: list[str] | None = None, dims: tuple[str, ...] = dimensions.DEFAULT
+) -> BatchResult:
+    """Trends and elasticity of the markets under the current model version (no forecasting)."""
+    series = read_markets(buckets.prod, dims)
     notes = list(notes or [])
     if series.empty:
-        note = "no market_series in prod (it is built from order_lines): market trends and forecasts skipped"
+        note = f"{_no_input(dims)}: market trends and forecasts skipped"
         return BatchResult(None, None, 0, None, None, None, {"total_s": time.perf_counter() - started}, skipped=[note])
-    long = market_long(series)
+    long = market_long(series, dims)
     if not notes:
         notes = coverage.assess(long).notes
     as_of = str(pd.to_datetime(series["date"]).max().date())
     t0 = time.perf_counter()
-    trend_frame = analyse_trends(long, price_elasticity(buckets.prod, notes))
+    trend_frame = analyse_trends(long, price_elasticity(buckets.prod, notes), dims)
     version = store.current_version(buckets.artifacts)
     trend_frame["model_version"] = version
     trend_frame["as_of"] = as_of
@@ -230,24 +268,26 @@ def trends_only(buckets: Buckets, started: float, notes: list[str] | None = None
     return BatchResult(as_of, version, n_series, None, trends_key, None, timings, None, trend_frame, None, long, notes)
 
 
-def start(buckets: Buckets, options: Options, shard_size: int) -> dict[str, Any]:
-    """The Plan step: read market_series, fix the run's version and horizon, split the markets into shards.
+def start(
+    buckets: Buckets, options: Options, shard_size: int, dims: tuple[str, ...] = dimensions.DEFAULT
+) -> dict[str, Any]:
+    """The Plan step: read the markets, fix the run's version and horizon, split the markets into shards.
 
-    `version` is None (nothing to forecast) when prod has no market_series or no market has enough revenue
-    history; `skipped` says what was left out and why.
+    `version` is None (nothing to forecast) when prod has no market_series (or copilot_mart, for custom
+    dimensions) or no market has enough revenue history; `skipped` says what was left out and why.
     """
-    series = store.read_dataset(buckets.prod, "market_series")
+    series = read_markets(buckets.prod, dims)
     if series.empty:
-        note = "no market_series in prod (it is built from order_lines): market forecasts skipped"
+        note = f"{_no_input(dims)}: market forecasts skipped"
         return {"version": None, "as_of": None, "n_series": 0, "shards": [], "skipped": [note]}
-    long = market_long(series)
+    long = market_long(series, dims)
     as_of = str(pd.to_datetime(series["date"]).max().date())
     covered = coverage.assess(long)
     if not covered.forecastable:
         notes = [*covered.notes, "no market has enough revenue history to forecast: market forecasts skipped"]
         return {"version": None, "as_of": as_of, "n_series": 0, "shards": [], "skipped": notes}
-    version = version_of(long, as_of, options, shard_size)
-    return sharded.plan(buckets.artifacts, long, version, as_of, options, shard_size, covered.notes)
+    version = version_of(long, as_of, options, shard_size, dims)
+    return sharded.plan(buckets.artifacts, long, version, as_of, options, shard_size, covered.notes, dims)
 
 
 def merge(buckets: Buckets, version: str, started: float | None = None) -> BatchResult:
@@ -258,12 +298,14 @@ def merge(buckets: Buckets, version: str, started: float | None = None) -> Batch
     long = codec.read_parquet(buckets.artifacts, f"{sharded.run_prefix(version)}input.parquet")
     forecasts, scores, global_keys, timings = sharded.gather(buckets.artifacts, version)
     notes = list(document.get("skipped") or [])
+    dims = tuple(document.get("dimensions") or dimensions.DEFAULT)
     t0 = time.perf_counter()
-    trend_frame = analyse_trends(long, price_elasticity(buckets.prod, notes))
+    trend_frame = analyse_trends(long, price_elasticity(buckets.prod, notes), dims)
     timings["trends_s"] = time.perf_counter() - t0
-    ids = forecasts["series_id"].astype(str)
-    forecasts.insert(0, "category", ids.str.partition("|")[0])
-    forecasts.insert(1, "country", ids.str.partition("|")[2])
+    values = dimensions.split_ids(forecasts["series_id"], dims)
+    for position, name in enumerate(dims):
+        forecasts.insert(position, name, values[name])
+    forecasts["dimensions"] = ",".join(dims)
     forecasts["model_version"] = version
     forecasts["as_of"] = as_of
     forecast_key = store.write_partition(buckets.prod, store.FORECASTS, as_of, forecasts)
@@ -272,8 +314,13 @@ def merge(buckets: Buckets, version: str, started: float | None = None) -> Batch
         "version": version,
         "as_of": as_of,
         "training_window": {"start": str(long["ds"].min().date()), "end": str(long["ds"].max().date())},
-        "inputs": {"dataset": "market_series", "rows": len(long), "series": int(long["series_id"].nunique())},
-        "target": "revenue_reporting per week and market (category|country)",
+        "inputs": {
+            "dataset": "market_series" if dimensions.is_default(dims) else dimensions.SOURCE_DATASET,
+            "rows": len(long),
+            "series": int(long["series_id"].nunique()),
+        },
+        "target": f"revenue_reporting per week and market ({'|'.join(dims)})",
+        "dimensions": list(dims),
         "features": {
             "local": "own history; yearly Fourier terms; level-shift step; country holidays per period",
             "global_nn": f"last {2 * int(document['options']['horizon'])} values scaled by their mean + season "

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from market_intelligence import dimensions
 from market_intelligence.exceptions import InputError
 from market_intelligence.forecast import GLOBAL_NN, Options
 from market_intelligence.models import ALL_LOCAL
@@ -39,16 +40,25 @@ def shard_size_from_env(environ: dict[str, str] | None = None) -> int:
     return positive_int(os.environ if environ is None else environ, "MARKET_SHARD_SIZE", DEFAULT_SHARD_SIZE, InputError)
 
 
+def dimensions_from_env(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """MARKET_DIMENSIONS: the columns that define a market (comma list, at most 3), e.g. "region,segment" for
+    custom attributes of the shop's export; empty (the default) is category x country from market_series."""
+    env = os.environ if environ is None else environ
+    return dimensions.parse(env.get("MARKET_DIMENSIONS") or "")
+
+
 @dataclass(frozen=True)
 class MarketSettings:
     options: Options  # MARKET_MODELS, MARKET_FOLDS, MARKET_EPOCHS, MARKET_THREADS
     shard_size: int  # MARKET_SHARD_SIZE
+    dimensions: tuple[str, ...] = dimensions.DEFAULT  # MARKET_DIMENSIONS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> MarketSettings:
-        return cls(options_from_env(dict(env)), shard_size_from_env(dict(env)))
+        return cls(options_from_env(dict(env)), shard_size_from_env(dict(env)), dimensions_from_env(env))
 
 
 get_market_settings = Section(
-    ("MARKET_MODELS", "MARKET_FOLDS", "MARKET_EPOCHS", "MARKET_THREADS", "MARKET_SHARD_SIZE"), MarketSettings.from_env
+    ("MARKET_MODELS", "MARKET_FOLDS", "MARKET_EPOCHS", "MARKET_THREADS", "MARKET_SHARD_SIZE", "MARKET_DIMENSIONS"),
+    MarketSettings.from_env,
 )

@@ -1,5 +1,8 @@
 """Price elasticity of demand per category: log-log regression of units on price with SKU fixed effects.
 
+Estimated per category (every country of it pooled) and for the whole shop ("ALL"); a market of one
+category in one country shows its category's pooled estimate, labelled so (`batch.analyse_trends`).
+
 log(units) = b * log(price) + promo + SKU effects + week-of-year effects; b is the elasticity, with a 95%
 confidence interval from cluster-robust (by SKU) standard errors. Only SKU-weeks with sales and a positive
 price count; a category needs price variation inside SKUs to be estimated.
@@ -32,8 +35,6 @@ def weekly_sku_panel(daily_sales: pd.DataFrame, sku_category: pd.DataFrame) -> p
 
 def estimate(panel: pd.DataFrame) -> pd.DataFrame:
     """One row per category (plus ALL): elasticity, 95% CI, p-value, rows and SKUs used."""
-    import statsmodels.formula.api as smf
-
     rows = []
     usable = panel[(panel["units"] > 0) & (panel["price"] > 0)].copy()
     usable["log_units"] = np.log(usable["units"].astype(float))
@@ -49,19 +50,47 @@ def estimate(panel: pd.DataFrame) -> pd.DataFrame:
         if len(group) < MIN_ROWS or group["sku"].nunique() < 2:
             rows.append({**row, "elasticity": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan})
             continue
-        group = group.assign(unit=group["sku"] + "|" + group["country"])
-        formula = "log_units ~ log_price + promo + C(unit)"
-        if group["woy"].nunique() > 4 and len(group) > 200:
-            formula += " + C(woy)"
-        fit = smf.ols(formula, data=group).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(group["unit"])[0]})
-        lo, hi = fit.conf_int().loc["log_price"]
-        rows.append(
-            {
-                **row,
-                "elasticity": float(fit.params["log_price"]),
-                "ci_low": float(lo),
-                "ci_high": float(hi),
-                "p_value": float(fit.pvalues["log_price"]),
-            }
-        )
+        with_weeks = group["woy"].nunique() > 4 and len(group) > 200
+        rows.append({**row, **fixed_effects_fit(group, with_weeks)})
     return pd.DataFrame(rows)
+
+
+def fixed_effects_fit(group: pd.DataFrame, with_weeks: bool) -> dict[str, float]:
+    """log_units ~ log_price + promo [+ week-of-year] + SKU x country effects, cluster-robust by SKU x country.
+
+    The same estimate and standard error as OLS with one dummy per SKU x country (statsmodels'
+    `cov_type="cluster"` with its small-sample correction), computed by the within transformation
+    (Frisch-Waugh-Lovell: demean every variable per SKU x country, then regress) instead of a design matrix
+    with a column per SKU x country, which took minutes and gigabytes on a shop's whole panel.
+    """
+    from scipy import stats
+
+    unit = pd.factorize(group["sku"].astype(str) + "|" + group["country"].astype(str))[0]
+    columns = {"log_price": group["log_price"].to_numpy(float), "promo": group["promo"].to_numpy(float)}
+    if with_weeks:  # week-of-year dummies, the first week the reference level
+        weeks = pd.get_dummies(group["woy"], drop_first=True, dtype=float)
+        columns.update({f"woy_{c}": weeks[c].to_numpy() for c in weeks.columns})
+    raw = pd.DataFrame(columns)
+    y = group["log_units"].to_numpy(float)
+    x = (raw - raw.groupby(unit).transform("mean")).to_numpy()
+    y = y - pd.Series(y).groupby(unit).transform("mean").to_numpy()
+    keep = np.abs(x).max(axis=0) > 1e-12  # a regressor constant within every unit is absorbed by the effects
+    keep[0] = True
+    x = x[:, keep]
+    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+    resid = y - x @ beta
+    bread = np.linalg.pinv(x.T @ x)
+    scores = pd.DataFrame(x * resid[:, None]).groupby(unit).sum().to_numpy()
+    n, clusters = len(y), int(unit.max()) + 1
+    k = clusters + np.linalg.matrix_rank(x)  # the dummy model's parameters: an intercept per unit + the slopes
+    correction = clusters / (clusters - 1) * (n - 1) / (n - k)
+    cov = bread @ (scores.T @ scores) @ bread * correction
+    se = float(np.sqrt(cov[0, 0]))
+    z = stats.norm.ppf(0.975)
+    b = float(beta[0])
+    return {
+        "elasticity": b,
+        "ci_low": float(b - z * se),
+        "ci_high": float(b + z * se),
+        "p_value": float(2 * stats.norm.sf(abs(b / se))) if se > 0 else float("nan"),
+    }

@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from market_intelligence import coverage, store
+from market_intelligence.dimensions import DEFAULT as DEFAULT_DIMENSIONS
 from market_intelligence.exceptions import InputError
 from market_intelligence.forecast import Forecaster, Options
 from market_intelligence.series import infer_frequency
@@ -74,6 +75,7 @@ def plan(
     options: Options,
     shard_size: int,
     notes: list[str] | None = None,
+    dims: tuple[str, ...] = DEFAULT_DIMENSIONS,
 ) -> dict[str, Any]:
     """Write the run's input and its shard list; returns the Map's items (one small dict per shard).
 
@@ -98,6 +100,7 @@ def plan(
             "shards": shards,
             "options": dataclasses.asdict(fixed),
             "skipped": list(notes or []),
+            "dimensions": list(dims),
         },
     )
     return {

@@ -22,14 +22,14 @@ def whole(buckets: Buckets, dataset: str, cfg: MarketSettings) -> Any:
     """The whole batch path in this invocation (an event or the schedule): forecasts, trends, elasticity."""
     from market_intelligence import batch
 
-    return batch.run(buckets, dataset, cfg.options, cfg.shard_size)
+    return batch.run(buckets, dataset, cfg.options, cfg.shard_size, cfg.dimensions)
 
 
 def plan(buckets: Buckets, cfg: MarketSettings) -> dict[str, Any]:
     """Write the run's plan (markets per shard); `status` is `empty` when there is nothing to forecast."""
     from market_intelligence import batch
 
-    planned = batch.start(buckets, cfg.options, cfg.shard_size)
+    planned = batch.start(buckets, cfg.options, cfg.shard_size, cfg.dimensions)
     logger.info("forecast run planned", extra={k: planned[k] for k in ("version", "n_series")})
     return {**planned, "status": "planned" if planned["version"] else "empty"}
 

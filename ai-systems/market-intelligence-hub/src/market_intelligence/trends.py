@@ -350,8 +350,10 @@ def _mad(x: np.ndarray) -> float:
     return float(np.median(np.abs(x - np.median(x))) * 1.4826)
 
 
-def summarise(r: TrendReport, elasticity: dict | None = None) -> str:
-    """A short plain-language summary generated from the numbers (no free text from users)."""
+def summarise(r: TrendReport, elasticity: dict | None = None, pooled_from: str | None = None) -> str:
+    """A short plain-language summary generated from the numbers (no free text from users).
+
+    `pooled_from`: the market whose elasticity estimate this market shows (it was not estimated on its own)."""
     market = r.series_id.replace("|", " in ")
     if r.direction == "flat":
         first = f"{market}: no significant trend (Mann-Kendall p={r.mk_p:.2f})"
@@ -369,8 +371,9 @@ def summarise(r: TrendReport, elasticity: dict | None = None) -> str:
         parts.append(f"{len(r.anomalies)} unusual period(s), latest {r.anomalies[-1]}.")
     if elasticity and elasticity.get("elasticity") is not None and not math.isnan(elasticity["elasticity"]):
         e, lo, hi = elasticity["elasticity"], elasticity["ci_low"], elasticity["ci_high"]
+        label = f"Pooled price elasticity of {pooled_from.replace('|', ' in ')}" if pooled_from else "Price elasticity"
         parts.append(
-            f"Price elasticity {e:.2f} (95% CI {lo:.2f} to {hi:.2f}): a 10% price rise moves units by "
+            f"{label} {e:.2f} (95% CI {lo:.2f} to {hi:.2f}): a 10% price rise moves units by "
             f"about {((1.1**e) - 1) * 100:+.0f}%."
         )
     return " ".join(parts)
