@@ -29,7 +29,7 @@ WHOLE = ("fx_rates", "products", "customers")  # read whole: lookups, and rates 
 CURATED = PARTITIONED + WHOLE
 BEFORE = timedelta(days=1)  # payments look up orders a day around them
 AFTER = timedelta(days=6)  # a week keyed by its Monday reads up to the Sunday after
-ROWS_PER_BATCH = 2_000_000  # order lines built at once: months are batched up to this, a larger month alone
+ROWS_PER_BATCH = 1_000_000  # order lines built at once: months are batched up to this, a larger month alone
 _ARROW = {"int": pa.float64(), "float": pa.float64(), "bool": pa.bool_()}
 _ARROW_TIME = {"timestamp": pa.timestamp("us", tz="UTC"), "date": pa.timestamp("us")}
 _PANDAS = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
