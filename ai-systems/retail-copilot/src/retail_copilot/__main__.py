@@ -3,8 +3,8 @@
     python -m retail_copilot --prod-dir DIR "top 5 products by revenue last month" "and in Germany?"
     python -m retail_copilot --mart copilot_mart.parquet --kpis country_kpis.parquet --json "revenue by country"
 
-DIR holds <dataset>/date=YYYY-MM-DD/part-0.parquet as in the prod bucket. Questions in one call share a session,
-so follow-ups work. Without questions, questions are read from stdin, one per line.
+DIR holds <dataset>/month=YYYY-MM/part-0.parquet (or older date=YYYY-MM-DD/ partitions) as in the prod bucket.
+Questions in one call share a session, so follow-ups work. Without questions, they are read from stdin, one a line.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from retail_copilot.copilot import Copilot
-from retail_copilot.store import DatasetInfo, Snapshot, partitions_of
+from retail_copilot.store import DatasetInfo, Snapshot
+from retail_platform.storage import period_of
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -48,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     datasets = {}
     for name, path in (("copilot_mart", mart_path), ("country_kpis", kpis_path)):
         if path is not None and path.is_dir():
-            days = partitions_of([p.as_posix() for p in path.rglob("*.parquet")])
-            datasets[name] = DatasetInfo(name, len(days), days[-1] if days else None)
+            labels = sorted({label for p in path.rglob("*.parquet") if (label := period_of(p.as_posix()))})
+            datasets[name] = DatasetInfo(name, len(labels), labels[-1] if labels else None)
     copilot = Copilot(Snapshot(mart, kpis, None, "cli", datasets), currency=args.currency)
     questions = args.questions or [line.strip() for line in sys.stdin if line.strip()]
     for question in questions:

@@ -242,8 +242,8 @@ class QueryEngine:
                     f"{label} cannot be split by {display(missing[0])}: customer_transactions has no such column."
                 )
             return ORDERS
-        if metric == "orders":
-            return MART if self._product_level(plan) else KPIS
+        if metric == "orders" and self._product_level(plan):
+            return MART
         if self._product_level(plan):
             raise PlanError(
                 f"{label} is only known per country and in total, "
@@ -251,6 +251,8 @@ class QueryEngine:
             )
         if attributes:
             raise PlanError(f"{label} is only known per country and in total, not per {display(attributes[0])}.")
+        if KPIS not in self.warehouse.tables.columns:
+            raise PlanError(f"{label} cannot be answered: prod country_kpis is not available.")
         return KPIS
 
     def _metric_value(self, plan: QueryPlan, period: Period) -> tuple[float, Selection, str]:

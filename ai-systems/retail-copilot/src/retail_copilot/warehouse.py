@@ -160,11 +160,9 @@ class DuckWarehouse:
         engine = engine or _new_engine()
         raw: dict[str, Raw] = {}
         for source, frame in ((MART, mart), (KPIS, kpis), (ORDERS, orders)):
-            if frame is None or (frame.empty and source == ORDERS):
-                raw[source] = Raw(f"raw_{source}", None)
+            if frame is None or (frame.empty and (source == ORDERS or len(frame.columns) == 0)):
+                raw[source] = Raw(f"raw_{source}", None)  # absent: answers that need it say so
                 continue
-            if frame.empty and "date" not in frame.columns:
-                raise PlanError(f"{source} is missing columns: {', '.join(REQUIRED[source])}")
             engine.register_table(f"raw_{source}", pa.Table.from_pandas(_arrow_safe(frame), preserve_index=False))
             raw[source] = Raw(f"raw_{source}", dict(engine.columns(f"raw_{source}")))
         return cls(engine, raw)
