@@ -8,20 +8,25 @@ from datetime import date
 
 import boto3
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from moto import mock_aws
 
-from marts import PROD_DATASETS, fx, incremental
+from marts import PROD_DATASETS, incremental
 from marts.build import build_marts
-from marts.curated import CuratedInputs, normalise
+from marts.curated import CuratedInputs
 from marts.schema import arrow_schema, contract
 from marts.service import Request, parse_request, run
+from marts.sql.fx import factor_ctes
+from marts.sql.queries import statement
+from marts.sql.run import SqlMarts
 from marts.store import partition_bytes
 from retail_platform import s3io
 from retail_platform.contracts import load_prod, prod_names
 from retail_platform.exceptions import BadEventError
 from retail_platform.settings import Settings
+from retail_platform.sql import SqlEngine
 
 D1, D2, D3, MON = date(2023, 3, 1), date(2023, 3, 2), date(2023, 3, 3), date(2023, 3, 6)
 WEEK = date(2023, 2, 27)  # Monday of the week holding D1..D3
@@ -257,10 +262,18 @@ def test_prod_contracts_are_not_curated_datasets():
 # ---------------------------------------------------------------- FX
 
 
+def factors(reporting: str, days: list[date], fx_rates: pd.DataFrame | None = None) -> dict:
+    """(date, currency) -> factor of the SQL marts' FX CTEs for `days` (the sample's rates by default)."""
+    inputs = CuratedInputs.from_frames({"fx_rates": sample_frames()["fx_rates"] if fx_rates is None else fx_rates})
+    with SqlEngine() as engine:
+        ctx = SqlMarts.from_inputs(inputs, engine).context(reporting)
+        engine.register_table("wanted", pa.table({"date": pd.to_datetime(days).astype("datetime64[us]")}))
+        rows = engine.query(statement(factor_ctes(list(ctx.pairs), reporting, "wanted"), "SELECT * FROM factors"))
+    return {(pd.Timestamp(r["date"]), r["currency"]): r["factor"] for r in rows.to_pylist()}
+
+
 def test_fx_divides_by_the_rate_when_the_base_is_the_reporting_currency_and_forward_fills():
-    fx_rates = normalise(sample_frames()["fx_rates"], "fx_rates")
-    factors = fx.daily_factors(fx_rates, "EUR", pd.Series(pd.to_datetime([D1, D2, D3, MON])))
-    lookup = factors.set_index(["date", "currency"])["factor"]
+    lookup = factors("EUR", [D1, D2, D3, MON])
     assert lookup[(day(D1), "GBP")] == pytest.approx(1 / 0.8)
     assert lookup[(day(D2), "GBP")] == pytest.approx(1 / 0.8)  # no rate on D2: the last known one
     assert lookup[(day(D3), "GBP")] == pytest.approx(1 / 0.9)
@@ -269,18 +282,14 @@ def test_fx_divides_by_the_rate_when_the_base_is_the_reporting_currency_and_forw
 
 
 def test_fx_cross_rate_through_the_common_base():
-    fx_rates = normalise(sample_frames()["fx_rates"], "fx_rates")
-    factors = fx.daily_factors(fx_rates, "GBP", pd.Series(pd.to_datetime([D1])), currencies=["SEK"])
-    lookup = factors.set_index("currency")["factor"]
-    assert lookup["EUR"] == pytest.approx(0.8)  # 1 EUR = 0.8 GBP
-    assert lookup["USD"] == pytest.approx(0.8 / 1.25)  # 1 USD = 0.8 EUR = 0.64 GBP
-    assert pd.isna(lookup["SEK"])  # no path: unknown, never a guess
+    lookup = factors("GBP", [D1])
+    assert lookup[(day(D1), "EUR")] == pytest.approx(0.8)  # 1 EUR = 0.8 GBP
+    assert lookup[(day(D1), "USD")] == pytest.approx(0.8 / 1.25)  # 1 USD = 0.8 EUR = 0.64 GBP
+    assert (day(D1), "SEK") not in lookup  # no path: unknown, never a guess
 
 
 def test_fx_before_the_first_rate_is_unknown():
-    fx_rates = normalise(sample_frames()["fx_rates"], "fx_rates")
-    factors = fx.daily_factors(fx_rates, "EUR", pd.Series(pd.to_datetime([date(2023, 2, 1)])))
-    assert pd.isna(factors.set_index("currency")["factor"]["GBP"])
+    assert factors("EUR", [date(2023, 2, 1)])[(day(date(2023, 2, 1)), "GBP")] is None
 
 
 # ---------------------------------------------------------------- daily_sales
@@ -637,7 +646,10 @@ def test_totals_with_an_unconvertible_amount_are_null_not_understated():
 
 
 def test_zero_amounts_convert_to_zero_without_a_rate():
-    frame = pd.DataFrame({"date": [day(D1), day(D1)], "currency": ["SEK", "SEK"], "revenue": [0.0, 5.0]})
-    factors = fx.daily_factors(normalise(None, "fx_rates"), "EUR", frame["date"])
-    converted = fx.to_reporting(frame, "revenue", factors)
-    assert converted.iloc[0] == 0.0 and pd.isna(converted.iloc[1])
+    frames = sample_frames()
+    zero = line("O8", 1, "2023-03-01 12:00", "Z", 1, 0.0, "SE", "SEK", customer="C4")
+    frames["order_lines"] = pd.concat([frames["order_lines"], pd.DataFrame([zero])], ignore_index=True)
+    frames["order_lines"]["_source_row"] = range(len(frames["order_lines"]))
+    out = build_marts(CuratedInputs.from_frames(frames), {"daily_sales": {D1}, "copilot_mart": {D1}}, "EUR")
+    assert row(out["daily_sales"], date=D1, sku="Z", country="SE").revenue_reporting == 0.0
+    assert row(out["copilot_mart"], date=D1, country="SE", sku="Z").revenue_reporting == 0.0

@@ -19,8 +19,8 @@ from retail_platform.contracts import load_sources, route
 from retail_platform.sampledata import SMALL_PROFILE, generate
 from retail_platform.sql import SqlEngine
 from retail_platform.storage import MemoryBlobStore, codec
+from tests.reference.pandas_marts.build import build_pandas_marts
 from tests.support import DATA
-from tests.unit.marts_pandas_reference import build_pandas_marts
 
 EXPORTS = {
     "uci": ("uci-online-retail/online_retail_sample.csv", DATA / "online-retail" / "online_retail_sample.csv"),

@@ -1,7 +1,8 @@
 """Prod marts: the datasets the AI systems read, built from deduplicated curated partitions.
 
-Pure modules (one per prod dataset, plus `fx`, `incremental`, `curated`, `sales`, `schema`) take and
-return dataframes; `store` is the S3 adapter and `service` wires them together for the handler.
+The marts are SQL (`marts.sql`: one query per prod dataset, run by DuckDB here and by Athena as Trino);
+`incremental` plans which partitions to rebuild, `schema` conforms frames to the prod contracts, `store` is
+the S3 adapter and `service` wires them together for the handler.
 """
 
 DAILY_DATASETS = (

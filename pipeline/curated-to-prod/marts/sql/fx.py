@@ -1,9 +1,12 @@
-"""Conversion factors into the reporting currency as SQL (the rules of `marts.fx`).
+"""Conversion factors into the reporting currency as SQL.
+
+A rate row (date, base, quote, rate) says 1 base = rate quote; a factor is "reporting units per 1 unit".
 
 Each currency pair's rate is forward-filled to the days amounts need converting on (the last rate on or
 before the day), then every currency reachable through the pairs gets its factor as a chain of rates:
 the chains come from a breadth-first search over the distinct pairs, run here in Python on the handful
-of pairs present, exactly as `marts.fx.daily_factors` runs it, so the SQL holds only arithmetic.
+of pairs present, so the SQL holds only arithmetic. Days before a pair's first rate, and currencies with no
+path to the reporting currency, get no factor (NULL): an amount is never converted with a guess.
 """
 
 # ruff: noqa: S608 - this module generates SQL: identifiers quoted, data values escaped literals, run values bound
@@ -23,7 +26,7 @@ def chains(pairs: list[Pair], reporting: str) -> dict[str, list[tuple[int, str]]
     """Currency -> [(pair index, "/" or "*")] turning reporting-per-known into reporting-per-currency.
 
     Pairs in sorted order, breadth-first from the reporting currency: the shortest chain wins, ties broken
-    by sorted pair order (as `marts.fx.daily_factors`)."""
+    by sorted pair order."""
     pairs = sorted(set(pairs))
     neighbours: dict[str, list[tuple[str, int]]] = {}
     for index, (base, quote) in enumerate(pairs):

@@ -1,7 +1,7 @@
 """Curated inputs as SQL: each curated dataset normalised (canonical columns typed, one row per business key,
 `_date`, custom attributes), and the order-line facts the sales marts share.
 
-Same rules as `marts.curated.normalise` and `marts.sales.line_facts`: the version from the last
+Same rules as `marts.curated.normalise` (and the pandas marts before, tests/reference): the version from the last
 `_source_key` (then `_source_row`) wins; numbers are DOUBLE; a row's `_date` is the UTC day of its
 partition column. The text is DuckDB SQL in the subset Trino shares (no QUALIFY, no GROUP BY ALL), so the
 same CTEs run on Athena over the catalogued `curated_<dataset>` tables.
@@ -122,7 +122,8 @@ def normalised(
 
 
 def facts(line_attributes: list[Attribute], source: str = "norm_order_lines") -> str:
-    """One row per order line with signed and sale-only measures (see `marts.sales.line_facts`); `_seq`
+    """One row per order line with signed and sale-only measures (a cancellation line counts on its own
+    day, negative); `_seq`
     orders the lines of a day as the pandas marts did (order id, line number, SKU)."""
     extra = "".join(f", {q(a.carried)}" for a in line_attributes)
     return f"""

@@ -2,8 +2,9 @@
 and the order-line `facts` (`marts.sql.inputs`).
 
 Each query returns the mart's working columns (contract columns, custom attributes as `@name`) for the
-output days in [$out_lo, $out_hi]; `schema.conform` then fixes types and order, as for the pandas marts
-whose rules these are (docstrings of `marts.daily_sales` etc.). Written in the DuckDB/Trino common subset:
+output days in [$out_lo, $out_hi]; `schema.conform` then fixes types and order. The rules are those of the
+pandas marts they replaced (tests/reference/pandas_marts, the oracle they are compared with); each query's
+docstring says what it builds. Written in the DuckDB/Trino common subset:
 explicit DOUBLE division, IS NOT DISTINCT FROM where pandas matched missing keys, min_by/max_by with
 FILTER for "first/last non-null in line order", UNION ALL for the ALL totals.
 """
@@ -14,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from marts.sales import UNCATEGORISED
 from marts.sql.fx import Pair, converted, factor_ctes, literal
 from marts.sql.inputs import Attribute
 from retail_platform.sql import quote_identifier as q
 
 Ctes = list[tuple[str, str]]
-LINE_CATEGORY = "@category"
+LINE_CATEGORY = "@category"  # a denormalised export's own category attribute
+UNCATEGORISED = "uncategorised"  # the category of a SKU in no catalogue and with no category of its own
 OUT = "BETWEEN $out_lo AND $out_hi"
 # Amounts are summed exactly (as decimals, then back to DOUBLE): a floating sum depends on the order rows
 # arrive in, which parallel scans and different read windows change, and prod bytes must not.
@@ -80,6 +81,9 @@ def _converted_facts(ctx: Context, where: Callable[[str], str]) -> Ctes:
 
 
 def daily_sales(ctx: Context) -> tuple[Ctes, str]:
+    """Net sales per day x SKU x country x currency, unioned with SKU-days that had a shelf price or a stock
+    snapshot (zero measures; a stock-only row takes the smallest currency its country sold or priced in that
+    day); line measures summed, catalogue attributes joined."""
     measures = ctx.line_measures
     carried = {a.carried for a in measures}
     products = ctx.lookup(ctx.products, carried)
@@ -144,6 +148,9 @@ def daily_sales(ctx: Context) -> tuple[Ctes, str]:
 
 
 def customer_transactions(ctx: Context) -> tuple[Ctes, str]:
+    """One row per order, day and kind (sale or cancellation lines): first non-null customer, country and
+    currency in line order (a missing customer from the order header of that day), line dimensions first,
+    measures summed, customer attributes joined."""
     dims, measures = ctx.line_dimensions, ctx.line_measures
     customers = ctx.lookup(ctx.customers, {a.carried for a in ctx.lines})
     firsts = "".join(
@@ -178,6 +185,8 @@ def customer_transactions(ctx: Context) -> tuple[Ctes, str]:
 
 
 def country_kpis(ctx: Context) -> tuple[Ctes, str]:
+    """Orders, customers, units, revenue, AOV and cancellation rate (orders with a cancellation line /
+    orders) per day x country x currency."""
     ctes: Ctes = [
         (
             "kpi_rows",
@@ -206,6 +215,8 @@ def _category(ctx: Context, alias: str) -> str:
 
 
 def copilot_mart(ctx: Context) -> tuple[Ctes, str]:
+    """Daily units, revenue and orders per country x SKU x line dimensions, with the catalogue's
+    description (else the day's last line text) and category; NULL revenue when any amount had no rate."""
     dims, measures = ctx.line_dimensions, ctx.line_measures
     products = ctx.lookup(ctx.products, {a.carried for a in ctx.lines})
     group = ", ".join(["date", "country", "sku", *(q(a.carried) for a in dims)])
@@ -229,6 +240,7 @@ def copilot_mart(ctx: Context) -> tuple[Ctes, str]:
 
 
 def market_series(ctx: Context) -> tuple[Ctes, str]:
+    """Weekly (Monday) units, revenue and SKUs sold per category x country, with "ALL" totals of either."""
     own = [a for a in ctx.line_dimensions if a.carried == LINE_CATEGORY]
     group = ", ".join(["date", "sku", "country", *(q(a.carried) for a in own)])
     levels = (("category", "country"), ("category", "'ALL'"), ("'ALL'", "country"), ("'ALL'", "'ALL'"))
@@ -276,6 +288,8 @@ PAYMENT_COLUMNS = (
 
 
 def payment_transactions(ctx: Context) -> tuple[Ctes, str]:
+    """Payments with their order's header and sale total found within a day of the payment; never the card
+    number (BIN: at most the first eight digits; the last four)."""
     window = "BETWEEN k.date - INTERVAL 1 DAY AND k.date + INTERVAL 1 DAY"
     digits = "array_to_string(regexp_extract_all(p.{c}, '[0-9]'), '')"  # every digit (Trino: array_join)
     ctes: Ctes = [

