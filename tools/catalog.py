@@ -9,9 +9,10 @@ dataset (``prod_<name>``, ``s3://<ProdBucket>/<name>/``), in the database ``Glue
 template. Columns are the contract's columns in its order; types follow the Parquet schema the pipeline
 writes (``date`` is stored as a timestamp at midnight, so it is a ``timestamp`` here too). A partitioned
 dataset has the partition key ``month`` (string ``YYYY-MM``, the ``month=YYYY-MM/`` prefixes) resolved by
-partition projection, so no crawler and no ``ALTER TABLE ADD PARTITION`` is ever needed. Custom attributes
-(a source contract's ``attributes:``) and curated lineage columns (``_source_key``...) are not catalogued:
-they differ per retailer, and Athena ignores Parquet columns that a table does not declare.
+partition projection, so no crawler and no ``ALTER TABLE ADD PARTITION`` is ever needed. Curated tables
+end with the lineage columns ``_source_key`` and ``_source_row`` (the Athena rebuild keeps the latest version of
+a business key by them). Custom attributes (a source contract's ``attributes:``) are not catalogued: they differ
+per retailer, and Athena ignores Parquet columns that a table does not declare.
 """
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ PARTITION_KEY = "month"
 DATABASE = "GlueDatabase"  # logical id of the AWS::Glue::Database in the template
 FIRST_MONTH_PARAMETER = "CatalogFirstMonth"
 BUCKETS = {"curated": "CuratedBucket", "prod": "ProdBucket"}
+# raw-to-curated's lineage of every curated row: the object and the row it came from. The Athena rebuild orders
+# versions of a business key by them (latest wins), as the DuckDB path does.
+LINEAGE = [
+    {"Name": "_source_key", "Type": "string", "Comment": "raw object the row was curated from"},
+    {"Name": "_source_row", "Type": "bigint", "Comment": "row number in that object"},
+]
 # contract type -> Glue/Hive type of what the pipeline writes (retail_platform/contracts/prod/README.md)
 GLUE_TYPES = {"int": "bigint", "float": "double", "bool": "boolean", "date": "timestamp", "timestamp": "timestamp"}
 PARQUET = {
@@ -84,6 +91,8 @@ def table(stage: str, spec: CanonicalDataset) -> dict[str, Any]:
     if spec.partition_by:
         parameters.update(_projection(stage, spec.name))
     columns = [{"Name": c.name, "Type": glue_type(c.type)} for c in spec.columns.values()]
+    if stage == "curated":
+        columns += [dict(column) for column in LINEAGE]
     storage = {"Location": {"Fn::Sub": f"s3://${{{BUCKETS[stage]}}}/{spec.name}/"}, **PARQUET, "Columns": columns}
     table_input: dict[str, Any] = {
         "Name": f"{stage}_{spec.name}",

@@ -83,6 +83,8 @@ def test_order_lines_columns_and_types() -> None:
         ("country", "string"),
         ("is_cancellation", "boolean"),
         ("promo_flag", "boolean"),
+        ("_source_key", "string"),  # lineage: which raw object and row, for latest-version-wins
+        ("_source_row", "bigint"),
     ]
     assert table["StorageDescriptor"]["Location"] == {"Fn::Sub": "s3://${CuratedBucket}/order_lines/"}
 
