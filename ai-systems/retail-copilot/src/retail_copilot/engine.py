@@ -104,8 +104,9 @@ class QueryEngine:
         self.catalog = catalog
         self.currency = currency
         self.attributes = warehouse.attributes
-        bounds = warehouse.fetch(sqlplan.Query('SELECT MIN("date") AS first, MAX("date") AS last FROM copilot_mart'))
-        first, last = bounds.iloc[0]["first"], bounds.iloc[0]["last"]
+        table, day = warehouse.tables.name(MART), warehouse.tables.column(MART, "date")
+        bounds = warehouse.fetch(sqlplan.Query(f"SELECT MIN({day}) AS first_day, MAX({day}) AS last_day FROM {table}"))  # noqa: S608
+        first, last = bounds.iloc[0]["first_day"], bounds.iloc[0]["last_day"]
         self.first = None if pd.isna(first) else pd.Timestamp(first).date()
         self.last = None if pd.isna(last) else pd.Timestamp(last).date()
 

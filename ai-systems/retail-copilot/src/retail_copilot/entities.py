@@ -38,7 +38,8 @@ def from_warehouse(warehouse: Warehouse) -> Catalog:
     latest = warehouse.fetch(
         Query(
             f"SELECT {col('sku')} AS sku, {description} AS description, ARG_MAX({col('category')}, {col('date')}) "  # noqa: S608
-            f"AS category, MIN({col('date')}) AS first, MAX({col('date')}) AS last FROM {mart} GROUP BY {col('sku')}"
+            f"AS category, MIN({col('date')}) AS first_day, MAX({col('date')}) AS last_day "
+            f"FROM {mart} GROUP BY {col('sku')}"
         )
     )
     products = {
@@ -59,8 +60,8 @@ def from_warehouse(warehouse: Warehouse) -> Catalog:
         sorted(str(c) for c in categories["category"]),
         products,
         {str(r.sku): str(r.category) for r in latest.itertuples()},
-        pd.Timestamp(latest["first"].min()).date().isoformat(),
-        pd.Timestamp(latest["last"].max()).date().isoformat(),
+        pd.Timestamp(latest["first_day"].min()).date().isoformat(),
+        pd.Timestamp(latest["last_day"].max()).date().isoformat(),
         dimensions,
         list(warehouse.attributes.measures),
     )
