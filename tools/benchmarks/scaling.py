@@ -116,16 +116,18 @@ def generate(root: Path, lines: int, seed: int = 7) -> dict[str, int]:
         order_ids = np.char.add("O", (order_base + np.arange(n_orders)).astype(str))
         country = rng.integers(0, len(COUNTRIES), n_orders)
         customer = np.char.add("C", rng.integers(0, max(1000, lines // 20), n_orders).astype(str))
+        codes = np.array([c for c, _ in COUNTRIES], dtype=object)[country]
+        currencies = np.array([c for _, c in COUNTRIES], dtype=object)[country]
         orders = pd.DataFrame(
             {
                 "order_id": order_ids,
                 "order_ts": ts,
                 "customer_id": customer,
-                "country": [COUNTRIES[c][0] for c in country],
-                "currency": [COUNTRIES[c][1] for c in country],
+                "country": codes,
+                "currency": currencies,
                 "channel": rng.choice(["web", "app", "marketplace"], n_orders),
                 "status": "placed",
-                "shipping_country": [COUNTRIES[c][0] for c in country],
+                "shipping_country": codes,
                 "_source_key": f"bench/orders-{part}.csv",
                 "_source_row": np.arange(n_orders),
             }
@@ -282,8 +284,9 @@ def run_pandas(curated: Path, prod: Path) -> dict:
     rows = 0
     for name, frame in marts.items():
         rows += len(frame)
-        for day, body in partition_bytes(frame, name).items():
-            out.put(f"{name}/date={day.isoformat()}/part-0.parquet", body)
+        for period, body in partition_bytes(frame, name).items():  # day objects before the monthly switch
+            label = period if isinstance(period, str) else period.isoformat()
+            out.put(f"{name}/{'month' if len(label) == 7 else 'date'}={label}/part-0.parquet", body)
     return {"rows_written": rows}
 
 
@@ -333,6 +336,17 @@ def linear_fit(points: list[tuple[int, float]]) -> dict | None:
     return {"intercept_s": round(mean_y - slope * mean_x, 2), "s_per_million_lines": round(slope * 1e6, 2)}
 
 
+def _fits(runs: list[dict]) -> dict:
+    """Per engine, linear fits of wall and CPU seconds over the measured sizes."""
+    return {
+        engine: {
+            kind: linear_fit([(r["lines"], r[kind]) for r in runs if r["engine"] == engine and kind in r])
+            for kind in ("seconds", "cpu_seconds")
+        }
+        for engine in ("duckdb", "pandas")
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", default="1000000,10000000")
@@ -363,10 +377,7 @@ def main() -> None:
             figures = {"engine": engine, "lines": lines, **figures}
             print(json.dumps(figures), flush=True)
             results.append(figures)
-    fits = {
-        engine: linear_fit([(r["lines"], r["seconds"]) for r in results if r["engine"] == engine and "seconds" in r])
-        for engine in ("duckdb", "pandas")
-    }
+    fits = _fits(results)
     report = {
         "machine": f"{os.cpu_count()} cores (shared), Python {sys.version.split()[0]}",
         "memory_limit_duckdb": args.memory_limit,
@@ -375,6 +386,13 @@ def main() -> None:
         "measured_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%MZ"),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.out.exists():  # keep the figures of sizes not re-measured in this run
+        measured = {(r["engine"], r["lines"]) for r in results}
+        earlier = [
+            r for r in json.loads(args.out.read_text()).get("runs", []) if (r["engine"], r["lines"]) not in measured
+        ]
+        report["runs"] = sorted(earlier + results, key=lambda r: (r["lines"], r["engine"]))
+        report["linear_fit_seconds"] = _fits(report["runs"])
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(fits))
 
