@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import re
 import string
-from operator import methodcaller
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from curation.detectors.context import NUMERIC_TYPES, TEMPORAL_TYPES, Context, fold
 from curation.detectors.flags import Flag, number, shown
@@ -91,23 +92,38 @@ def text_confidence(value: str, extra: frozenset[str] = frozenset()) -> float | 
     return None
 
 
+_ASCII_PUNCTUATION_ONLY = r"^[!-/:-@\[-`{-~]*$"  # string.punctuation, or nothing
+_NOT_ARROW_WHITESPACE = "[\x1c-\x1f]"  # str.strip removes these, Arrow's trim does not: screened in
+
+
+def screen(texts: list[str], tokens: set[str] | frozenset[str]) -> np.ndarray:
+    """Positions of the texts that may be placeholders, in Arrow kernels over the whole column (a superset of
+    what `text_confidence` accepts): after trimming and lower-casing, at most MAX_LENGTH characters and a
+    token, nothing but punctuation, or one character repeated; any non-ASCII text goes on to the full check."""
+    if not texts:
+        return np.empty(0, dtype=np.int64)
+    values = pa.array(texts, type=pa.string())
+    lowered = pc.ascii_lower(pc.utf8_trim_whitespace(values))
+    length = pc.utf8_length(lowered)
+    first = pc.utf8_slice_codeunits(lowered, 0, 1)
+    repeated = pc.and_(pc.greater_equal(length, 3), pc.equal(pc.binary_repeat(first, length), lowered))
+    shaped = pc.or_(
+        pc.or_(pc.is_in(lowered, value_set=pa.array(sorted(tokens), type=pa.string())), repeated),
+        pc.or_(pc.match_substring_regex(lowered, _ASCII_PUNCTUATION_ONLY), pc.invert(pc.string_is_ascii(values))),
+    )
+    keep = pc.or_(
+        pc.and_(pc.less_equal(length, MAX_LENGTH), shaped), pc.match_substring_regex(values, _NOT_ARROW_WHITESPACE)
+    )
+    return np.flatnonzero(pc.fill_null(keep, False).to_numpy(zero_copy_only=False))
+
+
 def placeholder_codes(ctx: Context, name: str, extra: frozenset[str] = frozenset()) -> dict[int, float]:
     """Codes of a text column's distinct values that are placeholders, with confidence (memoised)."""
     key = ("placeholders", name, extra)
     if key not in ctx.cache:
         texts = ctx.texts(name)
-        lowered = list(map(str.lower, map(str.strip, texts)))
-        # cheap screen at C speed: a token, nothing but punctuation, or one character repeated
-        screen = TOKENS | extra
-        bare = map(methodcaller("translate", _ASCII_PUNCTUATION), lowered)
-        candidates = [
-            i
-            for i, (low, rest) in enumerate(zip(lowered, bare, strict=True))
-            if len(low) <= MAX_LENGTH
-            and (low in screen or not rest or not low.isascii() or (len(low) >= 3 and low.count(low[0]) == len(low)))
-        ]
         hits: dict[int, float] = {}
-        for i in candidates:
+        for i in screen(texts, TOKENS | extra).tolist():
             conf = text_confidence(texts[i], extra)
             if conf is not None:
                 hits[i] = conf
