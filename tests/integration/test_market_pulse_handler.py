@@ -9,14 +9,14 @@ from __future__ import annotations
 import copy
 import json
 
-import boto3
 import pytest
 
 from retail_platform import s3io
 from retail_platform.exceptions import BadEventError
+from tests.integration.pulse_inputs import PROD, prod_from_pipeline, restore
 from tests.support import DATA, EVENTS, event, handler
 
-RAW, PROD, ARTIFACTS = "local-raw", "local-prod", "local-artifacts"
+ARTIFACTS = "local-artifacts"
 FUNCTION = "global-market-pulse"
 MODELS = "models/global-market-pulse"
 
@@ -24,27 +24,16 @@ MODELS = "models/global-market-pulse"
 @pytest.fixture(scope="module")
 def prod_snapshot(endpoint):
     """country_kpis and customer_transactions objects built by the pipeline from the UCI sample."""
-    from retail_platform.local.run import LocalContext
-
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-    key = "uci-online-retail/online_retail_sample.csv"
-    client.upload_file(str(DATA / "online-retail" / "online_retail_sample.csv"), RAW, key)
-    ctx = LocalContext("pipeline")
-    handler("raw-to-curated").lambda_handler({"bucket": RAW, "key": key}, ctx)
-    handler("curated-to-prod").lambda_handler({"full_rebuild": True}, ctx)
-    return {
-        k: s3io.read_bytes(client, PROD, k)
-        for prefix in ("country_kpis/", "customer_transactions/")
-        for k in s3io.list_keys(client, PROD, prefix)
-    }
+    return prod_from_pipeline(
+        endpoint, DATA / "online-retail" / "online_retail_sample.csv", "uci-online-retail/online_retail_sample.csv"
+    )
 
 
 @pytest.fixture
 def pulse(s3, prod_snapshot, monkeypatch):
     """The handler module with a fresh serving cache, over a prod bucket holding the pipeline's outputs."""
     monkeypatch.setenv("MARKET_PULSE_REPORT", "0")  # the local run's HTML section: one test below
-    for key, body in prod_snapshot.items():
-        s3.put_object(Bucket=PROD, Key=key, Body=body)
+    restore(s3, prod_snapshot)
     module = handler(FUNCTION)
     module._reader = None
     yield module

@@ -46,13 +46,17 @@ def _draw_pulse(result: PulseResult, pulse: pd.DataFrame, panel: pd.DataFrame) -
     return draw
 
 
+def _markets(count: int, dimension: str) -> str:
+    return f"{count} countries" if dimension == "country" else f"{count} markets by {html.escape(dimension)}"
+
+
 def html_section(result: PulseResult, panel: pd.DataFrame) -> str:
-    """The pulse as of its date: counts, the top countries' explanations, and the two charts."""
+    """The pulse as of its date: counts, the top markets' explanations, and the two charts."""
     pulse = result.tables["pulse"].sort_values("pulse_index", ascending=False)
     fragment = ReportFragment()
     fragment.add(
         f"<p>Global market pulse as of {html.escape(result.as_of)} (model version {html.escape(result.version)}), "
-        f"{len(pulse)} countries, {len(result.tables['anomalies'])} anomalies, "
+        f"{_markets(len(pulse), result.dimension)}, {len(result.tables['anomalies'])} anomalies, "
         f"{int(result.tables['granger'].get('significant', pd.Series(dtype=bool)).sum())} lead/lag relations.</p>",
         bullet_list(pulse["explanation"].head(8)),
     )

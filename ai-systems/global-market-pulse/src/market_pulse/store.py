@@ -100,6 +100,7 @@ def write_results(stores: Stores, result: PulseResult) -> dict[str, Any]:
         "input_fingerprint": result.input_fingerprint,
         "config": asdict(result.config),
         "reporting_currency": result.reporting_currency,
+        "dimension": result.dimension,  # what a market is: country, or custom attributes (markets.py)
         "features": ["revenue", "orders", "customers", "units", "cancelled_orders", "new_customers"],
         "metrics": {
             "countries": len(result.tables["pulse"]),
