@@ -31,6 +31,7 @@ from retail_platform.storage.blobstore import BlobStore
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PARTITION = re.compile(r"(?:^|/)(?:date|month)=(\d{4}-\d{2}(?:-\d{2})?)/")
 Params = Sequence[Any] | Mapping[str, Any] | None
+LAMBDA_SHARE = 0.6  # of the function's memory for DuckDB: the rest holds Python, pandas results and Arrow
 
 
 class SqlError(PlatformError):
@@ -69,6 +70,7 @@ class SqlEngine:
         spill = self.cache_dir / "_spill"
         spill.mkdir(exist_ok=True)
         self.connection.execute(f"SET temp_directory = {_literal(str(spill))}")
+        memory_limit = memory_limit or default_memory_limit()
         if memory_limit:
             self.connection.execute(f"SET memory_limit = {_literal(memory_limit)}")
         if threads:
@@ -173,6 +175,12 @@ class SqlEngine:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def default_memory_limit() -> str | None:
+    """In Lambda, 60% of the function's memory (DuckDB would size itself on the host's); else DuckDB's own."""
+    size = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "")
+    return f"{int(int(size) * LAMBDA_SHARE)}MB" if size.isdigit() else None
 
 
 def _partition(key: str) -> str | None:

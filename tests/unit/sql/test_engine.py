@@ -126,3 +126,10 @@ def test_trino_translation_and_check():
     check_trino("SELECT a FROM t WHERE b = ?")
     with pytest.raises(SqlError, match="not valid Trino"):
         check_trino("SELECT FROM WHERE")
+
+
+def test_in_lambda_duckdb_is_capped_below_the_functions_memory(tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "3072")
+    with SqlEngine(tmp_path) as engine:
+        limit = engine.query("SELECT current_setting('memory_limit') AS m").to_pylist()[0]["m"]
+    assert limit == "1.7 GiB"  # 60% of 3072 MB = 1843 MB
