@@ -160,3 +160,21 @@ def test_a_label_that_is_neither_day_nor_month_is_a_bad_event(fn, label):
     with pytest.raises(BadEventError, match=f"{label!r} is neither a day"):
         module.lambda_handler(updated([label]), LocalContext(FUNCTION))
     assert list(stores.prod.list("")) == []
+
+
+def test_two_dimensions_make_combined_markets_with_their_daily_figures():
+    from market_pulse import markets
+
+    tx = transactions(days=30)
+    tx.loc[tx.index[:5], "region"] = None  # an order without a region is its own "(none)" market
+    panel = markets.panel_from_transactions(tx, ("country", "region"))
+    expected = tx.assign(market=tx["country"] + " | " + tx["region"].fillna("(none)"))
+    golden = expected.groupby("market")["revenue_reporting"].sum()
+    assert sorted(panel["country"].unique()) == sorted(golden.index)
+    assert "GB | North" in golden.index and any(m.endswith(" | (none)") for m in golden.index)
+    assert np.allclose(panel.groupby("country")["revenue"].sum().loc[golden.index], golden, rtol=1e-9)
+    sales = expected[~expected["is_cancellation"]]
+    daily_orders = sales.groupby(["date", "market"])["order_id"].nunique().groupby("market").sum()
+    assert np.allclose(panel.groupby("country")["orders"].sum().loc[daily_orders.index], daily_orders)
+    holidays = markets.holiday_countries(tx, ("country", "region"))
+    assert holidays["GB | North"] == "GB" and holidays["DE | West"] == "DE"
