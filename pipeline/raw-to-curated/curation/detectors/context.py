@@ -144,7 +144,7 @@ class Factor:
     """A column as integer codes (-1 = missing), its distinct values and their counts."""
 
     codes: np.ndarray
-    uniques: np.ndarray
+    uniques: np.ndarray | pd.DatetimeIndex
     counts: np.ndarray
 
     @property
@@ -186,7 +186,9 @@ class Context:
                 uniques = uniques.astype(object, copy=False)
             else:
                 codes, uniques = pd.factorize(series, use_na_sentinel=True)
-                uniques = np.asarray(uniques)
+                # timestamps stay a DatetimeIndex (its items are Timestamps, as an object array's were): turning
+                # a zoned index into an object array builds one Python Timestamp per distinct value
+                uniques = uniques if isinstance(uniques, pd.DatetimeIndex) else np.asarray(uniques)
             counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
             self._factors[name] = Factor(np.asarray(codes, dtype=np.int64), uniques, counts)
         return self._factors[name]
