@@ -203,11 +203,10 @@ class DuckWarehouse:
         snapshot's compacted copy ({"<source>.parquet": bytes})."""
         import shutil
         import uuid
+        import weakref
         from pathlib import Path
 
-        root = Path(getattr(self.engine, "cache_dir", None) or _temporary()) / "copilot-compact"
-        shutil.rmtree(root, ignore_errors=True)  # the previous compaction of this process
-        folder = root / uuid.uuid4().hex
+        folder = Path(getattr(self.engine, "cache_dir", None) or _temporary()) / "copilot-compact" / uuid.uuid4().hex
         folder.mkdir(parents=True)
         files: dict[str, bytes] = {}
         raw: dict[str, Raw] = {}
@@ -219,7 +218,9 @@ class DuckWarehouse:
             self.engine.execute(f"CREATE OR REPLACE VIEW {quote(view)} AS SELECT * FROM read_parquet({literal})")  # noqa: S608
             files[f"{source}.parquet"] = path.read_bytes()
             raw[source] = Raw(view, dict(self.engine.columns(view)))
-        return DuckWarehouse(self.engine, raw), files
+        compacted = DuckWarehouse(self.engine, raw)
+        weakref.finalize(compacted, shutil.rmtree, folder, True)  # /tmp is small in Lambda: gone with its user
+        return compacted, files
 
 
 def _temporary() -> str:
