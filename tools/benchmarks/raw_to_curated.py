@@ -1,48 +1,137 @@
-"""Benchmark raw-to-curated on a large export: rows/s, peak memory, ratio to a plain pyarrow conversion.
+"""Benchmark raw-to-curated on 1,000,000 generated order lines against a plain-pyarrow floor, pandera and GX.
 
-    .venv/bin/python tools/benchmarks/raw_to_curated.py [--rows 1000000]
+    .venv/bin/python tools/benchmarks/raw_to_curated.py [--rows 1000000] [--repeat 3] [--others pandera,gx]
 
-The input is the UCI Online Retail sample (real, messy rows) repeated with fresh row ids up to --rows.
-Both runs happen in this process, one after the other, on the same file: the curation streams the file
-through `curate_stream` into the handler's S3 sink exactly as the handler does (batches, spill to local
-disk, partitioned Parquet encoded and written on the sink's threads), whose client writes to a local folder
-instead of S3 (so no network time is counted); the baseline is pyarrow's CSV reader -> Parquet writer.
-Peak memory is the process's maximum resident set size, measured in a fresh subprocess per run. Each side runs
---repeat times (default 3), alternated; the run with the median time is reported, as the ratio of the medians.
+The input is the seeded sample generator at scale (`retail_platform.sampledata`, several seeds of a large shop,
+order lines with their injected defects: no sample repeated), its monthly exports joined into one CSV and
+curated by the `sample-order-lines` contract; the file is cached under the system temp folder by its
+parameters. In one run, alternated --repeat times, medians reported:
+
+* floor: the mandatory work in pyarrow kernels only, derived from the contract: cells read as strings, trimmed,
+  the contract's casts (failures become nulls, no reasons), the required/range/allowed-value checks as
+  masks, an exact-duplicate hash of every row, and one zstd Parquet object per month;
+* curation: `curate_stream` into the handler's S3 sink exactly as the handler runs it (batches, detectors,
+  reasons per cell, masking, quarantine, partitioned Parquet written on the sink's threads), whose client
+  writes to a local folder instead of S3 (no network time is counted);
+* pandera and Great Expectations (GX) doing the contract's type, range, allowed-value, required and
+  business-key checks on the same file (tools/benchmarks/raw_to_curated_others.py, run by the Python of a
+  separate venv holding tools/benchmarks/requirements.txt: --others-python, default .venv-bench/bin/python;
+  create it with `python3 -m venv .venv-bench && .venv-bench/bin/pip install -r tools/benchmarks/requirements.txt`).
+
+Peak memory is each run's maximum resident set size (a fresh subprocess per run). CPU time (user + system of
+the run's process) is reported beside wall time: the machine is shared, and CPU time is what load does not
+inflate. Figures go to docs/benchmarks/raw-to-curated.json (BENCHMARKS.md is composed from it).
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
+import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
 JSON_OUT = ROOT / "docs" / "benchmarks" / "raw-to-curated.json"
-SAMPLE = ROOT / "tests" / "data" / "online-retail" / "online_retail_sample.csv"
+CONTRACT = "sample-order-lines"
+KEY = "sample/order_lines/bench.csv"
+SHOP = {"n_skus": 120, "n_customers": 3000, "days": 730}  # the default demo shop: ~186,000 order lines per seed
+OTHERS = ("pandera", "gx")
 
 
-def make_input(rows: int, path: Path) -> None:
-    lines = SAMPLE.read_text(encoding="utf-8").splitlines()
-    header, body = lines[0], lines[1:]
-    with path.open("w", encoding="utf-8") as out:
-        out.write(header + "\n")
-        for i in range(rows):
-            rest = body[i % len(body)].split(",", 1)[1]
-            out.write(f'"{i}",{rest}\n')
+def make_input(rows: int, path: Path, first_seed: int = 11) -> dict:
+    """`rows` order lines of the generator: one shop per seed (first_seed, first_seed + 1, ...) until enough lines,
+    each shop's monthly exports appended under one header. Order numbers restart in every shop, so each shop's
+    are prefixed with its seed (`11-1003701`): one file of several shops, not one shop repeated."""
+    from retail_platform.sampledata import generate
+
+    written, seeds = 0, []
+    with path.open("wb") as out:
+        seed = first_seed
+        while written < rows:
+            with tempfile.TemporaryDirectory() as tmp:
+                generate(Path(tmp), seed=seed, **SHOP)
+                for export in sorted((Path(tmp) / "sample" / "order_lines").glob("*.csv.gz")):
+                    lines = gzip.decompress(export.read_bytes()).splitlines(keepends=True)
+                    if written == 0:
+                        out.write(lines[0])
+                    tag = f"{seed}-".encode()
+                    take = lines[1 : 1 + rows - written]
+                    out.writelines(line if line.startswith(b",") else tag + line for line in take)
+                    written += len(take)
+                    if written >= rows:
+                        break
+            seeds.append(seed)
+            seed += 1
+    return {"rows": written, "seeds": seeds, "shop": SHOP}
+
+
+def cached_input(rows: int) -> tuple[Path, dict]:
+    """The generated input, made once per parameter set and kept in the temp folder."""
+    folder = Path(tempfile.gettempdir()) / "raw-to-curated-bench"
+    folder.mkdir(exist_ok=True)
+    tag = f"{rows}-{SHOP['n_skus']}-{SHOP['n_customers']}-{SHOP['days']}"
+    path, info = folder / f"order_lines-{tag}.csv", folder / f"order_lines-{tag}.json"
+    if not (path.exists() and info.exists()):
+        made = make_input(rows, path)
+        info.write_text(json.dumps(made))
+    return path, json.loads(info.read_text())
+
+
+@cache
+def contract():
+    from retail_platform.contracts import load_sources, route
+
+    return route(KEY, load_sources())
+
+
+@cache
+def check_spec() -> dict:
+    """The contract's checks per source column (for the floor, pandera and GX): type, format, required, min,
+    allowed values (booleans by their words, currencies and countries by the platform's code lists)."""
+    import pycountry
+
+    from retail_platform import normalise
+
+    c = contract()
+    countries = {x.alpha_2 for x in pycountry.countries} | {x.alpha_3 for x in pycountry.countries}
+    countries |= {x.name for x in pycountry.countries} | set(normalise.COUNTRY_ALIASES)
+    allowed = {
+        "bool": sorted(normalise.TRUE_WORDS | normalise.FALSE_WORDS | {w.upper() for w in normalise.TRUE_WORDS}),
+        "currency": sorted(x.alpha_3 for x in pycountry.currencies),
+        "country": sorted(countries),
+    }
+    allowed["bool"] = sorted(set(allowed["bool"]) | {w.upper() for w in normalise.FALSE_WORDS} | {"Y", "N"})
+    columns = {}
+    for target, mapping in c.columns.items():
+        if not mapping.source:
+            continue
+        column = c.schema[target]
+        kind = column.type if column.type in ("int", "float", "timestamp") else "text"
+        columns[mapping.source] = {
+            "type": kind,
+            "format": mapping.format,
+            "required": bool(column.required),
+            "min": getattr(column, "min", None),
+            "allowed": allowed.get(column.type)
+            or (sorted(column.allowed) if getattr(column, "allowed", None) else None),
+        }
+    key = [c.columns[k].source for k in c.canonical.business_key]
+    return {"columns": columns, "business_key": key}
 
 
 def run_curation(path: Path, out: Path) -> dict:
     sys.path.insert(0, str(ROOT / "pipeline" / "raw-to-curated"))
     from curation.engine import curate_stream
     from curation.outputs import S3Sink
-    from retail_platform.contracts import load_sources, route
 
     class FolderClient:
         """put_object into a local folder: the handler's own sink (threads and all), without the network."""
@@ -52,109 +141,152 @@ def run_curation(path: Path, out: Path) -> dict:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(Body)
 
-    key = f"uci-online-retail/{path.name}"
-    contract = route(key, load_sources())
-    started = time.perf_counter()
-    sink = S3Sink(FolderClient(), "curated", contract.dataset, "bench")
+    source = contract()
+    sink = S3Sink(FolderClient(), "curated", source.dataset, "bench")
     with path.open("rb") as stream:
-        report = curate_stream(stream, key, contract, sink, size=path.stat().st_size)
+        report = curate_stream(stream, KEY, source, sink, size=path.stat().st_size)
     sink.flush()
     sink.close()
-    seconds = time.perf_counter() - started
     return {
-        "seconds": seconds,
         "rows_in": report["rows_in"],
         "rows_curated": report["rows_curated"],
         "rows_quarantined": report["rows_quarantined"],
         "conservation_ok": report["conservation_ok"],
+        "objects": sum(1 for _ in out.rglob("*.parquet")),
     }
 
 
-def run_baseline(path: Path, out: Path) -> dict:
-    import pyarrow.csv as pa_csv
-    import pyarrow.parquet as pq
-
-    started = time.perf_counter()
-    table = pa_csv.read_csv(path)
-    pq.write_table(table, out / "baseline.parquet", compression="zstd")
-    return {"seconds": time.perf_counter() - started, "rows": table.num_rows}
-
-
 def run_floor(path: Path, out: Path) -> dict:
-    """The mandatory part of curation with nothing else, in Arrow kernels only: the reference for what the 3x
-    goal leaves to everything the issue asks beyond it (detectors, per-cell reasons, card masking, lineage).
-
-    Cells read as strings (curation must see the raw text to say why a cell is bad), the contract's casts with
-    failures as nulls (no reasons), an exact-duplicate hash of every row, and one zstd Parquet object per day.
-    """
+    """The mandatory part of curation in Arrow kernels only (see the module docstring), from the contract."""
     import numpy as np
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pa_csv
     import pyarrow.parquet as pq
 
     sys.path.insert(0, str(ROOT / "pipeline" / "raw-to-curated"))
-    import pandas as pd
-
     from curation.arrowcols import column_hashes
 
-    started = time.perf_counter()
-    header = SAMPLE.open(encoding="utf-8").readline().strip().replace('"', "").split(",")
+    spec = check_spec()
+    header = path.open(encoding="utf-8").readline().strip().replace('"', "").split(",")
     strings = pa_csv.ConvertOptions(column_types={name: pa.string() for name in header})
     table = pa_csv.read_csv(path, convert_options=strings)
-    trimmed = {name: pc.utf8_trim_whitespace(table[name]) for name in header}
-    numbers = {}
-    for name, kind in (("Quantity", pa.int64()), ("UnitPrice", pa.float64())):
-        numbers[name] = pc.cast(
-            pc.if_else(pc.match_substring_regex(trimmed[name], r"^-?\d+(\.\d+)?$"), trimmed[name], None), kind
-        )
-    stamps = pc.strptime(trimmed["InvoiceDate"], format="%m/%d/%Y %H:%M", unit="s", error_is_null=True)
+    columns, bad = {}, pa.array(np.zeros(table.num_rows, dtype=bool))
+    for name in header:
+        rule = spec["columns"].get(name, {"type": "text", "required": False})
+        cells = pc.utf8_trim_whitespace(table[name])
+        if rule["type"] == "int":
+            value = pc.cast(pc.if_else(pc.match_substring_regex(cells, r"^-?\d+$"), cells, None), pa.int64())
+        elif rule["type"] == "float":
+            value = pc.cast(pc.if_else(pc.match_substring_regex(cells, r"^-?\d+(\.\d+)?$"), cells, None), pa.float64())
+        elif rule["type"] == "timestamp":
+            value = pc.strptime(cells, format=rule["format"], unit="s", error_is_null=True)
+        else:
+            value = cells
+        failed = pc.and_(pc.is_null(value), pc.not_equal(cells, ""))
+        if rule["required"]:
+            failed = pc.or_(failed, pc.or_(pc.is_null(value), pc.equal(cells, "")))
+        if rule.get("min") is not None:
+            failed = pc.or_(failed, pc.fill_null(pc.less(value, rule["min"]), False))
+        if rule.get("allowed"):
+            outside = pc.invert(pc.is_in(cells, value_set=pa.array(rule["allowed"])))
+            failed = pc.or_(failed, pc.and_(outside, pc.not_equal(cells, "")))
+        bad = pc.or_(bad, pc.fill_null(failed, True))
+        columns[name] = value
     row_hash = np.zeros(table.num_rows, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for name in header:  # each distinct value hashed once, as the curation does
             cells = pd.Series(pd.arrays.ArrowStringArray(table[name]))
             row_hash = row_hash * np.uint64(0x9E3779B97F4A7C15) + column_hashes(cells)
-    repeated = int((np.unique(row_hash, return_counts=True)[1] > 1).sum())  # hashes seen more than once
-    curated = pa.table(
-        {
-            "order_id": trimmed["InvoiceNo"],
-            "order_ts": stamps,
-            "sku": trimmed["StockCode"],
-            "description": trimmed["Description"],
-            "quantity": numbers["Quantity"],
-            "unit_price": numbers["UnitPrice"],
-            "customer_id": trimmed["CustomerID"],
-            "country": trimmed["Country"],
-        }
-    )
-    days = stamps.cast(pa.timestamp("s")).to_numpy(zero_copy_only=False).astype("datetime64[D]").astype(np.int64)
-    order = np.argsort(days, kind="stable")
+    _, first = np.unique(row_hash, return_index=True)
+    repeated = np.ones(table.num_rows, dtype=bool)
+    repeated[first] = False
+    keep = pc.invert(pc.or_(bad, pa.array(repeated)))
+    curated = pa.table(columns).filter(keep)
+    stamp = next(n for n in header if spec["columns"].get(n, {}).get("type") == "timestamp")
+    months = pc.strftime(curated[stamp], format="%Y-%m").to_numpy(zero_copy_only=False)
+    order = np.argsort(months, kind="stable")
     curated = curated.take(pa.array(order))
-    values, starts = np.unique(days[order], return_index=True)
+    values, starts = np.unique(months[order], return_index=True)
     with ThreadPoolExecutor(max_workers=8) as pool:  # as the curation's S3 sink encodes its parts
-        for day, start, end in zip(values, starts, [*starts[1:], len(order)], strict=True):
-            pool.submit(pq.write_table, curated.slice(start, end - start), out / f"{day}.parquet", compression="zstd")
-    return {
-        "seconds": time.perf_counter() - started,
-        "rows": curated.num_rows,
-        "parts": len(values),
-        "repeated": repeated,
-    }
+        for month, start, end in zip(values, starts, [*starts[1:], len(order)], strict=True):
+            pool.submit(pq.write_table, curated.slice(start, end - start), out / f"{month}.parquet", compression="zstd")
+    return {"rows": curated.num_rows, "rows_failed": int(table.num_rows - curated.num_rows), "objects": len(values)}
+
+
+def run_baseline(path: Path, out: Path) -> dict:
+    """pyarrow's CSV reader (types inferred) -> one zstd Parquet file: no checks at all."""
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    table = pa_csv.read_csv(path)
+    pq.write_table(table, out / "baseline.parquet", compression="zstd")
+    return {"rows": table.num_rows}
+
+
+def warm(kind: str) -> None:
+    """Imports and contract loading, done before the timed part (as a warm function has them)."""
+    from importlib import import_module
+
+    sys.path.insert(0, str(ROOT / "pipeline" / "raw-to-curated"))
+    for module in ("pyarrow.csv", "pyarrow.parquet", *(("curation.engine", "curation.outputs") * (kind != "baseline"))):
+        import_module(module)
+    if kind != "baseline":
+        check_spec()
+
+
+# where the curation's CPU time goes: (label, function of the profile), cumulative CPU seconds of each
+PROFILE_STAGES = (
+    ("read (pyarrow CSV, cells as strings; waits for the reader thread)", "reading.py", "prefetched"),
+    ("coerce (types, formats, masking of card numbers)", "coercion.py", "coerce"),
+    ("exact-duplicate row hashes", "engine.py", "_exact_duplicates"),
+    ("data-quality detectors", "detectors/__init__.py", "run"),
+    ("hold kept rows as Arrow (phase 1)", "engine.py", "_hold"),
+    ("phase 2: business keys, partitions, Parquet writes (outputs)", "engine.py", "finish"),
+)
+
+
+def run_profile(path: Path, out: Path) -> dict:
+    """The curation under cProfile timed by CPU (every thread), reduced to PROFILE_STAGES."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile(time.process_time)
+    result = profiler.runcall(run_curation, path, out)
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    total = sum(v[3] for k, v in stats.items() if k[2] == "run_curation")
+    stages = {}
+    for label, file, function in PROFILE_STAGES:
+        stages[label] = sum(v[3] for k, v in stats.items() if k[0].endswith(file) and k[2] == function)
+    return {**result, "profile_total_cpu": total, "profile": stages}
 
 
 def child(kind: str, path: str, out: str) -> None:
-    runs = {"curation": run_curation, "baseline": run_baseline, "floor": run_floor}
+    runs = {"curation": run_curation, "baseline": run_baseline, "floor": run_floor, "profile": run_profile}
+    warm(kind)
+    started, cpu = time.perf_counter(), time.process_time()
     result = runs[kind](Path(path), Path(out))
+    result["seconds"] = time.perf_counter() - started
+    result["cpu_seconds"] = time.process_time() - cpu  # every thread of the process
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
 
 
-def measure(kind: str, path: Path) -> dict:
+def measure(kind: str, path: Path, others_python: str | None = None, spec: Path | None = None) -> dict:
     with tempfile.TemporaryDirectory() as out:
-        proc = subprocess.run(
-            [sys.executable, __file__, "--child", kind, str(path), out], capture_output=True, text=True, check=True
-        )
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        if kind in OTHERS:
+            command = [others_python, str(HERE / "raw_to_curated_others.py"), kind, str(path), str(spec)]
+        else:
+            command = [sys.executable, __file__, "--child", kind, str(path), out]
+        started = time.perf_counter()
+        proc = subprocess.run(command, capture_output=True, text=True)
+        wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{kind} failed:\n{proc.stderr[-3000:]}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["process_seconds"] = wall
+    return result
 
 
 def _median_run(runs: list[dict]) -> dict:
@@ -166,59 +298,119 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side, alternated; medians are reported")
+    parser.add_argument("--others", default=",".join(OTHERS), help="comparisons to run: pandera,gx (or none)")
+    parser.add_argument("--others-repeat", type=int, default=1, help="runs of each comparison (slow: default 1)")
+    parser.add_argument("--others-python", default=str(ROOT / ".venv-bench" / "bin" / "python"))
+    parser.add_argument("--profile-rows", type=int, default=250_000, help="lines of the input profiled (0: none)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, default=JSON_OUT, help="figures for tools/benchmarks/report.py")
     opts = parser.parse_args()
     if opts.child:
         child(*opts.child)
         return
+    path, made = cached_input(opts.rows)
+    size_mb = path.stat().st_size / 1e6
+    others = [o for o in opts.others.split(",") if o in OTHERS]
+    if others and not Path(opts.others_python).exists():
+        print(
+            f"pandera/GX not measured: {opts.others_python} not found (python3 -m venv .venv-bench && "
+            ".venv-bench/bin/pip install -r tools/benchmarks/requirements.txt)"
+        )
+        others = []
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "order_lines.csv"
-        make_input(opts.rows, path)
-        size_mb = path.stat().st_size / 1e6
-        runs = []
+        spec = Path(tmp) / "spec.json"
+        spec.write_text(json.dumps(check_spec()))
+        runs: dict[str, list[dict]] = {"baseline": [], "floor": [], "curation": []}
         for _ in range(opts.repeat):  # alternated, so that a noisy moment hits every side alike
-            runs.append((measure("baseline", path), measure("floor", path), measure("curation", path)))
-    baseline, floor, curation = (_median_run([run[i] for run in runs]) for i in range(3))
-    if opts.repeat > 1:
-        for i, label in enumerate(("pyarrow", "Arrow-only floor", "raw-to-curated")):
-            times = ", ".join(f"{run[i]['seconds']:.2f}" for run in runs)
-            print(f"runs, {label}: {times} s (median below)")
-    print(f"input: {opts.rows:,} order lines, {size_mb:.0f} MB CSV")
-    print(f"pyarrow CSV -> Parquet : {baseline['seconds']:.2f} s, peak RSS {baseline['peak_rss_mb']:.0f} MB")
+            for kind in runs:
+                runs[kind].append(measure(kind, path))
+        for tool in others:
+            runs[tool] = [measure(tool, path, opts.others_python, spec) for _ in range(opts.others_repeat)]
+        profile = None
+        if opts.profile_rows:
+            head = Path(tmp) / "head.csv"
+            with path.open("rb") as source, head.open("wb") as target:
+                target.writelines(line for _, line in zip(range(opts.profile_rows + 1), source, strict=False))
+            profile = measure("profile", head)
+    median = {kind: _median_run(r) for kind, r in runs.items()}
+    for kind, r in runs.items():
+        if len(r) > 1:
+            times = ", ".join(f"{x['seconds']:.2f}" for x in r)
+            print(f"runs, {kind}: {times} s (median below)")
+    floor, curation, baseline = median["floor"], median["curation"], median["baseline"]
     print(
-        f"raw-to-curated         : {curation['seconds']:.2f} s, {opts.rows / curation['seconds']:,.0f} rows/s, "
-        f"peak RSS {curation['peak_rss_mb']:.0f} MB"
+        f"input: {made['rows']:,} generated order lines (seeds {made['seeds']}, shop {made['shop']}), {size_mb:.0f} MB"
     )
-    print(f"ratio curation / pyarrow: {curation['seconds'] / baseline['seconds']:.1f}x")
-    print(
-        f"Arrow-only floor of the mandatory work (strings, casts, row hashes, {floor['parts']} day objects): "
-        f"{floor['seconds']:.2f} s = {floor['seconds'] / baseline['seconds']:.1f}x pyarrow"
-    )
+    labels = {
+        "baseline": "pyarrow CSV -> Parquet, no checks",
+        "floor": "plain-pyarrow floor of the checks",
+        "curation": "raw-to-curated (curate_stream)",
+        "pandera": "pandera (read + checks)",
+        "gx": "Great Expectations (read + checks)",
+    }
+    print(f"{'':38} {'wall s':>8} {'CPU s':>8} {'x floor':>8} {'CPU x floor':>11} {'peak MB':>8}")
+    for kind, r in median.items():
+        print(
+            f"{labels[kind]:38} {r['seconds']:8.2f} {r.get('cpu_seconds', float('nan')):8.2f} "
+            f"{r['seconds'] / floor['seconds']:8.2f} {r.get('cpu_seconds', float('nan')) / floor['cpu_seconds']:11.2f} "
+            f"{r['peak_rss_mb']:8.0f}"
+        )
     print(
         f"rows in {curation['rows_in']:,} = curated {curation['rows_curated']:,} + quarantined "
-        f"{curation['rows_quarantined']:,}: {'holds' if curation['conservation_ok'] else 'BROKEN'}"
+        f"{curation['rows_quarantined']:,}: {'holds' if curation['conservation_ok'] else 'BROKEN'}; floor drops "
+        f"{floor['rows_failed']:,}; " + "; ".join(f"{t} fails {median[t]['failed_rows']:,} rows" for t in others)
     )
+    sys.path.insert(0, str(HERE))
     from bench_figures import Figures  # tools/benchmarks, this script's folder
 
     fig = Figures("raw-to-curated")
     fig.set(
         rows=opts.rows,
+        input="generated order lines (retail_platform.sampledata at scale, no sample repeated)",
+        input_seeds=made["seeds"],
         input_mb=size_mb,
         seconds=curation["seconds"],
+        cpu_seconds=curation["cpu_seconds"],
         rows_per_s=opts.rows / curation["seconds"],
         peak_rss_mb=curation["peak_rss_mb"],
         memory_limit_mb=3072,
         baseline_seconds=baseline["seconds"],
         repeats=opts.repeat,
         floor_seconds=floor["seconds"],
+        floor_cpu_seconds=floor["cpu_seconds"],
         floor_ratio=floor["seconds"] / baseline["seconds"],
         ratio=curation["seconds"] / baseline["seconds"],
+        floor_goal=1.5,
+        curation_vs_floor=curation["seconds"] / floor["seconds"],
+        curation_vs_floor_cpu=curation["cpu_seconds"] / floor["cpu_seconds"],
         rows_in=curation["rows_in"],
         rows_curated=curation["rows_curated"],
         rows_quarantined=curation["rows_quarantined"],
         conservation_ok=curation["conservation_ok"],
+        load_average_end=round(os.getloadavg()[0], 1),
     )
+    for tool in others:
+        r = median[tool]
+        fig.set(
+            **{
+                f"{tool}_seconds": r["seconds"],
+                f"{tool}_cpu_seconds": r.get("cpu_seconds"),
+                f"{tool}_peak_rss_mb": r["peak_rss_mb"],
+                f"{tool}_failed_rows": r["failed_rows"],
+                f"{tool}_vs_floor": r["seconds"] / floor["seconds"],
+                f"curation_vs_{tool}": curation["seconds"] / r["seconds"],
+            }
+        )
+    if profile is not None:
+        total = profile["profile_total_cpu"]
+        print(f"profile of the curation on the first {opts.profile_rows:,} lines: {total:.2f} s CPU")
+        for label, seconds in profile["profile"].items():
+            print(f"  {seconds:6.2f} s CPU ({seconds / total:4.0%})  {label}")
+        fig.set(
+            profile_rows=opts.profile_rows,
+            profile_cpu_seconds=total,
+            profile_stages_cpu_seconds=profile["profile"],
+        )
     fig.write(opts.json)
 
 

@@ -677,13 +677,36 @@ def compose(
         out.append("")
         if r2c.get("floor_seconds") is not None:
             out += [
-                "Arrow-only floor of the mandatory work, measured in the same run: "
-                f"{num(r2c['floor_seconds'], 2, ' s')} = {num(r2c.get('floor_ratio'), 1, '×')} pyarrow (cells read as"
-                " strings, the contract's casts, a hash of every row for exact duplicates, one Parquet object per day;"
-                f" no detector, reason, masking or lineage). Medians of {r2c.get('repeats', 1)} alternated runs of"
-                " each side.",
+                "Issue 17 item 6, on the same input in the same run: curation against the plain-pyarrow floor of the"
+                " mandatory work (cells read as strings, the contract's casts and checks as masks, a hash of every"
+                " row for exact duplicates, one Parquet object per partition; no detector, reason, masking or"
+                f" lineage) and against pandera and Great Expectations doing the contract's type, range,"
+                f" allowed-value and business-key checks (read + checks, nothing written). Goal: ≤ 1.5× the floor and"
+                f" faster than both. {r2c.get('repeats', 1)} run(s) of each side; CPU time beside wall time (shared"
+                " machine).",
                 "",
             ]
+            wall, cpu = r2c.get("seconds"), r2c.get("cpu_seconds")
+
+            def ratio(a: float | None, b: float | None) -> str:
+                return num(a / b, 2, "×") if a and b else "not measured"
+
+            compare = [["raw-to-curated", num(wall, 2, " s"), num(cpu, 2, " s"), "1.00×", "1.00×"]]
+            for name, key in (("plain-pyarrow floor", "floor"), ("pandera", "pandera"), ("Great Expectations", "gx")):
+                w, c = r2c.get(f"{key}_seconds"), r2c.get(f"{key}_cpu_seconds")
+                if w is not None:
+                    compare.append([name, num(w, 2, " s"), num(c, 2, " s"), ratio(wall, w), ratio(cpu, c)])
+            out += table(["side", "wall", "CPU", "curation ÷ side (wall)", "curation ÷ side (CPU)"], compare)
+            out.append("")
+            stages = r2c.get("profile_stages_cpu_seconds") or {}
+            if stages and r2c.get("profile_cpu_seconds"):
+                total = r2c["profile_cpu_seconds"]
+                parts = "; ".join(f"{name} {num(v, 2, ' s')} ({v / total:.0%})" for name, v in stages.items())
+                out += [
+                    f"Where the curation's CPU goes (cProfile timed by CPU, first {r2c.get('profile_rows', 0):,} lines,"
+                    f" {num(total, 2, ' s')} in all; stages overlap where one waits on another's thread): {parts}.",
+                    "",
+                ]
     else:
         out += ["raw-to-curated: not measured (`python dev.py bench --only raw-to-curated`).", ""]
     rows = []
