@@ -1,9 +1,10 @@
 """Benchmark of market-intelligence-hub: forecast quality vs baselines (generated markets and the US retail
 sales series, last 12 months held out), trend/changepoint detection precision and recall on generated series
-with injected truth, time to fit N series, warm route latency, import + init time, image size.
+with injected truth, the whole batch path on the default demo's market series (wall and CPU seconds, CV metric),
+time to fit N series, warm route latency, import + init time, image size.
 
     .venv/bin/python tools/benchmarks/market-intelligence-hub.py [--quick] [--scale 200] [--no-write]
-        [--parts real,generated,trends,latency,import] [--trend-seeds 31,32,33] [--out PATH]
+        [--parts real,generated,trends,demo,latency,import] [--trend-seeds 31,32,33] [--out PATH]
 
 Prints every figure and writes them to docs/benchmarks/market-intelligence-hub.md.
 """
@@ -14,6 +15,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -227,6 +229,84 @@ def trend_detection(seeds: list[int], n_weeks: int) -> None:
     emit("")
 
 
+DEMO_CACHE = Path(tempfile.gettempdir()) / "market-intelligence-bench" / "demo-prod"
+DEMO_DATASETS = ("market_series", "daily_sales", "copilot_mart")
+
+
+def demo_prod(cache: Path = DEMO_CACHE) -> dict[str, pd.DataFrame]:
+    """The default demo's prod inputs of this system: the seeded sample exports (`python3 dev.py demo`'s) through
+    the real raw-to-curated and curated-to-prod handlers on the embedded S3 endpoint, cached as parquet files
+    (minutes to build on 2 cores, so built once per machine; delete the folder to rebuild)."""
+    if not all((cache / f"{name}.parquet").exists() for name in DEMO_DATASETS):
+        import boto3
+
+        from retail_platform.local import run as local_run
+        from retail_platform.local.endpoint import BUCKET_ENV, s3_endpoint
+        from retail_platform.sampledata.generator import generate
+        from retail_platform.storage import PartitionedDataset, S3BlobStore
+
+        cache.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as tmp, s3_endpoint() as url:
+            generate(Path(tmp) / "raw")
+            s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1")
+            uploaded = local_run.upload_tree(s3, BUCKET_ENV["RAW_BUCKET"], Path(tmp) / "raw")
+            local_run.run_pipeline(s3, BUCKET_ENV["RAW_BUCKET"], uploaded, lambda message: None)
+            prod = S3BlobStore(s3, BUCKET_ENV["PROD_BUCKET"])
+            for name in DEMO_DATASETS:
+                PartitionedDataset(prod, name).read().to_parquet(cache / f"{name}.parquet", index=False)
+    return {name: pd.read_parquet(cache / f"{name}.parquet") for name in DEMO_DATASETS}
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (Prophet's cmdstan runs as a subprocess)."""
+    import resource
+
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(u.ru_utime + u.ru_stime for u in usage)
+
+
+def demo_batch(options: Options) -> None:
+    """The whole batch path (plan, every shard, merge: forecasts, trends, elasticity) on the demo's market series,
+    as the main job runs it, on in-memory stores; wall and CPU seconds, per-stage timings, the CV metric."""
+    from market_intelligence import batch
+    from market_intelligence.store import Buckets
+
+    from retail_platform.storage import MemoryBlobStore, codec
+
+    frames = demo_prod()
+    prod = MemoryBlobStore("demo-prod")
+    for name, frame in frames.items():
+        codec.write_parquet(prod, f"{name}/part-0.parquet", frame)
+    load = os.getloadavg()[0]
+    cpu0, t0 = _cpu_seconds(), time.perf_counter()
+    result = batch.run(Buckets(prod, MemoryBlobStore("demo-artifacts")), "market_series", options)
+    wall, cpu = time.perf_counter() - t0, _cpu_seconds() - cpu0
+    metrics = batch._metric_summary(result.scores)
+    stages = ", ".join(f"{k} {v:.1f}" for k, v in result.timings.items())
+    emit(
+        f"### The demo's market series ({result.n_series} markets, {frames['market_series']['date'].nunique()} weeks; "
+        f"all models, {options.folds} folds, {options.threads} threads)"
+    )
+    emit("")
+    emit(f"- whole batch path: {wall:.1f} s wall, {cpu:.1f} s CPU (load average {load:.1f} at the start)")
+    emit(f"- stages (s): {stages}")
+    emit(
+        f"- rolling-origin CV: mean MASE of the selected models {metrics['mean_cv_mase_selected']:.4f}; selected "
+        f"beats seasonal naive on {metrics['share_selected_beats_seasonal_naive']:.0%} of markets; "
+        f"selected {metrics['selected_counts']}"
+    )
+    emit("")
+    FIG.set(demo_markets=result.n_series, demo_wall_s=wall, demo_cpu_s=cpu, demo_load=load)
+    FIG.quality(
+        "mase_demo_cv",
+        "the demo's market series (rolling-origin CV)",
+        "mean CV MASE, selected model",
+        metrics["mean_cv_mase_selected"],
+        "seasonal naive",
+        metrics["mean_cv_mase_by_model"].get("seasonal_naive"),
+    )
+
+
 def latency(n: int) -> None:
     """Warm latency of each route in-process against a moto server, after one batch run."""
     from retail_platform import s3io
@@ -307,8 +387,8 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument(
         "--parts",
-        default="real,generated,trends,latency,import",
-        help="comma list of sections to run: real, generated, trends, latency, import",
+        default="real,generated,trends,demo,latency,import",
+        help="comma list of sections to run: real, generated, trends, demo, latency, import",
     )
     parser.add_argument("--out", type=Path, default=OUT, help="markdown file the figures are written to")
     parser.add_argument(
@@ -372,6 +452,8 @@ def main() -> None:
             f"plan and merge steps (not measured in the cloud; estimated by this shard's time)\n"
         )
 
+    if "demo" in parts:
+        demo_batch(Options())  # the main job's settings (the template's defaults), whatever --quick says
     if "latency" in parts:
         latency(30 if args.quick else 100)
     if "import" in parts:

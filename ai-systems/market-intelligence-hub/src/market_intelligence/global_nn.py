@@ -17,6 +17,10 @@ import numpy as np
 import pandas as pd
 
 SEED = 7
+# batches run per call into TensorFlow: the same batches and updates as one call per batch, without Python's
+# per-step overhead, which dominated training on a few thousand windows (about 4 ms a step, 1,860 steps a fit)
+STEPS_PER_EXECUTION = 64
+BATCH = 64
 
 
 def _tf():
@@ -28,6 +32,7 @@ def _tf():
     with contextlib.suppress(AttributeError, RuntimeError):  # both refuse once TensorFlow has started
         tf.config.experimental.enable_op_determinism()
         tf.config.threading.set_inter_op_parallelism_threads(1)
+        tf.config.threading.set_intra_op_parallelism_threads(1)
     return tf
 
 
@@ -73,8 +78,12 @@ class GlobalWindowModel:
                 tf.keras.layers.Dense(self.horizon),
             ]
         )
-        model.compile(optimizer=tf.keras.optimizers.Adam(1e-3), loss="mae")
-        model.fit(x, y, epochs=self.epochs, batch_size=64, verbose=0, shuffle=True)
+        model.compile(optimizer=tf.keras.optimizers.Adam(1e-3), loss="mae", steps_per_execution=STEPS_PER_EXECUTION)
+        # one input pipeline for the whole training (reshuffled every epoch, as fit(x, y, shuffle=True) does), so
+        # Keras keeps one iterator instead of building one per epoch
+        steps = -(-len(x) // BATCH)
+        data = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=SEED).batch(BATCH).repeat()
+        model.fit(data, epochs=self.epochs, steps_per_epoch=steps, verbose=0, shuffle=False)
         self.model = model
         return self
 

@@ -7,6 +7,7 @@ same way for every model, so intervals of baselines, models and the ensemble are
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 from collections.abc import Callable
@@ -109,18 +110,26 @@ def holidays_per_period(index: pd.DatetimeIndex, ctx: Context) -> np.ndarray | N
     """Public holidays of the country falling in each period (weekly/monthly data), None if unknown."""
     if not ctx.country or len(ctx.country) != 2 or ctx.freq not in (WEEKLY, MONTHLY):
         return None
+    days = _holiday_days(ctx.country, index.min().year, index.max().year + 2)
+    if days is None:
+        return None
+    if ctx.freq is WEEKLY:
+        starts = index.to_numpy()
+        return (np.searchsorted(days, starts + np.timedelta64(7, "D")) - np.searchsorted(days, starts)).astype(float)
+    months = days.astype("datetime64[M]")
+    return np.array([(months == p).sum() for p in index.to_numpy().astype("datetime64[M]")], dtype=float)
+
+
+@functools.lru_cache(maxsize=256)
+def _holiday_days(country: str, first_year: int, end_year: int) -> np.ndarray | None:
+    """Sorted holiday dates of a country (computed once per country and years: every fold's fit asks again)."""
     import holidays
 
     try:
-        calendar = holidays.country_holidays(ctx.country, years=range(index.min().year, index.max().year + 2))
+        calendar = holidays.country_holidays(country, years=range(first_year, end_year))
     except (NotImplementedError, KeyError):
         return None
-    days = pd.DatetimeIndex(sorted(calendar.keys()))
-    if ctx.freq is WEEKLY:
-        starts = index.to_numpy()
-        return np.array([((days >= s) & (days < s + np.timedelta64(7, "D"))).sum() for s in starts], dtype=float)
-    periods = index.to_period("M")
-    return np.array([(days.to_period("M") == p).sum() for p in periods], dtype=float)
+    return np.array(sorted(calendar.keys()), dtype="datetime64[ns]")
 
 
 def build_prophet(y: pd.Series, ctx: Context, seed: int = 7):
