@@ -101,3 +101,11 @@ def test_nullable_prod_dtypes_are_read(superstore):
     assert copilot.ask("Revenue in the Consumer segment")["value"] == pytest.approx(
         raw.loc[raw["Segment"] == "Consumer", "sales"].sum()
     )
+
+
+def test_products_named_by_their_description_are_named_once(superstore):
+    """Superstore has no product id: its SKU is the product name, shown once, not as 'name (name)'."""
+    answer = superstore[1].ask("Top 3 products by revenue in 2017")
+    labels = [row[0] for row in answer["table"]["rows"]]
+    assert len(labels) == 3 and all(label in superstore[1].catalog.products for label in labels)
+    assert all(f"{label} ({label})" not in answer["answer"] for label in labels)

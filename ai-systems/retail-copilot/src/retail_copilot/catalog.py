@@ -200,6 +200,11 @@ class Catalog:
             found.append((m.span(), column, value))
         return found
 
+    def product_label(self, sku: str) -> str:
+        """'Description (SKU)', or the SKU alone when the data names its products by their description."""
+        name = self.products.get(str(sku))
+        return f"{name} ({sku})" if name and name != str(sku) else str(sku)
+
     def category_of(self, variant: str) -> str | None:
         return self._category_variants.get(variant)
 

@@ -267,7 +267,7 @@ class QueryEngine:
         if group == "country":
             return f"{self.catalog.countries.get(key, key)} ({key})"
         if group == "product":
-            return f"{self.catalog.products.get(key, key)} ({key})"
+            return self.catalog.product_label(key)
         return str(key)
 
     def _ranking_key(self, group: str, key: Any) -> str:
@@ -280,7 +280,7 @@ class QueryEngine:
         if plan.categories:
             parts.append(", ".join(plan.categories))
         if plan.skus:
-            parts.append(", ".join(f"{self.catalog.products.get(s, s)} ({s})" for s in plan.skus))
+            parts.append(", ".join(self.catalog.product_label(s) for s in plan.skus))
         for name, values in plan.attributes.items():
             if values:
                 parts.append(f"{display(name)} {', '.join(values)}")

@@ -146,9 +146,7 @@ NAMED = 5  # SKUs an answer names in its text (the table and details hold up to 
 
 
 def _product(catalog: Catalog, sku: Any) -> str:
-    """'Description (SKU)' when the catalogue knows the SKU's name, else the SKU."""
-    name = catalog.products.get(str(sku))
-    return f"{name} ({sku})" if name and name != str(sku) else str(sku)
+    return catalog.product_label(str(sku))
 
 
 def _figure(value: Any, digits: int = 1) -> float | None:
