@@ -59,7 +59,8 @@ def get_country(country: str):
 
 @app.exception_handler(UnknownCountryError)
 def _unknown_country(error: UnknownCountryError) -> Any:
-    return http.error_response(404, f"no pulse results for country {error.args[0]!r}")
+    what = "country" if get_pulse_settings().dimensions == ("country",) else "market"
+    return http.error_response(404, f"no pulse results for {what} {error.args[0]!r}")
 
 
 @router.scheduled

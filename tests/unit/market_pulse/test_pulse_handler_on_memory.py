@@ -139,7 +139,7 @@ def test_region_attribute_as_the_market_dimension(fn, monkeypatch):
     status, unknown = answer(
         module, "http-get-pulse-country", rawPath="/pulse/East", pathParameters={"country": "East"}
     )
-    assert status == 404 and "'East'" in unknown["message"]
+    assert status == 404 and unknown["message"] == "no pulse results for market 'East'"
 
 
 def test_a_dimension_missing_from_prod_is_a_skip_that_names_the_attributes(fn, monkeypatch):
