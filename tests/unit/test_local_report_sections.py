@@ -98,3 +98,16 @@ def test_output_goes_to_the_log_and_the_terminal_stream_stays_separate(tmp_path:
     text = log.read_text()
     assert '{"_aws"' in text and "FutureWarning: a library's warning" in text and "native stderr" in text
     assert proc.stdout == "bar\nafter the run\n" and proc.stderr == ""
+
+
+def test_partial_first_and_last_weeks_are_left_out_and_named():
+    import pandas as pd
+
+    mondays = pd.date_range("2023-09-25", "2023-12-25", freq="W-MON")  # 14 weeks, 2023-10-01 is a Sunday
+    weekly = pd.DataFrame({"date": mondays, "revenue_reporting": range(len(mondays))})
+    kept, note = report.full_weeks(weekly, ("2023-10-01", "2023-12-31"))
+    assert list(kept["date"].dt.date.astype(str))[:1] == ["2023-10-02"] and len(kept) == 13  # 12-25..31 is whole
+    assert note.endswith("Partial weeks left out (week of 2023-09-25).")
+    kept, note = report.full_weeks(weekly, ("2023-10-02", "2023-12-30"))
+    assert len(kept) == 12 and "week of 2023-09-25, 2023-12-25" in note
+    assert report.full_weeks(weekly, None)[0] is weekly

@@ -282,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         tempfile.TemporaryDirectory(prefix="retail-raw-") as tmp,
         s3_endpoint(host, port, opts.reporting_currency) as url,
     ):
-        console = Console(file=terminal, highlight=False)
+        console = Console(file=terminal, highlight=False, width=None if terminal.isatty() else 120)
         with Stages(console) as stages:
             outcome = run_job(opts, url, Path(tmp), out, stages)
         console.print(summary_view(outcome, stages, out, opts))

@@ -70,7 +70,7 @@ class StageResult:
 
 @dataclass
 class Stages:
-    """Tracks the main job's stages. Without a terminal (tests, `--help`-free scripts) it only keeps the figures.
+    """Tracks the main job's stages: live bars on a terminal; without one (CI, pipes) it only keeps the figures.
 
     `say` writes a timestamped line to the log (stdout, redirected by `output_to_log` in the main job).
     """
@@ -83,7 +83,7 @@ class Stages:
     _clock: float = field(default_factory=time.perf_counter)
 
     def __post_init__(self) -> None:
-        if self.console is not None:
+        if self.console is not None and self.console.is_terminal:  # piped or captured: the summary only
             self._progress = Progress(
                 TextColumn("[bold]{task.description:<24}"),
                 BarColumn(bar_width=28),

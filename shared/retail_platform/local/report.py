@@ -89,17 +89,39 @@ def prod_section(
     market = prod_frames.get("market_series")
     if market is not None and not market.empty:
         total = market[(market["country"] == "ALL") & (market["category"] == "ALL")].sort_values("date")
-        if not total.empty:
+        days = prod_frames.get("daily_sales")
+        covered = (days["date"].min(), days["date"].max()) if days is not None and "date" in days else None
+        weeks, note = full_weeks(total, covered)
+        if not weeks.empty:
             parts.append(f"<h3>Weekly revenue, all markets ({reporting_currency})</h3>")
             parts.append(
                 chart_html(
                     lambda ax: (
-                        ax.plot(pd.to_datetime(total["date"]), total["revenue_reporting"]),
+                        ax.plot(pd.to_datetime(weeks["date"]), weeks["revenue_reporting"], marker="o"),
                         ax.set_ylabel(reporting_currency),
-                    )
+                    ),
+                    alt=f"weekly revenue, all markets ({reporting_currency})",
                 )
             )
+            parts.append(f"<p>{html.escape(note)}</p>")
     return "\n".join(parts)
+
+
+def full_weeks(weekly: pd.DataFrame, covered: tuple[Any, Any] | None) -> tuple[pd.DataFrame, str]:
+    """The weeks (Monday to Sunday, labelled by their Monday) that the data covers whole, and a caption.
+
+    A first or last week the data only partly covers would show a dip that is not there: it is left out and named.
+    """
+    if covered is None or weekly.empty:
+        return weekly, "Weeks from Monday to Sunday."
+    first, last = (pd.Timestamp(d).normalize() for d in covered)
+    start = pd.to_datetime(weekly["date"]).dt.tz_localize(None).dt.normalize()
+    whole = (start >= first) & (start + pd.Timedelta(days=6) <= last)
+    left_out = [d.date().isoformat() for d in start[~whole]]
+    note = f"Weeks from Monday to Sunday; the data covers {first.date()} to {last.date()}."
+    if left_out:
+        note += f" Partial weeks left out (week of {', '.join(left_out)})."
+    return weekly[whole.to_numpy()], note
 
 
 def ai_section(ai_results: dict[str, Any]) -> str:
