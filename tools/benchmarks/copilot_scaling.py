@@ -107,8 +107,16 @@ def measure(path: str, folder: Path) -> dict:
         "slowest_s": round(max(latencies), 3),
         "answered": sum(a["status"] == "answered" for a in answers),
         "values": [a["value"] for a in answers],
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def peak_rss_mb() -> int:
+    """This process's own high-water RSS (VmHWM; ru_maxrss would carry the parent's peak across exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def main() -> None:
