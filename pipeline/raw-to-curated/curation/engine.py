@@ -21,6 +21,7 @@ from typing import BinaryIO, Protocol
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from curation import detectors, reading
 from curation.arrowcols import as_strings, factorize, row_hashes
@@ -29,7 +30,9 @@ from curation.partitioning import by_partition
 from curation.problems import Notes, RowNotes
 from curation.validation import apply_rules
 from retail_platform.contracts import SourceContract
-from retail_platform.pii import pan
+from retail_platform.pii import iin, pan
+
+_PAN_RUN = rf"\d(?:[ .\-]?\d){{{iin.MIN_LENGTH - 1}}}"  # a candidate PAN: as pan.find_pans reads runs
 
 EXAMPLES_PER_REASON = 5
 LINEAGE = ("_warnings", "_repairs", "_source_key", "_source_row")
@@ -480,10 +483,14 @@ def _read_spilled(path: Path) -> pa.Table:
 
 
 def _masked_strings(values: pd.Series) -> pd.Series:
-    """Original cell text for quarantine, with any card number masked (each distinct value checked once)."""
+    """Original cell text for quarantine, with any card number masked (each distinct value checked once; only
+    those holding a run of MIN_LENGTH digits, blanks, dashes or dots between them allowed, can hold one)."""
     codes, uniques = factorize(values)
-    masked = pan.mask_values([str(u) for u in uniques])[0]
-    return pd.Series(np.array([*masked, None], dtype=object)[codes], dtype="string")
+    texts = [str(u) for u in uniques]
+    runs = pc.match_substring_regex(pa.array(texts, type=pa.string()), _PAN_RUN).to_numpy(zero_copy_only=False)
+    for i in np.flatnonzero(runs).tolist():
+        texts[i] = pan.mask_text(texts[i])[0]
+    return pd.Series(np.array([*texts, None], dtype=object)[codes], dtype="string")
 
 
 def curate_stream(
