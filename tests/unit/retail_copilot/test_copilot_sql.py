@@ -378,3 +378,50 @@ def test_the_real_export_bank_is_answered_exactly_through_the_athena_sql():
     assert result.total == 57 and result.correct == 57, result.failures
     assert all('"retail_platform_dev"."prod_' in sql for sql, _ in fake.sent)
     assert any(params for _, params in fake.sent) and all(p.startswith("'") for _, ps in fake.sent for p in ps)
+
+
+def test_the_engine_is_chosen_by_the_settings_and_the_data_size():
+    from retail_copilot.config import CopilotSettings
+
+    from retail_platform.exceptions import ConfigurationError
+
+    athena = {"GLUE_DATABASE": "retail_platform_dev", "ATHENA_WORKGROUP": "retail-copilot"}
+    auto = CopilotSettings.from_env(athena | {"COPILOT_ATHENA_MIN_ROWS": "1000"})
+    assert (auto.engine_for(None), auto.engine_for(999), auto.engine_for(1000)) == ("duckdb", "duckdb", "athena")
+    assert CopilotSettings.from_env({"COPILOT_ATHENA_MIN_ROWS": "1"}).engine_for(10**9) == "duckdb"  # unconfigured
+    assert CopilotSettings.from_env(athena | {"COPILOT_SQL_ENGINE": "athena"}).engine_for(None) == "athena"
+    assert CopilotSettings.from_env(athena | {"COPILOT_SQL_ENGINE": "duckdb"}).engine_for(10**9) == "duckdb"
+    with pytest.raises(ConfigurationError, match="needs GLUE_DATABASE and ATHENA_WORKGROUP"):
+        CopilotSettings.from_env({"COPILOT_SQL_ENGINE": "athena"})
+    with pytest.raises(ConfigurationError, match="one of duckdb, athena, auto"):
+        CopilotSettings.from_env({"COPILOT_SQL_ENGINE": "spark"})
+    with pytest.raises(ConfigurationError, match="must be integers"):
+        CopilotSettings.from_env({"COPILOT_ATHENA_MIN_ROWS": "many"})
+
+
+def test_an_athena_version_holds_the_catalogue_and_serves_from_athena(frames, tmp_path):
+    """A rebuild on Athena saves the catalogue and metadata only (no copy of the tables); serving that version
+    queries Athena."""
+    from retail_copilot.batch import rebuild
+    from retail_copilot.store import CopilotData
+
+    from retail_platform.storage import MemoryBlobStore
+
+    mart, kpis = frames
+    fake = TrinoOnDuckDB("retail_platform_dev", {"prod_copilot_mart": mart, "prod_country_kpis": kpis})
+
+    def athena():
+        return AthenaWarehouse(fake, fake, "retail_platform_dev", "retail-copilot", sleep=lambda _: None)
+
+    data = CopilotData(MemoryBlobStore("prod"), MemoryBlobStore("curated"), MemoryBlobStore("art"), athena=athena)
+    outcome = rebuild(data, "EUR", "athena")
+    assert outcome["status"] == "rebuilt" and outcome["self_check"]["mismatches"] == 0
+    version = data.snapshots.pointer()["version"]
+    files = sorted(k.rsplit("/", 1)[1] for k in data.artifacts.list(f"models/retail-copilot/{version}/"))
+    assert files == ["catalog.json", "metadata.json"]
+    assert data.snapshots.read_json(version, "metadata.json")["inputs"]["copilot_mart"]["rows"] == len(mart)
+    snapshot = data.load_current()
+    assert isinstance(snapshot.warehouse, AthenaWarehouse) and snapshot.version == version
+    answer = Copilot(snapshot, data).ask("Units in Germany in May 2024")
+    may = mart.loc[(mart["country"] == "DE") & mart["date"].between("2024-05-01", "2024-05-31"), "units"].sum()
+    assert answer["value"] == float(may)
