@@ -177,3 +177,14 @@ def test_a_month_event_of_payments_scores_every_day_with_payments(payments):
     newest = datetime.fromisoformat(days.max()).date()
     assert batch.newest_payment_day(buckets.prod, [last]) == newest
     assert batch.newest_payment_day(buckets.prod, [(newest + timedelta(days=40)).isoformat()]) is None
+
+
+@pytest.mark.parametrize("label", ["2024-13", "2023-02-29", "yesterday", "20240305", ""])
+def test_an_event_naming_something_else_than_a_day_or_month_is_refused(prod, label):
+    from retail_platform.exceptions import BadEventError
+
+    buckets = Buckets(prod, MemoryBlobStore("c"), MemoryBlobStore("a"))
+    settings = SimpleNamespace(event_bus_name="bus", prod_bucket="local-prod")
+    with pytest.raises(BadEventError, match="not a partition label"):
+        batch.run_prod_update(buckets, settings, GuardianSettings.from_env({}), "copilot_mart", ["2023-12", label])
+    assert not list(prod.list("pci_findings/"))  # refused before anything was written

@@ -14,6 +14,7 @@ Outputs (prod bucket, overwrite-partition semantics):
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -24,6 +25,7 @@ from compliance_guardian import audit
 from compliance_guardian.config import GuardianSettings
 from compliance_guardian.exceptions import BadRequestError, ModelUnavailableError, TrainingDataError
 from compliance_guardian.store import Buckets, ModelStore
+from retail_platform.exceptions import BadEventError
 from retail_platform.storage import BlobStore, PartitionedDataset, overlaps, period_of
 from retail_platform.storage.blobstore import S3Client
 
@@ -31,6 +33,7 @@ PAYMENTS = "payment_transactions"
 ALERTS = "fraud_alerts"
 FINDINGS = "pci_findings"
 AUDIT_BATCH = 32  # objects held in memory at once by an audit
+_LABEL = re.compile(r"\d{4}-\d{2}(?:-\d{2})?")
 UNPARTITIONED = ""  # the label of findings in objects outside any partition (written under the audit's day)
 ALERT_COLUMNS = (
     "payment_id",
@@ -49,9 +52,15 @@ ALERT_COLUMNS = (
 
 
 def label_of(period: str) -> str:
-    """A day (YYYY-MM-DD) or month (YYYY-MM) label as given, a timestamp cut to its day; else a ValueError."""
-    label = period if len(period) == 7 else period[:10]
-    span(label)  # checks it
+    """A day (YYYY-MM-DD) or month (YYYY-MM) label as given, a timestamp cut to its day; an event naming anything
+    else ('2024-13', '2023-02-29', 'yesterday') is refused with a BadEventError."""
+    label = period if isinstance(period, str) and len(period) == 7 else str(period)[:10]
+    try:
+        if not _LABEL.fullmatch(label):
+            raise ValueError(label)
+        span(label)
+    except ValueError as e:
+        raise BadEventError(f"not a partition label: {period!r} (expected YYYY-MM-DD or YYYY-MM)") from e
     return label
 
 
@@ -240,6 +249,7 @@ def run_prod_update(
 ) -> dict[str, Any]:
     """Everything one ProdDatasetUpdated event triggers (`periods`: its day or month labels)."""
     buckets = Buckets.of(s3, settings)
+    periods = [label_of(p) for p in periods]  # checked before anything is read
     audited = audit_partitions(buckets.prod, dataset, periods)
     result: dict[str, Any] = {"dataset": dataset, "partitions": periods, "audit": audited}
     emitted = publish(settings, FINDINGS, sorted(audited["by_partition"]), events_client)
