@@ -227,7 +227,7 @@ def engine_latency(mart: pd.DataFrame, kpis: pd.DataFrame, questions: list[str])
     timings.sort()
     p99 = timings[min(len(timings) - 1, int(0.99 * len(timings)))]
     say(
-        "Domain core alone (parse + plan + pandas, sessions in memory): "
+        "Domain core alone (parse + plan + SQL on DuckDB, sessions in memory): "
         f"p50 {statistics.median(timings):.1f} ms, p99 {p99:.1f} ms, CPU p50 {statistics.median(cpu):.1f} ms "
         f"over {len(timings)} questions."
     )
