@@ -43,3 +43,17 @@ def test_each_stage_has_its_before_now_goal_and_status():
 def test_without_figures_the_section_says_how_to_measure():
     lines, missed = section(None)
     assert "Not measured (`python dev.py bench --only main-job`)." in lines and not missed
+
+
+def test_stages_are_listed_in_the_order_the_main_job_runs_them():
+    stages = {"report": 1.0, "compliance-guardian": 2.0, "raw-to-curated": 3.0, "stage inputs": 0.5, "extra": 1.0}
+    lines, _ = section({"now": {"small": {"seconds": 10.0, "stages": stages}}})
+    names = [line.split(" | ")[0].lstrip("| ") for line in lines if line.startswith("| ") and " s |" in line]
+    assert names == [
+        "stage inputs",
+        "raw-to-curated",
+        "compliance-guardian",
+        "report",
+        "extra",
+        "**total** (wall, after set-up)",
+    ]

@@ -30,20 +30,35 @@ def load() -> float:
     return round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else -1.0
 
 
+def children_cpu() -> float:
+    """CPU seconds used so far by finished child processes (less sensitive to the machine's load than wall time)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0.0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_main_job(name: str) -> dict:
     """One main-job run in a fresh interpreter; its wall time, the stages' seconds, prod rows, the load around it."""
     with tempfile.TemporaryDirectory(prefix=f"main-job-{name}-") as out:
         command = [sys.executable, "-m", "retail_platform.local", *RUNS[name], "--out", out]
         load_before = load()
+        cpu_before = children_cpu()
         started = time.perf_counter()
         proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         seconds = time.perf_counter() - started
+        cpu = children_cpu() - cpu_before
         if proc.returncode != 0:
             log = Path(out, "run.log").read_text(errors="replace")[-3000:] if Path(out, "run.log").exists() else ""
             raise SystemExit(f"main job {name} failed ({proc.returncode}):\n{proc.stdout[-2000:]}{proc.stderr}{log}")
         summary = json.loads(Path(out, "summary.json").read_text())
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     return {
-        "command": "python3 dev.py demo " + " ".join(RUNS[name]),
+        "command": " ".join(["python3 dev.py demo", *RUNS[name]]),
+        "note": f"HEAD {head.stdout.strip() or '?'}; {cpu:.0f} s of CPU (user + system)",
+        "cpu_seconds": round(cpu, 1),
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "seconds": round(seconds, 1),
         "load_average": [load_before, load()],
