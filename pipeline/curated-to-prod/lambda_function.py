@@ -1,16 +1,17 @@
 """curated-to-prod: rebuild the prod partitions that changed curated partitions affect; announce them.
 
-Triggers: the state machine's task input `{"partitions": {"<dataset>": ["YYYY-MM-DD", ...]}}` (what
-raw-to-curated returns), `{"full_rebuild": true}`, or the nightly EventBridge "Scheduled Event" (a full
-rebuild). Output (docs/ARCHITECTURE.md): `{"prod_datasets": {"<name>": [dates]}, "events_emitted": n}`
-plus `partitions_deleted` (prod partitions whose curated input is gone).
+Triggers: the state machine's task input `{"partitions": {"<dataset>": ["YYYY-MM", ...]}}` (what
+raw-to-curated returns), `{"full_rebuild": true, "engine": "duckdb" | "athena"}`, or the nightly EventBridge
+"Scheduled Event" (a full rebuild). Output (docs/ARCHITECTURE.md): `{"prod_datasets": {"<name>": [months]},
+"events_emitted": n}` plus `partitions_deleted` (prod months whose curated input is gone).
+`{"measure": "curated"}` answers `{"curated_bytes": n, "curated_objects": n}` (the rebuild state machine's probe).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from marts.service import parse_request, run
+from marts.service import measure, parse_request, run
 from retail_platform import aws
 from retail_platform.observability import logger, metrics, tracer
 from retail_platform.routing import Router
@@ -22,11 +23,14 @@ router = Router("curated-to-prod")
 
 @router.task
 def rebuild(event: dict) -> dict:
-    request = parse_request(event)  # the task input, {"full_rebuild": true} or the nightly schedule
+    request = parse_request(event)  # the task input, {"full_rebuild": true}, the schedule or {"measure": "curated"}
+    if request.measure:
+        return measure(aws.client("s3"), SETTINGS)
     logger.info(
         "curated-to-prod",
         extra={
             "full_rebuild": request.full_rebuild,
+            "engine": request.engine,
             "changed": {k: len(v) for k, v in request.changed.items()},
         },
     )

@@ -35,7 +35,8 @@ _MODELS: tuple[type, type] | None = None
 
 @dataclass(frozen=True)
 class DatasetUpdated:
-    """A parsed ProdDatasetUpdated event: which prod dataset changed, and its new partitions (YYYY-MM-DD)."""
+    """A parsed ProdDatasetUpdated event: which prod dataset changed, and its new partitions (YYYY-MM
+    months; older events carry YYYY-MM-DD days: `retail_platform.storage.months_of` maps them)."""
 
     dataset: str
     partitions: list[str]

@@ -68,12 +68,12 @@ def test_curated_to_prod_image_builds_prod_datasets(invoke, s3):
         EVENTS / "curated-to-prod" / "stepfunctions-task.json",
         dict(BUCKET_ENV),
     )
-    days = task["partitions"]["order_lines"]
+    months = task["partitions"]["order_lines"]
     written = response["prod_datasets"]
-    assert set(days) <= set(written["daily_sales"])
-    for day in days:
-        sales = s3io.read_parquet(s3, PROD, f"daily_sales/date={day}/part-0.parquet")
-        curated = s3io.read_parquet_prefix(s3, CURATED, f"order_lines/date={day}/")
+    assert set(months) <= set(written["daily_sales"])
+    for month in months:
+        sales = s3io.read_parquet(s3, PROD, f"daily_sales/month={month}/part-0.parquet")
+        curated = s3io.read_parquet_prefix(s3, CURATED, f"order_lines/month={month}/")
         assert int(sales["units"].sum()) == int(curated["quantity"].sum())
     assert response["events_emitted"] >= len(written)
 

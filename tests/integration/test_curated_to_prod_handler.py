@@ -20,7 +20,7 @@ from tests.support import DATA, EVENTS, event, handler
 
 RAW, CURATED, PROD = "local-raw", "local-curated", "local-prod"
 UCI_KEY = "uci-online-retail/online_retail_2011-11.csv"
-# the sample's rows of 31 October and November 2011 (27 days, the days the Step Functions event names)
+# the sample's rows of 31 October and November 2011 (27 days in the two months the Step Functions event names)
 UCI_NOVEMBER = b"".join(
     row
     for n, row in enumerate((DATA / "online-retail" / "online_retail_sample.csv").read_bytes().splitlines(True))
@@ -48,7 +48,9 @@ def curate(s3, ctx) -> dict[str, list[str]]:
 
 
 def prod_frame(s3, dataset: str, day: str) -> pd.DataFrame:
-    return pd.read_parquet(io.BytesIO(s3io.read_bytes(s3, PROD, f"{dataset}/date={day}/part-0.parquet")))
+    """One day's rows of a prod dataset, from the object of its month."""
+    month = pd.read_parquet(io.BytesIO(s3io.read_bytes(s3, PROD, f"{dataset}/month={day[:7]}/part-0.parquet")))
+    return month.loc[pd.to_datetime(month["date"]).dt.strftime("%Y-%m-%d") == day].reset_index(drop=True)
 
 
 def prod_objects(s3) -> dict[str, bytes]:
@@ -70,14 +72,13 @@ def test_step_functions_task_rebuilds_the_touched_days_in_the_reporting_currency
     reporting("EUR")
     curate(s3, lambda_context)
     result = handler("curated-to-prod").lambda_handler(event("curated-to-prod", "stepfunctions-task"), lambda_context)
-    days = list(RATES)
-    for dataset in DAILY:
-        assert result["prod_datasets"][dataset] == days
-    assert result["prod_datasets"]["market_series"] == days  # both days are Mondays: their weeks
+    months = ["2011-10", "2011-11"]
+    for dataset in (*DAILY, "market_series"):
+        assert result["prod_datasets"][dataset] == months
     assert "payment_transactions" not in result["prod_datasets"]  # no payments curated
     assert result["events_emitted"] == len(DAILY) + 1
-    partitions = {k.split("/")[1] for k in s3io.list_keys(s3, PROD, "") if not k.startswith("_")}
-    assert sorted(partitions) == [f"date={d}" for d in days]
+    objects = [k for k in s3io.list_keys(s3, PROD, "") if not k.startswith("_")]
+    assert sorted(objects) == sorted(f"{d}/month={m}/part-0.parquet" for d in (*DAILY, "market_series") for m in months)
 
     lines = s3io.read_parquet_prefix(s3, CURATED, "order_lines/")
     lines["day"] = lines["order_ts"].dt.strftime("%Y-%m-%d")
@@ -95,7 +96,7 @@ def test_step_functions_task_rebuilds_the_touched_days_in_the_reporting_currency
         assert (kpis["currency"] == "GBP").all()
         transactions = prod_frame(s3, "customer_transactions", day)
         assert transactions["n_lines"].sum() == len(expected)
-        market = prod_frame(s3, "market_series", day)
+        market = prod_frame(s3, "market_series", day)  # both days are Mondays: their weeks
         total = market.loc[(market["category"] == "ALL") & (market["country"] == "ALL")]
         assert len(total) == 1
         assert (market["category"].isin(["ALL", "uncategorised"])).all()  # no product catalogue curated
@@ -120,12 +121,14 @@ def test_a_one_currency_shop_reports_in_its_own_currency_with_no_fx_file(s3, lam
 def test_full_rebuild_and_schedule_rebuild_everything_identically(s3, lambda_context, reporting):
     reporting("EUR")
     partitions = curate(s3, lambda_context)
-    assert len(partitions["order_lines"]) == 27
+    assert partitions["order_lines"] == ["2011-10", "2011-11"]  # the months of 27 days of order lines
     c2p = handler("curated-to-prod")
     full = c2p.lambda_handler(event("curated-to-prod", "full-rebuild"), lambda_context)
-    assert full["prod_datasets"]["daily_sales"] == partitions["order_lines"]
-    assert full["prod_datasets"]["country_kpis"] == partitions["order_lines"]
-    assert all(pd.Timestamp(d).weekday() == 0 for d in full["prod_datasets"]["market_series"])
+    for dataset in (*DAILY, "market_series"):
+        assert full["prod_datasets"][dataset] == partitions["order_lines"], dataset
+    sales_days = s3io.read_parquet_prefix(s3, PROD, "daily_sales/")["date"].dt.strftime("%Y-%m-%d")
+    assert sales_days.nunique() == 27  # every day of order lines, in two month objects
+    assert (s3io.read_parquet_prefix(s3, PROD, "market_series/")["date"].dt.weekday == 0).all()
     assert full["events_emitted"] == len(full["prod_datasets"])
     before = prod_objects(s3)
 
@@ -136,6 +139,21 @@ def test_full_rebuild_and_schedule_rebuild_everything_identically(s3, lambda_con
     incremental = c2p.lambda_handler({"partitions": partitions}, lambda_context)
     assert incremental["prod_datasets"] == full["prod_datasets"]
     assert prod_objects(s3) == before
+
+
+def test_the_rebuild_probe_measures_the_curated_datasets_and_writes_nothing(s3, lambda_context):
+    curate(s3, lambda_context)
+    s3.put_object(Bucket=CURATED, Key="_quarantine/order_lines/part-x-00000.parquet", Body=b"not a dataset")
+    answer = handler("curated-to-prod").lambda_handler({"measure": "curated"}, lambda_context)
+    listed = [
+        item
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=CURATED)
+        for item in page.get("Contents", [])
+        if item["Key"].endswith(".parquet") and not item["Key"].startswith("_")
+    ]
+    assert answer == {"curated_bytes": sum(item["Size"] for item in listed), "curated_objects": len(listed)}
+    assert answer["curated_objects"] >= 3 and answer["curated_bytes"] > 10_000  # two months of lines, FX rates
+    assert not list(s3io.list_keys(s3, PROD, ""))
 
 
 def test_nothing_curated_yet_writes_nothing(s3, lambda_context):

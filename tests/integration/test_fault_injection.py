@@ -257,7 +257,7 @@ def test_raw_to_curated_killed_mid_batch_then_rerun_equals_a_clean_run(
 def test_curated_to_prod_killed_mid_run_then_rerun_equals_a_clean_run(s3, faulty_s3, lambda_context):
     s3.put_object(Bucket=RAW, Key=UCI_KEY, Body=UCI_BYTES)
     curated = handler("raw-to-curated").lambda_handler({"bucket": RAW, "key": UCI_KEY}, lambda_context)
-    request = {"partitions": {"order_lines": curated["partitions"]["order_lines"][:1]}}  # one day: five prod writes
+    request = {"partitions": {"order_lines": curated["partitions"]["order_lines"][:1]}}  # one month: several writes
     fn = handler("curated-to-prod")
     reference = fn.lambda_handler(request, lambda_context)
     reference_state = {k: s3io.read_bytes(s3, PROD, k) for k in sorted(s3io.list_keys(s3, PROD, ""))}
@@ -345,9 +345,9 @@ def test_duplicate_events_delivered_concurrently_give_one_set_of_outputs(clean_r
     state = {k: s3io.read_bytes(s3, PROD, k) for k in sorted(s3io.list_keys(s3, PROD, ""))}
     assert sorted(state) == sorted(single_state)  # one part-0 per partition, no extra files
     assert_equal_prod(state, single_state)
-    day = request["partitions"]["order_lines"][0]
-    sales = s3io.read_parquet_prefix(s3, PROD, f"daily_sales/date={day}/")
-    curated = s3io.read_parquet_prefix(s3, CURATED, f"order_lines/date={day}/")
+    month = request["partitions"]["order_lines"][0]
+    sales = s3io.read_parquet_prefix(s3, PROD, f"daily_sales/month={month}/")
+    curated = s3io.read_parquet_prefix(s3, CURATED, f"order_lines/month={month}/")
     assert sales["units"].sum() == curated["quantity"].sum()  # no row counted twice
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
-from datetime import date
 
 import pandas as pd
 import pyarrow as pa
@@ -154,22 +153,20 @@ def test_attribute_columns_are_written_with_their_types_and_incremental_equals_f
     put_curated(s3, frames)
     run(Request(True), s3, events, SETTINGS)
     full = prod_objects(s3)
-    schema = pq.read_schema(io.BytesIO(full["copilot_mart/date=2023-03-01/part-0.parquet"]))
+    schema = pq.read_schema(io.BytesIO(full["copilot_mart/month=2023-03/part-0.parquet"]))
     assert schema.field("region").type == pa.string() and schema.field("profit").type == pa.float64()
     assert schema.field("returned").type == pa.bool_() and schema.field("ship_date").type == pa.timestamp("ns")
     assert (
-        pq.read_schema(io.BytesIO(full["customer_transactions/date=2023-03-01/part-0.parquet"])).field("tier").type
+        pq.read_schema(io.BytesIO(full["customer_transactions/month=2023-03/part-0.parquet"])).field("tier").type
         == pa.string()
     )
     for key in list(full):
         if key.endswith(".parquet"):
             s3.delete_object(Bucket="prod", Key=key)
-    run(
-        parse_request({"partitions": {"order_lines": ["2023-03-01", "2023-03-02", "2023-03-06"]}}), s3, events, SETTINGS
-    )
+    run(parse_request({"partitions": {"order_lines": ["2023-03"]}}), s3, events, SETTINGS)
     after = prod_objects(s3)
-    assert {k: v for k, v in after.items() if "date=2023-03-0" in k and "payment" not in k} == {
-        k: v for k, v in full.items() if "date=2023-03-0" in k and "payment" not in k
+    assert {k: v for k, v in after.items() if "month=2023-0" in k and "payment" not in k} == {
+        k: v for k, v in full.items() if "month=2023-0" in k and "payment" not in k
     }
 
 
@@ -224,8 +221,8 @@ def test_auto_in_the_service_keeps_every_partition_in_one_currency(aws):  # noqa
     gbp["_source_key"], gbp["_source_row"] = "sample/late.csv", 0
     put_curated(s3, {"order_lines": gbp}, source="late")
     put_curated(s3, {"fx_rates": sample_frames()["fx_rates"]})
-    outcome = run(parse_request({"partitions": {"order_lines": ["2023-03-07"]}}), s3, events, auto)
-    assert set(outcome.written["daily_sales"]) == {D1, D2, MON, date(2023, 3, 7)}
+    outcome = run(parse_request({"partitions": {"order_lines": ["2023-03"]}}), s3, events, auto)
+    assert set(outcome.written["market_series"]) == {"2023-02", "2023-03"}  # February too: a full rebuild
     assert s3io.read_json(s3, "prod", currency.STATE_KEY) == {
         "setting": "AUTO",
         "currency": "EUR",
@@ -237,15 +234,23 @@ def test_auto_in_the_service_keeps_every_partition_in_one_currency(aws):  # noqa
         assert set(frame["reporting_currency"]) == {"EUR"}, name
 
 
+def put_with_a_february_line(s3) -> None:
+    """The sample (March 2023) and one order line in February, so that a full rebuild is told from March's."""
+    put_curated(s3, sample_frames())
+    february = pd.DataFrame([line("O8", 1, "2023-02-14 09:00", "A", 1, 8.0, "GB", "EUR")])
+    february["_source_key"], february["_source_row"] = "sample/february.csv", 0
+    put_curated(s3, {"order_lines": february}, source="february")
+
+
 def test_prod_built_before_the_state_existed_is_rebuilt_once(aws):  # noqa: F811
     s3, events = aws
-    put_curated(s3, sample_frames())
+    put_with_a_february_line(s3)
     run(Request(True), s3, events, SETTINGS)
     s3.delete_object(Bucket="prod", Key=currency.STATE_KEY)
-    outcome = run(parse_request({"partitions": {"order_lines": ["2023-03-02"]}}), s3, events, SETTINGS)
-    assert set(outcome.written["daily_sales"]) == ALL_DAYS["daily_sales"]  # full rebuild
-    again = run(parse_request({"partitions": {"order_lines": ["2023-03-02"]}}), s3, events, SETTINGS)
-    assert set(again.written["daily_sales"]) == {D2}
+    outcome = run(parse_request({"partitions": {"order_lines": ["2023-03"]}}), s3, events, SETTINGS)
+    assert set(outcome.written["daily_sales"]) == {"2023-02", "2023-03"}  # full rebuild
+    again = run(parse_request({"partitions": {"order_lines": ["2023-03"]}}), s3, events, SETTINGS)
+    assert set(again.written["daily_sales"]) == {"2023-03"}
 
 
 @pytest.mark.parametrize(
@@ -268,13 +273,13 @@ def test_a_bad_reporting_currency_fails_fast(value):
 def test_an_interrupted_full_rebuild_is_finished_by_the_next_run(aws):  # noqa: F811
     """The state says `rebuilding` from before the first partition until after the last one."""
     s3, events = aws
-    put_curated(s3, sample_frames())
+    put_with_a_february_line(s3)
     run(Request(True), s3, events, SETTINGS)
     state = s3io.read_json(s3, "prod", currency.STATE_KEY)
     assert state["rebuilding"] is False
     s3io.write_json(s3, "prod", currency.STATE_KEY, {**state, "rebuilding": True})  # as a killed rebuild leaves it
-    outcome = run(parse_request({"partitions": {"order_lines": ["2023-03-02"]}}), s3, events, SETTINGS)
-    assert set(outcome.written["daily_sales"]) == ALL_DAYS["daily_sales"]  # everything again, not one day
+    outcome = run(parse_request({"partitions": {"order_lines": ["2023-03"]}}), s3, events, SETTINGS)
+    assert set(outcome.written["daily_sales"]) == {"2023-02", "2023-03"}  # everything again, not one month
     assert s3io.read_json(s3, "prod", currency.STATE_KEY)["rebuilding"] is False
-    again = run(parse_request({"partitions": {"order_lines": ["2023-03-02"]}}), s3, events, SETTINGS)
-    assert set(again.written["daily_sales"]) == {D2}
+    again = run(parse_request({"partitions": {"order_lines": ["2023-03"]}}), s3, events, SETTINGS)
+    assert set(again.written["daily_sales"]) == {"2023-03"}

@@ -223,6 +223,7 @@ ALL_DAYS = {
     "copilot_mart": {D1, D2, MON},
     "market_series": {WEEK, MON},
 }
+ALL_MONTHS = {name: {d.strftime("%Y-%m") for d in days} for name, days in ALL_DAYS.items()}
 
 
 @pytest.fixture(scope="module")
@@ -476,8 +477,9 @@ def test_full_plan_covers_every_day_present():
         ([], "JSON object"),
         ({"hello": 1}, "unsupported event"),
         ({"partitions": ["2023-03-01"]}, "object of dataset"),
-        ({"partitions": {"order_lines": "2023-03-01"}}, "list of YYYY-MM-DD"),
-        ({"partitions": {"order_lines": ["01/03/2023"]}}, "not a YYYY-MM-DD date"),
+        ({"partitions": {"order_lines": "2023-03"}}, "list of YYYY-MM months"),
+        ({"partitions": {"order_lines": ["01/03/2023"]}}, "not a YYYY-MM month"),
+        ({"partitions": {"order_lines": ["2023-13"]}}, "not a YYYY-MM month"),
         ({"partitions": {"sales": ["2023-03-01"]}}, "unknown curated datasets"),
         ({"full_rebuild": "yes"}, "true or false"),
     ],
@@ -490,10 +492,10 @@ def test_bad_events_are_rejected_with_a_clear_message(event, message):
 def test_request_shapes():
     assert parse_request({"full_rebuild": True}).full_rebuild
     assert parse_request({"detail-type": "Scheduled Event", "detail": {}}).full_rebuild
-    request = parse_request(
-        {"partitions": {"order_lines": ["2023-03-02", "2023-03-01", "2023-03-02"]}, "rows_curated": 3}
-    )
-    assert request == Request(False, {"order_lines": [D1, D2]})
+    request = parse_request({"partitions": {"order_lines": ["2023-03", "2023-02", "2023-03"]}, "rows_curated": 3})
+    assert request == Request(False, {"order_lines": ["2023-02", "2023-03"]})
+    older = parse_request({"partitions": {"order_lines": ["2023-03-02", "2023-02-28", "2023-03-01"]}})  # day labels
+    assert older == Request(False, {"order_lines": ["2023-02", "2023-03"]})
 
 
 # ---------------------------------------------------------------- S3 (moto): incremental, idempotent
@@ -512,8 +514,9 @@ SETTINGS = Settings(
 )
 
 
-def put_curated(s3, frames: dict[str, pd.DataFrame], source: str = "sample") -> None:
-    """Curated layout: <dataset>/date=YYYY-MM-DD/part-<id>.parquet (products unpartitioned)."""
+def put_curated(s3, frames: dict[str, pd.DataFrame], source: str = "sample", grain: str = "month") -> None:
+    """Curated layout: <dataset>/month=YYYY-MM/part-<id>.parquet (or the older date=YYYY-MM-DD), products
+    unpartitioned."""
     for name, frame in frames.items():
         spec_partition = {
             "order_lines": "order_ts",
@@ -526,10 +529,11 @@ def put_curated(s3, frames: dict[str, pd.DataFrame], source: str = "sample") -> 
         if spec_partition is None:
             s3io.write_parquet(s3, "curated", f"{name}/part-{source}.parquet", frame)
             continue
-        days = pd.to_datetime(frame[spec_partition], utc=True).dt.strftime("%Y-%m-%d")
-        for partition, part in frame.groupby(days.to_numpy()):
+        field, label = ("month", "%Y-%m") if grain == "month" else ("date", "%Y-%m-%d")
+        labels = pd.to_datetime(frame[spec_partition], utc=True).dt.strftime(label)
+        for partition, part in frame.groupby(labels.to_numpy()):
             s3io.write_parquet(
-                s3, "curated", f"{name}/date={partition}/part-{source}.parquet", part.reset_index(drop=True)
+                s3, "curated", f"{name}/{field}={partition}/part-{source}.parquet", part.reset_index(drop=True)
             )
 
 
@@ -551,15 +555,15 @@ def test_full_rebuild_writes_every_partition_and_is_byte_identical_when_rerun(aw
     s3, events = aws
     put_curated(s3, sample_frames())
     first = run(Request(True), s3, events, SETTINGS)
-    assert {k: set(v) for k, v in first.written.items() if v} == ALL_DAYS
+    assert {k: set(v) for k, v in first.written.items() if v} == ALL_MONTHS
     assert first.events_emitted == len(PROD_DATASETS)
     before = prod_objects(s3)
-    assert "daily_sales/date=2023-03-01/part-0.parquet" in before
-    assert "market_series/date=2023-02-27/part-0.parquet" in before
+    objects = [f"{name}/month={month}/part-0.parquet" for name, months in ALL_MONTHS.items() for month in months]
+    assert sorted(before) == sorted([*objects, "_marts/reporting_currency.json"])  # one object per dataset, month
     second = run(Request(True), s3, events, SETTINGS)
     assert second.written == first.written
     assert prod_objects(s3) == before
-    table = pq.read_table(io.BytesIO(before["daily_sales/date=2023-03-02/part-0.parquet"]))
+    table = pq.read_table(io.BytesIO(before["daily_sales/month=2023-03/part-0.parquet"]))
     assert table.schema == arrow_schema("daily_sales") and table.schema.metadata is None
 
 
@@ -574,33 +578,28 @@ def test_incremental_run_rewrites_only_affected_partitions_with_full_rebuild_byt
     correction = frames["order_lines"].iloc[[3]].copy()
     correction["quantity"] = -2
     put_curated(s3, {"order_lines": correction}, source="zz-correction")
-    written_before = {k: s3.head_object(Bucket="prod", Key=k)["LastModified"] for k in full}
-    outcome = run(parse_request({"partitions": {"order_lines": ["2023-03-02"]}}), s3, events, SETTINGS)
+    outcome = run(parse_request({"partitions": {"order_lines": ["2023-03"]}}), s3, events, SETTINGS)
     assert {k: set(v) for k, v in outcome.written.items() if v} == {
-        "daily_sales": {D2},
-        "customer_transactions": {D2},
-        "country_kpis": {D2},
-        "copilot_mart": {D2},
-        "market_series": {WEEK},
-        "payment_transactions": {D1, D3},  # D2 has no payments: nothing to write
+        "daily_sales": {"2023-03"},
+        "customer_transactions": {"2023-03"},
+        "country_kpis": {"2023-03"},
+        "copilot_mart": {"2023-03"},
+        "market_series": {"2023-02", "2023-03"},  # the week of D1..D3 starts on Monday 27 February
+        "payment_transactions": {"2023-03"},  # orders within a day of March's payments
     }
     after = prod_objects(s3)
     changed = {k for k in full if after[k] != full[k]}
     assert changed == {
-        "daily_sales/date=2023-03-02/part-0.parquet",
-        "customer_transactions/date=2023-03-02/part-0.parquet",
-        "country_kpis/date=2023-03-02/part-0.parquet",
-        "copilot_mart/date=2023-03-02/part-0.parquet",
-        "market_series/date=2023-02-27/part-0.parquet",
+        "daily_sales/month=2023-03/part-0.parquet",
+        "customer_transactions/month=2023-03/part-0.parquet",
+        "country_kpis/month=2023-03/part-0.parquet",
+        "copilot_mart/month=2023-03/part-0.parquet",
+        "market_series/month=2023-02/part-0.parquet",  # the corrected line's week; March's weeks are unchanged
     }
-    untouched = {
-        k
-        for k in full
-        if not any(k.startswith(f"{n}/date={d.isoformat()}") for n, days in outcome.written.items() for d in days)
-    }
-    assert all(s3.head_object(Bucket="prod", Key=k)["LastModified"] == written_before[k] for k in untouched)
-    sales = pd.read_parquet(io.BytesIO(after["daily_sales/date=2023-03-02/part-0.parquet"]))
-    assert sales.loc[sales["sku"].eq("A") & sales["country"].eq("GB"), "units"].item() == -2
+    assert sorted(after) == sorted(full)  # the month objects were replaced, none added beside them
+    sales = pd.read_parquet(io.BytesIO(after["daily_sales/month=2023-03/part-0.parquet"]))
+    on_d2 = pd.to_datetime(sales["date"]).dt.date.eq(D2)
+    assert sales.loc[on_d2 & sales["sku"].eq("A") & sales["country"].eq("GB"), "units"].item() == -2
 
     # and the incremental result is exactly what a full rebuild gives
     run(Request(True), s3, events, SETTINGS)
@@ -611,16 +610,28 @@ def test_partitions_whose_curated_input_is_gone_are_deleted(aws):
     s3, events = aws
     put_curated(s3, sample_frames())
     run(Request(True), s3, events, SETTINGS)
-    s3.delete_object(Bucket="curated", Key="order_lines/date=2023-03-06/part-sample.parquet")
-    outcome = run(parse_request({"partitions": {"order_lines": ["2023-03-06"]}}), s3, events, SETTINGS)
-    assert outcome.deleted["daily_sales"] == [MON] and outcome.deleted["market_series"] == [MON]
-    assert not any("2023-03-06" in k for k in prod_objects(s3))
-    assert outcome.response()["partitions_deleted"]["country_kpis"] == ["2023-03-06"]
+    lines = sample_frames()["order_lines"]
+    march_without_mon = lines.loc[pd.to_datetime(lines["order_ts"], utc=True).dt.date != MON]
+    put_curated(s3, {"order_lines": march_without_mon})  # March re-curated without MON's lines
+    outcome = run(parse_request({"partitions": {"order_lines": ["2023-03"]}}), s3, events, SETTINGS)
+    assert outcome.response()["partitions_deleted"] == {"market_series": ["2023-03"]}  # its only March week was MON's
+    assert "market_series/month=2023-03/part-0.parquet" not in prod_objects(s3)
+    for name in ("daily_sales", "country_kpis"):
+        dates = pd.read_parquet(io.BytesIO(prod_objects(s3)[f"{name}/month=2023-03/part-0.parquet"]))["date"]
+        assert set(pd.to_datetime(dates).dt.date) == {D1, D2}  # MON's rows left with their input
 
 
 def test_partition_bytes_do_not_depend_on_the_other_rows(marts):
     one_day = marts["daily_sales"].loc[marts["daily_sales"]["date"] == day(D2)].reset_index(drop=True)
-    assert partition_bytes(one_day, "daily_sales")[D2] == partition_bytes(marts["daily_sales"], "daily_sales")[D2]
+    assert (
+        partition_bytes(one_day, "daily_sales", "day")["2023-03-02"]
+        == (partition_bytes(marts["daily_sales"], "daily_sales", "day")["2023-03-02"])
+    )
+    week = marts["market_series"].loc[marts["market_series"]["date"] == day(WEEK)].reset_index(drop=True)
+    assert (
+        partition_bytes(week, "market_series")["2023-02"]
+        == partition_bytes(marts["market_series"], "market_series")["2023-02"]
+    )
 
 
 def test_contract_helper_matches_loader():

@@ -8,16 +8,21 @@ Weekly datasets are keyed by the Monday of the week and read every day of it. Lo
 daily_sales when the catalogue carries custom attributes), `customers` (read whole, and only when they
 carry custom attributes: a change then affects every customer_transactions partition) and `fx_rates` (a
 rate is forward-filled: a change on day `d` affects every day up to the next rate).
+
+Curated and prod partitions may be months: `changed_days` turns the labels of a request into the days they
+cover, and `whole_partitions` widens a plan so that every prod partition it touches is rebuilt whole (a
+month object is replaced, so all of its days must be in it), reading what those days need.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from marts import DAILY_DATASETS, PROD_DATASETS, WEEKLY_DATASETS
+from retail_platform.storage.partitions import days_of, grain_of, span
 
 SAME_DAY = (0,)
 AROUND = (-1, 0, 1)  # payment_transactions.ORDER_WINDOW_DAYS
@@ -188,4 +193,51 @@ def incremental_plan(
     )
 
 
-__all__ = ["DAILY_DATASETS", "DEPENDENCIES", "Plan", "full_plan", "incremental_plan", "week_of"]
+def changed_days(changed: Mapping[str, Iterable[str]], available: Mapping[str, set[date]]) -> dict[str, set[date]]:
+    """The days a request's day or month labels cover, per curated dataset.
+
+    A month of FX rates also counts the next month that holds rates: which day of it has the first rate is not
+    listed, and the days before it carry the changed month's last rate forward."""
+    days: dict[str, set[date]] = {}
+    for name, labels in changed.items():
+        labels = list(labels)
+        days[name] = {d for label in labels for d in days_of(label)}
+        if name == "fx_rates":
+            later = sorted(available.get(name, set()))
+            for label in labels:
+                if grain_of(label) == "month":
+                    end = span(label)[1]
+                    position = bisect.bisect_right(later, end)
+                    if position < len(later):
+                        days[name] |= set(days_of(later[position].isoformat()[:7]))
+    return days
+
+
+def whole_partitions(plan: Plan, available: Mapping[str, set[date]], partition_of: Callable[[date], str]) -> Plan:
+    """`plan` with every prod partition it touches rebuilt whole (each target day widened to every day, or
+    Monday of a weekly dataset, of its partition) and the curated reads those days need."""
+    targets: dict[str, set[date]] = {}
+    for prod, days in plan.targets.items():
+        widened = {d for label in {partition_of(t) for t in days} for d in days_of(label)}
+        targets[prod] = {d for d in widened if d.weekday() == 0} if prod in WEEKLY_DATASETS else widened
+    reads = _reads_for(targets, available)
+    days_needed = {d for prod, days in targets.items() for t in days for d in days_read(prod, t)}
+    fx_available = available.get("fx_rates", set())
+    reads["fx_rates"] = set(fx_available) if plan.full else _fx_reads(days_needed, fx_available)
+    return replace(
+        plan,
+        targets={k: frozenset(v) for k, v in targets.items()},
+        reads={k: frozenset(v) for k, v in reads.items()},
+    )
+
+
+__all__ = [
+    "DAILY_DATASETS",
+    "DEPENDENCIES",
+    "Plan",
+    "changed_days",
+    "full_plan",
+    "incremental_plan",
+    "week_of",
+    "whole_partitions",
+]

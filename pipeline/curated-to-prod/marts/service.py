@@ -7,87 +7,119 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from marts import PROD_DATASETS, attributes, currency
 from marts.build import build_marts
 from marts.curated import CuratedInputs
-from marts.incremental import PARTITIONED_INPUTS, USES_ATTRIBUTES, Plan, full_plan, incremental_plan
-from marts.store import CuratedReader, ProdWriter, partition_tables
+from marts.incremental import (
+    PARTITIONED_INPUTS,
+    USES_ATTRIBUTES,
+    Plan,
+    changed_days,
+    full_plan,
+    incremental_plan,
+    whole_partitions,
+)
+from marts.store import CuratedReader, ProdWriter, partition_labels, partition_tables
 from retail_platform.contracts import canonical_names
 from retail_platform.events import prod_dataset_updated_entries, put_events
 from retail_platform.exceptions import BadEventError
 from retail_platform.observability import logger
 from retail_platform.settings import Settings
-from retail_platform.storage.blobstore import S3Client
+from retail_platform.storage.blobstore import S3BlobStore, S3Client
+from retail_platform.storage.partitions import Grain, month_of
 
+ENGINES = ("duckdb", "athena")
 REPORTING_COLUMNS = {"payment_transactions": "amount_reporting", "market_series": "revenue_reporting"}
 
 
 @dataclass(frozen=True)
 class Request:
     full_rebuild: bool
-    changed: dict[str, list[date]] = field(default_factory=dict)
+    changed: dict[str, list[str]] = field(default_factory=dict)  # curated dataset -> month labels
+    engine: str | None = None  # the rebuild state machine's choice, "duckdb" or "athena" (None: the default)
+    measure: bool = False  # {"measure": "curated"}: the curated data's size, nothing rebuilt
 
 
-def _days(dataset: str, values: Any) -> list[date]:
+def _months(dataset: str, values: Any) -> list[str]:
+    """A dataset's changed partitions as sorted, distinct month labels (YYYY-MM; a YYYY-MM-DD day, as older
+    events carry, counts as its month)."""
     if values is None:
         return []
     if not isinstance(values, list):
-        raise BadEventError(f"partitions.{dataset} must be a list of YYYY-MM-DD dates, got {type(values).__name__}")
-    days = []
+        raise BadEventError(f"partitions.{dataset} must be a list of YYYY-MM months, got {type(values).__name__}")
+    months = set()
     for value in values:
         try:
-            days.append(date.fromisoformat(value))
+            months.add(month_of(value))
         except (TypeError, ValueError) as e:
-            raise BadEventError(f"partitions.{dataset}: {value!r} is not a YYYY-MM-DD date") from e
-    return sorted(set(days))
+            raise BadEventError(f"partitions.{dataset}: {value!r} is not a YYYY-MM month (or YYYY-MM-DD day)") from e
+    return sorted(months)
 
 
 def parse_request(event: Any) -> Request:
-    """`{"partitions": {...}}` (the raw-to-curated result), `{"full_rebuild": true}` or a Scheduled Event."""
+    """`{"partitions": {...}}` (the raw-to-curated result), `{"full_rebuild": true, "engine": ...}`, a Scheduled
+    Event, or `{"measure": "curated"}` (the rebuild state machine's size probe)."""
     if not isinstance(event, dict):
         raise BadEventError(f"event must be a JSON object, got {type(event).__name__}")
     if event.get("detail-type") == "Scheduled Event":
         return Request(full_rebuild=True)
+    if "measure" in event:
+        if event["measure"] != "curated":
+            raise BadEventError(f'measure must be "curated", got {event["measure"]!r}')
+        return Request(full_rebuild=False, measure=True)
+    engine = event.get("engine")
+    if engine is not None and engine not in ENGINES:
+        raise BadEventError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
     if "full_rebuild" in event:
         if not isinstance(event["full_rebuild"], bool):
             raise BadEventError(f"full_rebuild must be true or false, got {event['full_rebuild']!r}")
         if event["full_rebuild"]:
-            return Request(full_rebuild=True)
+            return Request(full_rebuild=True, engine=engine)
     if "partitions" not in event:
         raise BadEventError(
-            'unsupported event: expected {"partitions": {"<curated dataset>": ["YYYY-MM-DD", ...]}}, '
+            'unsupported event: expected {"partitions": {"<curated dataset>": ["YYYY-MM", ...]}}, '
             '{"full_rebuild": true} or an EventBridge "Scheduled Event"'
         )
     partitions = event["partitions"]
     if not isinstance(partitions, dict):
-        raise BadEventError(f"partitions must be an object of dataset -> dates, got {type(partitions).__name__}")
+        raise BadEventError(f"partitions must be an object of dataset -> months, got {type(partitions).__name__}")
     known = set(canonical_names())
     unknown = sorted(str(name) for name in partitions if name not in known)
     if unknown:
         raise BadEventError(f"partitions names unknown curated datasets {unknown}; known: {sorted(known)}")
-    return Request(full_rebuild=False, changed={name: _days(name, days) for name, days in partitions.items()})
+    return Request(full_rebuild=False, changed={name: _months(name, labels) for name, labels in partitions.items()})
 
 
 @dataclass
 class Outcome:
-    written: dict[str, list[date]] = field(default_factory=dict)
-    deleted: dict[str, list[date]] = field(default_factory=dict)
+    written: dict[str, list[str]] = field(default_factory=dict)  # prod dataset -> partition labels
+    deleted: dict[str, list[str]] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
     events_emitted: int = 0
 
     def response(self) -> dict[str, Any]:
         return {
-            "prod_datasets": _iso(self.written),
+            "prod_datasets": _nonempty(self.written),
             "events_emitted": self.events_emitted,
-            "partitions_deleted": _iso(self.deleted),
+            "partitions_deleted": _nonempty(self.deleted),
         }
 
 
-def _iso(partitions: Mapping[str, list[date]]) -> dict[str, list[str]]:
-    return {name: [d.isoformat() for d in days] for name, days in sorted(partitions.items()) if days}
+def _nonempty(partitions: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    return {name: list(labels) for name, labels in sorted(partitions.items()) if labels}
+
+
+def measure(s3: S3Client, settings: Settings) -> dict[str, int]:
+    """Bytes and objects of the curated datasets (one listing each, nothing read): the rebuild state machine
+    picks its engine by them."""
+    from marts.sql.athena import measure_curated
+
+    return measure_curated(S3BlobStore(s3, settings.curated_bucket), canonical_names())
 
 
 def read_inputs(reader: CuratedReader, plan: Plan) -> CuratedInputs:
@@ -106,39 +138,45 @@ def lookups_with_attributes(reader: CuratedReader) -> frozenset[str]:
 
 def publish(outcome: Outcome, events_client: Any, settings: Settings) -> int:
     entries = []
-    for name, days in sorted(outcome.written.items()):
-        if days:
-            entries += prod_dataset_updated_entries(
-                settings.event_bus_name, name, settings.prod_bucket, [d.isoformat() for d in days]
-            )
+    for name, labels in sorted(outcome.written.items()):
+        if labels:
+            entries += prod_dataset_updated_entries(settings.event_bus_name, name, settings.prod_bucket, labels)
     return put_events(events_client, entries) if entries else 0
 
 
 def run(request: Request, s3: S3Client, events_client: Any, settings: Settings) -> Outcome:
     reader = CuratedReader(s3, settings.curated_bucket)
+    writer = ProdWriter(s3, settings.prod_bucket)
     available = reader.available(PARTITIONED_INPUTS)
     lookups = lookups_with_attributes(reader)
-    plan = (
-        full_plan(available, lookups) if request.full_rebuild else incremental_plan(request.changed, available, lookups)
-    )
+
+    def planned_for(full: bool) -> Plan:
+        plan = (
+            full_plan(available, lookups)
+            if full
+            else incremental_plan(changed_days(request.changed, available), available, lookups)
+        )
+        return whole_partitions(plan, available, writer.partition_of)
+
+    plan = planned_for(request.full_rebuild)
     outcome = Outcome()
     if plan.empty and not plan.full:
         _log_plan(plan)
         return outcome
-    writer = ProdWriter(s3, settings.prod_bucket)
     existing = {name: writer.existing(name) for name in PROD_DATASETS}
     inputs = read_inputs(reader, plan)
     previous = currency.load(s3, settings.prod_bucket)
     state = currency.next_state(settings.reporting_currency, currency.currencies(inputs), previous, plan.full)
     if not plan.full and currency.needs_full_rebuild(previous, state, any(existing.values())):
         note = f"reporting currency {previous.currency if previous else 'unknown'} -> {state.currency}: full rebuild"
-        plan = replace(full_plan(available, lookups), notes=(note,))
+        plan = replace(planned_for(True), notes=(note,))
         inputs = read_inputs(reader, plan)
         state = currency.next_state(settings.reporting_currency, currency.currencies(inputs), previous, True)
     _log_plan(plan, state.currency)
     marts = build_marts(inputs, plan.targets, state.currency)
+    targets = {name: {writer.partition_of(d) for d in days} for name, days in plan.targets.items()}
     planned = {
-        name: partition_tables(marts[name], name) if marts.get(name) is not None else {}
+        name: partition_tables(_inside(marts.get(name), targets.get(name, set()), writer.grain), name, writer.grain)
         for name in PROD_DATASETS
         if plan.full or plan.targets.get(name)
     }
@@ -147,9 +185,9 @@ def run(request: Request, s3: S3Client, events_client: Any, settings: Settings) 
         currency.save(s3, settings.prod_bucket, state, previous)  # before the partitions: a killed run leaves it true
 
     for name, parts in planned.items():
-        targets = plan.targets.get(name, frozenset())
         frame = marts.get(name)
-        stale = (existing[name] if plan.full else existing[name] & targets) - set(parts)
+        gone = existing[name] if plan.full else existing[name] & targets.get(name, set())
+        stale = sorted(gone - set(parts))
         outcome.written[name] = writer.write(name, parts)
         outcome.deleted[name] = writer.delete(name, stale) if stale else []
         outcome.rows[name] = 0 if frame is None else len(frame)
@@ -167,6 +205,15 @@ def run(request: Request, s3: S3Client, events_client: Any, settings: Settings) 
         },
     )
     return outcome
+
+
+def _inside(frame: pd.DataFrame | None, labels: set[str], grain: Grain) -> pd.DataFrame:
+    """The rows of `frame` whose date falls in one of the target partitions (a mart built over neighbouring
+    months' inputs may hold rows of partitions that are not rebuilt, and must not overwrite them)."""
+    if frame is None or frame.empty:
+        return pd.DataFrame() if frame is None else frame
+    keep = np.isin(partition_labels(frame["date"].to_numpy(dtype="datetime64[D]"), grain), sorted(labels))
+    return frame if keep.all() else frame.loc[keep].reset_index(drop=True)
 
 
 def _log_plan(plan: Plan, reporting: str | None = None) -> None:

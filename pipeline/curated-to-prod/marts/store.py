@@ -1,6 +1,7 @@
 """Storage of curated-to-prod: list curated partitions once per dataset, read the ones a plan needs
 (concurrently), write and delete whole prod partitions. Both sides are the platform's `PartitionedDataset`
-(day grain) over an injected boto3 S3 client."""
+over an injected boto3 S3 client: curated is read at whatever grain it was written (day or month objects),
+prod is written at `PROD_GRAIN`, one object per partition (a rebuilt partition is compacted to that one)."""
 
 from __future__ import annotations
 
@@ -17,35 +18,38 @@ import pyarrow.parquet as pq
 from marts.schema import to_table
 from retail_platform.storage import PartitionedDataset, S3BlobStore, codec
 from retail_platform.storage.blobstore import S3Client
+from retail_platform.storage.partitions import Grain, days_of, grain_of, overlapping
 
-
-def _day(label: str | None) -> date | None:
-    return date.fromisoformat(label) if label is not None else None
+PROD_GRAIN: Grain = "month"
 
 
 class CuratedReader:
-    """One listing per curated dataset prefix; reads of whole partitions."""
+    """One listing per curated dataset prefix; reads of the objects overlapping the days a plan needs."""
 
     def __init__(self, s3: S3Client, bucket: str) -> None:
         self.store = S3BlobStore(s3, bucket)
-        self._listing: dict[str, dict[date | None, list[str]]] = {}
+        self._listing: dict[str, dict[str | None, list[str]]] = {}
 
     def dataset(self, name: str) -> PartitionedDataset:
         return PartitionedDataset(self.store, name)
 
-    def listing(self, dataset: str) -> dict[date | None, list[str]]:
+    def listing(self, dataset: str) -> dict[str | None, list[str]]:
         if dataset not in self._listing:
-            self._listing[dataset] = {_day(label): keys for label, keys in self.dataset(dataset).listing().items()}
+            self._listing[dataset] = self.dataset(dataset).listing()
         return self._listing[dataset]
 
     def available(self, datasets: Iterable[str]) -> dict[str, set[date]]:
-        return {name: {d for d in self.listing(name) if d is not None} for name in datasets}
+        """The days each dataset's partitions cover (every day of a month object: its rows' days are not
+        listed, and a plan over whole months needs no finer view)."""
+        return {
+            name: {day for label in self.listing(name) if label is not None for day in days_of(label)}
+            for name in datasets
+        }
 
     def read(self, dataset: str, days: Iterable[date] | None) -> Any:
-        """The dataset's rows in the given partitions (every object when days is None) as one frame."""
-        listing = self.listing(dataset)
-        wanted = listing if days is None else {d: listing[d] for d in days if d in listing}
-        keys = sorted(k for keys in wanted.values() for k in keys)
+        """The rows of the objects overlapping `days` (every object when None) as one frame (None if none)."""
+        wanted = None if days is None else [d.isoformat() for d in days]
+        keys = overlapping(self.listing(dataset), wanted)
         # mixed pandas metadata across files is noise here
         tables = [t.replace_schema_metadata(None) for t in self.dataset(dataset).read_tables(keys) if t.num_rows]
         if not tables:
@@ -61,38 +65,56 @@ class CuratedReader:
         return list(pq.read_schema(io.BytesIO(self.store.get(max(keys)))).names)
 
 
-def partition_tables(frame: Any, dataset: str) -> dict[date, pa.Table]:
-    """Arrow table per date partition of a conformed prod frame (rows keep their order within a day)."""
+def partition_labels(days: np.ndarray, grain: Grain) -> np.ndarray:
+    """The partition label (str) of each datetime64[D] day at `grain`."""
+    unit = "D" if grain == "day" else "M"
+    return days.astype(f"datetime64[{unit}]").astype(str)
+
+
+def partition_tables(frame: Any, dataset: str, grain: Grain = PROD_GRAIN) -> dict[str, pa.Table]:
+    """Arrow table per partition label of a conformed prod frame, ordered by date (stable: rows keep their
+    order within a day)."""
     if frame.empty:
         return {}
     days = frame["date"].to_numpy(dtype="datetime64[D]")
     order = np.argsort(days, kind="stable")
-    days = days[order]
+    labels = partition_labels(days[order], grain)
     table = to_table(frame.iloc[order].reset_index(drop=True), dataset)
-    bounds = [0, *(np.flatnonzero(days[1:] != days[:-1]) + 1).tolist(), len(days)]
-    return {days[start].item(): table.slice(start, end - start) for start, end in itertools.pairwise(bounds)}
+    bounds = [0, *(np.flatnonzero(labels[1:] != labels[:-1]) + 1).tolist(), len(labels)]
+    return {str(labels[start]): table.slice(start, end - start) for start, end in itertools.pairwise(bounds)}
 
 
-def partition_bytes(frame: Any, dataset: str) -> dict[date, bytes]:
-    """Parquet bytes per date partition: exactly what `ProdWriter.write` stores."""
-    return {day: codec.parquet_bytes(table) for day, table in partition_tables(frame, dataset).items()}
+def partition_bytes(frame: Any, dataset: str, grain: Grain = PROD_GRAIN) -> dict[str, bytes]:
+    """Parquet bytes per partition: exactly what `ProdWriter.write` stores."""
+    return {label: codec.parquet_bytes(table) for label, table in partition_tables(frame, dataset, grain).items()}
 
 
 class ProdWriter:
-    """Whole-partition writes and deletes in the prod bucket."""
+    """Whole-partition writes (compacting) and deletes in the prod bucket, at `grain`."""
 
-    def __init__(self, s3: S3Client, bucket: str) -> None:
+    def __init__(self, s3: S3Client, bucket: str, grain: Grain = PROD_GRAIN) -> None:
         self.store = S3BlobStore(s3, bucket)
+        self.grain = grain
 
     def dataset(self, name: str) -> PartitionedDataset:
-        return PartitionedDataset(self.store, name)
+        return PartitionedDataset(self.store, name, self.grain)
 
-    def existing(self, dataset: str) -> set[date]:
-        return {date.fromisoformat(label) for label in self.dataset(dataset).partitions()}
+    def partition_of(self, day: date | str) -> str:
+        return self.dataset("").period(day)
 
-    def write(self, dataset: str, parts: Mapping[date, pa.Table]) -> list[date]:
-        """Serialise and put every partition (concurrently: Arrow releases the GIL while encoding)."""
-        return [date.fromisoformat(label) for label in self.dataset(dataset).write_many(parts)]
+    def existing(self, dataset: str) -> set[str]:
+        """The partitions (at this grain) that hold objects; an object this grain cannot hold (a month under the
+        day grain) keeps its own label."""
+        labels = self.dataset(dataset).partitions()
+        return {
+            label if self.grain == "day" and grain_of(label) == "month" else self.partition_of(label)
+            for label in labels
+        }
 
-    def delete(self, dataset: str, days: Iterable[date]) -> list[date]:
-        return [date.fromisoformat(label) for label in self.dataset(dataset).delete(days)]
+    def write(self, dataset: str, parts: Mapping[str, pa.Table]) -> list[str]:
+        """Put every partition (concurrently: Arrow releases the GIL while encoding), each replacing whatever
+        lay inside it (day objects of a rebuilt month, extra parts): one object per partition."""
+        return self.dataset(dataset).write_many(parts, replace=True)
+
+    def delete(self, dataset: str, labels: Iterable[str]) -> list[str]:
+        return self.dataset(dataset).delete(labels)

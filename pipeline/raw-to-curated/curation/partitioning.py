@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from retail_platform.storage.partitions import Grain
 
-CURATED_GRAIN: Grain = "day"
+CURATED_GRAIN: Grain = "month"
 PART_ROWS = 1_000_000  # rows of one partition in one curated Parquet object, at most
 CHUNK_ROWS = 250_000  # rows reordered at once
 

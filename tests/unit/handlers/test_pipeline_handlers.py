@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from retail_platform.exceptions import BadEventError
@@ -89,21 +87,41 @@ def test_objects_outside_the_raw_bucket_are_refused_whole_and_logged(curation, m
     [
         ("full-rebuild", True, {}),
         ("schedule", True, {}),
-        ("stepfunctions-task", False, {"order_lines": [date(2011, 10, 31), date(2011, 11, 14)]}),
+        ("stepfunctions-task", False, {"order_lines": ["2011-10", "2011-11"]}),
     ],
 )
 def test_curated_to_prod_runs_what_its_task_asks(monkeypatch, clients, context, case, full, changed):
     from marts.service import Outcome
 
     fn = load(CURATED_TO_PROD)
-    outcome = Outcome(written={"daily_sales": [date(2011, 10, 31)]}, events_emitted=1)
+    outcome = Outcome(written={"daily_sales": ["2011-10"]}, events_emitted=1)
     run = Recorder(outcome)
     monkeypatch.setattr(fn, "run", run)
     result = fn.lambda_handler(event(CURATED_TO_PROD, case), context)
     (request, s3, events, _), _ = run.calls[0]
     assert (request.full_rebuild, request.changed) == (full, changed)
     assert (s3, events) == (clients["s3"], clients["events"])
-    assert result == {"prod_datasets": {"daily_sales": ["2011-10-31"]}, "events_emitted": 1, "partitions_deleted": {}}
+    assert result == {"prod_datasets": {"daily_sales": ["2011-10"]}, "events_emitted": 1, "partitions_deleted": {}}
+
+
+def test_curated_to_prod_passes_the_engine_and_checks_the_probe(monkeypatch, clients, context):
+    fn = load(CURATED_TO_PROD)
+    from marts.service import Outcome
+
+    run = Recorder(Outcome())
+    monkeypatch.setattr(fn, "run", run)
+    fn.lambda_handler({"full_rebuild": True, "engine": "athena"}, context)
+    assert run.calls[0][0][0].engine == "athena" and run.calls[0][0][0].full_rebuild
+    measured = Recorder({"curated_bytes": 7, "curated_objects": 1})
+    monkeypatch.setattr(fn, "measure", measured)
+    assert fn.lambda_handler({"measure": "curated"}, context) == {"curated_bytes": 7, "curated_objects": 1}
+    assert measured.calls[0][0] == (clients["s3"], fn.SETTINGS) and len(run.calls) == 1
+    for bad, says in (
+        ({"measure": "prod"}, 'measure must be "curated"'),
+        ({"full_rebuild": True, "engine": "spark"}, "engine must be one of"),
+    ):
+        with pytest.raises(BadEventError, match=says):
+            fn.lambda_handler(bad, context)
 
 
 def test_curated_to_prod_refuses_a_non_object_event(context):
