@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marts.service import measure, parse_request, run
+from marts.service import measure, parse_request, run, run_athena
 from retail_platform import aws
 from retail_platform.observability import logger, metrics, tracer
 from retail_platform.routing import Router
@@ -34,7 +34,10 @@ def rebuild(event: dict) -> dict:
             "changed": {k: len(v) for k, v in request.changed.items()},
         },
     )
-    outcome = run(request, aws.client("s3"), aws.client("events"), SETTINGS)
+    if request.engine == "athena":
+        outcome = run_athena(aws.client("s3"), aws.client("athena"), aws.client("events"), SETTINGS)
+    else:
+        outcome = run(request, aws.client("s3"), aws.client("events"), SETTINGS)
     metrics.add_metric(name="ProdPartitionsWritten", unit="Count", value=sum(len(v) for v in outcome.written.values()))
     metrics.add_metric(name="ProdPartitionsDeleted", unit="Count", value=sum(len(v) for v in outcome.deleted.values()))
     metrics.add_metric(name="ProdEventsEmitted", unit="Count", value=outcome.events_emitted)

@@ -38,6 +38,8 @@ class Settings:
     reporting_currency: str  # AUTO or an ISO code: resolve AUTO from the data (prod's reporting_currency column)
     endpoint_url: str | None
     region: str
+    glue_database: str | None = None  # the catalog's database (Athena rebuilds and large copilot queries)
+    athena_workgroup: str | None = None  # its workgroup enforces the result location and encryption
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -58,6 +60,8 @@ class Settings:
             reporting_currency=currency,
             endpoint_url=env.get("LOCAL_ENDPOINT_URL") or None,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            glue_database=env.get("GLUE_DATABASE") or None,
+            athena_workgroup=env.get("ATHENA_WORKGROUP") or None,
         )
 
 

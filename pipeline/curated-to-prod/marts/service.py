@@ -27,7 +27,7 @@ from marts.incremental import (
 from marts.store import CuratedReader, ProdWriter, partition_labels, partition_tables
 from retail_platform.contracts import canonical_names
 from retail_platform.events import prod_dataset_updated_entries, put_events
-from retail_platform.exceptions import BadEventError
+from retail_platform.exceptions import BadEventError, ConfigurationError
 from retail_platform.observability import logger
 from retail_platform.settings import Settings
 from retail_platform.storage.blobstore import S3BlobStore, S3Client
@@ -142,6 +142,21 @@ def publish(outcome: Outcome, events_client: Any, settings: Settings) -> int:
         if labels:
             entries += prod_dataset_updated_entries(settings.event_bus_name, name, settings.prod_bucket, labels)
     return put_events(events_client, entries) if entries else 0
+
+
+def run_athena(s3: S3Client, athena_client: Any, events_client: Any, settings: Settings) -> Outcome:
+    """A full rebuild by Athena (the rebuild state machine's choice past one Lambda): the marts' Trino SQL over the
+    catalogued curated tables, each month then replacing its prod object; the months are announced as usual."""
+    from marts.sql.athena import AthenaQueries, AthenaRebuild
+
+    if not (settings.glue_database and settings.athena_workgroup):
+        raise ConfigurationError('engine "athena" needs GLUE_DATABASE and ATHENA_WORKGROUP (set by the pipeline stack)')
+    queries = AthenaQueries(athena_client, settings.glue_database, settings.athena_workgroup)
+    written = AthenaRebuild(queries, S3BlobStore(s3, settings.prod_bucket), settings.reporting_currency).run()
+    outcome = Outcome(written={name: sorted(labels) for name, labels in written.items()})
+    outcome.events_emitted = publish(outcome, events_client, settings)
+    logger.info("prod written by athena", extra={"partitions": {k: len(v) for k, v in outcome.written.items()}})
+    return outcome
 
 
 def run(request: Request, s3: S3Client, events_client: Any, settings: Settings) -> Outcome:

@@ -110,8 +110,13 @@ def test_curated_to_prod_passes_the_engine_and_checks_the_probe(monkeypatch, cli
 
     run = Recorder(Outcome())
     monkeypatch.setattr(fn, "run", run)
-    fn.lambda_handler({"full_rebuild": True, "engine": "athena"}, context)
-    assert run.calls[0][0][0].engine == "athena" and run.calls[0][0][0].full_rebuild
+    athena = Recorder(Outcome(written={"daily_sales": ["2024-03"]}, events_emitted=1))
+    monkeypatch.setattr(fn, "run_athena", athena)
+    result = fn.lambda_handler({"full_rebuild": True, "engine": "athena"}, context)
+    assert athena.calls[0][0] == (clients["s3"], clients["athena"], clients["events"], fn.SETTINGS)
+    assert result["prod_datasets"] == {"daily_sales": ["2024-03"]} and not run.calls
+    fn.lambda_handler({"full_rebuild": True, "engine": "duckdb"}, context)
+    assert run.calls[0][0][0].engine == "duckdb" and run.calls[0][0][0].full_rebuild
     measured = Recorder({"curated_bytes": 7, "curated_objects": 1})
     monkeypatch.setattr(fn, "measure", measured)
     assert fn.lambda_handler({"measure": "curated"}, context) == {"curated_bytes": 7, "curated_objects": 1}
@@ -127,3 +132,39 @@ def test_curated_to_prod_passes_the_engine_and_checks_the_probe(monkeypatch, cli
 def test_curated_to_prod_refuses_a_non_object_event(context):
     with pytest.raises(BadEventError, match="must be a JSON object"):
         load(CURATED_TO_PROD).lambda_handler(["full_rebuild"], context)
+
+
+def test_an_athena_rebuild_needs_the_catalog_settings_and_announces_its_months(monkeypatch):
+    """run_athena: without GLUE_DATABASE / ATHENA_WORKGROUP a clear ConfigurationError; with them the months
+    the Athena rebuild wrote are announced as ProdDatasetUpdated events."""
+    import dataclasses
+
+    import marts.sql.athena as athena
+    from marts import service
+    from retail_platform.exceptions import ConfigurationError
+    from retail_platform.settings import Settings
+
+    base = Settings("test", "raw", "cur", "prod", "art", "bus", "AUTO", None, "us-east-1")
+    with pytest.raises(ConfigurationError, match="GLUE_DATABASE and ATHENA_WORKGROUP"):
+        service.run_athena(object(), object(), object(), base)
+
+    class Rebuild:
+        def __init__(self, queries, prod, setting):
+            self.args = (queries.database, queries.workgroup, prod.bucket, setting)
+
+        def run(self):
+            assert self.args == ("retail_db", "retail_wg", "prod", "AUTO")
+            return {"daily_sales": ["2024-04", "2024-03"], "country_kpis": []}
+
+    monkeypatch.setattr(athena, "AthenaRebuild", Rebuild)
+    published = Recorder(2)
+    monkeypatch.setattr(service, "put_events", published)
+    settings = dataclasses.replace(base, glue_database="retail_db", athena_workgroup="retail_wg")
+    outcome = service.run_athena(object(), object(), "events-client", settings)
+    assert outcome.response() == {
+        "prod_datasets": {"daily_sales": ["2024-03", "2024-04"]},
+        "events_emitted": 2,
+        "partitions_deleted": {},
+    }
+    (client, entries), _ = published.calls[0]
+    assert client == "events-client" and len(entries) == 1
