@@ -42,6 +42,13 @@ class DatasetUpdated:
     partitions: list[str]
     bucket: str | None = None
 
+    @property
+    def months(self) -> list[str]:
+        """The distinct months the partition labels touch, sorted."""
+        from retail_platform.storage import months_of
+
+        return months_of(self.partitions)
+
 
 @dataclass(frozen=True)
 class Scheduled:
@@ -99,7 +106,22 @@ def parse_dataset_updated(event: dict[str, Any]) -> DatasetUpdated:
         ) from e
     if envelope.source not in (None, EVENT_SOURCE):
         raise BadEventError(f"ProdDatasetUpdated from source {envelope.source!r}: only {EVENT_SOURCE!r} emits it")
+    for label in detail.partitions:
+        _check_label(label)
     return DatasetUpdated(detail.dataset, list(detail.partitions), detail.bucket)
+
+
+def _check_label(label: str) -> None:
+    """A partition label must be a real day YYYY-MM-DD or month YYYY-MM ("2024-13", "2023-02-29" are refused)."""
+    from retail_platform.storage.partitions import grain_of, span
+
+    try:
+        grain_of(label)
+        span(label)
+    except (ValueError, TypeError) as e:
+        raise BadEventError(
+            f"ProdDatasetUpdated detail.partitions: {label!r} is neither a day YYYY-MM-DD nor a month YYYY-MM ({e})"
+        ) from e
 
 
 def parse_scheduled(event: dict[str, Any]) -> Scheduled:

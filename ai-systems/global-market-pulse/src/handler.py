@@ -6,22 +6,17 @@
 
 from __future__ import annotations
 
-import os
+from typing import Any
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")  # Lambda has 1-2 vCPUs: BLAS thread pools only oversubscribe them
+from market_pulse.config import get_pulse_settings  # the package caps BLAS threads before numpy loads
+from market_pulse.exceptions import NoResultsError, PulseInputError, UnknownCountryError
+from market_pulse.service import CONSUMED_DATASETS, PulseReader, run_batch
+from market_pulse.store import Stores
 
-from typing import Any  # noqa: E402
-
-from market_pulse.config import get_pulse_settings  # noqa: E402
-from market_pulse.exceptions import NoResultsError, PulseInputError, UnknownCountryError  # noqa: E402
-from market_pulse.service import CONSUMED_DATASETS, PulseReader, run_batch  # noqa: E402
-from market_pulse.store import Stores  # noqa: E402
-
-from retail_platform import aws, http  # noqa: E402
-from retail_platform.observability import logger, metrics, tracer  # noqa: E402
-from retail_platform.routing import Router  # noqa: E402
-from retail_platform.settings import get_settings  # noqa: E402
+from retail_platform import aws, http
+from retail_platform.observability import logger, metrics, tracer
+from retail_platform.routing import Router
+from retail_platform.settings import get_settings
 
 SETTINGS = get_settings()
 get_pulse_settings()  # checked at cold start
@@ -67,33 +62,17 @@ def _unknown_country(error: UnknownCountryError) -> Any:
 @router.dataset_updated
 def batch(trigger: Any) -> dict:
     """Any ProdDatasetUpdated of an input (its partitions may be day "YYYY-MM-DD" or month "YYYY-MM" labels) or
-    the schedule: the pulse is recomputed from every partition, so the labels only go to the log."""
+    the schedule: the pulse is recomputed from every partition, so the labels (checked by the router) only go to
+    the log."""
     logger.info(
         "pulse batch",
-        extra={"dataset": getattr(trigger, "dataset", None), "months": _months(getattr(trigger, "partitions", []))},
+        extra={"dataset": getattr(trigger, "dataset", None), "months": getattr(trigger, "months", [])},
     )
     pulse = get_pulse_settings()
     outcome = run_batch(stores(), aws.client("events"), SETTINGS, report=pulse.report, dimensions=pulse.dimensions)
     metrics.add_metric(name="PulseCountries", unit="Count", value=outcome.get("countries", 0))
     metrics.add_metric(name="PulseAnomalies", unit="Count", value=outcome.get("anomalies", 0))
     return outcome
-
-
-def _months(labels: list[str]) -> list[str]:
-    """The months an event's partition labels (day or month) touch; a label of neither shape is a BadEventError."""
-    from retail_platform.exceptions import BadEventError
-    from retail_platform.storage import months_of
-    from retail_platform.storage.partitions import grain_of, span
-
-    for label in labels:
-        try:
-            grain_of(label)  # the shape: YYYY-MM-DD or YYYY-MM, nothing else
-            span(label)  # a real day or month: "2024-13" and "2023-02-29" are refused
-        except (ValueError, TypeError) as e:
-            raise BadEventError(
-                f"ProdDatasetUpdated detail.partitions: {label!r} is neither a day YYYY-MM-DD nor a month YYYY-MM ({e})"
-            ) from e
-    return months_of(labels)
 
 
 @logger.inject_lambda_context(log_event=False)

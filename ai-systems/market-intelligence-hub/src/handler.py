@@ -14,7 +14,6 @@ from market_intelligence.batch_result import done
 from market_intelligence.config import CONSUMES, get_market_settings
 from market_intelligence.exceptions import InputError, UnavailableError
 from market_intelligence.exceptions import NotFoundError as MarketNotFoundError
-from market_intelligence.periods import changed_months
 from market_intelligence.store import Buckets
 
 from retail_platform import aws, http
@@ -56,9 +55,9 @@ def get_trends() -> dict:
 @router.dataset_updated
 def run(trigger: DatasetUpdated | Scheduled) -> dict:
     dataset = trigger.dataset if isinstance(trigger, DatasetUpdated) else "schedule"
-    if isinstance(trigger, DatasetUpdated):  # month labels, or day labels of older events; refit on all history
-        logger.info("prod dataset updated", extra={"dataset": dataset, "months": changed_months(trigger.partitions)})
-    return _done(dataset, steps.whole(buckets(), dataset, get_market_settings()))
+    if isinstance(trigger, DatasetUpdated):  # labels checked by the router; the refit reads all history
+        logger.info("prod dataset updated", extra={"dataset": dataset, "months": trigger.months})
+    return done(dataset, steps.whole(buckets(), dataset, get_market_settings()))
 
 
 @router.step("plan")
@@ -73,12 +72,7 @@ def forecast_shard(event: dict) -> dict:
 
 @router.step("merge")
 def merge(event: dict) -> dict:
-    return _done("market_series", steps.merge(buckets(), event))
-
-
-def _done(dataset: str, result: Any) -> dict:
-    metrics.add_metric(name="MarketSeriesAnalysed", unit="Count", value=result.n_series)
-    return done(dataset, result)
+    return done("market_series", steps.merge(buckets(), event))
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -14,10 +14,9 @@ Outputs (prod bucket, overwrite-partition semantics):
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
@@ -28,12 +27,13 @@ from compliance_guardian.store import Buckets, ModelStore
 from retail_platform.exceptions import BadEventError
 from retail_platform.storage import BlobStore, PartitionedDataset, overlaps, period_of
 from retail_platform.storage.blobstore import S3Client
+from retail_platform.storage.partitions import grain_of, span
+from retail_platform.storage.partitions import label_of as partition_label
 
 PAYMENTS = "payment_transactions"
 ALERTS = "fraud_alerts"
 FINDINGS = "pci_findings"
 AUDIT_BATCH = 32  # objects held in memory at once by an audit
-_LABEL = re.compile(r"\d{4}-\d{2}(?:-\d{2})?")
 UNPARTITIONED = ""  # the label of findings in objects outside any partition (written under the audit's day)
 ALERT_COLUMNS = (
     "payment_id",
@@ -54,27 +54,10 @@ ALERT_COLUMNS = (
 def label_of(period: str) -> str:
     """A day (YYYY-MM-DD) or month (YYYY-MM) label as given, a timestamp cut to its day; an event naming anything
     else ('2024-13', '2023-02-29', 'yesterday') is refused with a BadEventError."""
-    label = period if isinstance(period, str) and len(period) == 7 else str(period)[:10]
     try:
-        if not _LABEL.fullmatch(label):
-            raise ValueError(label)
-        span(label)
+        return partition_label(str(period))
     except ValueError as e:
         raise BadEventError(f"not a partition label: {period!r} (expected YYYY-MM-DD or YYYY-MM)") from e
-    return label
-
-
-def grain_of(label: str) -> Literal["day", "month"]:
-    return "month" if len(label) == 7 else "day"
-
-
-def span(label: str) -> tuple[date, date]:
-    """First and last day of a day or month label."""
-    if grain_of(label) == "day":
-        day = date.fromisoformat(label)
-        return day, day
-    first = date.fromisoformat(f"{label}-01")
-    return first, (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
 def within(inner: str, outer: str) -> bool:

@@ -281,6 +281,17 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+def forecasts_with_advice(
+    forecasts: ResultCache, advice: ResultCache, prod: BlobStore
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The newest stored forecasts and inventory advice (None when there is none: no on_hand column)."""
+    _, forecast_table = forecasts.get(prod)
+    try:
+        return forecast_table, advice.get(prod)[1]
+    except NotFoundError:  # forecasts without advice: the forecast alone
+        return forecast_table, None
+
+
 def forecast_answer(forecasts: pd.DataFrame, advice: pd.DataFrame | None, sku: str, country: str | None, horizon: int):
     rows = forecasts.loc[forecasts["sku"] == sku]
     if country:

@@ -8,18 +8,13 @@ holidays are those of the market's country (the --country-col value when a marke
 
 from __future__ import annotations
 
-import os
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import sys  # noqa: E402
-from dataclasses import replace  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from market_pulse.exceptions import PulseInputError  # noqa: E402
+from market_pulse.exceptions import PulseInputError
 
 
 def build_parser() -> argparse.ArgumentParser:

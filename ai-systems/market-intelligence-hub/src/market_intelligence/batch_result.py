@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from retail_platform.observability import logger, record_model_scores
+from retail_platform.observability import logger, metrics, record_model_scores
 
 
 def done(dataset: str, result: Any) -> dict[str, Any]:
     """`{"status": "done", "dataset", ...summary}` plus `report_html` when trends were computed."""
+    metrics.add_metric(name="MarketSeriesAnalysed", unit="Count", value=result.n_series)
     out = {"status": "done", "dataset": dataset, **result.summary()}
     if result.scores is not None and not result.scores.empty:
         chosen = result.scores[result.scores["selected"]]
