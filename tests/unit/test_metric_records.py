@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from retail_platform.observability import SERVICE, metrics, record, record_model_scores
+from retail_platform.observability import metrics, record, record_model_scores
+from retail_platform.settings import get_observability_settings
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +26,8 @@ def test_a_record_carries_its_own_dimensions(capsys):
     assert directive["Namespace"] == metrics.namespace
     assert sorted(directive["Dimensions"][0]) == ["dataset", "service"]
     assert [(m["Name"], m["Unit"]) for m in directive["Metrics"]] == [("RowsQuarantined", "Count")]
-    assert (emf["RowsQuarantined"], emf["dataset"], emf["service"]) == ([7.0], "orders", SERVICE)
+    service = get_observability_settings().service
+    assert (emf["RowsQuarantined"], emf["dataset"], emf["service"]) == ([7.0], "orders", service)
 
 
 def test_model_scores_are_flattened_numbers_with_the_version_as_metadata(capsys):
