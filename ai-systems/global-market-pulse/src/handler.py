@@ -1,8 +1,5 @@
-"""global-market-pulse Lambda handler: declares its routes and the prod datasets it reads, nothing else.
-
-* HTTP API v2 (`GET /pulse`, `GET /pulse/{country}`): served from the stored results (Powertools resolver).
-* EventBridge `ProdDatasetUpdated` for country_kpis / customer_transactions, or a schedule: the batch path.
-"""
+"""global-market-pulse Lambda handler: `GET /pulse`, `GET /pulse/{country}` from stored results; the batch path on
+ProdDatasetUpdated of country_kpis / customer_transactions, or a schedule. Nothing else."""
 
 from __future__ import annotations
 

@@ -1,9 +1,6 @@
-"""market-intelligence-hub Lambda entry point: declares its routes, the prod datasets it reads and its steps.
-
-* HTTP API v2 (GET /market/forecast, GET /market/trends): answered from stored results.
-* ProdDatasetUpdated (market_series, daily_sales) and schedules: the batch path.
-* MarketForecastStateMachine steps (plan, forecast_shard per Map item, merge): market_intelligence/steps.py.
-"""
+"""market-intelligence-hub Lambda entry point: GET /market/forecast and /market/trends from stored results; the batch
+path on ProdDatasetUpdated (market_series, daily_sales) or a schedule; the MarketForecastStateMachine steps (plan,
+forecast_shard per Map item, merge: market_intelligence/steps.py)."""
 
 from __future__ import annotations
 
