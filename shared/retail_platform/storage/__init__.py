@@ -30,6 +30,7 @@ _HOMES = {
     "months_of": "partitions",
     "overlaps": "partitions",
     "period_of": "partitions",
+    "SystemStores": "stores",
 }
 
 __all__ = [  # noqa: RUF022 - same order as _HOMES
@@ -52,6 +53,7 @@ __all__ = [  # noqa: RUF022 - same order as _HOMES
     "months_of",
     "overlaps",
     "period_of",
+    "SystemStores",
 ]
 
 

@@ -13,15 +13,13 @@ Every function takes a bucket as a `BlobStore` (`Stores` holds both): S3 in Lamb
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
 import pandas as pd
 
-from retail_platform.storage import BlobStore, PartitionedDataset, S3BlobStore, VersionedArtifacts
+from retail_platform.storage import BlobStore, PartitionedDataset, SystemStores, VersionedArtifacts
 from retail_platform.storage.artifacts import UNREADABLE
-from retail_platform.storage.blobstore import S3Client
 
 SYSTEM = "demand-insights-engine"
 MODEL_PREFIX = f"models/{SYSTEM}"
@@ -29,18 +27,7 @@ FORECASTS, INVENTORY, CUSTOMERS = "demand_forecasts", "inventory_advice", "custo
 KEEP_PREVIOUS = 5
 OUTPUT_GRAIN = "day"
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Stores:
-    """Where the engine reads and writes: the prod bucket (inputs, insights) and the artifacts bucket (models)."""
-
-    prod: BlobStore
-    artifacts: BlobStore
-
-    @classmethod
-    def on_s3(cls, s3: S3Client, prod_bucket: str, artifacts_bucket: str) -> Stores:
-        return cls(prod=S3BlobStore(s3, prod_bucket), artifacts=S3BlobStore(s3, artifacts_bucket))
+Stores = SystemStores  # prod (inputs, insights) + artifacts (models)
 
 
 def new_version() -> str:

@@ -14,7 +14,7 @@ Every function takes the buckets as `BlobStore`s (`Stores`): S3 in Lambda, `Memo
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from importlib import metadata
 from typing import Any
 
@@ -27,11 +27,10 @@ from retail_platform.storage import (
     CorruptObjectError,
     ObjectNotFoundError,
     PartitionedDataset,
-    S3BlobStore,
     VersionedArtifacts,
     codec,
 )
-from retail_platform.storage.blobstore import S3Client
+from retail_platform.storage import SystemStores as Stores  # prod (inputs, pulse tables) + artifacts (serving)
 
 INPUT_DATASETS = ("country_kpis", "customer_transactions")
 PULSE_PREFIX = "pulse"
@@ -42,18 +41,6 @@ LIBRARIES = ("numpy", "pandas", "scipy", "statsmodels", "holidays")
 
 TRANSACTION_COLUMNS = ["date", "country", "customer_id", "is_cancellation"]
 OUTPUT_GRAIN = "day"  # pulse tables keep one partition per analysis date (an AI system's own layout)
-
-
-@dataclass(frozen=True)
-class Stores:
-    """The prod bucket (inputs, pulse tables) and the artifacts bucket (serving documents) as BlobStores."""
-
-    prod: BlobStore
-    artifacts: BlobStore
-
-    @classmethod
-    def on_s3(cls, s3: S3Client, prod_bucket: str, artifacts_bucket: str) -> Stores:
-        return cls(S3BlobStore(s3, prod_bucket), S3BlobStore(s3, artifacts_bucket))
 
 
 def serving_versions(artifacts: BlobStore) -> VersionedArtifacts:

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from retail_platform.storage import PartitionedDataset, S3BlobStore, VersionedArtifacts, codec
-from retail_platform.storage.blobstore import BlobStore, S3Client
+from retail_platform.storage import PartitionedDataset, SystemStores, VersionedArtifacts, codec
+from retail_platform.storage.blobstore import BlobStore
 
 SYSTEM = "market-intelligence-hub"
 MODEL_PREFIX = f"models/{SYSTEM}/"
@@ -33,18 +32,7 @@ CURRENT_KEY = f"{MODEL_PREFIX}current.json"
 FORECASTS = "market_forecasts"
 TRENDS = "market_trends"
 KEEP_PREVIOUS = 5
-
-
-@dataclass(frozen=True)
-class Buckets:
-    """The two stores the system works on: prod (inputs and results) and artifacts (models and runs)."""
-
-    prod: BlobStore
-    artifacts: BlobStore
-
-    @classmethod
-    def on_s3(cls, s3: S3Client, prod_bucket: str, artifacts_bucket: str) -> Buckets:
-        return cls(S3BlobStore(s3, prod_bucket), S3BlobStore(s3, artifacts_bucket))
+Buckets = SystemStores  # prod (inputs, results) + artifacts (models, runs)
 
 
 def models(artifacts: BlobStore) -> VersionedArtifacts:
