@@ -55,9 +55,11 @@ def dims(props: dict) -> dict:
 
 
 def emitted_metrics() -> set[str]:
+    """Metric names the functions' code emits (handlers and the modules beside them, e.g. a batch result)."""
+    code = [*HANDLERS, *ROOT.glob("pipeline/*/*/**/*.py"), *ROOT.glob("ai-systems/*/src/*/**/*.py")]
     names: set[str] = set()
-    for handler in HANDLERS:
-        names |= set(re.findall(r'add_metric\(name="([A-Za-z0-9]+)"', handler.read_text(encoding="utf-8")))
+    for path in code:
+        names |= set(re.findall(r'add_metric\(name="([A-Za-z0-9]+)"', path.read_text(encoding="utf-8")))
     return names
 
 
