@@ -9,6 +9,7 @@ compared with sums computed here from the raw CSV with pandas, and the routes an
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from itertools import combinations
 
 import pandas as pd
@@ -57,6 +58,8 @@ def golden_weekly() -> pd.Series:
 @pytest.fixture
 def prod_from_superstore(s3, monkeypatch):
     monkeypatch.setenv("REPORTING_CURRENCY", "AUTO")  # a one-currency shop: revenue in its own USD, no FX file
+    rebuild = handler("curated-to-prod")  # its settings are read once at import: another test file may have set EUR
+    monkeypatch.setattr(rebuild, "SETTINGS", replace(rebuild.SETTINGS, reporting_currency="AUTO"))
     key = f"superstore-tableau/{SOURCE.name}"
     body = SOURCE.read_bytes()
     s3.put_object(Bucket=RAW, Key=key, Body=body)
