@@ -80,3 +80,17 @@ def test_recent_partitions_are_chosen_by_days_whatever_the_grain():
     assert recent(["2024-06-01", "2024-06-20", "2024-06-30"], 20) == ["2024-06-20", "2024-06-30"]
     assert recent(["2024-05-30", "2024-06"], 7) == ["2024-06"]
     assert recent([], 35) == []
+
+
+def test_a_question_before_any_sales_data_is_refused_with_the_reason_not_a_500(monkeypatch, tmp_path: Path):
+    for name, bucket in LOCAL_BUCKETS.items():
+        monkeypatch.setenv(name, bucket)
+    fn = handler(COPILOT)
+    empty = CopilotData(
+        MemoryBlobStore("prod"), MemoryBlobStore("curated"), MemoryBlobStore("artifacts"), lambda: SqlEngine(tmp_path)
+    )
+    monkeypatch.setattr(fn.SERVICE, "_data", empty)
+    monkeypatch.setattr(fn.SERVICE, "_sessions", MemorySessionStore())
+    monkeypatch.setattr(fn.SERVICE, "_copilot", None)
+    answer = ask(fn, "What was revenue last month?")
+    assert answer["status"] == "refused" and "no sales data yet" in answer["answer"]

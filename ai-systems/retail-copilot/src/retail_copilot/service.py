@@ -13,6 +13,7 @@ from typing import Any
 
 from retail_copilot.config import get_copilot_settings
 from retail_copilot.copilot import MAX_QUESTION_CHARS, Copilot
+from retail_copilot.errors import PlanError
 from retail_copilot.sessions import SESSION_ID, MemorySessionStore, SessionStore
 from retail_copilot.store import SUBSCRIBED, CopilotData
 from retail_platform import aws
@@ -134,7 +135,11 @@ class CopilotService:
         return question, session_id
 
     def ask(self, question: str, session_id: str | None) -> dict[str, Any]:
-        return self.copilot().ask(question, session_id)
+        try:
+            copilot = self.copilot()
+        except PlanError as e:  # prod has no copilot_mart yet: a refusal that says so, not a 500
+            return {"status": "refused", "answer": str(e), "intent": None, "turn": 0, "session_id": session_id}
+        return copilot.ask(question, session_id)
 
     def session(self, session_id: str) -> dict[str, Any] | None:
         plan, turns = self.sessions().load(session_id)
