@@ -8,6 +8,7 @@ batch runs every model (Prophet's cmdstan fit and the Keras global model happen 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,8 @@ def test_batch_fits_every_model_inside_the_image(prod, batch):
     # the final global model is refitted and stored exactly when some market's forecast uses it
     keys = set(s3io.list_keys(prod, ARTIFACTS, f"models/market-intelligence-hub/{batch['model_version']}/"))
     uses_global = forecasts["members"].str.split(",").apply(lambda ms: "global_nn" in ms).any()
-    assert any(k.endswith("global_nn.keras") for k in keys) == uses_global
+    # stored as global_nn.keras, or per forecast shard as global_nn-shard-NNNN.keras (the batch path's shards)
+    assert any(re.search(r"/global_nn(-shard-\d{4})?\.keras$", k) for k in keys) == uses_global
 
 
 @pytest.mark.parametrize("event_file", event_files(), ids=lambda p: p.stem)
