@@ -10,11 +10,11 @@ import json
 import pandas as pd
 import pytest
 from market_intelligence import api, synthetic
-from market_intelligence.periods import changed_months, month_of
 from market_intelligence.store import Buckets
 
 from retail_platform.exceptions import BadEventError
 from retail_platform.local.run import LocalContext
+from retail_platform.routing import parse_dataset_updated
 from retail_platform.storage import MemoryBlobStore, codec
 from tests.support import LOCAL_BUCKETS, event, handler
 
@@ -99,7 +99,16 @@ def test_a_label_that_is_neither_month_nor_day_is_a_bad_event(fn):
 
 
 def test_month_and_day_labels_map_to_their_month():
-    assert changed_months(["2024-03-25", "2024-03", "2024-02-29", " 2023-12 "]) == ["2023-12", "2024-02", "2024-03"]
-    for bad in ("2024-3", "2023-02-29", "2024-03-25T00:00", "month=2024-03", ""):
-        with pytest.raises(BadEventError, match="neither a month"):
-            month_of(bad)
+    def update(labels: list[str]) -> dict:
+        return event(FUNCTION, "eventbridge-market-series-updated") | {
+            "detail": {"dataset": "market_series", "partitions": labels}
+        }
+
+    assert parse_dataset_updated(update(["2024-03-25", "2024-03", "2024-02-29", "2023-12"])).months == [
+        "2023-12",
+        "2024-02",
+        "2024-03",
+    ]
+    for bad in ("2024-3", "2023-02-29", "2024-03-25T00:00", "month=2024-03", "", " 2023-12 "):
+        with pytest.raises(BadEventError, match="neither a day YYYY-MM-DD nor a month"):
+            parse_dataset_updated(update([bad]))
