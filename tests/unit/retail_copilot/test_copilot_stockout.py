@@ -95,3 +95,17 @@ def test_days_of_cover_from_daily_sales_name_the_skus(frames):
     assert answer["value"] == 1.0
     assert f"1. {name} (SKU-10001) in DE: {cover:g} days of cover (3 on hand" in answer["answer"]
     assert "SKU-10002" not in answer["answer"] and answer["details"]["skus"][0]["sku"] == "SKU-10001"
+
+
+def test_advice_without_any_stock_figure_says_risk_cannot_be_judged(frames):
+    """A real export without inventory data (Superstore): demand writes reorder points with on_hand unknown, so
+    "no SKU will run out" would be a claim the data cannot support."""
+    mart, kpis = frames
+    advice = advice_rows(
+        "2024-06-30", [("SKU-10005", "ES", None, float("nan"), None), ("SKU-10003", "FR", None, float("nan"), None)]
+    )
+    answer = Copilot(Snapshot(mart, kpis, None, "v"), Insights(advice=advice)).ask(QUESTION)
+    assert answer["status"] == "answered" and answer["value"] is None
+    assert answer["answer"].startswith("I cannot tell which SKUs will run out")
+    assert "2 SKUs" in answer["answer"] and "No SKU is expected" not in answer["answer"]
+    assert answer["details"]["stock_known"] == 0

@@ -182,8 +182,26 @@ def _advice_at_risk(frame: pd.DataFrame, horizon_days: int) -> tuple[pd.DataFram
     return frame, frame, "every SKU it lists (it has no cover or risk column)"
 
 
+def _no_stock_figures(frame: pd.DataFrame) -> Result:
+    """The advice exists but knows no stock on hand (the exports had no inventory data): no risk can be judged."""
+    skus = frame["sku"].nunique() if "sku" in frame.columns else len(frame)
+    return Result(
+        f"I cannot tell which SKUs will run out: the inventory advice has no stock on hand for any of its {skus:,} "
+        "SKUs (the exports carry no inventory data), so it gives reorder points only, not stock-out risk.",
+        None,
+        datasets=["inventory_advice"],
+        details={"at_risk": [], "skus": [], "stock_known": 0},
+    )
+
+
 def _advice_answer(frame: pd.DataFrame, horizon_days: int, catalog: Catalog) -> Result:
     ordered, at_risk, rule = _advice_at_risk(frame, horizon_days)
+    if (
+        "on_hand" in ordered.columns
+        and len(ordered)
+        and pd.to_numeric(ordered["on_hand"], errors="coerce").isna().all()
+    ):
+        return _no_stock_figures(ordered)
     entries = []
     for row in (at_risk if not at_risk.empty else ordered).head(MAX_ROWS).to_dict("records"):
         sku = row.get("sku", row.get("series_id", "?"))
@@ -315,50 +333,62 @@ def stockout(
 
 
 def quality(reports: list[dict[str, Any]]) -> Result:
+    """Data quality over raw-to-curated's reports: one report per (source file, dataset), and a file whose contract
+    feeds several datasets (a denormalised export) has one report per dataset, each counting the file's raw rows.
+    Files and raw rows are therefore counted once per source file; quarantine rates are per dataset."""
     if not reports:
         return Result(
             "No data-quality reports found in the curated bucket (_reports/) yet.", datasets=[], details={"reports": 0}
         )
     totals: dict[str, dict[str, int]] = {}
-    file_errors = 0
+    raw_rows: dict[str, int] = {}  # source file -> raw rows read (the same in each of its datasets' reports)
+    failed_files: set[str] = set()
     for report in reports:
         name = str(report.get("dataset", "?"))
+        source = str(report.get("source_key") or report.get("report_key") or id(report))
         entry = totals.setdefault(name, {"files": 0, "rows_in": 0, "rows_curated": 0, "rows_quarantined": 0})
         entry["files"] += 1
         if report.get("file_error"):
-            file_errors += 1
+            failed_files.add(source)
         for key in ("rows_in", "rows_curated", "rows_quarantined"):
             entry[key] += int(report.get(key) or 0)
-    rows = []
-    for name, entry in sorted(totals.items()):
-        rate = entry["rows_quarantined"] / entry["rows_in"] if entry["rows_in"] else 0.0
-        rows.append(
-            [
-                name,
-                entry["files"],
-                entry["rows_in"],
-                entry["rows_curated"],
-                entry["rows_quarantined"],
-                round(100 * rate, 2),
-            ]
-        )
-    rows_in = sum(r[2] for r in rows)
-    quarantined = sum(r[4] for r in rows)
-    worst = max(rows, key=lambda r: (r[5], r[0]))
-    text = (
-        f"{len(reports)} files curated: {rows_in:,} rows in, {quarantined:,} quarantined "
-        f"({100 * quarantined / rows_in if rows_in else 0:.2f}%); highest quarantine rate: {worst[0]} ({worst[5]}%)."
+        raw_rows[source] = max(raw_rows.get(source, 0), int(report.get("rows_in") or 0))
+    rows = [
+        [
+            name,
+            entry["files"],
+            entry["rows_in"],
+            entry["rows_curated"],
+            entry["rows_quarantined"],
+            round(100 * entry["rows_quarantined"] / entry["rows_in"], 2) if entry["rows_in"] else 0.0,
+        ]
+        for name, entry in sorted(totals.items())
+    ]
+    files, rows_in = len(raw_rows), sum(raw_rows.values())
+    text = f"{files:,} file{'s' if files != 1 else ''} curated ({rows_in:,} raw rows) into {len(rows)} dataset" + (
+        "s" if len(rows) != 1 else ""
     )
-    if file_errors:
-        text += f" {file_errors} file(s) could not be read at all and were quarantined whole."
+    quarantined = [r for r in rows if r[4]]
+    if quarantined:
+        worst = max(quarantined, key=lambda r: (r[5], r[0]))
+        text += (
+            "; rows quarantined with a reason: "
+            + ", ".join(f"{r[0]} {r[4]:,} of {r[2]:,} ({r[5]:g}%)" for r in quarantined)
+            + f". Highest quarantine rate: {worst[0]} ({worst[5]:g}%)."
+        )
+    else:
+        text += "; no row was quarantined."
+    if failed_files:
+        text += f" {len(failed_files)} file(s) could not be read at all and were quarantined whole."
     return Result(
         text,
-        round(100 * quarantined / rows_in, 2) if rows_in else 0.0,
+        max((r[5] for r in rows), default=0.0),
         table={
             "columns": ["dataset", "files", "rows_in", "rows_curated", "rows_quarantined", "quarantine_%"],
             "rows": rows,
         },
         datasets=["_reports (curated)"],
+        details={"files": files, "raw_rows": rows_in},
     )
 
 
