@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
@@ -11,7 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from retail_platform.local.run import run_pipeline, upload_tree
 from retail_platform.pii import pan
+from retail_platform.sampledata import SMALL_PROFILE, generate
 from tests.support import ROOT
 
 DIGIT_RUNS = re.compile(r"\d(?:[ .\-]?\d)+")
@@ -21,8 +24,9 @@ DIGIT_RUNS = re.compile(r"\d(?:[ .\-]?\d)+")
 def main_job(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("local-run")
     export = tmp_path_factory.mktemp("buckets")
+    options = ["--small", "--workers", "2", "--out", str(out), "--export", str(export)]  # two workers, as on 2 cores
     proc = subprocess.run(
-        [sys.executable, "-m", "retail_platform.local", "--small", "--out", str(out), "--export", str(export)],
+        [sys.executable, "-m", "retail_platform.local", *options],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -102,3 +106,24 @@ def test_no_full_card_number_anywhere_but_raw(main_job):
     readable = "\n".join(texts_of(p) for p in places if "local-curated" in p.parts)
     assert len(masked) >= 5
     assert not [m for m in masked if m not in readable], "a leaked card number's masked form is missing"
+
+
+def objects_of(s3, bucket: str) -> dict[str, bytes]:
+    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket) for o in page["Contents"]]
+    return {key: s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
+
+
+def test_two_workers_curate_and_build_prod_exactly_as_one_process_does(main_job, s3, tmp_path):
+    """The main job ran on two workers; the same sample curated here object after object gives the same objects."""
+    root = tmp_path / "raw"
+    generate(root, seed=7, **SMALL_PROFILE)
+    run_pipeline(s3, "local-raw", upload_tree(s3, "local-raw", root), progress=lambda _: None)
+    for bucket in ("local-curated", "local-prod"):  # prod: the marts (the AI systems' outputs are theirs)
+        here = objects_of(s3, bucket)
+        data = {k for k in here if k.endswith(".parquet") and not k.startswith("_")}
+        exported = main_job["export"] / bucket
+        there = {p.relative_to(exported).as_posix(): p for p in exported.rglob("*.parquet")}
+        datasets = {k.split("/", 1)[0] for k in data}
+        assert len(data) > 10 and data == {k for k in there if k.split("/", 1)[0] in datasets}, bucket
+        for key in sorted(data):
+            pd.testing.assert_frame_equal(pd.read_parquet(io.BytesIO(here[key])), pd.read_parquet(there[key]), obj=key)

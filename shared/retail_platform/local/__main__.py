@@ -21,6 +21,7 @@ from rich.markup import escape
 
 from retail_platform.local.console import Stages, output_to_log, summary_table
 from retail_platform.local.endpoint import BUCKET_ENV, env_vars_file, s3_endpoint
+from retail_platform.local.workers import curation_pool, default_workers
 
 ENV_VARS_FILE = "env.json"
 RUN_LOG = "run.log"
@@ -120,6 +121,17 @@ def report_currency(requested: str, prod_frames: dict) -> str:
     return found.pop() if len(found) == 1 else "EUR"
 
 
+def workers_option(value: str) -> int:
+    """--workers: a whole number of at least 1."""
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
+    return count
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The main job's options (`python3 dev.py demo --help` prints them)."""
     parser = argparse.ArgumentParser(prog="python dev.py demo", description=__doc__)
@@ -149,6 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="AUTO",
         help="currency of every reported amount: an ISO code (USD, EUR, ...) or AUTO (default): the shop's only "
         "currency when its data has one, else EUR converted with the FX rates",
+    )
+    parser.add_argument(
+        "--workers",
+        type=workers_option,
+        default=default_workers(),
+        help="worker processes (default: one per core, here %(default)s): raw objects are curated and the AI systems "
+        "run concurrently, as in AWS; 1 runs every step in turn in this process",
     )
     parser.add_argument(
         "--port", type=int, default=None, help="endpoint port (default: free port; 5055 with --keep-running)"
@@ -216,14 +235,15 @@ def run_job(opts: argparse.Namespace, url: str, raw_root: Path, out: Path, stage
 
     s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1")
     stages.say(f"S3 endpoint up at {url}")
-    stages.start("stage inputs", None, "objects")
-    stage_inputs(opts, s3, raw_root, out, stages)
-    uploaded = run.upload_tree(s3, BUCKET_ENV["RAW_BUCKET"], raw_root)
-    stages.advance("stage inputs", steps=len(uploaded))
-    stages.finish("stage inputs")
-    stages.say(f"uploaded {len(uploaded)} raw objects to s3://{BUCKET_ENV['RAW_BUCKET']}")
-    pipeline = run.run_pipeline(s3, BUCKET_ENV["RAW_BUCKET"], uploaded, stages.say, stages)
-    ai_results = run.run_ai_systems(BUCKET_ENV["PROD_BUCKET"], pipeline["prod"], stages.say, stages)
+    with curation_pool(opts.workers) as curate:  # the pool's workers import the handler while the inputs are staged
+        stages.start("stage inputs", None, "objects")
+        stage_inputs(opts, s3, raw_root, out, stages)
+        uploaded = run.upload_tree(s3, BUCKET_ENV["RAW_BUCKET"], raw_root)
+        stages.advance("stage inputs", steps=len(uploaded))
+        stages.finish("stage inputs")
+        stages.say(f"uploaded {len(uploaded)} raw objects to s3://{BUCKET_ENV['RAW_BUCKET']}")
+        pipeline = run.run_pipeline(s3, BUCKET_ENV["RAW_BUCKET"], uploaded, stages.say, stages, curate)
+    ai_results = run.run_ai_systems(BUCKET_ENV["PROD_BUCKET"], pipeline["prod"], stages.say, stages, opts.workers)
     summary = run.summarise(pipeline)
     stages.start("report", None, "pages")
     prod_frames = write_report(s3, pipeline, ai_results, summary, opts, out)

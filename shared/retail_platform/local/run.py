@@ -12,6 +12,7 @@ import sys
 import time
 import traceback
 import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from retail_platform.local.report import merge_fragments
 from retail_platform.storage.blobstore import S3Client
 
 ACCOUNT = "123456789012"
+ALL_SYSTEMS = "AI systems (all)"  # the stage of them all (wall time), beside each system's own
 
 
 @dataclass
@@ -91,31 +93,45 @@ def invoke(function_name: str, event: dict[str, Any]) -> dict[str, Any]:
     return module.lambda_handler(event, LocalContext(function_name))
 
 
+def curate_here(raw_bucket: str, uploaded: Sequence[tuple[str, int]]) -> Iterator[tuple[int, dict[str, Any], float]]:
+    """raw-to-curated on each object in turn, in this process: (index in `uploaded`, result, seconds)."""
+    for n, (key, size) in enumerate(uploaded):
+        started = time.perf_counter()
+        result = invoke("raw-to-curated", object_created_event(raw_bucket, key, size))
+        yield n, result, time.perf_counter() - started
+
+
 def run_pipeline(
-    s3: S3Client, raw_bucket: str, uploaded: list[tuple[str, int]], progress, stages: Stages | None = None
+    s3: S3Client,
+    raw_bucket: str,
+    uploaded: list[tuple[str, int]],
+    progress,
+    stages: Stages | None = None,
+    curate: Callable[..., Iterator[tuple[int, dict[str, Any], float]]] = curate_here,
 ) -> dict[str, Any]:
     """Curate every uploaded object, then build prod from the union of touched partitions.
 
-    `progress` gets a line per step (the run log); `stages` (the console's bars) a count per object.
+    `curate` invokes raw-to-curated on the objects (here, or on worker processes: `workers.curation_pool`) and
+    yields the results as they finish; `curation` keeps the upload order whatever the finishing order.
+    `progress` gets a line per object (the run log); `stages` (the console's bars) a count per object.
     """
     stages = stages or Stages()
-    curation: list[dict[str, Any]] = []
+    curated: dict[int, list[dict[str, Any]]] = {}
     partitions: dict[str, set[str]] = {}
     stages.start("raw-to-curated", len(uploaded), "objects")
-    for n, (key, size) in enumerate(uploaded, start=1):
-        started = time.perf_counter()
-        result = invoke("raw-to-curated", object_created_event(raw_bucket, key, size))
+    for done, (n, result, seconds) in enumerate(curate(raw_bucket, uploaded), start=1):
         for obj in result["objects"]:
-            obj["seconds"] = round(time.perf_counter() - started, 2)
-            curation.append(obj)
+            obj["seconds"] = round(seconds, 2)
+        curated[n] = result["objects"]
         for dataset, days in result["partitions"].items():
             partitions.setdefault(dataset, set()).update(days)
         progress(
-            f"raw-to-curated {n}/{len(uploaded)} {key}: {result['rows_curated']} curated, "
+            f"raw-to-curated {done}/{len(uploaded)} {uploaded[n][0]}: {result['rows_curated']} curated, "
             f"{result['rows_quarantined']} quarantined"
         )
         stages.advance("raw-to-curated", rows=sum(o.get("rows_in") or 0 for o in result["objects"]))
     stages.finish("raw-to-curated")
+    curation = [obj for n in sorted(curated) for obj in curated[n]]
     started = time.perf_counter()
     stages.start("curated-to-prod", None, "datasets")
     prod = invoke("curated-to-prod", {"partitions": {k: sorted(v) for k, v in partitions.items()}})
@@ -126,21 +142,37 @@ def run_pipeline(
     return {"curation": curation, "prod": prod}
 
 
-def run_ai_systems(prod_bucket: str, prod: dict[str, Any], progress, stages: Stages | None = None) -> dict[str, Any]:
+def run_ai_systems(
+    prod_bucket: str, prod: dict[str, Any], progress, stages: Stages | None = None, workers: int = 1
+) -> dict[str, Any]:
     """Run the batch path of every AI system that exists in this checkout.
 
-    One system's failure never stops the others: its error (type and message) goes into its result, the
-    full trace to stderr, and `failed_systems` names it so that the main job can exit non-zero at the end.
+    workers 1: one system after the other in this process; more: each system in a worker process of its own, as
+    concurrently as EventBridge delivers the events (`workers.run_systems_concurrently`). One system's failure
+    never stops the others: its error (type and message) goes into its result, the full trace to stderr, and
+    `failed_systems` names it so that the main job can exit non-zero at the end. The stage "AI systems" is the
+    wall time of them all; each system's own stage is its own wall time.
     """
     stages = stages or Stages()
+    present = [spec for spec in AI_SYSTEMS if spec.exists]
+    stages.start(ALL_SYSTEMS, len(present), "systems")
     results: dict[str, Any] = {}
-    for spec in AI_SYSTEMS:
-        if not spec.exists:
-            results[spec.name] = {"status": "not built yet", "errors": [], "skipped": []}
-            continue
-        results[spec.name] = run_system(spec, prod_bucket, prod, progress, stages)
-        progress(f"{spec.name}: {results[spec.name]['status']} in {results[spec.name]['seconds']}s")
-    return results
+
+    def finished(name: str, result: dict[str, Any]) -> None:
+        results[name] = result
+        progress(f"{name}: {result['status']} in {result['seconds']}s")
+        stages.advance(ALL_SYSTEMS, note=name)
+
+    if workers > 1 and len(present) > 1:
+        from retail_platform.local.workers import run_systems_concurrently
+
+        run_systems_concurrently(present, prod_bucket, prod, progress, stages, workers, finished)
+    else:
+        for spec in present:
+            finished(spec.name, run_system(spec, prod_bucket, prod, progress, stages))
+    stages.finish(ALL_SYSTEMS, "failed" if failed_systems(results) else "ran")
+    missing = {spec.name: {"status": "not built yet", "errors": [], "skipped": []} for spec in AI_SYSTEMS}
+    return {spec.name: results.get(spec.name, missing[spec.name]) for spec in AI_SYSTEMS}
 
 
 def run_system(
