@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -54,18 +56,26 @@ def generate(
     orders = build_orders(params, catalog, markets, prices, customers, demand.subset(stock.served))
     payments, labels = build_payments(params, markets, customers, orders)
 
-    files = [
-        *exports.order_lines(params, catalog, markets, customers, orders),
-        *exports.orders_files(params, markets, customers, orders),
-        *exports.customers_file(params, markets, customers),
-        *exports.products_file(params, catalog),
-        *exports.payments_files(params, payments, labels),
-        *exports.inventory_files(params, catalog, markets, stock),
-        *exports.prices_files(params, catalog, markets, prices),
-        *exports.fx_files(params, fx),
-    ]
-    for f in files:
-        write(out_dir, f.key, f.data)
+    exported = chain(
+        exports.order_lines(params, catalog, markets, customers, orders),
+        exports.orders_files(params, markets, customers, orders),
+        exports.customers_file(params, markets, customers),
+        exports.products_file(params, catalog),
+        exports.payments_files(params, payments, labels),
+        exports.inventory_files(params, catalog, markets, stock),
+        exports.prices_files(params, catalog, markets, prices),
+        exports.fx_files(params, fx),
+    )
+    # each file is compressed and written on a thread while the next one is built (zlib and file writes release
+    # the GIL): the same bytes, less wall time
+    files = []
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="sample-write") as pool:
+        written = []
+        for f in exported:
+            files.append(f)
+            written.append(pool.submit(write, out_dir, f.key, f.data))
+        for future in written:
+            future.result()
 
     defects = [rec for f in files for rec in f.defects]
     extras: dict[str, list[dict[str, object]]] = {}
