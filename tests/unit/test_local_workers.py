@@ -7,15 +7,15 @@ import argparse
 import pytest
 from retail_copilot.store import INSIGHT_DATASETS
 
-from retail_platform.local import workers
+from retail_platform.local import functions, workers
 from retail_platform.local.__main__ import build_parser, workers_option
 from retail_platform.local.functions import AI_SYSTEMS
 from tests.support import ROOT
 
 
 def test_the_copilot_waits_for_every_system_whose_insights_it_reads_and_nobody_else_waits():
-    assert set(INSIGHT_DATASETS) <= set(workers.PRODUCERS)  # a new insight dataset must name its producer here
-    assert workers.depends_on("retail-copilot") == {
+    assert set(INSIGHT_DATASETS) <= set(functions.PRODUCERS)  # a new insight dataset must name its producer here
+    assert functions.depends_on("retail-copilot") == {
         "compliance-guardian",
         "demand-insights-engine",
         "market-intelligence-hub",
@@ -23,13 +23,26 @@ def test_the_copilot_waits_for_every_system_whose_insights_it_reads_and_nobody_e
     }
     for spec in AI_SYSTEMS:
         if spec.name != "retail-copilot":
-            assert workers.depends_on(spec.name) == set(), spec.name
+            assert functions.depends_on(spec.name) == set(), spec.name
 
 
 def test_each_producer_really_writes_the_dataset_it_is_named_for():
-    for dataset, system in workers.PRODUCERS.items():
+    for dataset, system in functions.PRODUCERS.items():
         sources = (ROOT / "ai-systems" / system / "src").rglob("*.py")
         assert any(f'"{dataset}' in path.read_text() for path in sources), (dataset, system)
+
+
+def test_in_one_process_the_copilot_moves_after_the_systems_it_reads_and_the_rest_keep_their_order():
+    order = [spec.name for spec in functions.in_dependency_order(AI_SYSTEMS)]
+    assert order == [
+        "compliance-guardian",
+        "demand-insights-engine",
+        "market-intelligence-hub",
+        "global-market-pulse",
+        "retail-copilot",
+    ]
+    given = [spec.name for spec in AI_SYSTEMS]
+    assert given.index("retail-copilot") < given.index("global-market-pulse")  # so the order really changed
 
 
 def test_the_longest_systems_start_first_and_unknown_ones_last():

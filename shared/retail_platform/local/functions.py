@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -52,6 +53,34 @@ AI_SYSTEMS = tuple(
         ("global-market-pulse", "GlobalMarketPulseFunction"),
     )
 )
+
+# Who reads whose outputs: retail-copilot answers from the insight datasets the others write under prod
+# (retail_copilot.store.INSIGHT_DATASETS); no other system reads another's outputs.
+PRODUCERS = {
+    "fraud_alerts": "compliance-guardian",
+    "demand_forecasts": "demand-insights-engine",
+    "inventory_advice": "demand-insights-engine",
+    "market_trends": "market-intelligence-hub",
+    "pulse": "global-market-pulse",
+}
+READS = {"retail-copilot": tuple(PRODUCERS)}
+
+
+def depends_on(name: str) -> set[str]:
+    """The systems whose outputs `name` reads, so it runs after them."""
+    return {PRODUCERS[dataset] for dataset in READS.get(name, ())}
+
+
+def in_dependency_order(specs: Sequence[FunctionSpec]) -> list[FunctionSpec]:
+    """The systems in their given order, except that each comes after the systems whose outputs it reads."""
+    names = {spec.name for spec in specs}
+    placed: list[FunctionSpec] = []
+    waiting = list(specs)
+    while waiting:
+        ready = next(s for s in waiting if not depends_on(s.name) & names - {p.name for p in placed})
+        waiting.remove(ready)
+        placed.append(ready)
+    return placed
 
 
 def load_handler(spec: FunctionSpec) -> ModuleType:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from retail_platform.local.console import Stages
-from retail_platform.local.functions import AI_SYSTEMS, PIPELINE, FunctionSpec, load_handler
+from retail_platform.local.functions import AI_SYSTEMS, PIPELINE, FunctionSpec, in_dependency_order, load_handler
 from retail_platform.local.report import merge_fragments
 from retail_platform.storage.blobstore import S3Client
 
@@ -168,7 +168,7 @@ def run_ai_systems(
 
         run_systems_concurrently(present, prod_bucket, prod, progress, stages, workers, finished)
     else:
-        for spec in present:
+        for spec in in_dependency_order(present):
             finished(spec.name, run_system(spec, prod_bucket, prod, progress, stages))
     stages.finish(ALL_SYSTEMS, "failed" if failed_systems(results) else "ran")
     missing = {spec.name: {"status": "not built yet", "errors": [], "skipped": []} for spec in AI_SYSTEMS}

@@ -27,20 +27,10 @@ from typing import Any
 from retail_platform.local import run
 from retail_platform.local.console import Stages
 from retail_platform.local.endpoint import CUSTOM_ENDPOINTS_VAR, local_environment
-from retail_platform.local.functions import FunctionSpec, by_name, load_handler
+from retail_platform.local.functions import FunctionSpec, by_name, depends_on, load_handler
 
 SPAWN = multiprocessing.get_context("spawn")
 CURATION = "raw-to-curated"
-# Who reads whose outputs: retail-copilot answers from the insight datasets the others write under prod
-# (retail_copilot.store.INSIGHT_DATASETS); no other system reads another's outputs.
-PRODUCERS = {
-    "fraud_alerts": "compliance-guardian",
-    "demand_forecasts": "demand-insights-engine",
-    "inventory_advice": "demand-insights-engine",
-    "market_trends": "market-intelligence-hub",
-    "pulse": "global-market-pulse",
-}
-READS = {"retail-copilot": tuple(PRODUCERS)}
 # Longest first (seconds of the default demo, docs/benchmarks/main-job.json), so that no core idles at the end.
 LONGEST_FIRST = (
     "market-intelligence-hub",
@@ -65,11 +55,6 @@ def worker_environment() -> dict[str, str]:
     """The parent's local settings that every worker must see (what the functions read through their settings)."""
     names = (*local_environment("").keys(), CUSTOM_ENDPOINTS_VAR)
     return {name: os.environ[name] for name in names if name in os.environ}
-
-
-def depends_on(name: str) -> set[str]:
-    """The systems whose outputs `name` reads, so it runs after them."""
-    return {PRODUCERS[dataset] for dataset in READS.get(name, ())}
 
 
 def scheduled(specs: Sequence[FunctionSpec]) -> list[FunctionSpec]:
@@ -191,24 +176,28 @@ def run_systems_concurrently(
     names = {spec.name for spec in specs}
     ended: set[str] = set()
     running: dict[Future, tuple[FunctionSpec, ProcessPoolExecutor, float]] = {}
-    while waiting or running:
-        for spec in list(waiting):
-            if len(running) >= max(workers, 1):
-                break
-            if depends_on(spec.name) & names - ended:
-                continue
-            waiting.remove(spec)
-            pool = _pool(1, environment, queue, None)
-            running[pool.submit(_run_system, spec, prod_bucket, prod)] = (spec, pool, time.perf_counter())
-        if not running:
-            raise RuntimeError(f"systems wait for each other: {', '.join(s.name for s in waiting)}")
-        done, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-        replay(queue, stages, progress)  # a finished worker wrote its last calls before its result was sent
-        for future in done:
-            spec, pool, started = running.pop(future)
-            pool.shutdown(wait=True)
-            ended.add(spec.name)
-            finished(spec.name, _outcome(future, spec, stages, time.perf_counter() - started))
+    try:
+        while waiting or running:
+            for spec in list(waiting):
+                if len(running) >= max(workers, 1):
+                    break
+                if depends_on(spec.name) & names - ended:
+                    continue
+                waiting.remove(spec)
+                pool = _pool(1, environment, queue, None)
+                running[pool.submit(_run_system, spec, prod_bucket, prod)] = (spec, pool, time.perf_counter())
+            if not running:
+                raise RuntimeError(f"systems wait for each other: {', '.join(s.name for s in waiting)}")
+            done, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            replay(queue, stages, progress)  # a finished worker wrote its last calls before its result was sent
+            for future in done:
+                spec, pool, started = running.pop(future)
+                pool.shutdown(wait=True)
+                ended.add(spec.name)
+                finished(spec.name, _outcome(future, spec, stages, time.perf_counter() - started))
+    finally:  # interrupted (Ctrl-C): nothing more starts, and no worker is left behind when they end
+        for _, pool, _ in running.values():
+            pool.shutdown(wait=False, cancel_futures=True)
     replay(queue, stages, progress)
 
 
