@@ -65,8 +65,11 @@ def complete(panel: pd.DataFrame) -> pd.DataFrame:
     return out[[c for c in PANEL_COLUMNS if c in out.columns]]
 
 
-def from_country_kpis(kpis: pd.DataFrame, transactions: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The panel from the prod datasets country_kpis (+ customer_transactions for new vs returning)."""
+def from_country_kpis(
+    kpis: pd.DataFrame, transactions: pd.DataFrame | None = None, returning: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The panel from the prod datasets country_kpis (+ customer_transactions for new vs returning, or those
+    counts already made: `returning`, shaped like `new_vs_returning`'s result)."""
     require(kpis, ["date", "country", "orders", "customers", "units", "revenue_local", "currency"], "country_kpis")
     frame = kpis.copy()
     frame["date"] = _dates(frame, "date")
@@ -106,8 +109,10 @@ def from_country_kpis(kpis: pd.DataFrame, transactions: pd.DataFrame | None = No
         fx_converted=("fx_converted", "mean"),
     )
     grouped["currency"] = grouped["country"].map(main_currency)
-    if transactions is not None and not transactions.empty:
-        grouped = grouped.merge(new_vs_returning(transactions), on=["date", "country"], how="left")
+    if returning is None and transactions is not None and not transactions.empty:
+        returning = new_vs_returning(transactions)
+    if returning is not None and not returning.empty:
+        grouped = grouped.merge(returning, on=["date", "country"], how="left")
     return complete(grouped)
 
 

@@ -29,32 +29,30 @@ def run_batch(
     emit: bool = True,
     report: bool = False,
     dimensions: tuple[str, ...] = COUNTRY,
+    engine_factory: Any = None,
 ) -> dict[str, Any]:
     """Recompute the whole pulse from the prod datasets and store it; returns a short summary.
 
     `dimensions` say what a market is: countries (country_kpis), or custom attributes of
-    customer_transactions such as ("region",) (markets.py)."""
-    from market_pulse import analysis, currency, markets, panel, store
+    customer_transactions such as ("region",) (markets.py). Prod is read as per-market daily aggregates
+    computed by DuckDB (prod_sql; `engine_factory` makes its `SqlEngine`, default: the platform's)."""
+    from market_pulse import analysis, currency, markets, panel, prod_sql, store
 
     started = time.perf_counter()
-    by_country = markets.is_countries(dimensions)
-    kpis, transactions = store.load_inputs(stores.prod, () if by_country else dimensions)
-    source, what = (kpis, "country_kpis") if by_country else (transactions, "customer_transactions")
-    if source.empty:
-        return {
-            "status": "skipped",
-            "reason": f"no {what} in prod (it is built from order_lines): market pulse skipped",
-            "skipped": [],
-        }
-    label, notes = currency.label_and_notes(source, settings.reporting_currency)
+    notes: list[str] = []
     try:
-        if by_country:
-            frame, holidays = panel.from_country_kpis(kpis, transactions), None
-        else:
-            frame = markets.panel_from_transactions(transactions, dimensions)
-            holidays = markets.holiday_countries(transactions, dimensions)
+        inputs = prod_sql.read_inputs(stores.prod, dimensions, engine_factory)
+        if inputs.empty:
+            what = "country_kpis" if markets.is_countries(dimensions) else "customer_transactions"
+            return {
+                "status": "skipped",
+                "reason": f"no {what} in prod (it is built from order_lines): market pulse skipped",
+                "skipped": [],
+            }
+        label, notes = currency.notes_from_summary(inputs.currencies, settings.reporting_currency)
+        frame = panel.from_country_kpis(inputs.daily, returning=inputs.returning)
         result = analysis.analyse(
-            frame, reporting_currency=label, dimension=markets.label(dimensions), holiday_countries=holidays
+            frame, reporting_currency=label, dimension=markets.label(dimensions), holiday_countries=inputs.holidays
         )
     except PulseInputError as e:  # too little data for any analysis: say so, write nothing
         return {"status": "skipped", "reason": f"market pulse skipped: {e}", "skipped": notes}

@@ -1,7 +1,8 @@
 """Where pulse inputs and results live: prod datasets in, `pulse/<table>/` datasets + serving documents out.
 
 * inputs: `s3://$PROD_BUCKET/country_kpis/` and `customer_transactions/`: every object, whatever the
-  partition grain (`month=YYYY-MM/` or `date=YYYY-MM-DD/`; `PartitionedDataset` reads both).
+  partition grain (`month=YYYY-MM/` or `date=YYYY-MM-DD/`), read as per-market daily aggregates by DuckDB
+  (prod_sql.py), never row by row into pandas.
 * outputs: `s3://$PROD_BUCKET/pulse/<table>/date=<as_of>/part-0.parquet` (one partition per analysis date),
   and the versioned serving documents with their metadata under
   `s3://$ARTIFACTS_BUCKET/models/global-market-pulse/<version>/` plus a `current.json` pointer (with the
@@ -39,25 +40,11 @@ KEEP_PREVIOUS = 5
 LIBRARIES = ("numpy", "pandas", "scipy", "statsmodels", "holidays")
 
 
-TRANSACTION_COLUMNS = ["date", "country", "customer_id", "is_cancellation"]
 OUTPUT_GRAIN = "day"  # pulse tables keep one partition per analysis date (an AI system's own layout)
 
 
 def serving_versions(artifacts: BlobStore) -> VersionedArtifacts:
     return VersionedArtifacts(artifacts, MODEL_PREFIX, keep_previous=KEEP_PREVIOUS, subject="pulse results")
-
-
-def read_dataset(prod: BlobStore, dataset: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """Every object of a prod dataset, day or month partitions alike (fetched concurrently)."""
-    return PartitionedDataset(prod, dataset).read(columns=columns)
-
-
-def load_inputs(prod: BlobStore, dimensions: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """country_kpis and customer_transactions; with custom market `dimensions` every transaction column is
-    read (the attributes are extra columns of customer_transactions), else only the ones pulse uses."""
-    kpis = read_dataset(prod, "country_kpis")
-    transactions = read_dataset(prod, "customer_transactions", None if dimensions else TRANSACTION_COLUMNS)
-    return kpis, transactions
 
 
 def library_versions() -> dict[str, str]:
