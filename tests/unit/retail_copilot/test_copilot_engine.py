@@ -248,3 +248,25 @@ def test_bedrock_failure_falls_back_to_the_rules(frames):
     )
     answer = copilot.ask("how are we doing?")
     assert answer["status"] == "clarify" and answer["understood_with"] == "rules"
+
+
+def test_change_against_a_negative_base_is_given_in_money_not_percent(frames):
+    """The UCI export's Amazon-fee credit once made a 28-day window negative; "up 277.6%" of a negative base
+    means nothing, so the change is stated in the currency."""
+    mart, kpis = frames
+    mart, kpis = mart.copy(), kpis.copy()
+    last = mart["date"].max()
+    base = (mart["date"] > last - pd.Timedelta(days=56)) & (mart["date"] <= last - pd.Timedelta(days=28))
+    mart.loc[base, "revenue_reporting"] *= -1  # refunds exceeding sales in the earlier window
+    kpi_base = (kpis["date"] > last - pd.Timedelta(days=56)) & (kpis["date"] <= last - pd.Timedelta(days=28))
+    kpis.loc[kpi_base, "revenue_reporting"] *= -1
+    answer = Copilot(Snapshot(mart, kpis, None, "v")).ask(
+        "How did revenue in the last 4 weeks compare with the 4 weeks before?"
+    )
+    current = mart.loc[mart["date"] > last - pd.Timedelta(days=28), "revenue_reporting"].sum()
+    previous = mart.loc[base, "revenue_reporting"].sum()
+    assert previous < 0 < current
+    assert answer["status"] == "answered" and answer["details"]["change_pct"] is None
+    assert answer["value"] == pytest.approx(round(current - previous, 2), abs=0.01)
+    assert "%" not in answer["answer"].split("(")[1].split(")")[0]
+    assert f"(up by {current - previous:,.2f} EUR)" in answer["answer"]

@@ -419,13 +419,21 @@ class QueryEngine:
             )
             return Result(text, round(current_value, 2), period=period, compare=base, datasets=[source])
         change = current_value - base_value
-        pct = (100 * change / base_value) if base_value else None
+        # a percentage of a base at or below zero (refunds and fees exceeding sales) has no meaning: the
+        # change is then given in the metric's own unit
+        pct = (100 * change / base_value) if base_value > 0 else None
         direction = "up" if change > 0 else "down" if change < 0 else "unchanged"
+        if pct is not None and change:
+            how_much = f" {abs(pct):.1f}%"
+        elif change:
+            how_much = f" by {fmt(abs(change), plan.metric, self.currency)}"
+        else:
+            how_much = ""
         text = (
             f"{self._subject(plan)} in {period.label}: "
             f"{fmt(current_value, plan.metric, self.currency)} vs "
             f"{fmt(base_value, plan.metric, self.currency)} in {base.label}"
-            f" ({direction}{f' {abs(pct):.1f}%' if pct is not None and change else ''})."
+            f" ({direction}{how_much})."
         )
         if period.days != base.days:
             text += f" Note: {period.days} days vs {base.days} days."
