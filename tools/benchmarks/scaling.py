@@ -87,10 +87,13 @@ class DirectoryBlobStore:
 
 
 def generate(root: Path, lines: int, seed: int = 7) -> dict[str, int]:
-    """Curated objects for `lines` order lines under root (cached: a complete folder is reused)."""
+    """Curated objects for `lines` order lines under root, generated CHUNK_LINES at a time (memory bounded by
+    a chunk) with Arrow arrays (no pandas on the way) and cut into months by binary search on the sorted
+    timestamps. Cached: a complete folder (`_complete.json`) is reused."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     done = root / "_complete.json"
@@ -100,85 +103,95 @@ def generate(root: Path, lines: int, seed: int = 7) -> dict[str, int]:
     rng = np.random.default_rng(seed)
     counts = {"order_lines": 0, "orders": 0, "payments": 0}
     part = 0
+    month_starts = np.arange("2023-01", "2025-02", dtype="datetime64[M]")
+    bounds_ns = month_starts.astype("datetime64[ns]").astype("int64")
+    utc = pa.timestamp("ns", tz="UTC")
+    codes, currencies = pa.array([c for c, _ in COUNTRIES]), pa.array([c for _, c in COUNTRIES])
+    sku_names = pa.array([f"SKU{i}" for i in range(N_SKUS)])
+    descriptions = pa.array([f"Product {i}" for i in range(N_SKUS)])
 
-    def write(dataset: str, frame: pd.DataFrame, month_of: pd.Series) -> None:
-        for month, rows in frame.groupby(month_of.to_numpy(), sort=True):
-            path = root / dataset / f"month={month}" / f"part-bench-{part}.parquet"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), path, compression="zstd")
-        counts[dataset] = counts.get(dataset, 0) + len(frame)
+    def prefixed(prefix: str, numbers: np.ndarray) -> pa.Array:
+        return pc.binary_join_element_wise(prefix, pa.array(numbers).cast(pa.string()), "")
 
+    def write(dataset: str, table: pa.Table, ts_ns: np.ndarray) -> None:
+        """The rows (sorted by ts_ns) of each month into that month's object of this chunk."""
+        cuts = np.searchsorted(ts_ns, bounds_ns)
+        for month, lo, hi in zip(month_starts, cuts, [*cuts[1:], len(ts_ns)], strict=True):
+            if hi > lo:
+                path = root / dataset / f"month={month}" / f"part-bench-{part}.parquet"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                pq.write_table(table.slice(lo, hi - lo), path, compression="zstd")
+        counts[dataset] = counts.get(dataset, 0) + table.num_rows
+
+    start_ns = np.datetime64(START.replace(tzinfo=None), "ns").astype("int64")
     order_base = 0
     while counts["order_lines"] < lines:
         n_orders = min(CHUNK_LINES, lines - counts["order_lines"]) // 3 + 1
         per_order = rng.integers(1, 6, n_orders)
-        ts = START + pd.to_timedelta(np.sort(rng.uniform(0, DAYS * 86400, n_orders)), unit="s")
-        order_ids = np.char.add("O", (order_base + np.arange(n_orders)).astype(str))
+        ts = start_ns + (np.sort(rng.uniform(0, DAYS * 86400, n_orders)) * 1e9).astype("int64")
+        order_ids = prefixed("O", order_base + np.arange(n_orders))
         country = rng.integers(0, len(COUNTRIES), n_orders)
-        customer = np.char.add("C", rng.integers(0, max(1000, lines // 20), n_orders).astype(str))
-        codes = np.array([c for c, _ in COUNTRIES], dtype=object)[country]
-        currencies = np.array([c for _, c in COUNTRIES], dtype=object)[country]
-        orders = pd.DataFrame(
+        customer = prefixed("C", rng.integers(0, max(1000, lines // 20), n_orders))
+        order_codes, order_currencies = codes.take(country), currencies.take(country)
+        orders = pa.table(
             {
                 "order_id": order_ids,
-                "order_ts": ts,
+                "order_ts": pa.array(ts, utc),
                 "customer_id": customer,
-                "country": codes,
-                "currency": currencies,
-                "channel": rng.choice(["web", "app", "marketplace"], n_orders),
-                "status": "placed",
-                "shipping_country": codes,
-                "_source_key": f"bench/orders-{part}.csv",
-                "_source_row": np.arange(n_orders),
+                "country": order_codes,
+                "currency": order_currencies,
+                "channel": pa.array(rng.choice(["web", "app", "marketplace"], n_orders)),
+                "status": pa.array(np.full(n_orders, "placed")),
+                "shipping_country": order_codes,
+                "_source_key": pa.array(np.full(n_orders, f"bench/orders-{part}.csv")),
+                "_source_row": pa.array(np.arange(n_orders)),
             }
         )
         idx = np.repeat(np.arange(n_orders), per_order)
         n_lines = len(idx)
-        line_no = np.concatenate([np.arange(k) for k in per_order]) if n_lines else np.array([], dtype=int)
+        line_no = np.arange(n_lines) - np.repeat(np.cumsum(per_order) - per_order, per_order)
         cancel = rng.random(n_lines) < 0.02
         qty = rng.integers(1, 12, n_lines).astype("float64")
         sku = rng.integers(0, N_SKUS, n_lines)
-        order_lines = pd.DataFrame(
+        order_lines = pa.table(
             {
-                "order_id": order_ids[idx],
-                "line_no": line_no.astype("int64"),
-                "order_ts": orders["order_ts"].to_numpy()[idx],
-                "sku": np.char.add("SKU", sku.astype(str)),
-                "description": np.char.add("Product ", sku.astype(str)),
-                "quantity": np.where(cancel, -qty, qty),
-                "unit_price": np.round(1 + (sku % 97) * 0.75, 2),
-                "currency": orders["currency"].to_numpy()[idx],
-                "customer_id": customer[idx],
-                "country": orders["country"].to_numpy()[idx],
-                "is_cancellation": cancel,
-                "promo_flag": rng.random(n_lines) < 0.1,
-                "_source_key": f"bench/order_lines-{part}.csv",
-                "_source_row": np.arange(n_lines),
+                "order_id": order_ids.take(idx),
+                "line_no": pa.array(line_no.astype("int64")),
+                "order_ts": pa.array(ts[idx], utc),
+                "sku": sku_names.take(sku),
+                "description": descriptions.take(sku),
+                "quantity": pa.array(np.where(cancel, -qty, qty)),
+                "unit_price": pa.array(np.round(1 + (sku % 97) * 0.75, 2)),
+                "currency": order_currencies.take(idx),
+                "customer_id": customer.take(idx),
+                "country": order_codes.take(idx),
+                "is_cancellation": pa.array(cancel),
+                "promo_flag": pa.array(rng.random(n_lines) < 0.1),
+                "_source_key": pa.array(np.full(n_lines, f"bench/order_lines-{part}.csv")),
+                "_source_row": pa.array(np.arange(n_lines)),
             }
         )
-        order_lines["order_ts"] = order_lines["order_ts"].dt.tz_convert("UTC")
-        totals = order_lines.loc[~cancel].groupby("order_id", sort=False)["quantity"].size()
-        payments = pd.DataFrame(
+        paid = ts + 30 * 10**9
+        payments = pa.table(
             {
-                "payment_id": np.char.add("P", order_ids),
+                "payment_id": prefixed("PO", order_base + np.arange(n_orders)),
                 "order_id": order_ids,
                 "customer_id": customer,
-                "payment_ts": ts + pd.Timedelta(seconds=30),
-                "amount": np.round(rng.uniform(5, 300, n_orders), 2),
-                "currency": orders["currency"],
-                "method": "card",
-                "card_bin": "411111",
-                "card_last4": "1111",
-                "status": "approved",
-                "is_fraud": False,
-                "_source_key": f"bench/payments-{part}.csv",
-                "_source_row": np.arange(n_orders),
+                "payment_ts": pa.array(paid, utc),
+                "amount": pa.array(np.round(rng.uniform(5, 300, n_orders), 2)),
+                "currency": order_currencies,
+                "method": pa.array(np.full(n_orders, "card")),
+                "card_bin": pa.array(np.full(n_orders, "411111")),
+                "card_last4": pa.array(np.full(n_orders, "1111")),
+                "status": pa.array(np.full(n_orders, "approved")),
+                "is_fraud": pa.array(np.zeros(n_orders, dtype=bool)),
+                "_source_key": pa.array(np.full(n_orders, f"bench/payments-{part}.csv")),
+                "_source_row": pa.array(np.arange(n_orders)),
             }
         )
-        del totals
-        write("order_lines", order_lines, order_lines["order_ts"].dt.strftime("%Y-%m"))
-        write("orders", orders, orders["order_ts"].dt.strftime("%Y-%m"))
-        write("payments", payments, payments["payment_ts"].dt.strftime("%Y-%m"))
+        write("order_lines", order_lines, ts[idx])
+        write("orders", orders, ts)
+        write("payments", payments, paid)
         order_base += n_orders
         part += 1
 
@@ -211,7 +224,8 @@ def generate(root: Path, lines: int, seed: int = 7) -> dict[str, int]:
         ],
         ignore_index=True,
     ).assign(_source_key="bench/fx.csv", _source_row=lambda f: np.arange(len(f)))
-    write("fx_rates", fx, fx["date"].dt.strftime("%Y-%m"))
+    fx = fx.sort_values("date", kind="stable", ignore_index=True)
+    write("fx_rates", pa.Table.from_pandas(fx, preserve_index=False), fx["date"].to_numpy().astype("int64"))
     done.write_text(json.dumps(counts))
     return counts
 
@@ -223,30 +237,23 @@ def _objects(root: Path) -> int:
     return sum(1 for p in root.rglob("*.parquet"))
 
 
-def run_duckdb(curated: Path, prod: Path, memory_limit: str) -> dict:
+def run_duckdb(curated: Path, prod: Path, memory_limit: str, threads: int = 2) -> dict:
     sys.path[:0] = [str(ROOT / "pipeline" / "curated-to-prod")]
-    from marts.schema import to_table
     from marts.sql.run import SqlMarts
+    from marts.store import table_partitions
     from retail_platform.sql import SqlEngine
-    from retail_platform.storage import codec
+    from retail_platform.storage import PartitionedDataset
 
     store, out = DirectoryBlobStore(curated), DirectoryBlobStore(prod)
     cache = prod.parent / "sql-cache"
     rows = 0
-    with SqlEngine(cache_dir=cache, memory_limit=memory_limit, threads=2) as engine:
+    with SqlEngine(cache_dir=cache, memory_limit=memory_limit, threads=threads) as engine:
         marts = SqlMarts.from_store(store, engine)
         months = sorted({f"{y:04d}-{m:02d}" for (y, m) in marts.lines_per_month()})
-        targets = _targets(months)
-        for frames in marts.months(targets, "EUR"):
-            for name, frame in frames.items():
-                rows += len(frame)
-                month_of = frame["date"].to_numpy(dtype="datetime64[M]")  # (strftime is slower than the marts)
-                for month, part in frame.groupby(month_of, sort=True):
-                    label = str(month)[:7]
-                    out.put(
-                        f"{name}/month={label}/part-0.parquet",
-                        codec.parquet_bytes(to_table(part.reset_index(drop=True), name)),
-                    )
+        for tables in marts.tables(_targets(months), "EUR"):
+            for name, table in tables.items():
+                rows += table.num_rows
+                PartitionedDataset(out, name, "month").write_many(table_partitions(table), replace=True)
     shutil.rmtree(cache, ignore_errors=True)
     return {"rows_written": rows}
 
@@ -293,15 +300,25 @@ def run_pandas(curated: Path, prod: Path) -> dict:
 
 def child(engine: str, curated: Path, prod: Path, memory_limit: str) -> None:
     shutil.rmtree(prod, ignore_errors=True)
+    load = os.getloadavg()[0]
     started, cpu = time.perf_counter(), time.process_time()
     result = run_duckdb(curated, prod, memory_limit) if engine == "duckdb" else run_pandas(curated, prod)
     result.update(
         seconds=round(time.perf_counter() - started, 1),
         cpu_seconds=round(time.process_time() - cpu, 1),
-        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        peak_rss_mb=peak_rss_mb(),
         objects_written=_objects(prod),
+        load_1m=[round(load, 1), round(os.getloadavg()[0], 1)],  # at the start and at the end
     )
     print(json.dumps(result))
+
+
+def peak_rss_mb() -> int:
+    """This process's own high-water RSS (VmHWM; ru_maxrss would carry the parent's peak across exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 # ---------------------------------------------------------------------- driver
@@ -323,6 +340,21 @@ def measure(engine: str, curated: Path, work: Path, memory_limit: str) -> dict:
     if done.returncode != 0:
         return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def ask_copilot(prod: Path) -> dict:
+    """The ten questions of tools/benchmarks/copilot_scaling.py over the prod datasets a rebuild wrote (the
+    copilot's SQL path, DuckDB scanning the monthly objects in place), in a process of its own."""
+    src = ROOT / "ai-systems" / "retail-copilot" / "src"
+    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(src), str(ROOT)])}
+    command = [sys.executable, str(ROOT / "tools" / "benchmarks" / "copilot_scaling.py"), "--measure", "duckdb"]
+    done = subprocess.run([*command, "--folder", str(prod)], env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    answer.pop("path", None)
+    answer.pop("values", None)
+    return {**answer, "load_1m": round(os.getloadavg()[0], 1)}
 
 
 def linear_fit(points: list[tuple[int, float]]) -> dict | None:
@@ -376,6 +408,8 @@ def main() -> None:
                 continue
             figures = measure(engine, curated, args.work / f"run-{lines}", args.memory_limit)
             figures = {"engine": engine, "lines": lines, **figures}
+            if engine == "duckdb" and "error" not in figures:
+                figures["copilot_ten_questions"] = ask_copilot(args.work / f"run-{lines}" / "prod-duckdb")
             print(json.dumps(figures), flush=True)
             results.append(figures)
     fits = _fits(results)
@@ -388,11 +422,16 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.out.exists():  # keep the figures of sizes not re-measured in this run
-        measured = {(r["engine"], r["lines"]) for r in results}
+        measured = {(r["engine"], r["lines"]) for r in results if "skipped" not in r}
         earlier = [
             r for r in json.loads(args.out.read_text()).get("runs", []) if (r["engine"], r["lines"]) not in measured
         ]
-        report["runs"] = sorted(earlier + results, key=lambda r: (r["lines"], r["engine"]))
+        fresh = [
+            r
+            for r in results
+            if "skipped" not in r or (r["engine"], r["lines"]) not in {(e["engine"], e["lines"]) for e in earlier}
+        ]
+        report["runs"] = sorted(earlier + fresh, key=lambda r: (r["lines"], r["engine"]))
         report["linear_fit_seconds"] = _fits(report["runs"])
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(fits))

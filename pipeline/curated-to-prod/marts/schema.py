@@ -101,3 +101,69 @@ def to_table(frame: pd.DataFrame, name: str) -> pa.Table:
     schema = frame_schema(frame, name)
     arrays = [pa.array(frame[f.name], type=f.type, from_pandas=True) for f in schema]
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+# ---------------------------------------------------------------------- the same conformance, in SQL
+
+_SQL_CASTS = {
+    "int": "CAST(round({c}) AS BIGINT)",
+    "float": "CASE WHEN isfinite({c}) THEN CAST({c} AS DOUBLE) END",  # inf and NaN are missing, as above
+    "bool": "CAST({c} AS BOOLEAN)",
+    "date": "CAST({c} AS TIMESTAMP)",
+    "timestamp": "CAST({c} AS TIMESTAMPTZ)",
+    "string": "CAST({c} AS VARCHAR)",
+}
+
+
+def arrow_kind(field_type: pa.DataType) -> str:
+    """The contract type an attribute of this Arrow type is written as (`attributes.kind` for a frame)."""
+    if pa.types.is_boolean(field_type):
+        return "bool"
+    if pa.types.is_integer(field_type):
+        return "int"
+    if pa.types.is_floating(field_type) or pa.types.is_decimal(field_type):
+        return "float"
+    if pa.types.is_timestamp(field_type):
+        return "timestamp" if field_type.tz else "date"
+    if pa.types.is_date(field_type):
+        return "date"
+    return "string"
+
+
+def conformed(name: str, working: str, shape: pa.Schema) -> tuple[str, pa.Schema]:
+    """`conform` as SQL over a mart's working query (whose result has the Arrow schema `shape`): the text of
+    the conformed SELECT ($reporting bound to the reporting currency) and the schema its result is cast to.
+    Rows and values equal `to_table(conform(frame))` of the same query (tests/unit/test_curated_to_prod_sql.py)."""
+    from retail_platform.sql import quote_identifier as q
+
+    spec = contract(name)
+    select = []
+    for column in spec.columns.values():
+        if column.name == REPORTING_COLUMN:
+            select.append(f"CAST($reporting AS VARCHAR) AS {q(column.name)}")
+        else:
+            select.append(
+                _SQL_CASTS.get(column.type, _SQL_CASTS["string"]).format(c=f"m.{q(column.name)}")
+                + f" AS {q(column.name)}"
+            )
+    extras = sorted(
+        (f.name[len(attributes.PREFIX) :], f.name, arrow_kind(f.type))
+        for f in shape
+        if f.name.startswith(attributes.PREFIX) and f.name[len(attributes.PREFIX) :] not in spec.columns
+    )
+    select += [f"{_SQL_CASTS[kind].format(c=f'm.{q(column)}')} AS {q(out)}" for out, column, kind in extras]
+    order = list(spec.business_key)
+    if spec.partition_by and spec.partition_by not in order:
+        order.insert(0, spec.partition_by)
+    order += [out for out, _, kind in extras if kind not in attributes.MEASURE_KINDS]
+    text = f"SELECT {', '.join(select)} FROM ({working}) AS m"  # noqa: S608 - quoted names of our own query
+    if order:
+        text += " ORDER BY " + ", ".join(f"{q(c)} ASC NULLS LAST" for c in order)
+    fields = [pa.field(out, _ARROW.get(kind, pa.string()), nullable=True) for out, _, kind in extras]
+    return text, pa.schema([*arrow_schema(name), *fields])
+
+
+def cast_to(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """A conformed query's Arrow result with the prod schema (nanosecond timestamps, no metadata)."""
+    arrays = [table.column(f.name).cast(f.type) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema).combine_chunks()

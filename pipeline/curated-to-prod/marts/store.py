@@ -84,6 +84,20 @@ def partition_tables(frame: Any, dataset: str, grain: Grain = PROD_GRAIN) -> dic
     return {str(labels[start]): table.slice(start, end - start) for start, end in itertools.pairwise(bounds)}
 
 
+def table_partitions(table: pa.Table, grain: Grain = PROD_GRAIN) -> dict[str, pa.Table]:
+    """`partition_tables` of an already conformed Arrow table (`SqlMarts.tables`): sorted by date, so each
+    partition is a slice of it, rows kept in their order within a day."""
+    if not table.num_rows:
+        return {}
+    days = table.column("date").to_numpy().astype("datetime64[D]")
+    if (days[1:] < days[:-1]).any():
+        order = np.argsort(days, kind="stable")
+        table, days = table.take(order), days[order]
+    labels = partition_labels(days, grain)
+    bounds = [0, *(np.flatnonzero(labels[1:] != labels[:-1]) + 1).tolist(), len(labels)]
+    return {str(labels[start]): table.slice(start, end - start) for start, end in itertools.pairwise(bounds)}
+
+
 def partition_bytes(frame: Any, dataset: str, grain: Grain = PROD_GRAIN) -> dict[str, bytes]:
     """Parquet bytes per partition: exactly what `ProdWriter.write` stores."""
     return {label: codec.parquet_bytes(table) for label, table in partition_tables(frame, dataset, grain).items()}

@@ -78,6 +78,8 @@ class SqlEngine:
         self._mirrors: dict[tuple[int, str], ParquetMirror] = {}
         self._lock = threading.Lock()
         self.files: dict[str, list[Path]] = {}
+        self._hive: dict[str, bool] = {}
+        self._schemas: dict[str, list[tuple[str, str]] | None] = {}  # columns over all of a dataset's files
 
     def mirror(self, store: BlobStore) -> ParquetMirror:
         with self._lock:
@@ -109,18 +111,48 @@ class SqlEngine:
         where = None if wanted is None else (lambda key: _label_matches(_partition(key), wanted))
         files = self.mirror(store).sync(prefix, keys, where)
         self.files[name] = files
+        self._hive[name] = hive_partitioning
         if files:
-            paths = "[" + ", ".join(_literal(str(p)) for p in files) + "]"
-            # a checked identifier and escaped paths of our own cache
-            view = (
-                f"CREATE OR REPLACE VIEW {quote_identifier(name)} AS SELECT * FROM read_parquet({paths}, "  # noqa: S608
-                f"hive_partitioning = {str(hive_partitioning).lower()}, hive_types_autocast = false, "
-                "union_by_name = true)"
-            )
-            self.connection.execute(view)
+            self._view(name, files)
+            self._schemas[name] = self.columns(name)
         else:
             self.register_table(name, self._empty(name, prefix, empty))
+            self._schemas[name] = None
         return len(files)
+
+    def _view(self, name: str, files: Sequence[Path], columns: Sequence[tuple[str, str]] | None = None) -> None:
+        """View `name` over `files`; with `columns`, exactly those (column, type), NULL where the files lack one."""
+        paths = "[" + ", ".join(_literal(str(p)) for p in files) + "]"
+        scan = (
+            f"read_parquet({paths}, hive_partitioning = {str(self._hive.get(name, True)).lower()}, "
+            "hive_types_autocast = false, union_by_name = true)"
+        )
+        select = "*"
+        if columns is not None:
+            present = {r[0] for r in self.connection.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()}  # noqa: S608
+            select = ", ".join(
+                quote_identifier(c) if c in present else f"CAST(NULL AS {t}) AS {quote_identifier(c)}"
+                for c, t in columns
+            )
+        # a checked identifier, escaped paths of our own cache and column types DuckDB itself reported
+        self.connection.execute(f"CREATE OR REPLACE VIEW {quote_identifier(name)} AS SELECT {select} FROM {scan}")  # noqa: S608
+
+    def narrow(self, name: str, periods: Iterable[str] | None) -> int:
+        """Point the registered view `name` at only its files of partitions overlapping `periods` (day or month
+        labels; None: all of them again), keeping every column it had over all its files (NULL where the
+        chosen files lack one), so that a query of one batch of months does not scan the whole history.
+        Files without a partition label are always kept. Returns the number of files scanned."""
+        files, columns = self.files.get(name), self._schemas.get(name)
+        if not files or columns is None:
+            return 0
+        wanted = None if periods is None else set(periods)
+        chosen = [p for p in files if wanted is None or _kept(_partition(p.as_posix()), wanted)]
+        if chosen:
+            self._view(name, chosen, None if len(chosen) == len(files) else columns)
+        else:
+            types = ", ".join(f"CAST(NULL AS {t}) AS {quote_identifier(c)}" for c, t in columns)
+            self.connection.execute(f"CREATE OR REPLACE VIEW {quote_identifier(name)} AS SELECT {types} WHERE false")
+        return len(chosen)
 
     def register_table(self, name: str, table: pa.Table) -> None:
         """View `name` over an Arrow table held in memory (small lookups, test inputs)."""
@@ -181,6 +213,10 @@ def default_memory_limit() -> str | None:
     """In Lambda, 60% of the function's memory (DuckDB would size itself on the host's); else DuckDB's own."""
     size = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "")
     return f"{int(int(size) * LAMBDA_SHARE)}MB" if size.isdigit() else None
+
+
+def _kept(label: str | None, wanted: set[str]) -> bool:
+    return label is None or _label_matches(label, wanted)
 
 
 def _partition(key: str) -> str | None:

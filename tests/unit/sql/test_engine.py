@@ -133,3 +133,18 @@ def test_in_lambda_duckdb_is_capped_below_the_functions_memory(tmp_path, monkeyp
     with SqlEngine(tmp_path) as engine:
         limit = engine.query("SELECT current_setting('memory_limit') AS m").to_pylist()[0]["m"]
     assert limit == "1.7 GiB"  # 60% of 3072 MB = 1843 MB
+
+
+def test_narrow_scans_only_the_chosen_partitions_and_keeps_every_column(store, tmp_path):
+    with SqlEngine(tmp_path) as engine:
+        engine.register("order_lines", store, "order_lines")
+        columns = engine.columns("order_lines")
+        assert engine.narrow("order_lines", ["2024-01"]) == 1
+        assert engine.columns("order_lines") == columns  # `region` only exists in a February object
+        rows = engine.query("SELECT sku, region FROM order_lines ORDER BY sku").to_pylist()
+        assert rows == [{"sku": "A", "region": None}, {"sku": "B", "region": None}]
+        assert engine.narrow("order_lines", ["2023-12"]) == 0
+        assert engine.columns("order_lines") == columns
+        assert engine.query("SELECT count(*) AS n FROM order_lines").to_pylist() == [{"n": 0}]
+        assert engine.narrow("order_lines", None) == 3
+        assert engine.query("SELECT sum(qty) AS q FROM order_lines").to_pylist() == [{"q": 15.0}]

@@ -14,10 +14,11 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from marts import currency
+from marts import attributes, currency
 from marts.curated import CuratedInputs
-from marts.schema import conform, empty
+from marts.schema import cast_to, conform, conformed, contract, empty
 from marts.sql import inputs as sql_inputs
 from marts.sql.queries import MARTS, Context, statement
 from retail_platform.contracts import load_canonical
@@ -67,6 +68,7 @@ class SqlMarts:
     def __init__(self, engine: SqlEngine, rows_per_batch: int = ROWS_PER_BATCH) -> None:
         self.engine = engine
         self.rows_per_batch = rows_per_batch
+        self.partitioned_files = False  # curated relations are views over partition files (`from_store`)
 
     @classmethod
     def from_inputs(cls, inputs: CuratedInputs, engine: SqlEngine, **options: int) -> SqlMarts:
@@ -99,6 +101,7 @@ class SqlMarts:
                 empty=curated_schema(name),
                 hive_partitioning=False,
             )
+        marts.partitioned_files = True
         return marts
 
     # ------------------------------------------------------------------ context
@@ -114,6 +117,7 @@ class SqlMarts:
 
     def currencies(self) -> set[str]:
         """The currencies of the amounts the marts convert (`marts.currency.currencies`, read by SQL)."""
+        self._whole()
         union = " UNION ".join(
             f"SELECT DISTINCT CAST(currency AS VARCHAR) AS c FROM curated_{name}"  # noqa: S608 - a dataset name
             for name in currency.AMOUNT_SOURCES
@@ -121,8 +125,15 @@ class SqlMarts:
         )
         return {r["c"] for r in self.engine.query(union).to_pylist() if r["c"] is not None} if union else set()
 
+    def _whole(self) -> None:
+        """The curated views over every object again (after a batch narrowed them to its months)."""
+        if self.partitioned_files:
+            for name in PARTITIONED:
+                self.engine.narrow(f"curated_{name}", None)
+
     def context(self, reporting: str) -> Context:
         """Normalise the whole lookups (once per run) and read what shapes the SQL."""
+        self._whole()
         attrs = {name: self._normalise(name, None) for name in WHOLE}
         pairs = self.engine.query(
             "SELECT DISTINCT base_currency, quote_currency FROM norm_fx_rates WHERE rate IS NOT NULL AND rate > 0 "
@@ -138,9 +149,14 @@ class SqlMarts:
 
     # ------------------------------------------------------------------ build
 
-    def span(self, ctx: Context, first: date, last: date, datasets: Iterable[str]) -> dict[str, pd.DataFrame]:
-        """Every row of `datasets` dated in [first, last] (weekly ones: weeks starting in it), conformed."""
+    def span_tables(self, ctx: Context, first: date, last: date, datasets: Iterable[str]) -> dict[str, pa.Table]:
+        """Every row of `datasets` dated in [first, last] (weekly ones: weeks starting in it), conformed to
+        its contract by the SQL itself (`conformed`): Arrow tables ready to be written, no pandas on the way."""
         window = (_midnight(first - BEFORE), _midnight(last + AFTER))
+        if self.partitioned_files:  # scan only the objects of the months the window touches, not the history
+            touched = sorted(_months_between(*window))
+            for name in PARTITIONED:
+                self.engine.narrow(f"curated_{name}", touched)
         lines = []
         for name in PARTITIONED:
             attrs = self._normalise(name, window)
@@ -148,15 +164,27 @@ class SqlMarts:
                 lines = attrs
         self.engine.execute(f"CREATE OR REPLACE TEMP TABLE facts AS {sql_inputs.facts(lines)}")
         out = {"out_lo": _midnight(first), "out_hi": _midnight(last)}
-        frames = {}
+        tables = {}
         for name in datasets:
             ctes, select = MARTS[name](ctx)
-            frame = self.engine.query(statement(ctes, select), out).to_pandas(types_mapper=_PANDAS.get)
-            frames[name] = conform(frame, name, ctx.reporting)
+            working = statement(ctes, select)
+            shape = self.engine.query(f"SELECT * FROM ({working}) AS m LIMIT 0", out).schema  # noqa: S608 - our SQL
+            text, schema = conformed(name, working, shape)
+            tables[name] = cast_to(self.engine.query(text, {**out, "reporting": ctx.reporting}), schema)
+        return tables
+
+    def span(self, ctx: Context, first: date, last: date, datasets: Iterable[str]) -> dict[str, pd.DataFrame]:
+        """`span_tables` as conformed pandas frames (the service's and the tests' way out)."""
+        frames = {}
+        for name, table in self.span_tables(ctx, first, last, datasets).items():
+            spec = contract(name).columns  # attributes travel PREFIX-named in frames (`marts.attributes`)
+            table = table.rename_columns([c if c in spec else attributes.PREFIX + c for c in table.column_names])
+            frames[name] = conform(table.to_pandas(types_mapper=_PANDAS.get), name, ctx.reporting)
         return frames
 
     def lines_per_month(self) -> dict[tuple[int, int], int]:
         """Curated order lines per month of their timestamp (what bounds a batch's memory)."""
+        self._whole()
         rows = self.engine.query(
             "SELECT year(order_ts) AS y, month(order_ts) AS m, count(*) AS n FROM "
             "(SELECT TRY_CAST(order_ts AS TIMESTAMPTZ) AS order_ts FROM curated_order_lines) AS l GROUP BY 1, 2"
@@ -184,6 +212,17 @@ class SqlMarts:
                 rows = lines
         return batches
 
+    def tables(self, targets: Mapping[str, Iterable[date]], reporting: str) -> Iterator[dict[str, pa.Table]]:
+        """Per batch of months (oldest first), the target partitions' rows of each dataset as conformed Arrow
+        tables (what a writer encodes as Parquet directly)."""
+        wanted = {name: set(days) for name, days in targets.items() if days}
+        if not wanted:
+            return
+        ctx = self.context(reporting)
+        for first, last, names in self.batches(wanted):
+            tables = self.span_tables(ctx, first, last, [n for n in names if n in wanted])
+            yield {name: _on_table(table, wanted[name]) for name, table in tables.items()}
+
     def months(self, targets: Mapping[str, Iterable[date]], reporting: str) -> Iterator[dict[str, pd.DataFrame]]:
         """Per batch of months (oldest first), the target partitions' rows of each dataset."""
         wanted = {name: set(days) for name, days in targets.items() if days}
@@ -207,6 +246,24 @@ class SqlMarts:
             frames = [f for f in parts.get(name, []) if not f.empty]
             out[name] = pd.concat(frames, ignore_index=True) if frames else empty(name)
         return out
+
+
+def _on_table(table: pa.Table, days: set[date]) -> pa.Table:
+    """The rows of a conformed table dated on one of `days` (all of them when every date is wanted)."""
+    if not table.num_rows:
+        return table
+    dates = table.column("date").cast(pa.timestamp("us")).cast(pa.date32())
+    keep = pc.is_in(dates, value_set=pa.array(sorted(days), type=pa.date32()))
+    return table if pc.all(keep).as_py() else table.filter(keep)
+
+
+def _months_between(lo: datetime, hi: datetime) -> set[str]:
+    """Every "YYYY-MM" from lo's month to hi's."""
+    labels, year, month = set(), lo.year, lo.month
+    while (year, month) <= (hi.year, hi.month):
+        labels.add(f"{year:04d}-{month:02d}")
+        year, month = year + month // 12, month % 12 + 1
+    return labels
 
 
 def _on(frame: pd.DataFrame, days: set[date]) -> pd.DataFrame:
