@@ -35,7 +35,8 @@ def rebuild(event: dict) -> dict:
         },
     )
     if request.engine == "athena":
-        outcome = run_athena(aws.client("s3"), aws.client("athena"), aws.client("events"), SETTINGS)
+        clients = (aws.client("s3"), aws.client("athena"), aws.client("events"))
+        outcome = run_athena(*clients, SETTINGS, glue_client=aws.client("glue"))
     else:
         outcome = run(request, aws.client("s3"), aws.client("events"), SETTINGS)
     metrics.add_metric(name="ProdPartitionsWritten", unit="Count", value=sum(len(v) for v in outcome.written.values()))

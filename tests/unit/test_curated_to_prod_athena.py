@@ -4,24 +4,37 @@ diff), and the runner's calls to Athena are exactly those expected (botocore Stu
 
 from __future__ import annotations
 
+import csv
 import os
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import boto3
 import pandas as pd
+import pyarrow as pa
 import pytest
 import sqlglot
 from botocore.stub import ANY, Stubber
+from moto import mock_aws
 
 from marts import PROD_DATASETS, WEEKLY_DATASETS
 from marts.curated import CuratedInputs
 from marts.schema import contract
-from marts.sql.athena import AthenaQueries, AthenaRebuild, mart_select, measure_curated, month_batches, unload
+from marts.sql.athena import (
+    AthenaQueries,
+    AthenaRebuild,
+    Catalog,
+    mart_select,
+    measure_curated,
+    month_batches,
+    prod_extras,
+    unload,
+)
 from marts.sql.queries import Context
 from marts.sql.run import SqlMarts, curated_schema
+from marts.sql.run_tables import attribute_fields, parquet_schema, sql_columns
 from retail_platform.sql import SqlEngine, SqlError, check_trino
-from retail_platform.storage import MemoryBlobStore
+from retail_platform.storage import MemoryBlobStore, S3BlobStore, codec
 from tests.unit.test_curated_to_prod_marts import sample_frames
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "marts_trino"
@@ -170,3 +183,175 @@ def test_the_trino_text_read_back_into_duckdb_gives_the_duckdb_marts():
             want = want.sort_values(keys).reset_index(drop=True)
             got, want = got.convert_dtypes(), want.convert_dtypes()  # one missing-value marker (pd.NA) on both sides
             pd.testing.assert_frame_equal(got, want, check_dtype=False, check_exact=False, rtol=1e-9, obj=name)
+
+
+# ---------------------------------------------------------------------- custom attributes on the Athena path
+
+ATTRIBUTES = {
+    "order_lines": {"region": "VARCHAR", "profit": "DOUBLE", "ship_date": "TIMESTAMP"},
+    "products": {"supplier": "VARCHAR"},
+    "customers": {"tier": "VARCHAR"},
+}
+RUN_TABLES = {name: f"curated_{name}_run_r1" for name in ATTRIBUTES}
+
+
+@pytest.mark.parametrize("name", PROD_DATASETS)
+def test_trino_text_with_custom_attributes_matches_its_golden_copy(name):  # golden: the three that carry some
+    """Attributes declared by the run's table copies are read, carried and written after the contract columns
+    (golden copies in tests/golden/marts_trino_attributes, UPDATE_GOLDEN=1 to regenerate)."""
+    catalog = Catalog(DB, RUN_TABLES, ATTRIBUTES)
+    ctx = catalog.context("EUR", CTX.pairs)
+    extras = prod_extras(name, ctx, catalog)
+    text = mart_select(name, ctx, catalog, date(2024, 3, 1), date(2024, 3, 31), extras)
+    check_trino(text)
+    assert '"curated_order_lines_run_r1"' in text and '"curated_orders"' in text
+    expected_extras = {  # as the DuckDB path writes them (a real export's values: the test below)
+        "daily_sales": [("profit", "float"), ("supplier", "string")],
+        "customer_transactions": [("profit", "float"), ("region", "string"), ("ship_date", "date"), ("tier", "string")],
+        "copilot_mart": [("profit", "float"), ("region", "string"), ("ship_date", "date"), ("supplier", "string")],
+    }
+    assert extras == expected_extras.get(name, [])
+    path = GOLDEN.parent / "marts_trino_attributes" / f"{name}.sql"
+    if not extras:
+        return
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text + "\n")
+    assert text + "\n" == path.read_text()
+
+
+def test_custom_attributes_of_a_real_export_reach_prod_through_the_trino_text(tmp_path):
+    """The Superstore export (region, segment, profit, ship_date... as custom attributes; its orders of the last
+    two months, to stay fast), curated by the real engine: the Trino text over tables declaring its attributes,
+    read back into DuckDB, gives the DuckDB marts with every attribute column and value."""
+    from tests.unit.test_curated_to_prod_sql import EXPORTS, curated
+
+    key, source = EXPORTS["superstore"]
+    lines = source.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    date_at = next(csv.reader(lines[:1])).index("Order Date")
+    recent = [line for line in lines[1:] if next(csv.reader([line]))[date_at].startswith(("11/", "12/"))]
+    recent = [line for line in recent if next(csv.reader([line]))[date_at].endswith("/2017")]
+    export = tmp_path / "superstore.csv"
+    export.write_text(lines[0] + "".join(recent), encoding="utf-8")
+    assert len(recent) > 100
+    inputs = curated([(key, export)])
+    first, last = date(2017, 11, 1), date(2017, 12, 31)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    wanted = {n: [d for d in days if d.weekday() == 0] if n in WEEKLY_DATASETS else days for n in PROD_DATASETS}
+    with SqlEngine() as engine:
+        marts = SqlMarts.from_inputs(inputs, engine)
+        expected = marts.build(wanted, "USD")
+        engine.execute("CREATE SCHEMA catalog")
+        attributes, tables = {}, {}
+        for name in CuratedInputs.__dataclass_fields__:
+            fields = [f for f in pa.Schema.from_pandas(getattr(inputs, name), preserve_index=False)]
+            found = [f for f in fields if f.name not in curated_schema(name).names and not f.name.startswith("_")]
+            columns = ", ".join([*curated_schema(name).names, *(f.name for f in found)])
+            tables[name] = f"curated_{name}_run_x" if found else f"curated_{name}"
+            attributes[name] = sql_columns(found) if found else {}
+            engine.execute(f"CREATE VIEW catalog.{tables[name]} AS SELECT {columns} FROM main.curated_{name}")  # noqa: S608 - test names
+        catalog = Catalog("catalog", tables, attributes)
+        ctx = catalog.context("USD", marts.context("USD").pairs)
+        assert {a.name for a in ctx.lines} >= {"region", "segment", "profit", "ship_date"}
+        for name in PROD_DATASETS:
+            trino = mart_select(name, ctx, catalog, first, last, prod_extras(name, ctx, catalog))
+            got = engine.query_df(sqlglot.transpile(trino, read="trino", write="duckdb")[0]).drop(columns="month")
+            want = expected[name]
+            assert list(got.columns) == list(want.columns), name
+            keys = ["date", *contract(name).business_key[1:]] if name != "payment_transactions" else ["payment_id"]
+            got, want = (one_missing_marker(f.sort_values(keys).reset_index(drop=True)) for f in (got, want))
+            pd.testing.assert_frame_equal(got, want, check_dtype=False, check_exact=False, rtol=1e-9, obj=name)
+
+
+def one_missing_marker(frame: pd.DataFrame) -> pd.DataFrame:
+    """Nullable dtypes on both sides, a column of missing values only typed as strings (one marker: pd.NA)."""
+    frame = frame.convert_dtypes()
+    for column in frame.select_dtypes(include="object").columns:  # only missing values: strings on both sides
+        if frame[column].isna().all():
+            frame[column] = frame[column].astype("string")
+    return frame
+
+
+def parquet_object(**columns) -> bytes:
+    return codec.parquet_bytes(pa.table(columns))
+
+
+def test_attributes_are_the_union_of_the_objects_footers_read_by_ranged_gets():
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="eu-west-1")
+        s3.create_bucket(Bucket="cur", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        store = S3BlobStore(s3, "cur")
+        store.put(
+            "order_lines/month=2024-01/part-a-0.parquet", parquet_object(sku=["A"], Region=["West"], _warnings=[""])
+        )
+        store.put("order_lines/month=2024-02/part-b-0.parquet", parquet_object(sku=["B"], profit=[1], month=["x"]))
+        store.put("order_lines/month=2024-03/part-c-0.parquet", parquet_object(sku=["C"], profit=[2.5]))
+        store.put("order_lines/_report.json", b"{}")
+        fields = attribute_fields(store, "order_lines")
+        assert [(f.name, f.type) for f in fields] == [("profit", pa.float64()), ("region", pa.string())]
+        assert parquet_schema(store, "order_lines/month=2024-01/part-a-0.parquet").names == [
+            "sku",
+            "Region",
+            "_warnings",
+        ]
+        assert attribute_fields(store, "products") == []
+
+
+def glue():
+    return boto3.client("glue", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+
+STACK_TABLE = {
+    "Name": "curated_order_lines",
+    "DatabaseName": DB,
+    "CreateTime": datetime(2026, 1, 1),
+    "StorageDescriptor": {
+        "Columns": [{"Name": "order_id", "Type": "string"}, {"Name": "sku", "Type": "string"}],
+        "Location": "s3://cur/order_lines/",
+        "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"},
+    },
+    "PartitionKeys": [{"Name": "month", "Type": "string"}],
+    "TableType": "EXTERNAL_TABLE",
+    "Parameters": {"projection.enabled": "true", "projection.month.type": "date"},
+}
+
+
+def test_a_rebuild_declares_the_attributes_in_a_run_table_reads_it_and_drops_it_even_when_a_query_fails():
+    client, catalog = athena(), glue()
+    curated = MemoryBlobStore("cur")
+    curated.put("order_lines/month=2024-03/part-a-0.parquet", parquet_object(sku=["A"], region=["West"], profit=[1.5]))
+    curated.put("orders/month=2024-03/part-a-0.parquet", parquet_object(order_id=["1"]))
+    prod = MemoryBlobStore("prod")
+    rebuild = AthenaRebuild(AthenaQueries(client, DB, WG, sleep=lambda s: None), prod, "EUR", "r1", curated, catalog)
+    copy = {k: v for k, v in STACK_TABLE.items() if k not in ("DatabaseName", "CreateTime")}
+    copy["Name"] = "curated_order_lines_run_r1"
+    copy["StorageDescriptor"] = {
+        **STACK_TABLE["StorageDescriptor"],
+        "Columns": [
+            *STACK_TABLE["StorageDescriptor"]["Columns"],
+            {"Name": "profit", "Type": "double", "Comment": "custom attribute"},
+            {"Name": "region", "Type": "string", "Comment": "custom attribute"},
+        ],
+    }
+    unloads = []
+    with Stubber(client) as stub, Stubber(catalog) as glue_stub:
+        glue_stub.add_response("get_table", {"Table": STACK_TABLE}, {"DatabaseName": DB, "Name": "curated_order_lines"})
+        glue_stub.add_response("create_table", {}, {"DatabaseName": DB, "TableInput": copy})
+        for query_id, rows in (("c", [["EUR"]]), ("p", []), ("m", [["2024-03"]])):
+            start(stub, query_id)
+            state(stub, query_id, "SUCCEEDED")
+            results(stub, query_id, rows)
+        start(stub, "u", ANY)
+        state(stub, "u", "FAILED", "HIVE_BAD_DATA")
+        glue_stub.add_response("delete_table", {}, {"DatabaseName": DB, "Name": "curated_order_lines_run_r1"})
+        client.meta.events.register(
+            "before-parameter-build.athena.StartQueryExecution",
+            lambda params, **_: unloads.append(params["QueryString"]),
+        )
+        with pytest.raises(SqlError, match="HIVE_BAD_DATA"):
+            rebuild.run(["daily_sales"])
+        stub.assert_no_pending_responses()
+        glue_stub.assert_no_pending_responses()
+    unload_text = unloads[-1]
+    assert unload_text.startswith("UNLOAD (") and '"curated_order_lines_run_r1"' in unload_text
+    assert '"region"' in unload_text and 'AS "profit"' in unload_text  # read from the copy, profit written

@@ -144,15 +144,20 @@ def publish(outcome: Outcome, events_client: Any, settings: Settings) -> int:
     return put_events(events_client, entries) if entries else 0
 
 
-def run_athena(s3: S3Client, athena_client: Any, events_client: Any, settings: Settings) -> Outcome:
+def run_athena(
+    s3: S3Client, athena_client: Any, events_client: Any, settings: Settings, glue_client: Any = None
+) -> Outcome:
     """A full rebuild by Athena (the rebuild state machine's choice past one Lambda): the marts' Trino SQL over the
-    catalogued curated tables, each month then replacing its prod object; the months are announced as usual."""
+    catalogued curated tables, each month then replacing its prod object; the months are announced as usual.
+    With a Glue client, the curated objects' custom attributes are declared for the run and carried into prod
+    (`marts.sql.run_tables`); without one, a rebuild of data that has attributes fails with a clear error."""
     from marts.sql.athena import AthenaQueries, AthenaRebuild
 
     if not (settings.glue_database and settings.athena_workgroup):
         raise ConfigurationError('engine "athena" needs GLUE_DATABASE and ATHENA_WORKGROUP (set by the pipeline stack)')
     queries = AthenaQueries(athena_client, settings.glue_database, settings.athena_workgroup)
-    written = AthenaRebuild(queries, S3BlobStore(s3, settings.prod_bucket), settings.reporting_currency).run()
+    prod, curated = S3BlobStore(s3, settings.prod_bucket), S3BlobStore(s3, settings.curated_bucket)
+    written = AthenaRebuild(queries, prod, settings.reporting_currency, curated=curated, glue=glue_client).run()
     outcome = Outcome(written={name: sorted(labels) for name, labels in written.items()})
     outcome.events_emitted = publish(outcome, events_client, settings)
     logger.info("prod written by athena", extra={"partitions": {k: len(v) for k, v in outcome.written.items()}})

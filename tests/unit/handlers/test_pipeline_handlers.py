@@ -149,11 +149,11 @@ def test_an_athena_rebuild_needs_the_catalog_settings_and_announces_its_months(m
         service.run_athena(object(), object(), object(), base)
 
     class Rebuild:
-        def __init__(self, queries, prod, setting):
-            self.args = (queries.database, queries.workgroup, prod.bucket, setting)
+        def __init__(self, queries, prod, setting, curated, glue):
+            self.args = (queries.database, queries.workgroup, prod.bucket, setting, curated.bucket, glue)
 
         def run(self):
-            assert self.args == ("retail_db", "retail_wg", "prod", "AUTO")
+            assert self.args == ("retail_db", "retail_wg", "prod", "AUTO", "cur", None)
             return {"daily_sales": ["2024-04", "2024-03"], "country_kpis": []}
 
     monkeypatch.setattr(athena, "AthenaRebuild", Rebuild)

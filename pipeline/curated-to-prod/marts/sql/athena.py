@@ -6,10 +6,12 @@ of the prod bucket, partitioned by month; each month's objects then replace that
 (`<dataset>/month=YYYY-MM/part-<n>.parquet`) and the staging objects are deleted. UNLOAD needs no Glue
 table of its own, and the replace is per month, so a failed query leaves prod as it was.
 
-Custom attributes are not catalogued (their names are per shop), so Athena rebuilds carry the contract
-columns only. Dates in the text are literals made from `date` objects (never from input); the data's
-currency codes are escaped literals (`marts.sql.fx.literal`). Queries are polled with capped exponential
-backoff; a failed or cancelled query raises `SqlError` with Athena's reason.
+Custom attributes (per shop, in no contract, so not in the stack's tables) are found in the curated objects'
+footers and declared by run-scoped copies of the tables (`marts.sql.run_tables`); the queries then carry them
+into prod as DuckDB does, after the contract columns, sorted by name. Dates in the text are literals made from
+`date` objects (never from input); the data's currency codes are escaped literals (`marts.sql.fx.literal`).
+Queries are polled with capped exponential backoff; a failed or cancelled query raises `SqlError` with
+Athena's reason.
 """
 
 # ruff: noqa: S608 - this module generates SQL: identifiers quoted, data values escaped literals
@@ -23,12 +25,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from marts import PROD_DATASETS, currency
+import pyarrow as pa
+
+from marts import PROD_DATASETS, attributes, currency
 from marts.sql import inputs as sql_inputs
 from marts.sql.queries import MARTS, Context, statement
 from marts.sql.run import AFTER, BEFORE, PARTITIONED, WHOLE
+from marts.sql.run_tables import RunTables, attribute_fields, sql_columns
 from retail_platform.contracts import load_canonical
-from retail_platform.sql import SqlError, check_trino, to_trino
+from retail_platform.sql import SqlEngine, SqlError, check_trino, to_trino
 from retail_platform.sql.engine import quote_identifier as q
 from retail_platform.storage.blobstore import BlobStore
 
@@ -55,35 +60,77 @@ def with_dates(sql: str, values: Mapping[str, date]) -> str:
     return _PARAM.sub(literal, sql)
 
 
-def catalogued_columns(dataset: str) -> dict[str, str]:
-    """The columns of a catalogued curated table (contract columns and lineage) with DuckDB-style types."""
+def catalogued_columns(dataset: str, attributes: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The columns of a catalogued curated table (contract columns and lineage, then the run's attribute
+    columns, `run_tables.sql_columns`) with DuckDB-style types."""
     spec = load_canonical(dataset)
     columns = {name: _GLUE_TYPES.get(c.type, "VARCHAR") for name, c in spec.columns.items()}
-    return {**columns, "_source_key": "VARCHAR", "_source_row": "BIGINT"}
+    return {**columns, "_source_key": "VARCHAR", "_source_row": "BIGINT", **(attributes or {})}
 
 
-def _base_ctes(database: str) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class Catalog:
+    """Where a run reads each curated dataset: its table (the stack's, or a run's copy declaring attributes)
+    and the attribute columns that table adds (column -> DuckDB-style type)."""
+
+    database: str
+    tables: Mapping[str, str] = field(default_factory=dict)
+    attributes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def table(self, dataset: str) -> str:
+        return f"{q(self.database)}.{q(self.tables.get(dataset, 'curated_' + dataset))}"
+
+    def columns(self, dataset: str) -> dict[str, str]:
+        return catalogued_columns(dataset, self.attributes.get(dataset))
+
+    def context(self, reporting: str, pairs: tuple[tuple[str, str], ...] = ()) -> Context:
+        """The marts' context over these tables: FX pairs, and the custom attributes they declare."""
+        attrs = {n: tuple(sql_inputs.attributes_of(n, self.columns(n))) for n in ("order_lines", *WHOLE)}
+        return Context(reporting, pairs, attrs["order_lines"], attrs["products"], attrs["customers"])
+
+
+def _base_ctes(catalog: Catalog, ctx: Context) -> list[tuple[str, str]]:
     ctes = []
     for name in (*PARTITIONED, *WHOLE):
-        table = f"{q(database)}.{q('curated_' + name)}"
-        select, _ = sql_inputs.normalised(name, table, catalogued_columns(name), window=name in PARTITIONED)
+        select, _ = sql_inputs.normalised(name, catalog.table(name), catalog.columns(name), window=name in PARTITIONED)
         ctes.append((f"norm_{name}", select))
-    ctes.append(("facts", sql_inputs.facts([])))
+    ctes.append(("facts", sql_inputs.facts(list(ctx.lines))))
     return ctes
 
 
-def _projection(name: str, reporting: str) -> str:
-    """The prod contract's columns, typed as prod writes them, then the month partition column."""
+def prod_extras(name: str, ctx: Context, catalog: Catalog) -> list[tuple[str, str]]:
+    """(prod column, contract type) of the custom attributes a mart writes after its contract columns: exactly
+    what the DuckDB path writes, read from the schema DuckDB gives the same SQL over empty tables shaped like
+    the catalogued ones (no data, a few milliseconds)."""
+    from marts.schema import arrow_kind, contract
+    from marts.sql.run import SqlMarts, _month_bounds
+
+    arrow = {"BIGINT": pa.int64(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(), "TIMESTAMP": pa.timestamp("us")}
+    with SqlEngine() as engine:
+        for dataset in (*PARTITIONED, *WHOLE):
+            schema = pa.schema([(c, arrow.get(t, pa.string())) for c, t in catalog.columns(dataset).items()])
+            engine.register_table(f"curated_{dataset}", schema.empty_table())
+        marts = SqlMarts(engine)
+        marts.context(ctx.reporting)  # normalises the lookups
+        table = marts.span_tables(ctx, *_month_bounds(2000, 1), [name])[name]
+    spec = contract(name).columns
+    return [(f.name, arrow_kind(f.type)) for f in table.schema if f.name not in spec]
+
+
+def _projection(name: str, reporting: str, extras: Iterable[tuple[str, str]] = ()) -> str:
+    """The prod contract's columns, typed as prod writes them, the custom attributes, then the month partition."""
     from marts.schema import contract
 
     columns = []
-    for column, spec in contract(name).columns.items():
+    typed = [(c, spec.type, c) for c, spec in contract(name).columns.items()]
+    typed += [(column, kind, attributes.PREFIX + column) for column, kind in extras]
+    for column, kind, source in typed:
         if column == "reporting_currency":
             columns.append(f"CAST({_literal(reporting)} AS VARCHAR) AS reporting_currency")
-        elif spec.type == "int":
-            columns.append(f"CAST(round(m.{q(column)}) AS BIGINT) AS {q(column)}")
+        elif kind == "int":
+            columns.append(f"CAST(round(m.{q(source)}) AS BIGINT) AS {q(column)}")
         else:
-            columns.append(f"CAST(m.{q(column)} AS {_TRINO_TYPES.get(spec.type, 'VARCHAR')}) AS {q(column)}")
+            columns.append(f"CAST(m.{q(source)} AS {_TRINO_TYPES.get(kind, 'VARCHAR')}) AS {q(column)}")
     columns.append("strftime(m.date, '%Y-%m') AS month")
     return f"SELECT {', '.join(columns)} FROM mart AS m"
 
@@ -92,10 +139,14 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def mart_select(name: str, ctx: Context, database: str, first: date, last: date) -> str:
-    """Trino SELECT of one prod dataset for the output days [first, last] (weekly: weeks starting in it)."""
+def mart_select(
+    name: str, ctx: Context, database: str | Catalog, first: date, last: date, extras: Iterable[tuple[str, str]] = ()
+) -> str:
+    """Trino SELECT of one prod dataset for the output days [first, last] (weekly: weeks starting in it);
+    `extras`: its custom attribute columns (`prod_extras`) over the attribute-declaring `Catalog`."""
+    catalog = database if isinstance(database, Catalog) else Catalog(database)
     ctes, select = MARTS[name](ctx)
-    text = statement([*_base_ctes(database), *ctes, ("mart", select)], _projection(name, ctx.reporting))
+    text = statement([*_base_ctes(catalog, ctx), *ctes, ("mart", select)], _projection(name, ctx.reporting, extras))
     dated = with_dates(text, {"lo": first - BEFORE, "hi": last + AFTER, "out_lo": first, "out_hi": last})
     trino = to_trino(dated)
     check_trino(trino)
@@ -172,9 +223,25 @@ class AthenaRebuild:
     prod: BlobStore
     setting: str  # REPORTING_CURRENCY: an ISO code or AUTO
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    curated: BlobStore | None = None  # where custom attributes are looked for (None: contract columns only)
+    glue: Any = None  # a boto3 Glue client, to declare them in run-scoped table copies (`marts.sql.run_tables`)
+    catalog: Catalog | None = None
 
     def table(self, dataset: str) -> str:
-        return f"{q(self.queries.database)}.{q('curated_' + dataset)}"
+        return (self.catalog or Catalog(self.queries.database)).table(dataset)
+
+    def declare_attributes(self, tables: RunTables) -> Catalog:
+        """The run's catalog: a table copy declaring its attributes for each curated dataset that has some."""
+        names: dict[str, str] = {}
+        attributes: dict[str, dict[str, str]] = {}
+        for dataset in (*PARTITIONED, *WHOLE) if self.curated is not None else ():
+            fields = attribute_fields(self.curated, dataset)
+            if fields:
+                if self.glue is None:
+                    raise SqlError(f"custom attributes of {dataset} need a Glue client to be declared")
+                names[dataset] = tables.create(dataset, fields)
+                attributes[dataset] = sql_columns(fields)
+        return Catalog(self.queries.database, names, attributes)
 
     def months(self) -> list[str]:
         rows = self.queries.rows(
@@ -193,16 +260,27 @@ class AthenaRebuild:
             f"SELECT DISTINCT base_currency, quote_currency FROM {self.table('fx_rates')} WHERE rate > 0 "
             "AND base_currency <> quote_currency"
         )
-        return Context(reporting=reporting, pairs=tuple(sorted((b, c) for b, c in pairs if b and c)))
+        catalog = self.catalog or Catalog(self.queries.database)
+        return catalog.context(reporting, tuple(sorted((b, c) for b, c in pairs if b and c)))
 
     def run(self, datasets: Iterable[str] = PROD_DATASETS) -> dict[str, list[str]]:
         """Rebuild every month of `datasets`; the months written per dataset."""
+        tables = RunTables(self.glue, self.queries.database, self.run_id)
+        try:
+            self.catalog = self.declare_attributes(tables)
+            return self._rebuild(list(datasets))
+        finally:
+            tables.drop()
+
+    def _rebuild(self, datasets: list[str]) -> dict[str, list[str]]:
         ctx = self.context()
+        catalog = self.catalog or Catalog(self.queries.database)
+        extras = {name: prod_extras(name, ctx, catalog) if catalog.attributes else [] for name in datasets}
         written: dict[str, list[str]] = {}
         for first, last, _ in month_batches(self.months()):
             for name in datasets:
                 location = f"s3://{self.prod.bucket}/{STAGING}{self.run_id}/{name}/{first:%Y-%m}/"
-                self.queries.run(unload(mart_select(name, ctx, self.queries.database, first, last), location))
+                self.queries.run(unload(mart_select(name, ctx, catalog, first, last, extras[name]), location))
                 written.setdefault(name, []).extend(self.publish(name, f"{STAGING}{self.run_id}/{name}/{first:%Y-%m}/"))
         return written
 
