@@ -41,15 +41,22 @@ def test_online_retail_export_is_curated_with_conservation(s3, lambda_context):
     curated = curated_rows(s3)
     quarantine = quarantined_rows(s3)
     assert len(curated) == result["rows_curated"] and len(quarantine) == result["rows_quarantined"]
-    # golden figures from the data set's SOURCE.txt
-    assert round(float((curated["quantity"] * curated["unit_price"]).sum()), 2) == 37503.25
+    # golden figures from the data set's SOURCE.txt (revenue 37,503.25 GBP over every line, 50 cancellation
+    # lines) less the two Amazon-fee credit lines (C537600: -1 x 1.00, C574902: -1 x 8,286.22), which are the
+    # shop's costs, not sales
+    assert round(float((curated["quantity"] * curated["unit_price"]).sum()), 2) == round(37503.25 + 1.00 + 8286.22, 2)
     assert curated["country"].nunique() == 26
-    assert int(curated["is_cancellation"].sum()) == 50
+    assert int(curated["is_cancellation"].sum()) == 50 - 2
     assert int(curated["customer_id"].isna().sum()) + int(quarantine["raw_CustomerID"].isna().sum()) == 668
     assert set(curated["country"]) >= {"GB", "IE", "FR", "DE", "ES", "NL"}  # EIRE -> IE
     assert str(curated["order_ts"].dt.tz) == "UTC"
-    # negative quantities that are not cancellations are quarantined, with the rule named
-    assert (quarantine["_reasons"] == "rule negative_quantity_only_for_cancellations").all()
+    # negative quantities that are not cancellations are quarantined, with the rule named; so are fee lines
+    reasons = quarantine["_reasons"].value_counts().to_dict()
+    assert reasons == {"rule negative_quantity_only_for_cancellations": 7, "rule fee_line_not_a_sale": 2}
+    assert sorted(quarantine.loc[quarantine["_reasons"] == "rule fee_line_not_a_sale", "raw_InvoiceNo"]) == [
+        "C537600",
+        "C574902",
+    ]
     report = s3io.read_json(s3, CURATED, result["objects"][0]["report_key"])
     assert report["conservation_ok"] and report["warnings"]["missing_customer_id"] > 600
     assert sorted(result["partitions"]["order_lines"])[0] == "2010-12"

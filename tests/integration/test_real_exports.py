@@ -107,7 +107,8 @@ def uci_golden() -> Golden:
     raw = pd.read_csv(DATA / "online-retail" / "online_retail_sample.csv", dtype=str, keep_default_na=False)
     qty, price = pd.to_numeric(raw["Quantity"]), pd.to_numeric(raw["UnitPrice"])
     cancel = raw["InvoiceNo"].str.startswith("C")
-    bad = ((qty < 0) & ~cancel) | (cancel & (qty >= 0))  # the canonical rules on cancellations
+    fees = raw["StockCode"].isin(["AMAZONFEE", "BANK CHARGES", "CRUK"])  # the shop's costs, not sales
+    bad = ((qty < 0) & ~cancel) | (cancel & (qty >= 0)) | fees  # the canonical rules on cancellations
     ok = raw[~bad]
     revenue = (qty * price)[~bad]
     customers = ok["CustomerID"].str.removesuffix(".0")
