@@ -87,49 +87,110 @@ def prepare(transactions: pd.DataFrame) -> pd.DataFrame:
     return tx
 
 
-def features_at(tx: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
-    """Per-customer features from transactions on or before `cutoff` (index: customer_id)."""
+AGGREGATES = [
+    "orders",  # distinct orders with a sale line
+    "first",
+    "last",  # first and last sale day
+    "net",  # value of every row (sales and cancellations)
+    "sales_value",  # value of the sale rows
+    "units",  # units of the sale rows
+    "orders_30",
+    "orders_90",  # distinct orders with a sale in the last 30 / 90 days
+    "revenue_90",  # value of every row in the last 90 days
+    "cancels",  # distinct orders with a cancellation
+    "country",  # the customer's most frequent country on sale rows (ties: the first in order; "" when none)
+]
+
+
+def aggregates_at(tx: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """Per customer with a sale on or before `cutoff`: the sums and counts the features are made of (index:
+    customer_id, columns AGGREGATES). prod_sql.SqlTransactions computes the same in DuckDB."""
     past = tx.loc[tx["date"] <= cutoff]
     sales = past.loc[~past["is_cancellation"]]
     if sales.empty:
-        return pd.DataFrame(columns=[*CHURN_FEATURES, "country", "first", "last"])
+        return pd.DataFrame(columns=AGGREGATES)
     g = sales.groupby("customer_id")
-    orders = g["order_id"].nunique()
-    first, last = g["date"].min(), g["date"].max()
-    net = past.groupby("customer_id")["value"].sum().reindex(orders.index).fillna(0)
-    units = g["units"].sum()
     days = (cutoff - sales["date"]).dt.days
-    recent_30 = sales.loc[days < 30].groupby("customer_id")["order_id"].nunique()
-    recent_90 = sales.loc[days < 90].groupby("customer_id")["order_id"].nunique()
-    rev_90 = past.loc[(cutoff - past["date"]).dt.days < 90].groupby("customer_id")["value"].sum()
-    cancels = past.loc[past["is_cancellation"]].groupby("customer_id")["order_id"].nunique()
-    f = pd.DataFrame(index=orders.index)
+    past_days = (cutoff - past["date"]).dt.days
+    out = pd.DataFrame({"orders": g["order_id"].nunique(), "first": g["date"].min(), "last": g["date"].max()})
+    out["net"] = past.groupby("customer_id")["value"].sum().reindex(out.index).fillna(0)
+    out["sales_value"] = g["value"].sum()
+    out["units"] = g["units"].sum()
+    out["orders_30"] = sales.loc[days < 30].groupby("customer_id")["order_id"].nunique()
+    out["orders_90"] = sales.loc[days < 90].groupby("customer_id")["order_id"].nunique()
+    out["revenue_90"] = past.loc[past_days < 90].groupby("customer_id")["value"].sum()
+    out["cancels"] = past.loc[past["is_cancellation"]].groupby("customer_id")["order_id"].nunique()
+    for name in ("orders_30", "orders_90", "revenue_90", "cancels"):
+        out[name] = out[name].fillna(0)
+    if "country" in sales:
+        out["country"] = g["country"].agg(lambda s: s.mode().iat[0] if len(s.mode()) else "")
+    else:
+        out["country"] = ""
+    return out
+
+
+def features_from_aggregates(agg: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """The churn / RFM features of each customer at `cutoff` from its aggregates (index: customer_id)."""
+    if agg.empty:
+        return pd.DataFrame(columns=[*CHURN_FEATURES, "country", "first", "last"])
+    first, last = pd.to_datetime(agg["first"]), pd.to_datetime(agg["last"])
+    orders = agg["orders"].astype(float)
+    f = pd.DataFrame(index=agg.index)
     f["recency"] = (cutoff - last).dt.days.astype(float)
-    f["frequency"] = orders.astype(float)
-    f["monetary"] = net.astype(float)
+    f["frequency"] = orders
+    f["monetary"] = agg["net"].astype(float)
     f["tenure"] = (cutoff - first).dt.days.astype(float)
-    f["avg_order_value"] = (g["value"].sum() / orders).astype(float)
-    f["orders_30"] = recent_30.reindex(f.index).fillna(0).astype(float)
-    f["orders_90"] = recent_90.reindex(f.index).fillna(0).astype(float)
-    f["revenue_90"] = rev_90.reindex(f.index).fillna(0).astype(float)
+    f["avg_order_value"] = agg["sales_value"].astype(float) / orders
+    for name in ("orders_30", "orders_90", "revenue_90"):
+        f[name] = agg[name].astype(float)
     span = (last - first).dt.days.astype(float)
     f["mean_gap"] = np.where(orders > 1, span / (orders - 1).clip(lower=1), np.nan)
     f["gap_ratio"] = f["recency"] / f["mean_gap"]
-    f["cancel_rate"] = (cancels.reindex(f.index).fillna(0) / orders).astype(float)
-    f["units_per_order"] = (units / orders).astype(float)
-    if "country" in sales:
-        f["country"] = g["country"].agg(lambda s: s.mode().iat[0] if len(s.mode()) else "")
-    else:
-        f["country"] = ""
+    f["cancel_rate"] = agg["cancels"].astype(float) / orders
+    f["units_per_order"] = agg["units"].astype(float) / orders
+    f["country"] = agg["country"].fillna("").astype(str)
     f["first"], f["last"] = first, last
     return f
 
 
+def features_at(tx: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """Per-customer features from transactions on or before `cutoff` (index: customer_id)."""
+    return features_from_aggregates(aggregates_at(tx, cutoff), cutoff)
+
+
+def buyers_between(tx: pd.DataFrame, after: pd.Timestamp, until: pd.Timestamp) -> set[str]:
+    """Customers with a sale in (after, until]."""
+    sold = tx.loc[(tx["date"] > after) & (tx["date"] <= until) & ~tx["is_cancellation"]]
+    return set(sold["customer_id"])
+
+
+def churn_labels(active: set[str], customers: pd.Index) -> pd.Series:
+    """1 = churned: not among the customers `active` in the label window."""
+    return pd.Series([0 if c in active else 1 for c in customers], index=customers, dtype=int)
+
+
 def labels_after(tx: pd.DataFrame, cutoff: pd.Timestamp, window: int, customers: pd.Index) -> pd.Series:
     """1 = churned: no purchase in (cutoff, cutoff + window]."""
-    future = tx.loc[(tx["date"] > cutoff) & (tx["date"] <= cutoff + pd.Timedelta(days=window)) & ~tx["is_cancellation"]]
-    active = set(future["customer_id"])
-    return pd.Series([0 if c in active else 1 for c in customers], index=customers, dtype=int)
+    return churn_labels(buyers_between(tx, cutoff, cutoff + pd.Timedelta(days=window)), customers)
+
+
+class FrameTransactions:
+    """Prepared transactions in a pandas frame, as fit_churn / insights read them (prod_sql.SqlTransactions
+    answers the same three questions from DuckDB)."""
+
+    def __init__(self, tx: pd.DataFrame) -> None:
+        self.tx = tx
+        self.start, self.end = tx["date"].min(), tx["date"].max()
+
+    def features_at(self, cutoff: pd.Timestamp) -> pd.DataFrame:
+        return features_at(self.tx, cutoff)
+
+    def buyers_between(self, after: pd.Timestamp, until: pd.Timestamp) -> set[str]:
+        return buyers_between(self.tx, after, until)
+
+
+def _source(tx: Any) -> Any:
+    return FrameTransactions(tx) if isinstance(tx, pd.DataFrame) else tx
 
 
 def _auc(y: np.ndarray, score: np.ndarray) -> float:
@@ -172,23 +233,27 @@ class ChurnModel:
 NO_MODEL = "none"  # model_version of insights computed without a churn model
 
 
-def churn_window(tx: pd.DataFrame) -> int:
+def churn_window(tx: Any) -> int:
     """90 days, or a third of the history when it is shorter than 270 days (at least 14)."""
-    span = (tx["date"].max() - tx["date"].min()).days
+    source = _source(tx)
+    span = (source.end - source.start).days
     return int(max(14, min(90, span // 3)))
 
 
-def fit_churn(tx: pd.DataFrame, version: str = "dev", window: int | None = None) -> ChurnModel:
-    """Train at end - 2w, evaluate at end - w (holdout) vs recency only, refit at end - w for serving."""
-    window = window or churn_window(tx)
-    end = tx["date"].max()
+def fit_churn(tx: Any, version: str = "dev", window: int | None = None) -> ChurnModel:
+    """Train at end - 2w, evaluate at end - w (holdout) vs recency only, refit at end - w for serving.
+
+    `tx`: prepared transactions (a frame) or a source answering `features_at` / `buyers_between`."""
+    source = _source(tx)
+    window = window or churn_window(source)
+    end = source.end
     train_cut, eval_cut = end - pd.Timedelta(days=2 * window), end - pd.Timedelta(days=window)
-    f_train = features_at(tx, train_cut)
-    f_eval = features_at(tx, eval_cut)
+    f_train = source.features_at(train_cut)
+    f_eval = source.features_at(eval_cut)
     if len(f_train) < 20 or len(f_eval) < 20:
         raise InputDataError(f"too few customers with history before the churn cutoffs ({len(f_train)}, {len(f_eval)})")
-    y_train = labels_after(tx, train_cut, window, f_train.index)
-    y_eval = labels_after(tx, eval_cut, window, f_eval.index)
+    y_train = churn_labels(source.buyers_between(train_cut, eval_cut), f_train.index)
+    y_eval = churn_labels(source.buyers_between(eval_cut, end), f_eval.index)
     if y_train.nunique() < 2:
         raise InputDataError("every customer has the same churn label at the training cutoff: nothing to learn")
     holdout_model = _train(f_train, y_train)
@@ -220,7 +285,7 @@ def fit_churn(tx: pd.DataFrame, version: str = "dev", window: int | None = None)
         "kind": "churn",
         "features": CHURN_FEATURES,
         "params": {**PARAMS, "num_boost_round": ROUNDS},
-        "training_window": {"start": str(tx["date"].min().date()), "end": str(end.date())},
+        "training_window": {"start": str(source.start.date()), "end": str(end.date())},
         "metrics": metrics,
         "library_versions": {
             "lightgbm": lgb.__version__,
@@ -238,14 +303,15 @@ def _score(values: pd.Series, ascending: bool) -> pd.Series:
     return np.ceil(ranks / len(values) * 5).clip(1, 5).astype(int)
 
 
-def insights(tx: pd.DataFrame, model: ChurnModel | None) -> pd.DataFrame:
+def insights(tx: Any, model: ChurnModel | None) -> pd.DataFrame:
     """One row per customer as of the last day: RFM scores and segment, churn probability, CLV.
 
     Without a churn model (too little history to learn one), churn probability and CLV (which needs it) are
     missing rather than guessed; the RFM scores and segments stand on their own.
     """
-    end = tx["date"].max()
-    f = features_at(tx, end)
+    source = _source(tx)
+    end = source.end
+    f = source.features_at(end)
     if f.empty:
         raise InputDataError("no customer has a purchase")
     r = _score(f["recency"], ascending=False)

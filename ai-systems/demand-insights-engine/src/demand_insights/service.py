@@ -118,10 +118,10 @@ def run_forecasts(stores: Stores, *, force_retrain: bool = False) -> dict[str, A
     Any grain (the sales table's dates decide) and any history: below the model's minimum the forecast is
     the seasonal-naive baseline with its own intervals. What could not be done is listed in `skipped`.
     """
-    from demand_insights import aggregate, fallback, forecast, inventory
+    from demand_insights import aggregate, fallback, forecast, inventory, prod_sql
 
     started = time.perf_counter()
-    sales = store.read_input(stores.prod, "daily_sales")
+    sales = prod_sql.daily_units(stores.prod)  # summed per day x SKU x country by DuckDB, not read whole
     if sales.empty:
         raise InputDataError(f"no daily_sales under {stores.prod.bucket}/daily_sales/: demand forecasts skipped")
     panel = sales_panel(sales)
@@ -176,27 +176,25 @@ def run_forecasts(stores: Stores, *, force_retrain: bool = False) -> dict[str, A
 
 
 def run_customers(stores: Stores) -> dict[str, Any]:
-    """customer_transactions -> customer_insights partition (day = last transaction day) and a churn model."""
-    from demand_insights import customers
+    """customer_transactions -> customer_insights partition (day = last transaction day) and a churn model.
+
+    The transactions stay in DuckDB (prod_sql.SqlTransactions): every feature is a GROUP BY per customer."""
+    from demand_insights import customers, prod_sql
 
     started = time.perf_counter()
-    raw = store.read_input(stores.prod, "customer_transactions")
-    if raw.empty:
-        raise InputDataError("no customer_transactions in prod: customer analytics (RFM, churn, CLV) skipped")
-    try:
-        tx = customers.prepare(raw)
-    except InputDataError as e:
-        raise InputDataError(f"customer analytics skipped: {e}") from e
-    skipped: list[str] = []
-    try:
-        model: customers.ChurnModel | None = customers.fit_churn(tx, version=store.new_version())
-    except InputDataError as e:  # RFM segments still stand; churn and CLV are left missing, not guessed
-        model = None
-        skipped.append(f"churn model not trained ({e}): RFM segments only, no churn probability or CLV")
-    if model is not None:
-        store.save_model(stores.artifacts, "churn", model.version, model.to_files())
-    table = customers.insights(tx, model)
-    day = str(tx["date"].max().date())
+    with prod_sql.transactions(stores.prod) as tx:
+        if tx is None:
+            raise InputDataError("no customer_transactions in prod: customer analytics (RFM, churn, CLV) skipped")
+        skipped: list[str] = []
+        try:
+            model: customers.ChurnModel | None = customers.fit_churn(tx, version=store.new_version())
+        except InputDataError as e:  # RFM segments still stand; churn and CLV are left missing, not guessed
+            model = None
+            skipped.append(f"churn model not trained ({e}): RFM segments only, no churn probability or CLV")
+        if model is not None:
+            store.save_model(stores.artifacts, "churn", model.version, model.to_files())
+        table = customers.insights(tx, model)
+        day = str(tx.end.date())
     key = store.write_partition(stores.prod, store.CUSTOMERS, day, table)
     return {
         "task": "customers",
