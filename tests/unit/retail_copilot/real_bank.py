@@ -52,10 +52,12 @@ def superstore_raw() -> pd.DataFrame:
 
 def uci_raw() -> pd.DataFrame:
     """The sample's rows that its contract curates: a negative quantity only on a cancellation ('C' invoice), a
-    cancellation only with a negative quantity, no negative price (zero prices and missing customers are kept)."""
+    cancellation only with a negative quantity, no negative price (zero prices and missing customers are kept),
+    and no fee the shop pays (Amazon's, the bank's, the CRUK commission: costs, not sales)."""
     raw = pd.read_csv(UCI, dtype={"InvoiceNo": str, "StockCode": str}, keep_default_na=False, na_values=["NA", ""])
     cancel = raw["InvoiceNo"].str.startswith("C")
-    keep = (cancel == (raw["Quantity"] < 0)) & (raw["UnitPrice"] >= 0)
+    fee = raw["StockCode"].isin(["AMAZONFEE", "BANK CHARGES", "CRUK"])
+    keep = (cancel == (raw["Quantity"] < 0)) & (raw["UnitPrice"] >= 0) & ~fee
     raw = raw[keep].copy()
     raw["cancel"] = raw["InvoiceNo"].str.startswith("C")
     raw["amount"] = raw["Quantity"] * raw["UnitPrice"]
