@@ -42,3 +42,20 @@ def test_all_models_compete_in_selection():
     fc, scores, _ = Forecaster(Options(folds=2, epochs=20)).run(frame)
     assert {"prophet", "global_nn", "ets", "sarimax", "ensemble"} <= set(scores["model"])
     assert fc["yhat"].notna().all()
+
+
+def test_refits_of_the_kept_network_start_from_the_same_state():
+    """The compiled network is kept per shape and reset before each fit: a fit after another one on other data
+    gives the weights of the first fit on the same data (initial weights, optimizer moments, step counter)."""
+    frame = synthetic.monthly_long(n_months=48, n_series=4, seed=11)
+    ys = [pd.Series(g["y"].to_numpy(), index=pd.DatetimeIndex(g["ds"])) for _, g in frame.groupby("series_id")]
+    first = GlobalWindowModel(12, 6, epochs=5).fit(ys, 30.44)
+    other = GlobalWindowModel(12, 6, epochs=5).fit([y * 3 + 100 for y in ys[:2]], 30.44)
+    again = GlobalWindowModel(12, 6, epochs=5).fit(ys, 30.44)
+    for a, b, c in zip(first.weights, again.weights, other.weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert a.shape == c.shape
+    assert any(not np.array_equal(a, c) for a, c in zip(first.weights, other.weights, strict=True))
+    start = GlobalWindowModel(12, 6, epochs=1)
+    start.fit(ys, 30.44)
+    assert any(not np.array_equal(a, s) for a, s in zip(first.weights, start.weights, strict=True))  # it trains

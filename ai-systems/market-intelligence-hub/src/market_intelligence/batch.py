@@ -14,12 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from market_intelligence import coverage, dimensions, sharded, store, trends
-from market_intelligence.elasticity import estimate, weekly_sku_panel
+from market_intelligence import coverage, dimensions, freshness, prod_sql, sharded, store, trends
+from market_intelligence.elasticity import estimate
 from market_intelligence.exceptions import InputError
 from market_intelligence.forecast import Options
 from market_intelligence.series import infer_frequency, prepare
 from market_intelligence.store import Buckets
+from retail_platform.exceptions import ObjectNotFoundError
 from retail_platform.storage import codec
 from retail_platform.storage.blobstore import BlobStore
 
@@ -43,6 +44,7 @@ class BatchResult:
     scores: pd.DataFrame | None = None
     long: pd.DataFrame | None = None
     skipped: list[str] = field(default_factory=list)  # what this data did not allow, in words
+    up_to_date: bool = False  # the inputs had not changed since the last completed run: its results, not refitted
 
     def summary(self) -> dict:
         return {
@@ -53,6 +55,7 @@ class BatchResult:
             "model_prefix": self.model_prefix,
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
             "skipped": list(self.skipped),
+            "up_to_date": self.up_to_date,
         }
 
 
@@ -79,8 +82,7 @@ def read_markets(prod: BlobStore, dims: tuple[str, ...]) -> pd.DataFrame:
     copilot_mart's daily rows over the custom dimensions (empty when the dataset is not in prod)."""
     if dimensions.is_default(dims):
         return store.read_dataset(prod, "market_series", columns=["date", *dims, "revenue_reporting"])
-    rows = store.read_dataset(prod, dimensions.SOURCE_DATASET)
-    return rows if rows.empty else dimensions.weekly_markets(rows, dims)
+    return prod_sql.weekly_markets(prod, dims)  # summed by DuckDB: copilot_mart is never loaded whole
 
 
 def zero_weeks_without_sales(long: pd.DataFrame) -> pd.DataFrame:
@@ -194,17 +196,13 @@ def _num(row: dict | None, key: str) -> float:
 def price_elasticity(prod: BlobStore, notes: list[str] | None = None) -> pd.DataFrame | None:
     """Elasticity per category from prod daily_sales (None, with a note, when the data cannot give one)."""
     notes = [] if notes is None else notes
-    daily = store.read_dataset(prod, "daily_sales")
-    if daily.empty:
-        notes.append("no daily_sales in prod: price elasticity skipped")
-        return None
-    mapping = store.read_dataset(prod, "copilot_mart", columns=["sku", "category"])
-    if mapping.empty or not {"sku", "category"} <= set(mapping.columns):
-        mapping = pd.DataFrame(columns=["sku", "category"])
     try:
-        panel = weekly_sku_panel(daily, mapping)
+        panel = prod_sql.weekly_sku_panel(prod)  # summed per SKU-week by DuckDB, not loaded whole
     except ValueError as e:
         notes.append(f"price elasticity skipped: {e}")
+        return None
+    if panel is None or panel.empty:
+        notes.append("no daily_sales in prod: price elasticity skipped")
         return None
     table = estimate(panel)
     if table.empty or table["elasticity"].isna().all():
@@ -226,17 +224,79 @@ def run(
     Forecasting runs the sharded steps (plan, every shard, merge) one after the other in this process; the
     MarketForecastStateMachine runs the same steps as separate invocations when a batch outgrows one. When
     no market has the history a forecast needs, the trends are still refreshed and the result says why.
+    Work whose inputs are unchanged since the last completed run (`freshness`) is not done again: the event
+    gets that run's results, marked `up_to_date`.
     """
     started = time.perf_counter()
     options = options or Options()
-    if dataset in ("market_series", "schedule"):
-        planned = start(buckets, options, shard_size, dims)
+    prints = freshness.fingerprints(buckets.prod, options, shard_size, dims)
+    record = freshness.last_complete(buckets.artifacts)
+    trends_done = freshness.matches(record, "trends", prints.trends)
+    forecast_done = freshness.matches(record, "forecast", prints.forecast)
+    if dataset not in ("market_series", "schedule"):
+        forecast_done = None  # a daily_sales event asks for trends only
+    elif not forecast_done:
+        planned = start(buckets, options, shard_size, dims, prints)
         if planned["version"] is not None:
             for item in planned["shards"]:
                 sharded.run_shard(buckets.artifacts, item["version"], item["shard"])
             return merge(buckets, planned["version"], started)
-        return trends_only(buckets, started, planned["skipped"], dims)
-    return trends_only(buckets, started, dims=dims)
+        return trends_only(buckets, started, planned["skipped"], dims, prints)
+    if trends_done:
+        stored = from_stored(buckets, trends_done, forecast_done, dims, started)
+        if stored is not None:
+            return stored
+    return trends_only(buckets, started, dims=dims, prints=prints)
+
+
+def from_stored(
+    buckets: Buckets,
+    trends_entry: dict[str, Any],
+    forecast_entry: dict[str, Any] | None,
+    dims: tuple[str, ...],
+    started: float,
+) -> BatchResult | None:
+    """The results of the last completed run (None when one of its files is gone: then the work is redone)."""
+    try:
+        trend_frame = codec.read_parquet(buckets.prod, trends_entry["key"])
+        forecasts = scores = None
+        if forecast_entry:
+            forecasts = codec.read_parquet(buckets.prod, forecast_entry["key"])
+            scores = store.read_scores(buckets.artifacts, forecast_entry["version"])
+    except (ObjectNotFoundError, KeyError):
+        return None
+    long = market_long(read_markets(buckets.prod, dims), dims)
+    entry = forecast_entry or trends_entry
+    return BatchResult(
+        as_of=entry.get("as_of"),
+        version=entry.get("version"),
+        n_series=int(long["series_id"].nunique()),
+        forecast_key=forecast_entry["key"] if forecast_entry else None,
+        trends_key=trends_entry["key"],
+        model_prefix=(forecast_entry or {}).get("model_prefix"),
+        timings={"total_s": time.perf_counter() - started},
+        forecasts=forecasts,
+        trends=trend_frame,
+        scores=scores,
+        long=long,
+        skipped=list(entry.get("skipped") or []),
+        up_to_date=True,
+    )
+
+
+def trends_for(
+    buckets: Buckets, long: pd.DataFrame, notes: list[str], dims: tuple[str, ...], prints: freshness.Fingerprints
+) -> pd.DataFrame:
+    """Trends and elasticity of `long`, or the frame of the last trends run when it read exactly these inputs."""
+    entry = freshness.matches(freshness.last_complete(buckets.artifacts), "trends", prints.trends if prints else None)
+    if entry:
+        try:
+            frame = codec.read_parquet(buckets.prod, entry["key"])
+            notes.extend(n for n in entry.get("notes") or [] if n not in notes)
+            return frame
+        except (ObjectNotFoundError, KeyError):
+            pass
+    return analyse_trends(long, price_elasticity(buckets.prod, notes), dims)
 
 
 def _no_input(dims: tuple[str, ...]) -> str:
@@ -245,7 +305,11 @@ def _no_input(dims: tuple[str, ...]) -> str:
 
 
 def trends_only(
-    buckets: Buckets, started: float, notes: list[str] | None = None, dims: tuple[str, ...] = dimensions.DEFAULT
+    buckets: Buckets,
+    started: float,
+    notes: list[str] | None = None,
+    dims: tuple[str, ...] = dimensions.DEFAULT,
+    prints: freshness.Fingerprints | None = None,
 ) -> BatchResult:
     """Trends and elasticity of the markets under the current model version (no forecasting)."""
     series = read_markets(buckets.prod, dims)
@@ -258,18 +322,34 @@ def trends_only(
         notes = coverage.assess(long).notes
     as_of = str(pd.to_datetime(series["date"]).max().date())
     t0 = time.perf_counter()
-    trend_frame = analyse_trends(long, price_elasticity(buckets.prod, notes), dims)
+    elasticity_notes: list[str] = []
+    trend_frame = analyse_trends(long, price_elasticity(buckets.prod, elasticity_notes), dims)
+    notes.extend(elasticity_notes)
     version = store.current_version(buckets.artifacts)
     trend_frame["model_version"] = version
     trend_frame["as_of"] = as_of
     trends_key = store.write_partition(buckets.prod, store.TRENDS, as_of, trend_frame)
+    freshness.remember(
+        buckets.artifacts,
+        "trends",
+        prints.trends if prints else None,
+        key=trends_key,
+        version=version,
+        as_of=as_of,
+        notes=elasticity_notes,
+        skipped=notes,
+    )
     timings = {"trends_s": time.perf_counter() - t0, "total_s": time.perf_counter() - started}
     n_series = int(long["series_id"].nunique())
     return BatchResult(as_of, version, n_series, None, trends_key, None, timings, None, trend_frame, None, long, notes)
 
 
 def start(
-    buckets: Buckets, options: Options, shard_size: int, dims: tuple[str, ...] = dimensions.DEFAULT
+    buckets: Buckets,
+    options: Options,
+    shard_size: int,
+    dims: tuple[str, ...] = dimensions.DEFAULT,
+    prints: freshness.Fingerprints | None = None,
 ) -> dict[str, Any]:
     """The Plan step: read the markets, fix the run's version and horizon, split the markets into shards.
 
@@ -287,7 +367,9 @@ def start(
         notes = [*covered.notes, "no market has enough revenue history to forecast: market forecasts skipped"]
         return {"version": None, "as_of": as_of, "n_series": 0, "shards": [], "skipped": notes}
     version = version_of(long, as_of, options, shard_size, dims)
-    return sharded.plan(buckets.artifacts, long, version, as_of, options, shard_size, covered.notes, dims)
+    return sharded.plan(
+        buckets.artifacts, long, version, as_of, options, shard_size, covered.notes, dims, freshness.as_dict(prints)
+    )
 
 
 def merge(buckets: Buckets, version: str, started: float | None = None) -> BatchResult:
@@ -299,8 +381,10 @@ def merge(buckets: Buckets, version: str, started: float | None = None) -> Batch
     forecasts, scores, global_keys, timings = sharded.gather(buckets.artifacts, version)
     notes = list(document.get("skipped") or [])
     dims = tuple(document.get("dimensions") or dimensions.DEFAULT)
+    prints = document.get("fingerprints")
+    prints = freshness.Fingerprints(**prints) if prints else None
     t0 = time.perf_counter()
-    trend_frame = analyse_trends(long, price_elasticity(buckets.prod, notes), dims)
+    trend_frame = trends_for(buckets, long, notes, dims, prints)
     timings["trends_s"] = time.perf_counter() - t0
     values = dimensions.split_ids(forecasts["series_id"], dims)
     for position, name in enumerate(dims):
@@ -339,6 +423,12 @@ def merge(buckets: Buckets, version: str, started: float | None = None) -> Batch
     trend_frame["model_version"] = version
     trend_frame["as_of"] = as_of
     trends_key = store.write_partition(buckets.prod, store.TRENDS, as_of, trend_frame)
+    if prints is not None:  # recorded after every result is written: a failed merge leaves the work to redo
+        common = {"version": version, "as_of": as_of, "skipped": notes, "notes": notes}
+        freshness.remember(buckets.artifacts, "trends", prints.trends, key=trends_key, **common)
+        freshness.remember(
+            buckets.artifacts, "forecast", prints.forecast, key=forecast_key, model_prefix=model_prefix, **common
+        )
     timings["total_s"] = time.perf_counter() - started
     return BatchResult(
         as_of,

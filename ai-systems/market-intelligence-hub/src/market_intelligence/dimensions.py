@@ -70,6 +70,14 @@ def split_ids(ids: pd.Series, dimensions: tuple[str, ...]) -> pd.DataFrame:
     return parts.fillna("")
 
 
+def missing_columns_error(missing: list[str], string_columns: Iterable[str]) -> InputError:
+    """The error for dimensions that are not columns of the source dataset, listing the ones it has."""
+    return InputError(
+        f"{SOURCE_DATASET} has no column(s) {missing} to use as market dimensions; "
+        f"its string columns are: {', '.join(sorted(string_columns)) or 'none'}"
+    )
+
+
 def weekly_markets(rows: pd.DataFrame, dimensions: tuple[str, ...]) -> pd.DataFrame:
     """Daily prod rows (date, revenue_reporting, the dimensions) -> weekly revenue per market with every roll-up.
 
@@ -80,10 +88,8 @@ def weekly_markets(rows: pd.DataFrame, dimensions: tuple[str, ...]) -> pd.DataFr
     need = ["date", "revenue_reporting", *dimensions]
     missing = [c for c in need if c not in rows.columns]
     if missing:
-        attributes = sorted(c for c in rows.columns if rows[c].dtype == object and c not in ("date", "sku"))
-        raise InputError(
-            f"{SOURCE_DATASET} has no column(s) {missing} to use as market dimensions; "
-            f"its string columns are: {', '.join(attributes) or 'none'}"
+        raise missing_columns_error(
+            missing, [c for c in rows.columns if rows[c].dtype == object and c not in ("date", "sku")]
         )
     dates = pd.to_datetime(rows["date"])
     frame = pd.DataFrame({"date": (dates - pd.to_timedelta(dates.dt.weekday, unit="D")).dt.normalize()})

@@ -76,11 +76,13 @@ def plan(
     shard_size: int,
     notes: list[str] | None = None,
     dims: tuple[str, ...] = DEFAULT_DIMENSIONS,
+    fingerprints: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Write the run's input and its shard list; returns the Map's items (one small dict per shard).
 
     Only the markets with enough revenue history (`coverage.assess`) go into shards; the whole input is kept
-    for the trends, and `notes` (what was left out) travel with the plan to the merge.
+    for the trends, and `notes` (what was left out) travel with the plan to the merge, as do the inputs'
+    `fingerprints` (`freshness`), which the merge records once every result is written.
     """
     if shard_size < 1:
         raise InputError(f"shard size must be at least 1, got {shard_size}")
@@ -101,6 +103,7 @@ def plan(
             "options": dataclasses.asdict(fixed),
             "skipped": list(notes or []),
             "dimensions": list(dims),
+            "fingerprints": fingerprints,
         },
     )
     return {

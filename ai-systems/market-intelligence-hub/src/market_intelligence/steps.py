@@ -26,10 +26,18 @@ def whole(buckets: Buckets, dataset: str, cfg: MarketSettings) -> Any:
 
 
 def plan(buckets: Buckets, cfg: MarketSettings) -> dict[str, Any]:
-    """Write the run's plan (markets per shard); `status` is `empty` when there is nothing to forecast."""
-    from market_intelligence import batch
+    """Write the run's plan (markets per shard); `status` is `empty` when there is nothing to forecast, and
+    `up_to_date` when the last completed run read exactly these inputs with these settings (`freshness`): the
+    state machine then ends without forecasting (its Choice goes on to the shards only for `planned`)."""
+    from market_intelligence import batch, freshness
 
-    planned = batch.start(buckets, cfg.options, cfg.shard_size, cfg.dimensions)
+    prints = freshness.fingerprints(buckets.prod, cfg.options, cfg.shard_size, cfg.dimensions)
+    record = freshness.last_complete(buckets.artifacts)
+    done = freshness.matches(record, "forecast", prints.forecast)
+    if done and freshness.matches(record, "trends", prints.trends):
+        logger.info("forecast run up to date", extra={"version": done.get("version")})
+        return {"version": done.get("version"), "n_series": 0, "shards": [], "status": "up_to_date"}
+    planned = batch.start(buckets, cfg.options, cfg.shard_size, cfg.dimensions, prints)
     logger.info("forecast run planned", extra={k: planned[k] for k in ("version", "n_series")})
     return {**planned, "status": "planned" if planned["version"] else "empty"}
 
