@@ -123,8 +123,8 @@ def _curate(raw_bucket: str, key: str, size: int) -> tuple[dict[str, Any], float
 def curation_pool(workers: int) -> Iterator[Curate]:
     """What curates the raw objects: in this process for 1 worker, else a pool warming up from now on.
 
-    The callable yields (index in `uploaded`, the handler's result, seconds) as objects finish; a handler's
-    exception is raised again here and the objects not yet started are cancelled.
+    The callable yields (index in `uploaded`, the handler's result, seconds) as objects finish, the biggest
+    started first; a handler's exception is raised again here and the objects not yet started are cancelled.
     """
     if workers <= 1:
         yield run.curate_here
@@ -136,7 +136,8 @@ def curation_pool(workers: int) -> Iterator[Curate]:
             pool.submit(time.sleep, 0)
 
         def curate(raw_bucket: str, uploaded: Sequence[tuple[str, int]]) -> Iterator[tuple[int, dict, float]]:
-            futures = {pool.submit(_curate, raw_bucket, key, size): n for n, (key, size) in enumerate(uploaded)}
+            biggest_first = sorted(range(len(uploaded)), key=lambda n: -uploaded[n][1])  # no big one left for last
+            futures = {pool.submit(_curate, raw_bucket, *uploaded[n]): n for n in biggest_first}
             try:
                 for future in as_completed(futures):
                     result, seconds = future.result()
