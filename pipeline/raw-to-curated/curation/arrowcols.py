@@ -8,6 +8,7 @@ and string edits run once per distinct value: exports repeat their values a lot.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -49,8 +50,37 @@ def factorize(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _encode(data: pa.Array) -> tuple[np.ndarray, pa.Array]:
-    encoded = pc.dictionary_encode(data)
-    return encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False), encoded.dictionary
+    """(codes, dictionary) of an Arrow string array; an array already encoded since `forget_encodings` is looked
+    up, not encoded again (a batch's columns are factorized, hashed and searched by several steps)."""
+    memo: dict | None = getattr(_ENCODINGS, "memo", None)
+    if memo is None or len(memo) >= _MAX_ENCODINGS:  # bounded even where no one calls forget_encodings
+        memo = _ENCODINGS.memo = {}
+    key = _array_key(data)
+    if key not in memo:
+        encoded = pc.dictionary_encode(data)
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        codes.flags.writeable = False  # shared by every caller
+        memo[key] = (data, codes, encoded.dictionary)  # `data` held: its buffers' addresses stay its own
+    _, codes, dictionary = memo[key]
+    return codes, dictionary
+
+
+def _array_key(data: pa.Array) -> tuple:
+    return (data.type, data.offset, len(data), *(b.address if b is not None else 0 for b in data.buffers()))
+
+
+def _encoded(data: pa.Array) -> bool:
+    """Whether `_encode` has the array's encoding at hand (then hashing its distinct values is the cheaper way)."""
+    return _array_key(data) in (getattr(_ENCODINGS, "memo", None) or {})
+
+
+_ENCODINGS = threading.local()
+_MAX_ENCODINGS = 64
+
+
+def forget_encodings() -> None:
+    """Drop the encodings `_encode` keeps (once a batch is done: its arrays are no longer needed)."""
+    _ENCODINGS.memo = {}
 
 
 def row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
@@ -69,7 +99,7 @@ def column_hashes(series: pd.Series) -> np.ndarray:
     """A 64-bit hash of each value: Arrow text from its bytes (`hash_strings`), each distinct value once unless
     nearly all are distinct (ids); other columns with pandas' SipHash of each distinct value."""
     data = arrow_strings(series)
-    if data is not None and _mostly_distinct(data):
+    if data is not None and not _encoded(data) and _mostly_distinct(data):
         return hash_strings(data)
     if data is not None:
         codes, dictionary = _encode(data)
@@ -128,11 +158,12 @@ def hash_strings(data: pa.Array) -> np.ndarray:
 def map_text(series: pd.Series, edit: Callable[[pa.Array], pa.Array]) -> pd.Series:
     """Apply an Arrow string kernel to an Arrow-backed text column, once per distinct value when values repeat."""
     data = as_strings(series)
-    encoded = pc.dictionary_encode(data)
-    if len(encoded.dictionary) > len(data) // 2:
+    codes, dictionary = _encode(data)
+    if len(dictionary) > len(data) // 2:
         result = edit(data)
     else:
-        result = pc.take(edit(encoded.dictionary), encoded.indices)
+        indices = pa.array(codes, mask=codes < 0).cast(pa.int32())
+        result = pc.take(edit(dictionary), indices)
     return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([result.cast(pa.string())])), index=series.index)
 
 

@@ -29,6 +29,7 @@ from retail_platform.pii import pan
 MAX_SHOWN = 40
 _OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
 _PAN_CANDIDATE = r"\d(?:[ .\-]?\d){11,18}"
+_PLAIN_NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"  # what Arrow's cast and pandas read alike
 
 
 @dataclass
@@ -51,6 +52,15 @@ def _by_unique(values: pd.Series, convert: Callable[[str], object]) -> pd.Series
     return pd.Series(converted[codes], index=values.index, dtype=object)
 
 
+def _booleans(values: pd.Series) -> pd.Series:
+    """Flags by `normalise.boolean`, each distinct word read once (missing where not a true/false word)."""
+    codes, uniques = factorize(values)
+    read = [normalise.boolean(str(u)) for u in uniques]
+    known = np.array([r is not None for r in read] + [False])[codes]
+    truth = np.array([bool(r) for r in read] + [False])[codes]
+    return pd.Series(pd.arrays.BooleanArray(truth, ~known), index=values.index)
+
+
 def _numbers(values: pd.Series, contract: SourceContract) -> np.ndarray:
     """float64 (NaN where missing or not a number), parsed by Arrow; separators as the contract says."""
     if pd.api.types.is_float_dtype(values.dtype):  # an expression's numeric result: already numbers
@@ -68,9 +78,15 @@ def _numbers(values: pd.Series, contract: SourceContract) -> np.ndarray:
         text = pc.replace_substring(text, decimal, ".")
     try:
         return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # some cells are not numbers: parse them one by one
-        series = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
-        return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # some cells are not plain numbers
+        pass
+    plain = pc.fill_null(pc.match_substring_regex(text, _PLAIN_NUMBER), False)
+    out = pc.cast(pc.if_else(plain, text, None), pa.float64()).to_numpy(zero_copy_only=False)
+    others = np.flatnonzero(~plain.to_numpy(zero_copy_only=False) & text.is_valid().to_numpy(zero_copy_only=False))
+    if others.size:  # the few others ('inf', '1_000', 'abc') one by one, as pandas reads them
+        series = pd.Series(text.take(pa.array(others)).to_numpy(zero_copy_only=False), dtype=object)
+        out[others] = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    return out
 
 
 def _mask(flags: np.ndarray, like: pd.Series) -> pd.Series:
@@ -92,7 +108,13 @@ def _on_uniques(text: pd.Series, parse: Callable[[pd.Series], pd.Series]) -> pd.
 
 def _parse_naive(text: pd.Series, fmt: str | None) -> pd.Series:
     """Strict parsing: 30 February or a year past 2262 is missing, not rolled over (pyarrow's strptime rolls)."""
-    return _on_uniques(text, lambda t: pd.to_datetime(t.astype(object), format=fmt or "ISO8601", errors="coerce"))
+    return _on_uniques(text, lambda t: _to_datetime(t, fmt))
+
+
+def _to_datetime(text: pd.Series, fmt: str | None, utc: bool = False) -> pd.Series:
+    """pandas' parser without its own cache of distinct values: `_on_uniques` has already looked for repeats, and
+    the cache costs 3-6x the parse when most values are distinct (order times)."""
+    return pd.to_datetime(text.astype(object), format=fmt or "ISO8601", errors="coerce", utc=utc, cache=False)
 
 
 def timestamps(values: pd.Series, fmt: str | None, timezone: str) -> pd.Series:
@@ -101,9 +123,7 @@ def timestamps(values: pd.Series, fmt: str | None, timezone: str) -> pd.Series:
     aware = matches(text, _OFFSET)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     if aware.any():
-        out[aware] = _on_uniques(
-            text[aware], lambda t: pd.to_datetime(t.astype(object), format=fmt or "ISO8601", errors="coerce", utc=True)
-        )
+        out[aware] = _on_uniques(text[aware], lambda t: _to_datetime(t, fmt, utc=True))
     naive = ~aware & text.notna().to_numpy()
     if naive.any():
         parsed = _parse_naive(text[naive], fmt)
@@ -162,13 +182,13 @@ def coerce_column(
         "currency": (normalise.currency_code, "an ISO 4217 currency"),
         "email": (normalise.email, "an e-mail address"),
     }
+    if kind == "bool":
+        flags = _booleans(values)
+        return flags, present & flags.isna(), converters[kind][1]
     if kind in converters:
         convert, expected = converters[kind]
         converted = _by_unique(values, convert)
-        bad = present & converted.isna()
-        if kind == "bool":
-            converted = converted.astype("boolean")
-        return converted, bad, expected
+        return converted, present & converted.isna(), expected
     cleaned = map_text(values, _clean_text)
     return cleaned.mask(cleaned.eq("")), no_problem, "text"
 

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curation import detectors, reading
-from curation.arrowcols import as_strings, factorize, row_hashes
+from curation.arrowcols import as_strings, factorize, forget_encodings, row_hashes
 from curation.coercion import coerce
 from curation.partitioning import by_partition
 from curation.problems import Notes, RowNotes
@@ -37,6 +37,8 @@ _PAN_RUN = rf"\d(?:[ .\-]?\d){{{iin.MIN_LENGTH - 1}}}"  # a candidate PAN: as pa
 EXAMPLES_PER_REASON = 5
 LINEAGE = ("_warnings", "_repairs", "_source_key", "_source_row")
 RAW_PREFIX = "raw_"
+# held candidates past this go to local disk: the function has 3,072 MB, and a batch in flight takes about 1 GB
+SPILL_BYTES = 512 << 20
 
 
 class Sink(Protocol):
@@ -123,7 +125,13 @@ class Curation:
     """One raw object's curation. `add(batch)` per batch, then `finish()` once."""
 
     def __init__(
-        self, key: str, contract: SourceContract, sink: Sink, spill_rows: int = 300_000, detect: bool = True
+        self,
+        key: str,
+        contract: SourceContract,
+        sink: Sink,
+        spill_rows: int | None = None,
+        detect: bool = True,
+        spill_bytes: int = SPILL_BYTES,
     ) -> None:
         self.key = key
         self.sink = sink
@@ -143,13 +151,22 @@ class Curation:
         self._key_rows: list[np.ndarray] = []
         self._parts: list[pa.Table | Path] = []
         self._held_rows = 0
+        self._held_bytes = 0
         self._spill_rows = spill_rows
+        self._spill_bytes = spill_bytes
         self._workdir: Path | None = None
         self._quarantine_parts = 0
         self._aggregated: tuple[np.ndarray, pd.DataFrame] | None = None  # (source rows, a key's shared values)
+        self._detector_memo: dict = {}  # structure the detectors found in the first batch (see detectors.run)
 
     # --- phase 1 -------------------------------------------------------------------------------------
     def add(self, batch: reading.RawBatch) -> None:
+        try:
+            self._add(batch)
+        finally:
+            forget_encodings()
+
+    def _add(self, batch: reading.RawBatch) -> None:
         raw = batch.frame.reset_index(drop=True)
         stats = self.stats
         stats.header = stats.header or batch.header
@@ -215,10 +232,15 @@ class Curation:
             return
         groups = _identical_groups(frame, eligible, self._identity) if self.contract.collapse else None
         looked_at = eligible if groups is None else groups[0]
-        batch = frame.iloc[looked_at].reset_index(drop=True)
+        every_row = looked_at.size == len(frame)  # ascending positions: then all of them, in order
+        batch = frame if every_row else frame.iloc[looked_at].reset_index(drop=True)  # frame: a RangeIndex
         started = time.perf_counter()
         detection = detectors.run(
-            batch, self.types, self.policy, with_profile=self.stats.profile is None and not self.contract.collapse
+            batch,
+            self.types,
+            self.policy,
+            with_profile=self.stats.profile is None and not self.contract.collapse,
+            memo=self._detector_memo,
         )
         self.stats.detector_seconds += time.perf_counter() - started
         self.stats.detector_notes.extend(detection.notes)
@@ -285,9 +307,12 @@ class Curation:
         self._write_quarantine(frame)
 
     def _hold(self, table: pa.Table) -> None:
-        """Keep a batch's candidates (as Arrow: converted from pandas once, compact) until phase 2."""
+        """Keep a batch's candidates (as Arrow: converted from pandas once, compact) until phase 2: in memory while
+        they take at most `spill_bytes` (or `spill_rows`), past that on local disk, all of them."""
         self._held_rows += table.num_rows
-        if self._held_rows > self._spill_rows:  # big file: keep candidates on local disk, not in memory
+        self._held_bytes += table.nbytes
+        too_many = self._spill_rows is not None and self._held_rows > self._spill_rows
+        if too_many or self._held_bytes > self._spill_bytes:  # big file: candidates on local disk, not in memory
             if self._workdir is None:
                 self._workdir = Path(tempfile.mkdtemp(prefix="curation-"))
                 self._parts = [self._spill(p, i) if isinstance(p, pa.Table) else p for i, p in enumerate(self._parts)]
@@ -371,10 +396,10 @@ class Curation:
                 )
                 self.stats.note_reasons({i: [r] for i, r in enumerate(reasons)}, rows[old])
                 self.stats.superseded += int(old.sum())
-                raw = table.filter(pa.array(old)).select(raw_columns).to_pandas()
+                raw = table.select(raw_columns).filter(pa.array(old)).to_pandas()
                 self._quarantine(raw.rename(columns=lambda c: c[len(RAW_PREFIX) :]), rows[old], reasons)
-                table = table.filter(pa.array(~old))
-        curated = self._with_aggregates(table.drop_columns(raw_columns))
+                table = table.drop_columns(raw_columns).filter(pa.array(~old))
+        curated = self._with_aggregates(table.drop_columns([c for c in raw_columns if c in table.column_names]))
         self.stats.rows_curated += curated.num_rows
         for name in self.schema:
             non_null = curated.num_rows - curated[name].null_count

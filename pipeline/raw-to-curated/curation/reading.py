@@ -88,12 +88,23 @@ def open_stream(raw: BinaryIO, key: str, size: int | None) -> BinaryIO:
 
 
 def _cells(text: pa.Array | pa.ChunkedArray, na_values: set[str]) -> pd.Series:
-    """A column of cell strings as `string[pyarrow]`; blank cells and the contract's NA markers become missing."""
-    trimmed = pc.utf8_trim_whitespace(text)
-    blank = pc.or_(pc.is_in(trimmed, value_set=pa.array(sorted(na_values), type=pa.string())), pc.equal(trimmed, ""))
-    cells = pc.if_else(blank, pa.scalar(None, type=pa.string()), text)
-    chunked = cells if isinstance(cells, pa.ChunkedArray) else pa.chunked_array([cells])
-    return pd.Series(pd.arrays.ArrowStringArray(chunked))
+    """A column of cell strings as `string[pyarrow]`; blank cells and the contract's NA markers become missing.
+
+    One chunk, so that every later step reads it without combining it again. Blank (empty or only whitespace,
+    as `utf8_trim_whitespace` reads it) is found without trimming every cell, and cells become missing by a new
+    validity bitmap over the same text buffers, not by a copy of the text."""
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks() if text.num_chunks != 1 else text.chunk(0)
+    blank = pc.or_(pc.utf8_is_space(text), pc.equal(pc.binary_length(text), 0))
+    if na_values - {""}:
+        markers = pa.array(sorted(na_values), type=pa.string())
+        blank = pc.or_(pc.is_in(pc.utf8_trim_whitespace(text), value_set=markers), blank)
+    keep = pc.fill_null(pc.and_(pc.is_valid(text), pc.invert(blank)), False)
+    if text.offset == 0 and keep.offset == 0 and pa.types.is_string(text.type):
+        cells = pa.Array.from_buffers(pa.string(), len(text), [keep.buffers()[1], *text.buffers()[1:]])
+    else:
+        cells = pc.if_else(keep, text, pa.scalar(None, type=pa.string())).cast(pa.string())
+    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([cells], type=pa.string())))
 
 
 def _strings(table: pa.Table, encoding: str, na_values: set[str]) -> tuple[pd.DataFrame, np.ndarray]:

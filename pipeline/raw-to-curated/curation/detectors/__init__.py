@@ -98,11 +98,19 @@ def _resolve(flags: list[Flag]) -> list[Flag]:
 
 
 def run(
-    frame: pd.DataFrame, columns: dict[str, str], policy: QualityPolicy | None = None, *, with_profile: bool = False
+    frame: pd.DataFrame,
+    columns: dict[str, str],
+    policy: QualityPolicy | None = None,
+    *,
+    with_profile: bool = False,
+    memo: dict | None = None,
 ) -> Detection:
-    """All enabled detectors, with per-step timings, error notes and (optionally) the batch profile."""
+    """All enabled detectors, with per-step timings, error notes and (optionally) the batch profile.
+
+    `memo`: one dict per file, passed with each of its batches, so that the structure the detectors find in the
+    first batch (a measure's grouping, the dependencies that hold) is not searched for again in every batch."""
     policy = policy or QualityPolicy()
-    ctx = Context(frame, columns, policy)
+    ctx = Context(frame, columns, policy, memo)
     found: list[Flag] = []
     notes: list[dict[str, str]] = []
     seconds: dict[str, float] = {}

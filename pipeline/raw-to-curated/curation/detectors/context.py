@@ -11,6 +11,8 @@ from operator import methodcaller
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from curation.arrowcols import factorize
 from curation.detectors.policy import QualityPolicy
@@ -71,6 +73,7 @@ _SHAPE = str.maketrans(
     }
 )
 _STRIP = str.maketrans("", "", string.punctuation + string.whitespace)
+_STRIP_PATTERN = "[" + re.escape(string.punctuation + string.whitespace).replace("\\ ", " ") + "]"  # as RE2 reads it
 
 
 def name_tokens(name: str) -> set[str]:
@@ -105,6 +108,19 @@ def squashed(texts: list[str]) -> list[str]:
     for i in [i for i, ok in enumerate(map(str.isascii, texts)) if not ok]:
         out[i] = squash(texts[i])
     return out
+
+
+def squashed_codes(texts: list[str]) -> np.ndarray:
+    """Codes of the values' `squash` (equal squashed forms, equal codes), in Arrow kernels for ASCII values."""
+    values = pa.array(texts, type=pa.string())
+    out = pc.replace_substring_regex(pc.ascii_lower(values), _STRIP_PATTERN, "")
+    other = np.flatnonzero(~pc.string_is_ascii(values).to_numpy(zero_copy_only=False))
+    if other.size:
+        forms = out.to_pylist()
+        for i in other.tolist():
+            forms[i] = squash(texts[i])
+        out = pa.array(forms, type=pa.string())
+    return pc.dictionary_encode(out).indices.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def shape(text: str) -> str:
@@ -159,7 +175,9 @@ class Factor:
 class Context:
     """The frame's data columns (lineage `_` columns and ignored ones left out), their types and roles."""
 
-    def __init__(self, frame: pd.DataFrame, columns: dict[str, str], policy: QualityPolicy):
+    def __init__(
+        self, frame: pd.DataFrame, columns: dict[str, str], policy: QualityPolicy, memo: dict | None = None
+    ) -> None:
         self.frame = frame
         self.policy = policy
         ignored = set(policy.ignore_columns)
@@ -176,6 +194,9 @@ class Context:
         self._factors: dict[str, Factor] = {}
         self._values: dict[str, np.ndarray] = {}
         self.cache: dict[object, object] = {}  # per-detector memo (e.g. value shapes), shared with the profile
+        # what the data's structure is (a measure's grouping, the dependencies that hold), found on the first batch
+        # of a file and kept for its later batches: a file's batches are one source, cut at an arbitrary row
+        self.memo: dict[object, object] = {} if memo is None else memo
 
     # ------------------------------------------------------------------ value access
     def factor(self, name: str) -> Factor:

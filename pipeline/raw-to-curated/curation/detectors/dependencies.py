@@ -5,7 +5,8 @@ that carry their group's majority value (1 - the g3 error of TANE). A dependency
 strength is at least `min_strength` over at least `min_groups` groups (postcode -> city, sku -> description,
 order_id -> customer_id) and it is informative: its violations are at most `max_error_ratio` of those left
 when the dependent is shuffled (a nearly constant column 'depends' on anything). Discovery runs on whole
-determinant groups sampled to about `max_sample_rows` rows; violations are then looked for in every row.
+determinant groups sampled to about `max_sample_rows` rows of a file's first batch (its later batches keep what
+it found); violations are then looked for in every row.
 Placeholder determinant values ('N/A', '0000') form no group. Free text and event times are never
 discovered as dependents (an order's cancellation lines carry a later time than its sale lines).
 
@@ -276,7 +277,15 @@ def dependencies(ctx: Context) -> list[Found]:
         found = _declared(ctx, ctx.policy.dependencies, params)
         if params["auto"]:
             known = {(f.determinant, f.dependent) for f in found}
-            found += [f for f in discover(ctx, params) if (f.determinant, f.dependent) not in known]
+            if "discovered" not in ctx.memo:  # found on the file's first batch, looked for in every batch
+                ctx.memo["discovered"] = discover(ctx, params)
+            discovered: list[Found] = ctx.memo["discovered"]  # type: ignore[assignment]
+            found += [
+                f
+                for f in discovered
+                if (f.determinant, f.dependent) not in known
+                and all(c in ctx.types for c in (*f.determinant, f.dependent))
+            ]
         ctx.cache["dependencies"] = found
     return ctx.cache["dependencies"]  # type: ignore[return-value]
 

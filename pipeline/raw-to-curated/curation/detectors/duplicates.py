@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from curation.arrowcols import GOLDEN, mix64
-from curation.detectors.context import Context, squashed
+from curation.detectors.context import Context, squashed_codes
 from curation.detectors.flags import Flag, shown
 
 MIN_COLUMNS = 3
@@ -40,8 +40,7 @@ def normalised_codes(ctx: Context, name: str) -> np.ndarray:
     if f.distinct == 0:
         return f.codes
     if ctx.is_text_valued(name):
-        norm = pd.Series(squashed(ctx.texts(name)), dtype=object)
-        mapping, _ = pd.factorize(norm)
+        mapping = squashed_codes(ctx.texts(name))
     elif ctx.types[name] == "float":
         rounded = np.round(np.asarray(pd.to_numeric(pd.Series(f.uniques), errors="coerce"), dtype=np.float64), 6)
         mapping, _ = pd.factorize(rounded)

@@ -6,10 +6,11 @@ scale = max(1.4826 * MAD, IQR / 1.349). A value is flagged when |z| > `threshold
 data's own tail fence (the 99.9th percentile plus its distance from the median, mirrored below), so that a
 naturally long tail is not reported row by row.
 
-Per group (`group_by`, or chosen automatically): the column whose groups leave the smallest pooled
-within-group spread is used when its groups of `min_group_size` or more cover half the rows and it at least
-halves the global spread (near-ties go to identifiers: sku rather than its description); a pair with another
-low-cardinality column (sku + currency) replaces it when that cuts the spread by a further fifth. Each row in
+Per group (`group_by`, or chosen automatically on a file's first batch, kept for its other batches): the column
+whose groups leave the smallest pooled within-group spread is used when its groups of `min_group_size` or more
+cover half the rows and it at least halves the global spread (near-ties go to identifiers: sku rather than its
+description); a pair with another low-cardinality column (sku + currency) replaces it when that cuts the spread
+by a further fifth. Each row in
 a group of three or more is judged against its own group's median, with the group's MAD floored by the pooled
 within-group spread, beyond the residuals' own (symmetric) tail fence; other rows are judged globally. The
 threshold grows as 1 + 1/sqrt(m) with the m values a median and MAD come from (5.7 for a group of 50, 7.2 for 5).
@@ -303,8 +304,10 @@ def scored(ctx: Context) -> list[Scored]:
             continue
         if group_by is not None:
             key = tuple(c for c in group_by if c in ctx.types and c != name) or None
+        elif ("group_key", name) in ctx.memo:  # chosen on the file's first batch
+            key = ctx.memo[("group_key", name)]  # type: ignore[assignment]
         else:
-            key = choose_groups(ctx, name, tr, params)
+            key = ctx.memo[("group_key", name)] = choose_groups(ctx, name, tr, params)
         z = np.full(ctx.n, np.nan)
         hits: dict[int, str] = {}
         judged = _grouped(ctx, x, tr, key, params, z, hits) if key else np.zeros(ctx.n, dtype=bool)

@@ -151,15 +151,19 @@ def _numeric_flags(ctx: Context, name: str, params: dict) -> list[Flag]:
     v = x[~np.isnan(x)]
     if v.size < 20:
         return []
+    spikes = []
+    for s in SENTINELS:
+        hit = x == s
+        count = int(hit.sum())
+        if params["min_spike_count"] <= count <= params["max_share"] * v.size:
+            spikes.append((s, hit, count))
+    if not spikes:  # the usual case: no sentinel value often enough, nothing else to compute
+        return []
     integer = bool(np.all(v == np.round(v)))
     q25, q75 = np.quantile(v, (0.25, 0.75))
     lo, hi = np.quantile(v, (0.001, 0.999)) if v.size >= 1000 else (v.min(), v.max())
     flags: list[Flag] = []
-    for s in SENTINELS:
-        hit = x == s
-        count = int(hit.sum())
-        if count < params["min_spike_count"] or count > params["max_share"] * v.size:
-            continue
+    for s, hit, count in spikes:
         width = max((q75 - q25) / 4, abs(s) * 0.05, 1.0 if integer else 0.0)
         near = v[(v >= s - width) & (v <= s + width) & (v != s)]
         if near.size:
