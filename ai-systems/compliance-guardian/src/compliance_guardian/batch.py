@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from compliance_guardian import audit
@@ -172,42 +173,52 @@ def score_days(buckets: Buckets, cfg: GuardianSettings, model: Any, periods: lis
     """Score the payments of the named days, or of every day with payments in a named month; `history_days`
     of earlier payments feed the velocity features. Alerts are written per day.
 
-    The payments from the first day's history to the last day are read once and featurised together
-    (features only look back in time, so a day's values equal those of scoring it alone).
+    The payments from the first day's history to the last day are read once, featurised together (features
+    only look back in time, so a day's values equal those of scoring it alone) and scored in one call (a
+    row's score and reasons do not depend on the other rows); the days' alert files are written concurrently.
     """
     from compliance_guardian.fraud.features import build_features, own_features, prepare
 
     labels = [label_of(p) for p in periods]
     first, last = min(span(p)[0] for p in labels), max(span(p)[1] for p in labels)
     frame = payments_between(buckets.prod, first - timedelta(days=cfg.history_days), last)
-    df = features = day_of = None
+    day_of, df, features = np.array([], dtype=object), None, None
     if not frame.empty:
         df = prepare(frame)
         features = (
             build_features(df, prepared=True) if model.platform_features else own_features(df, model.feature_names)
         )
-        day_of = df["payment_ts"].dt.strftime("%Y-%m-%d").to_numpy()
-    seen = set(day_of) if day_of is not None else set()
-    days = sorted({p for p in labels if grain_of(p) == "day"} | {d for d in seen if _named(d, labels)})
-    alerts_out = PartitionedDataset(buckets.prod, ALERTS)
-    written: dict[str, dict[str, int]] = {}
-    for day in days:
-        alerts = pd.DataFrame(columns=list(ALERT_COLUMNS))
-        today = (day_of == day) if day_of is not None else None
-        scored_rows = int(today.sum()) if today is not None else 0
-        if scored_rows:
-            result = model.score(features.loc[today], with_reasons=False)
-            hit = result["is_alert"].to_numpy()
-            if hit.any():
-                rows = df.loc[today].loc[hit]
-                alerts = pd.DataFrame({c: rows.get(c) for c in ALERT_COLUMNS[:8]})
-                alerts["fraud_probability"] = result.loc[hit, "fraud_probability"].to_numpy()
-                alerts["threshold"] = model.threshold
-                alerts["reasons"] = [json.dumps(r) for r in model.reasons(features.loc[today].loc[hit])]
-                alerts["model_version"] = model.version
-        alerts_out.write(day, alerts.reset_index(drop=True))
-        written[day] = {"scored": scored_rows, "alerts": len(alerts)}
-    return written
+        day_of = _days(df["payment_ts"])
+    days = sorted({p for p in labels if grain_of(p) == "day"} | {d for d in set(day_of) if _named(d, labels)})
+    none = pd.DataFrame(columns=list(ALERT_COLUMNS))  # written (read only) for every day without alerts
+    by_day = dict.fromkeys(days, none)
+    scored = pd.Series(day_of).isin(days).to_numpy()
+    if df is not None and features is not None and scored.any():
+        by_day.update(_alerts(model, df.loc[scored], features.loc[scored]))
+    PartitionedDataset(buckets.prod, ALERTS).write_many(by_day)
+    counts = pd.Series(day_of[scored]).value_counts()
+    return {day: {"scored": int(counts.get(day, 0)), "alerts": len(by_day[day])} for day in days}
+
+
+def _alerts(model: Any, rows: pd.DataFrame, features: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The alert rows (ALERT_COLUMNS) of scored payments, by payment day; days without alerts are absent."""
+    result = model.score(features, with_reasons=False)
+    hit = result["is_alert"].to_numpy()
+    if not hit.any():
+        return {}
+    flagged = rows.loc[hit]
+    alerts = pd.DataFrame({c: flagged.get(c) for c in ALERT_COLUMNS[:8]})
+    alerts["fraud_probability"] = result.loc[hit, "fraud_probability"].to_numpy()
+    alerts["threshold"] = model.threshold
+    alerts["reasons"] = [json.dumps(r) for r in model.reasons(features.loc[hit])]
+    alerts["model_version"] = model.version
+    day = _days(flagged["payment_ts"])
+    return {d: part.reset_index(drop=True) for d, part in alerts.groupby(day, sort=True)}
+
+
+def _days(timestamps: pd.Series) -> np.ndarray:
+    """YYYY-MM-DD of UTC timestamps (numpy's day cast: the same labels as strftime, without a loop per row)."""
+    return timestamps.dt.tz_convert("UTC").to_numpy("datetime64[ns]").astype("datetime64[D]").astype(str).astype(object)
 
 
 def _named(day: str, labels: list[str]) -> bool:

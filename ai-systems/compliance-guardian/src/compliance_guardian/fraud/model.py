@@ -20,6 +20,7 @@ from compliance_guardian.fraud import baseline, metrics, threshold
 from compliance_guardian.fraud.features import FEATURES, FEATURES_V1, build_features, labels, prepare
 
 SEED = 7
+THREADS = 1
 PARAMS: dict[str, Any] = {
     "objective": "binary:logistic",
     "eval_metric": "logloss",
@@ -30,7 +31,9 @@ PARAMS: dict[str, Any] = {
     "min_child_weight": 1.0,
     "tree_method": "hist",
     "seed": SEED,
-    "nthread": 2,
+    # one thread: a 2-thread OpenMP booster spin-waits at every barrier when the core is shared (12x the wall
+    # time, 20x the CPU on the loaded 2-core machine); the trees are small, so one thread loses little when idle
+    "nthread": THREADS,
 }
 # red flags never lower the risk: monotone increasing in these (prior knowledge that keeps the trees sane
 # when a holdout period holds a fraud pattern that training saw only a few times)
@@ -176,7 +179,7 @@ class FraudModel:
         values = self._matrix(features)
         if not len(values):
             return []
-        dm = xgb.DMatrix(values, feature_names=names, nthread=1 if len(values) <= 1000 else None)
+        dm = xgb.DMatrix(values, feature_names=names, nthread=THREADS)
         contribs = self.booster.predict(dm, pred_contribs=True)[:, :-1]
         out = []
         for row, vals in zip(contribs, values, strict=True):
@@ -274,8 +277,8 @@ def train(
     params = dict(PARAMS, scale_pos_weight=float((len(y[tr]) - pos) / pos))
     if feature_names == list(FEATURES):  # the platform's features (not a CLI table's own columns)
         params["monotone_constraints"] = "(" + ",".join("1" if f in MONOTONE_UP else "0" for f in FEATURES) + ")"
-    dtrain = xgb.DMatrix(X.iloc[tr].to_numpy(), label=y[tr], feature_names=feature_names)
-    dval = xgb.DMatrix(X.iloc[va].to_numpy(), label=y[va], feature_names=feature_names)
+    dtrain = xgb.DMatrix(X.iloc[tr].to_numpy(), label=y[tr], feature_names=feature_names, nthread=THREADS)
+    dval = xgb.DMatrix(X.iloc[va].to_numpy(), label=y[va], feature_names=feature_names, nthread=THREADS)
     booster = xgb.train(
         params, dtrain, ROUNDS, evals=[(dval, "validation")], early_stopping_rounds=EARLY_STOP, verbose_eval=False
     )
@@ -290,9 +293,8 @@ def train(
     else:
         a, b = calibration
         p_val = _sigmoid(a * _logit(raw_val) + b)
-        p_hold = _sigmoid(
-            a * _logit(booster.predict(xgb.DMatrix(X.iloc[ho].to_numpy(), feature_names=feature_names))) + b
-        )
+        holdout = xgb.DMatrix(X.iloc[ho].to_numpy(), feature_names=feature_names, nthread=THREADS)
+        p_hold = _sigmoid(a * _logit(booster.predict(holdout)) + b)
     choice = threshold.choose(y[va], p_val, objective, times.iloc[va])
     model.threshold = choice.threshold
     holdout_days = threshold.days_of(times.iloc[ho])
