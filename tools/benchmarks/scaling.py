@@ -246,14 +246,20 @@ def run_duckdb(curated: Path, prod: Path, memory_limit: str, threads: int = 2) -
 
     store, out = DirectoryBlobStore(curated), DirectoryBlobStore(prod)
     cache = prod.parent / "sql-cache"
-    rows = 0
+    progress = prod.parent / f"progress-{prod.name}.jsonl"  # one line per batch: a long run can be watched
+    progress.unlink(missing_ok=True)
+    started, cpu, rows = time.perf_counter(), time.process_time(), 0
     with SqlEngine(cache_dir=cache, memory_limit=memory_limit, threads=threads) as engine:
         marts = SqlMarts.from_store(store, engine)
         months = sorted({f"{y:04d}-{m:02d}" for (y, m) in marts.lines_per_month()})
-        for tables in marts.tables(_targets(months), "EUR"):
+        for batch, tables in enumerate(marts.tables(_targets(months), "EUR"), start=1):
             for name, table in tables.items():
                 rows += table.num_rows
                 PartitionedDataset(out, name, "month").write_many(table_partitions(table), replace=True)
+            done = {"batch": batch, "seconds": round(time.perf_counter() - started, 1)}
+            done.update(cpu_seconds=round(time.process_time() - cpu, 1), rss_mb=peak_rss_mb(), months=len(months))
+            with progress.open("a") as log:
+                log.write(json.dumps(done) + "\n")
     shutil.rmtree(cache, ignore_errors=True)
     return {"rows_written": rows}
 

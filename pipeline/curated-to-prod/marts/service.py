@@ -5,16 +5,11 @@ The handler passes the boto3 clients and settings in; nothing here knows about L
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from marts import PROD_DATASETS, attributes, currency
-from marts.build import build_marts
-from marts.curated import CuratedInputs
 from marts.incremental import (
     PARTITIONED_INPUTS,
     USES_ATTRIBUTES,
@@ -24,14 +19,16 @@ from marts.incremental import (
     incremental_plan,
     whole_partitions,
 )
-from marts.store import CuratedReader, ProdWriter, partition_labels, partition_tables
+from marts.sql.run import SqlMarts
+from marts.store import CuratedReader, ProdWriter, table_partitions
 from retail_platform.contracts import canonical_names
 from retail_platform.events import prod_dataset_updated_entries, put_events
 from retail_platform.exceptions import BadEventError, ConfigurationError
 from retail_platform.observability import logger
 from retail_platform.settings import Settings
+from retail_platform.sql.engine import SqlEngine, default_memory_limit
 from retail_platform.storage.blobstore import S3BlobStore, S3Client
-from retail_platform.storage.partitions import Grain, month_of
+from retail_platform.storage.partitions import month_of
 
 ENGINES = ("duckdb", "athena")
 REPORTING_COLUMNS = {"payment_transactions": "amount_reporting", "market_series": "revenue_reporting"}
@@ -122,13 +119,15 @@ def measure(s3: S3Client, settings: Settings) -> dict[str, int]:
     return measure_curated(S3BlobStore(s3, settings.curated_bucket), canonical_names())
 
 
-def read_inputs(reader: CuratedReader, plan: Plan) -> CuratedInputs:
-    frames = {name: reader.read(name, plan.reads.get(name, ())) for name in PARTITIONED_INPUTS}
-    if plan.read_products:
-        frames["products"] = reader.read("products", None)
-    if plan.read_customers:
-        frames["customers"] = reader.read("customers", None)
-    return CuratedInputs.from_frames(frames)
+def curated_reads(plan: Plan) -> dict[str, list[str] | None]:
+    """The curated partitions a plan reads, as labels (days; a month object overlapping one is read), per
+    dataset: nothing of a dataset the plan does not read, the lookups whole when it reads them."""
+    reads: dict[str, list[str] | None] = {
+        name: sorted(day.isoformat() for day in plan.reads.get(name, ())) for name in PARTITIONED_INPUTS
+    }
+    reads["products"] = None if plan.read_products else []
+    reads["customers"] = None if plan.read_customers else []
+    return reads
 
 
 def lookups_with_attributes(reader: CuratedReader) -> frozenset[str]:
@@ -184,34 +183,29 @@ def run(request: Request, s3: S3Client, events_client: Any, settings: Settings) 
         _log_plan(plan)
         return outcome
     existing = {name: writer.existing(name) for name in PROD_DATASETS}
-    inputs = read_inputs(reader, plan)
     previous = currency.load(s3, settings.prod_bucket)
-    state = currency.next_state(settings.reporting_currency, currency.currencies(inputs), previous, plan.full)
-    if not plan.full and currency.needs_full_rebuild(previous, state, any(existing.values())):
-        note = f"reporting currency {previous.currency if previous else 'unknown'} -> {state.currency}: full rebuild"
-        plan = replace(planned_for(True), notes=(note,))
-        inputs = read_inputs(reader, plan)
-        state = currency.next_state(settings.reporting_currency, currency.currencies(inputs), previous, True)
-    _log_plan(plan, state.currency)
-    marts = build_marts(inputs, plan.targets, state.currency)
-    targets = {name: {writer.partition_of(d) for d in days} for name, days in plan.targets.items()}
-    planned = {
-        name: partition_tables(_inside(marts.get(name), targets.get(name, set()), writer.grain), name, writer.grain)
-        for name in PROD_DATASETS
-        if plan.full or plan.targets.get(name)
-    }
-    if any(planned.values()):  # the state describes prod's partitions: none written, nothing to describe
-        state = replace(state, rebuilding=plan.full)
-        currency.save(s3, settings.prod_bucket, state, previous)  # before the partitions: a killed run leaves it true
-
-    for name, parts in planned.items():
-        frame = marts.get(name)
-        gone = existing[name] if plan.full else existing[name] & targets.get(name, set())
-        stale = sorted(gone - set(parts))
-        outcome.written[name] = writer.write(name, parts)
+    with SqlEngine(memory_limit=default_memory_limit()) as engine:
+        marts = SqlMarts.from_store(reader.store, engine, curated_reads(plan))
+        state = currency.next_state(settings.reporting_currency, marts.currencies(), previous, plan.full)
+        if not plan.full and currency.needs_full_rebuild(previous, state, any(existing.values())):
+            note = (
+                f"reporting currency {previous.currency if previous else 'unknown'} -> {state.currency}: full rebuild"
+            )
+            plan = replace(planned_for(True), notes=(note,))
+            marts = SqlMarts.from_store(reader.store, engine, curated_reads(plan))
+            state = currency.next_state(settings.reporting_currency, marts.currencies(), previous, True)
+        _log_plan(plan, state.currency)
+        state = _write_batches(
+            marts, plan, state, writer, outcome, lambda s: currency.save(s3, settings.prod_bucket, s, previous)
+        )
+    for name, labels in outcome.written.items():
+        gone = (
+            existing[name]
+            if plan.full
+            else existing[name] & {writer.partition_of(d) for d in plan.targets.get(name, ())}
+        )
+        stale = sorted(gone - set(labels))
         outcome.deleted[name] = writer.delete(name, stale) if stale else []
-        outcome.rows[name] = 0 if frame is None else len(frame)
-        _warn_unconverted(name, frame)
     if state.rebuilding:  # every partition of the rebuild is written: prod is whole again
         currency.save(s3, settings.prod_bucket, replace(state, rebuilding=False), state)
     outcome.events_emitted = publish(outcome, events_client, settings)
@@ -227,13 +221,36 @@ def run(request: Request, s3: S3Client, events_client: Any, settings: Settings) 
     return outcome
 
 
-def _inside(frame: pd.DataFrame | None, labels: set[str], grain: Grain) -> pd.DataFrame:
-    """The rows of `frame` whose date falls in one of the target partitions (a mart built over neighbouring
-    months' inputs may hold rows of partitions that are not rebuilt, and must not overwrite them)."""
-    if frame is None or frame.empty:
-        return pd.DataFrame() if frame is None else frame
-    keep = np.isin(partition_labels(frame["date"].to_numpy(dtype="datetime64[D]"), grain), sorted(labels))
-    return frame if keep.all() else frame.loc[keep].reset_index(drop=True)
+def _write_batches(
+    marts: SqlMarts, plan: Plan, state: currency.State, writer: ProdWriter, outcome: Outcome, save: Callable[..., None]
+) -> currency.State:
+    """Build the plan's targets batch of months by batch (memory bounded by a batch) and write each batch's
+    partitions before the next is built; the currency state is saved (rebuilding) before the first write."""
+    targets = {name: {writer.partition_of(d) for d in days} for name, days in plan.targets.items()}
+    names = [name for name in PROD_DATASETS if plan.full or plan.targets.get(name)]
+    unconverted: dict[str, int] = {}
+    saved = False
+    for name in names:
+        outcome.written[name], outcome.rows[name] = [], 0
+    for tables in marts.tables({n: plan.targets.get(n, ()) for n in names}, state.currency):
+        for name, table in tables.items():
+            parts = {k: t for k, t in table_partitions(table, writer.grain).items() if k in targets.get(name, set())}
+            if parts and not saved:  # the state describes prod's partitions: saved once some are written
+                state = replace(state, rebuilding=plan.full)
+                save(state)  # before the partitions: a killed run leaves it true
+                saved = True
+            outcome.written[name] += writer.write(name, parts)
+            outcome.rows[name] += table.num_rows
+            column = REPORTING_COLUMNS.get(name, "revenue_reporting")
+            if column in table.column_names:
+                unconverted[name] = unconverted.get(name, 0) + table.column(column).null_count
+    for name, rows in unconverted.items():
+        if rows:
+            logger.warning(
+                "rows without an FX rate to the reporting currency",
+                extra={"dataset": name, "column": REPORTING_COLUMNS.get(name, "revenue_reporting"), "rows": rows},
+            )
+    return state
 
 
 def _log_plan(plan: Plan, reporting: str | None = None) -> None:
@@ -247,15 +264,3 @@ def _log_plan(plan: Plan, reporting: str | None = None) -> None:
             "reporting_currency": reporting,
         },
     )
-
-
-def _warn_unconverted(name: str, frame: Mapping[str, Any] | None) -> None:
-    column = REPORTING_COLUMNS.get(name, "revenue_reporting")
-    if frame is None or column not in frame:
-        return
-    missing = int(frame[column].isna().sum())
-    if missing:
-        logger.warning(
-            "rows without an FX rate to the reporting currency",
-            extra={"dataset": name, "column": column, "rows": missing},
-        )

@@ -17,9 +17,10 @@ _HOMES = {
     "ParquetMirror": "mirror",
     "to_trino": "dialect",
     "check_trino": "dialect",
+    "prod_views": "views",
 }
 
-__all__ = ["ParquetMirror", "SqlEngine", "SqlError", "check_trino", "quote_identifier", "to_trino"]
+__all__ = ["ParquetMirror", "SqlEngine", "SqlError", "check_trino", "prod_views", "quote_identifier", "to_trino"]
 
 
 def __getattr__(name: str) -> Any:
@@ -32,3 +33,4 @@ if TYPE_CHECKING:
     from retail_platform.sql.dialect import check_trino, to_trino
     from retail_platform.sql.engine import SqlEngine, SqlError, quote_identifier
     from retail_platform.sql.mirror import ParquetMirror
+    from retail_platform.sql.views import prod_views

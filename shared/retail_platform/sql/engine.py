@@ -79,6 +79,7 @@ class SqlEngine:
         self._lock = threading.Lock()
         self.files: dict[str, list[Path]] = {}
         self._hive: dict[str, bool] = {}
+        self._object_columns: dict[str, str] = {}
         self._schemas: dict[str, list[tuple[str, str]] | None] = {}  # columns over all of a dataset's files
 
     def mirror(self, store: BlobStore) -> ParquetMirror:
@@ -99,12 +100,14 @@ class SqlEngine:
         keys: Iterable[str] | None = None,
         empty: pa.Schema | None = None,
         hive_partitioning: bool = True,
+        object_column: str | None = None,
     ) -> int:
         """View `name` over the parquet objects under `prefix` (only the partitions overlapping `periods`,
         day or month labels, or only `keys`, when given). Returns the number of files.
 
         With no object, the view is an empty table of the `empty` schema; without one, `SqlError`.
-        `hive_partitioning`: add the key's partition columns (`month`, `date`) as VARCHAR columns."""
+        `hive_partitioning`: add the key's partition columns (`month`, `date`) as VARCHAR columns;
+        `object_column`: a column of that name holding each row's file (whose path ends with its object key)."""
         self._check_name(name)
         prefix = prefix if prefix.endswith("/") else prefix + "/"
         wanted = None if periods is None else set(periods)
@@ -112,6 +115,9 @@ class SqlEngine:
         files = self.mirror(store).sync(prefix, keys, where)
         self.files[name] = files
         self._hive[name] = hive_partitioning
+        if object_column is not None:
+            self._check_name(object_column)
+            self._object_columns[name] = object_column
         if files:
             self._view(name, files)
             self._schemas[name] = self.columns(name)
@@ -123,9 +129,10 @@ class SqlEngine:
     def _view(self, name: str, files: Sequence[Path], columns: Sequence[tuple[str, str]] | None = None) -> None:
         """View `name` over `files`; with `columns`, exactly those (column, type), NULL where the files lack one."""
         paths = "[" + ", ".join(_literal(str(p)) for p in files) + "]"
+        named = f", filename = {_literal(self._object_columns[name])}" if name in self._object_columns else ""
         scan = (
             f"read_parquet({paths}, hive_partitioning = {str(self._hive.get(name, True)).lower()}, "
-            "hive_types_autocast = false, union_by_name = true)"
+            f"hive_types_autocast = false, union_by_name = true{named})"
         )
         select = "*"
         if columns is not None:

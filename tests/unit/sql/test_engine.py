@@ -6,12 +6,13 @@ from __future__ import annotations
 import io
 
 import boto3
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from moto import mock_aws
 
-from retail_platform.sql import SqlEngine, SqlError, check_trino, quote_identifier, to_trino
+from retail_platform.sql import SqlEngine, SqlError, check_trino, prod_views, quote_identifier, to_trino
 from retail_platform.storage import MemoryBlobStore, S3BlobStore
 
 
@@ -148,3 +149,13 @@ def test_narrow_scans_only_the_chosen_partitions_and_keeps_every_column(store, t
         assert engine.query("SELECT count(*) AS n FROM order_lines").to_pylist() == [{"n": 0}]
         assert engine.narrow("order_lines", None) == 3
         assert engine.query("SELECT sum(qty) AS q FROM order_lines").to_pylist() == [{"q": 15.0}]
+
+
+def test_prod_views_yield_an_engine_over_every_dataset_or_none_when_one_is_missing(store):
+    with prod_views(store, "order_lines", threads=1) as engine:
+        assert engine.query("SELECT count(*) AS n FROM order_lines").to_pylist() == [{"n": 4}]
+        assert "month" not in dict(engine.columns("order_lines"))  # the rows' own columns, no partition keys
+    with pytest.raises(duckdb.ConnectionException):  # closed on exit
+        engine.connection.execute("SELECT 1")
+    with prod_views(store, "order_lines", "daily_sales") as missing:
+        assert missing is None

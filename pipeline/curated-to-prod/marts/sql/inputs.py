@@ -20,6 +20,7 @@ from retail_platform.sql import quote_identifier as q
 LINEAGE = ("_source_key", "_source_row")
 MEASURE_KINDS = ("int", "float")
 HIVE_COLUMNS = ("month",)  # partition columns a scan may add; never attributes
+OBJECT = "_object"  # a scan's column of each row's object (DuckDB's `filename`): the last object wins a tie
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,10 @@ def normalised(
     typed.append(f"coalesce({source_key}, '') AS _source_key")
     typed.append(f"coalesce({source_row}, -1) AS _source_row")
     typed += [f"{_ATTRIBUTE_CASTS[a.kind].format(c=q(a.name))} AS {q(a.carried)}" for a in attrs]
+    tie = ""
+    if OBJECT in columns:  # two versions with the same lineage (the same raw object curated twice)
+        typed.append(f"CAST({OBJECT} AS VARCHAR) AS {OBJECT}")
+        tie = f", {OBJECT} DESC"
     partition = spec.partition_by
     names = [*spec.columns, *LINEAGE, *(a.carried for a in attrs)]
     if partition:
@@ -115,8 +120,8 @@ def normalised(
         return f"SELECT {outer} FROM ({inner}) AS typed", attrs
     key = ", ".join(q(k) for k in spec.business_key)
     ranked = (
-        f"SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _source_key DESC, _source_row DESC) AS _version "
-        f"FROM ({inner}) AS typed"
+        f"SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _source_key DESC, _source_row DESC{tie}) "
+        f"AS _version FROM ({inner}) AS typed"
     )
     return f"SELECT {outer} FROM ({ranked}) AS ranked WHERE _version = 1", attrs
 

@@ -100,6 +100,7 @@ class SqlMarts:
                 periods=None if periods is None else list(periods),
                 empty=curated_schema(name),
                 hive_partitioning=False,
+                object_column=sql_inputs.OBJECT,
             )
         marts.partitioned_files = True
         return marts
