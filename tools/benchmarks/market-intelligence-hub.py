@@ -265,38 +265,77 @@ def _cpu_seconds() -> float:
     return sum(u.ru_utime + u.ru_stime for u in usage)
 
 
+class CountingStore:
+    """A MemoryBlobStore that counts the objects read from it (prod reads of one event)."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.reads = inner, 0
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def get(self, key: str) -> bytes:
+        self.reads += 1
+        return self.inner.get(key)
+
+
 def demo_batch(options: Options) -> None:
-    """The whole batch path (plan, every shard, merge: forecasts, trends, elasticity) on the demo's market series,
-    as the main job runs it, on in-memory stores; wall and CPU seconds, per-stage timings, the CV metric."""
+    """The batch path as the main job runs it on the demo's prod (monthly partitions, in-memory stores): its
+    daily_sales event, then its market_series event (plan, every shard, merge), then market_series again on
+    unchanged inputs; wall and CPU seconds and prod objects read per event, per-stage timings, the CV metric."""
     from market_intelligence import batch
     from market_intelligence.store import Buckets
 
     from retail_platform.storage import MemoryBlobStore, codec
 
     frames = demo_prod()
-    prod = MemoryBlobStore("demo-prod")
+    prod = CountingStore(MemoryBlobStore("demo-prod"))
     for name, frame in frames.items():
-        codec.write_parquet(prod, f"{name}/part-0.parquet", frame)
+        months = pd.to_datetime(frame["date"]).dt.strftime("%Y-%m").to_numpy()
+        for month, part in frame.groupby(months):
+            codec.write_parquet(prod.inner, f"{name}/month={month}/part-0.parquet", part)
+    buckets = Buckets(prod, MemoryBlobStore("demo-artifacts"))
     load = os.getloadavg()[0]
-    cpu0, t0 = _cpu_seconds(), time.perf_counter()
-    result = batch.run(Buckets(prod, MemoryBlobStore("demo-artifacts")), "market_series", options)
-    wall, cpu = time.perf_counter() - t0, _cpu_seconds() - cpu0
-    metrics = batch._metric_summary(result.scores)
-    stages = ", ".join(f"{k} {v:.1f}" for k, v in result.timings.items())
     emit(
-        f"### The demo's market series ({result.n_series} markets, {frames['market_series']['date'].nunique()} weeks; "
-        f"all models, {options.folds} folds, {options.threads} threads)"
+        f"### The demo's market series ({frames['market_series']['date'].nunique()} weeks; "
+        f"all models, {options.folds} folds, {options.threads} threads; load average {load:.1f} at the start)"
     )
     emit("")
-    emit(f"- whole batch path: {wall:.1f} s wall, {cpu:.1f} s CPU (load average {load:.1f} at the start)")
-    emit(f"- stages (s): {stages}")
+    emit("| event | wall s | CPU s | prod objects read | up to date |")
+    emit("|---|---|---|---|---|")
+    total_cpu = 0.0
+    for label, dataset in (
+        ("daily_sales", "daily_sales"),
+        ("market_series", "market_series"),
+        ("market_series again", "market_series"),
+    ):
+        prod.reads = 0
+        cpu0, t0 = _cpu_seconds(), time.perf_counter()
+        out = batch.run(buckets, dataset, options)
+        wall, cpu = time.perf_counter() - t0, _cpu_seconds() - cpu0
+        emit(f"| {label} | {wall:.1f} | {cpu:.1f} | {prod.reads} | {out.up_to_date} |")
+        if label != "market_series again":
+            total_cpu += cpu
+        if dataset == "market_series" and not out.up_to_date:
+            result, forecast_wall, forecast_cpu = out, wall, cpu
+    emit("")
+    metrics = batch._metric_summary(result.scores)
+    stages = ", ".join(f"{k} {v:.1f}" for k, v in result.timings.items())
+    emit(f"- the main job's two events: {total_cpu:.1f} s CPU ({result.n_series} markets)")
+    emit(f"- market_series stages (s): {stages}")
     emit(
         f"- rolling-origin CV: mean MASE of the selected models {metrics['mean_cv_mase_selected']:.4f}; selected "
         f"beats seasonal naive on {metrics['share_selected_beats_seasonal_naive']:.0%} of markets; "
         f"selected {metrics['selected_counts']}"
     )
     emit("")
-    FIG.set(demo_markets=result.n_series, demo_wall_s=wall, demo_cpu_s=cpu, demo_load=load)
+    FIG.set(
+        demo_markets=result.n_series,
+        demo_wall_s=forecast_wall,
+        demo_cpu_s=forecast_cpu,
+        demo_load=load,
+        demo_events_cpu_s=total_cpu,
+    )
     FIG.quality(
         "mase_demo_cv",
         "the demo's market series (rolling-origin CV)",

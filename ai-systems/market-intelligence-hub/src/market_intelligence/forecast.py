@@ -156,15 +156,16 @@ class Forecaster:
                     results[p.series_id].error_by_model[name] = err
         self.timings["cv_local_s"] = time.perf_counter() - started
 
-        # fold forecasts of the global model: one training per fold cut (the last k*h points of every series)
+        # fold forecasts of the global model: one training on the history before the earliest fold cut, which
+        # then forecasts every fold from its own cut (the later cuts' windows are inputs, never training data):
+        # one network per run instead of one per fold, the local models' rolling origins unchanged
         if use_global:
             t0 = time.perf_counter()
-            for k in range(self.options.folds, 0, -1):
+            earliest = {p.series_id: len(p.y) - self.options.folds * h for p in prepared}
+            train = [p.y.iloc[: earliest[p.series_id]] for p in prepared if earliest[p.series_id] >= min_train]
+            model = self._global(train, freq, h) if train else None
+            for k in range(self.options.folds, 0, -1) if model is not None else ():
                 cut = {p.series_id: len(p.y) - k * h for p in prepared}
-                train = [p.y.iloc[: cut[p.series_id]] for p in prepared if cut[p.series_id] >= min_train]
-                model = self._global(train, freq, h)
-                if model is None:
-                    continue
                 batch = [p for p in prepared if cut[p.series_id] in origins[p.series_id]]
                 batch = [p for p in batch if model.can_forecast(p.y.iloc[: cut[p.series_id]])]
                 if not batch:

@@ -13,36 +13,17 @@ value is ever formatted into the text: column names come from the checked market
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
 
 from market_intelligence.dimensions import ALL, SOURCE_DATASET, missing_columns_error
+from retail_platform.sql.engine import quote_identifier
+from retail_platform.sql.views import prod_views  # duckdb: imported with this module only
 from retail_platform.storage.blobstore import BlobStore
 
 DAILY_SALES = "daily_sales"
 PANEL_COLUMNS = ("date", "sku", "country", "units", "price", "promo_flag")
-
-
-@contextmanager
-def prod_views(prod: BlobStore, *datasets: str) -> Iterator[Any]:
-    """A SqlEngine with one view per prod dataset (objects mirrored into the local cache, the rows' own `date`
-    rather than partition keys), or None when one of them has no object yet."""
-    from retail_platform.sql import SqlEngine, SqlError  # duckdb is imported on this path only
-
-    sql = SqlEngine(threads=1)
-    try:
-        try:
-            for name in datasets:
-                sql.register(name, prod, f"{name}/", hive_partitioning=False)
-        except SqlError:  # no object under the prefix
-            yield None
-            return
-        yield sql
-    finally:
-        sql.close()
 
 
 def _columns(sql: Any, name: str) -> dict[str, str]:
@@ -52,9 +33,7 @@ def _columns(sql: Any, name: str) -> dict[str, str]:
 def weekly_markets(prod: BlobStore, dims: tuple[str, ...]) -> pd.DataFrame:
     """Weekly revenue per market of `dims` with every roll-up (columns date, *dims, revenue_reporting; empty
     when prod has no copilot_mart); an InputError names the string columns when a dimension is not one."""
-    from retail_platform.sql import quote_identifier
-
-    with prod_views(prod, SOURCE_DATASET) as sql:
+    with prod_views(prod, SOURCE_DATASET, threads=1) as sql:
         if sql is None:
             return pd.DataFrame()
         present = _columns(sql, SOURCE_DATASET)
@@ -83,7 +62,7 @@ def weekly_markets(prod: BlobStore, dims: tuple[str, ...]) -> pd.DataFrame:
 def weekly_sku_panel(prod: BlobStore) -> pd.DataFrame | None:
     """SKU x country x week: units, mean shelf price, any promotion, category (None when prod has no
     daily_sales); a ValueError names the columns daily_sales lacks."""
-    with prod_views(prod, DAILY_SALES) as sql:
+    with prod_views(prod, DAILY_SALES, threads=1) as sql:
         if sql is None:
             return None
         missing = sorted(set(PANEL_COLUMNS) - set(_columns(sql, DAILY_SALES)))
@@ -102,7 +81,7 @@ def weekly_sku_panel(prod: BlobStore) -> pd.DataFrame | None:
 
 def _sku_categories(prod: BlobStore) -> pd.DataFrame:
     """Each SKU's category (that of its first day in copilot_mart), empty when the mart has no such columns."""
-    with prod_views(prod, SOURCE_DATASET) as sql:
+    with prod_views(prod, SOURCE_DATASET, threads=1) as sql:
         if sql is None or not {"sku", "category", "date"} <= set(_columns(sql, SOURCE_DATASET)):
             return pd.DataFrame({"sku": pd.Series(dtype=object), "category": pd.Series(dtype=object)})
         return sql.query_df(
