@@ -15,7 +15,6 @@ import pytest
 from market_pulse import currency, markets, panel, prod_sql
 from market_pulse.exceptions import PulseInputError
 
-from retail_platform.sql import SqlEngine
 from retail_platform.storage import MemoryBlobStore
 from tests.unit.prod_on_memory import write_partitioned
 
@@ -77,7 +76,7 @@ def prod(request) -> tuple[MemoryBlobStore, pd.DataFrame]:
 
 @pytest.fixture
 def engine(tmp_path):
-    return lambda: SqlEngine(cache_dir=tmp_path / "sql")
+    return lambda: prod_sql.new_engine(tmp_path / "sql")
 
 
 def golden(tx: pd.DataFrame, market: pd.Series) -> pd.DataFrame:
@@ -121,6 +120,15 @@ def test_custom_markets_equal_pandas_on_the_rows(prod, engine):
     pandas_panel = markets.panel_from_transactions(tx, dimensions)  # the earlier path, on the whole rows
     pd.testing.assert_frame_equal(frame, pandas_panel, check_dtype=False, rtol=1e-12)
     assert inputs.holidays == markets.holiday_countries(tx, dimensions)
+
+
+def test_the_same_prod_gives_the_same_aggregates_bit_for_bit(prod, tmp_path):
+    store, _ = prod
+    runs = [
+        prod_sql.read_inputs(store, ("segment",), lambda k=k: prod_sql.new_engine(tmp_path / str(k))) for k in (1, 2)
+    ]
+    pd.testing.assert_frame_equal(runs[0].daily, runs[1].daily, check_exact=True)
+    pd.testing.assert_frame_equal(runs[0].returning, runs[1].returning, check_exact=True)
 
 
 def test_countries_equal_pandas_on_the_rows(prod, engine):

@@ -117,7 +117,7 @@ def read_inputs(
     prod: BlobStore, dimensions: tuple[str, ...], engine_factory: Callable[[], Any] | None = None
 ) -> PulseInputs:
     """The pulse's inputs for `dimensions` (countries, or custom attributes of customer_transactions)."""
-    engine = engine_factory() if engine_factory is not None else _default_engine()
+    engine = engine_factory() if engine_factory is not None else new_engine()
     try:
         views = _Prod(prod, engine)
         if markets.is_countries(dimensions):
@@ -127,10 +127,13 @@ def read_inputs(
         engine.close()
 
 
-def _default_engine() -> Any:
+def new_engine(cache_dir: Any = None) -> Any:
+    """The platform's `SqlEngine` on one thread: its float sums then add up in one order, so the same prod
+    gives bit-identical aggregates and the same pulse version (parallel partial sums would vary in the last
+    bits from run to run)."""
     from retail_platform.sql import SqlEngine
 
-    return SqlEngine()
+    return SqlEngine(cache_dir=cache_dir, threads=1)
 
 
 def _empty(holidays: dict[str, str] | None = None) -> PulseInputs:
