@@ -82,6 +82,23 @@ def test_daily_sales_event_refreshes_trends_only(fn, s3, lambda_context):
     assert not list(s3io.list_keys(s3, PROD, "market_forecasts/"))
 
 
+def test_events_on_unchanged_prod_are_up_to_date_and_a_changed_object_refits(fn, s3, lambda_context, monkeypatch):
+    """Fingerprints from the S3 listing (ETag, size): a second event on the same objects is answered from the
+    stored results; a rewritten market_series object with other values is a new run."""
+    for key, value in ROUTES_ONLY.items():
+        monkeypatch.setenv(key, value)
+    seed_prod(s3)
+    first = fn.lambda_handler(event(FUNCTION, "eventbridge-market-series-updated"), lambda_context)
+    again = fn.lambda_handler(event(FUNCTION, "eventbridge-daily-sales-updated"), lambda_context)
+    assert not first["up_to_date"] and again["up_to_date"] and again["model_version"] == first["model_version"]
+    assert again["written"] == first["written"][1:] and again["report_html"]  # the trends it was asked for
+    key = sorted(s3io.list_keys(s3, PROD, "market_series/"))[-1]
+    part = s3io.read_parquet(s3, PROD, key)
+    s3io.write_parquet(s3, PROD, key, part.assign(revenue_reporting=part["revenue_reporting"] * 2))
+    changed = fn.lambda_handler(event(FUNCTION, "eventbridge-market-series-updated"), lambda_context)
+    assert not changed["up_to_date"] and changed["model_version"] != first["model_version"]
+
+
 def test_schedule_and_routes(fn, s3, lambda_context, monkeypatch):
     for key, value in ROUTES_ONLY.items():
         monkeypatch.setenv(key, value)
