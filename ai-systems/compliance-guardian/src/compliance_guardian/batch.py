@@ -95,18 +95,24 @@ def audit_objects(dataset: PartitionedDataset, keys: list[str], name: str) -> di
 
 
 def write_findings(store: BlobStore, dataset: str, by_label: dict[str, pd.DataFrame]) -> None:
-    """Replace the dataset's findings of each audited partition (a month's replaces its older day files)."""
+    """Replace the dataset's findings of each audited partition (a month's replaces its older day files).
+
+    The findings are listed once for all the partitions (a listing per partition was most of an audit's time
+    on S3); an older file of this dataset inside a written partition is stale unless this audit wrote it."""
     part = f"part-{dataset}.parquet"
+    written: dict[str, str] = {}
     for label, found in by_label.items():
         label = label or date.today().isoformat()
-        findings = PartitionedDataset(store, FINDINGS, grain=grain_of(label))
-        key = findings.write(label, found, part=part)
-        stale = [
-            k
-            for k in findings.keys([label])
-            if k != key and k.endswith(f"/{part}") and within(period_of(k) or label, label)
-        ]
-        store.delete(stale)
+        written[PartitionedDataset(store, FINDINGS, grain=grain_of(label)).write(label, found, part=part)] = label
+    labels = sorted(set(written.values()))
+    stale = [
+        k
+        for k in PartitionedDataset(store, FINDINGS).keys(labels)
+        if k not in written
+        and k.endswith(f"/{part}")
+        and any(within(period_of(k) or label, label) for label in labels)
+    ]
+    store.delete(stale)
 
 
 def audit_partitions(store: BlobStore, dataset: str, periods: Iterable[str]) -> dict[str, Any]:
