@@ -11,7 +11,9 @@ dataset, nothing downloaded; stores without listing metadata hash the bytes) wit
 
 An event whose fingerprints match the last completed run's answers "up to date" from the stored results; a
 changed partition changes the fingerprint and the work is done again. The record lives in the artifacts bucket
-(`runs/market-intelligence-hub/last-complete.json`) and is written only after the results it names.
+(`runs/market-intelligence-hub/last-complete.json`) and is written only after the results it names. Two runs
+finishing at the same moment may each keep only their own entry (read, update, write): the cost is a refit on
+the next event, never a stale answer.
 """
 
 from __future__ import annotations
