@@ -201,7 +201,7 @@ def run_floor(path: Path, out: Path, mark=lambda label: None) -> dict:
     keep = pc.invert(pc.or_(bad, pa.array(repeated)))
     curated = pa.table(columns).filter(keep)
     stamp = next(n for n in header if spec["columns"].get(n, {}).get("type") == "timestamp")
-    months = pc.strftime(curated[stamp], format="%Y-%m").to_numpy(zero_copy_only=False)
+    months = curated[stamp].to_numpy().astype("datetime64[M]")  # not pc.strftime: it costs ~1 s CPU per 1M
     order = np.argsort(months, kind="stable")
     curated = curated.take(pa.array(order))
     values, starts = np.unique(months[order], return_index=True)

@@ -710,7 +710,9 @@ def compose(
             out += table(["side", "wall", "CPU", "curation ÷ side (wall)", "curation ÷ side (CPU)"], compare)
             out.append("")
             stages = r2c.get("profile_stages_cpu_seconds") or {}
-            if stages and r2c.get("profile_cpu_seconds"):
+            if stages and r2c.get("floor_stages_cpu_seconds"):
+                out += _r2c_profile(r2c)
+            elif stages and r2c.get("profile_cpu_seconds"):
                 total = r2c["profile_cpu_seconds"]
                 parts = "; ".join(f"{name} {num(v, 2, ' s')} ({v / total:.0%})" for name, v in stages.items())
                 out += [
@@ -827,6 +829,28 @@ def compose(
     if notes:
         out += ["## Notes kept by hand (docs/benchmarks/notes.md)", "", notes.strip(), ""]
     return "\n".join(out)
+
+
+def _r2c_profile(r2c: dict) -> list[str]:
+    """The curation's CPU by step beside the floor's (raw-to-curated.json `profile_*` and `floor_stages_*`)."""
+    stages, kinds, floor = (
+        r2c["profile_stages_cpu_seconds"],
+        r2c.get("profile_stage_kinds", {}),
+        r2c["floor_stages_cpu_seconds"],
+    )
+    total, floor_total = r2c["profile_cpu_seconds"], sum(floor.values())
+    rows = [[name, kinds.get(name, ""), num(v, 2, " s"), f"{v / total:.0%}"] for name, v in stages.items()]
+    rows.append(["all steps", "", num(total, 2, " s"), "100%"])
+    lines = [
+        f"Where the curation's CPU goes ({r2c.get('profile_method', 'profiled')};"
+        f" {r2c.get('profile_rows', 0):,} lines)."
+        f" The floor's own steps: "
+        + "; ".join(f"{k} {num(v, 2, ' s')}" for k, v in floor.items())
+        + f" ({num(floor_total, 2, ' s')} in all); the curation's steps marked extra take"
+        f" {num(r2c.get('profile_extra_cpu_seconds'), 2, ' s')}.",
+        "",
+    ]
+    return lines + table(["curation step", "floor work or extra", "CPU", "share"], rows) + [""]
 
 
 def main_job_section(fig: dict | None, judged) -> list[str]:
