@@ -158,6 +158,21 @@ def test_a_dimension_must_be_a_column_of_the_rows(prod, engine, dimension):
     assert "['region', 'segment']" in str(error.value)  # the attributes there are (no partition column)
 
 
+@pytest.mark.parametrize("dimensions", [("country",), ("region",)])
+def test_a_shop_of_guests_only_has_the_same_panel_as_pandas(engine, dimensions):
+    tx = transactions(days=40).assign(customer_id=None)
+    store = MemoryBlobStore("local-prod")
+    write_partitioned(store, "customer_transactions", tx, "month")
+    write_partitioned(store, "country_kpis", country_kpis(tx), "month")
+    frame = sql_panel(prod_sql.read_inputs(store, dimensions, engine))
+    if dimensions == ("country",):
+        expected = panel.from_country_kpis(country_kpis(tx), tx)
+    else:
+        expected = markets.panel_from_transactions(tx, dimensions)
+    assert frame["new_customers"].isna().all() and frame["customers"].eq(0).all()
+    pd.testing.assert_frame_equal(frame, expected, check_dtype=False, rtol=1e-12)
+
+
 def test_absent_datasets_are_empty_inputs(engine):
     store = MemoryBlobStore("local-prod")
     assert prod_sql.read_inputs(store, markets.COUNTRY, engine).empty

@@ -111,7 +111,7 @@ def from_country_kpis(
     grouped["currency"] = grouped["country"].map(main_currency)
     if returning is None and transactions is not None and not transactions.empty:
         returning = new_vs_returning(transactions)
-    if returning is not None and not returning.empty:
+    if returning is not None:
         grouped = grouped.merge(returning, on=["date", "country"], how="left")
     return complete(grouped)
 

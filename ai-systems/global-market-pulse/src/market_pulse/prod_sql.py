@@ -50,12 +50,13 @@ class PulseInputs:
     """What the pulse reads from prod, already aggregated.
 
     `daily`: country_kpis-shaped rows (date, country = the market, currency, orders, customers, units,
-    revenue_local, revenue_reporting, ...); `returning`: new and returning customers per date and market;
+    revenue_local, revenue_reporting, ...); `returning`: new and returning customers per date and market
+    (None without customer_transactions);
     `currencies`: rows and FX-converted rows per (reporting_currency, currency, country), for the label of
     the amounts (currency.label_and_notes); `holidays`: each market's country (custom dimensions only)."""
 
     daily: pd.DataFrame
-    returning: pd.DataFrame
+    returning: pd.DataFrame | None
     currencies: pd.DataFrame
     holidays: dict[str, str] | None
 
@@ -137,7 +138,7 @@ def new_engine(cache_dir: Any = None) -> Any:
 
 
 def _empty(holidays: dict[str, str] | None = None) -> PulseInputs:
-    return PulseInputs(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), holidays)
+    return PulseInputs(pd.DataFrame(), None, pd.DataFrame(), holidays)
 
 
 # ------------------------------------------------------------------ countries (country_kpis)
@@ -151,7 +152,7 @@ def _country_inputs(views: _Prod) -> PulseInputs:
     daily = views.df(f"SELECT {', '.join(_q(c) for c in columns)} FROM {KPIS}")  # noqa: S608 (checked names)
     if daily.empty:
         return _empty()
-    returning = pd.DataFrame()
+    returning = None  # no customer_transactions: new vs returning is skipped (analysis.limits says so)
     if views.has(TRANSACTIONS, "customer_id") and views.has(TRANSACTIONS, "country"):
         rows = f"SELECT t.*, t.country AS {MARKET} FROM {TRANSACTIONS} t"  # noqa: S608 (constant names)
         views.engine.execute(f"CREATE OR REPLACE TEMP VIEW {ROWS} AS {rows}")
