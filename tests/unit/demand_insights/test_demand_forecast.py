@@ -264,3 +264,21 @@ def test_a_stored_model_of_an_older_feature_set_is_retrained(panel, model):
     assert service._needs_training(model, panel) is None
     old = forecast.ForecastModel(model.booster, {**model.metadata, "features": model.metadata["features"][:-3]})
     assert "feature set" in service._needs_training(old, panel)
+
+
+def test_boosting_stops_on_the_calibration_week_and_the_refit_uses_those_rounds(panel, model):
+    stopped = model.metadata["early_stopping"]
+    assert stopped["max_rounds"] == BUDGET["rounds"] and stopped["on"] == "calibration week"
+    for member in ("mean", "median"):
+        assert forecast.MIN_ROUNDS <= stopped[member] <= BUDGET["rounds"]
+    assert model.booster.num_trees() == stopped["mean"] == model.metadata["params"]["num_boost_round"]
+    assert model.median.num_trees() == stopped["median"]
+    if model.xgb is not None:
+        assert model.xgb.num_boosted_rounds() == stopped["xgboost"]
+
+
+def test_calibration_rows_of_many_series_are_a_fixed_sample_within_the_cap():
+    assert forecast._sample_series(100, 7 * 28) is None  # 19,600 rows: every series
+    mask = forecast._sample_series(12_000, 7 * 28)
+    assert mask.sum() == forecast.MAX_CALIBRATION_ROWS // (7 * 28)
+    assert (mask == forecast._sample_series(12_000, 7 * 28)).all()  # the same sample on every run

@@ -324,14 +324,19 @@ class FeatureBuilder:
             out[:, :, 10] = self.promo_ext[:, j].T
         return out
 
-    def rows(self, origins: list[int], max_target: int, min_history: int = 1) -> RowBlock:
-        """Rows for every origin and horizon whose target step is <= max_target (may be in the future)."""
+    def rows(
+        self, origins: list[int], max_target: int, min_history: int = 1, only: np.ndarray | None = None
+    ) -> RowBlock:
+        """Rows for every origin and horizon whose target step is <= max_target (may be in the future); only
+        of the series the boolean mask `only` selects, when given."""
         blocks, series, origin_steps, target_steps, scales = [], [], [], [], []
         scaled = [FEATURES.index(c) for c in SCALED]
         m28 = BASE_FEATURES.index("mean_28")
         cats = np.column_stack([self.group_code, self.series_code])
         for t in origins:
             alive = (t - self.first + 1) >= min_history
+            if only is not None:
+                alive &= only
             last_j = min(t + self.horizon, max_target)
             if not alive.any() or last_j <= t:
                 continue

@@ -64,8 +64,11 @@ MEDIAN_PARAMS: dict[str, Any] = {
     "objective": "quantile",
     "alpha": 0.5,
 }
-NUM_ROUNDS = 150
+NUM_ROUNDS = 150  # the most rounds; early stopping on the calibration week decides how many are used
+EARLY_STOP = 40  # rounds without a better calibration loss before boosting stops
+MIN_ROUNDS = 60
 MAX_TRAIN_ROWS = 400_000
+MAX_CALIBRATION_ROWS = 250_000  # residuals for the intervals, ensemble and blend choices, and early stopping
 
 
 def _threads() -> int:
@@ -87,11 +90,31 @@ def _scale(mean: np.ndarray) -> np.ndarray:
     return (np.maximum(mean, 0.0) + 1.0) ** SCALE_POWER
 
 
+def _sample_series(n_series: int, rows_each: int, max_rows: int | None = None) -> np.ndarray | None:
+    """A fixed random subset of the series (mask) whose `rows_each` rows stay below max_rows; None = all.
+
+    Thousands of series x 7 origins x the horizon are millions of calibration rows; a few hundred thousand
+    residuals estimate the interval quantiles, the ensemble share and the stopping round as well."""
+    max_rows = MAX_CALIBRATION_ROWS if max_rows is None else max_rows
+    keep = max_rows // max(1, rows_each)
+    if n_series <= keep:
+        return None
+    mask = np.zeros(n_series, dtype=bool)
+    mask[np.random.default_rng(SEED).choice(n_series, size=max(1, keep), replace=False)] = True
+    return mask
+
+
 def _origins(first: int, last: int, n_series: int, horizon: int, max_rows: int) -> list[int]:
     """Origins first..last, thinned from the most recent backwards so the rows stay below max_rows."""
     count = max(0, last - first + 1)
     stride = max(1, math.ceil(count * n_series * horizon / max_rows)) if count else 1
     return sorted(range(last, first - 1, -stride))
+
+
+def _training_rows(fb: FeatureBuilder, first: int, last: int, max_target: int, max_rows: int) -> RowBlock:
+    """The labelled rows of origins first..last (targets up to max_target), origins thinned to max_rows."""
+    block = fb.rows(_origins(first, last, fb.panel.n_series, fb.horizon, max_rows), max_target=max_target)
+    return _subset(block, ~np.isnan(block.y))
 
 
 @dataclass
@@ -266,20 +289,38 @@ def _predict(booster: Any, block: RowBlock) -> np.ndarray:
     return np.maximum(booster.predict(block.X, num_threads=_threads()), 0.0) * block.scale
 
 
-def _train(X: np.ndarray, y: np.ndarray, scale: np.ndarray, rounds: int, *, median: bool = False) -> Any:
+def _label_weight(y: np.ndarray, scale: np.ndarray, median: bool) -> tuple[np.ndarray, np.ndarray]:
+    if median:
+        return _median_target(y, scale)
+    # Per-series target scaling: fit units / scale; the weight scale^(2 - p) makes the tweedie deviance
+    # of the scaled rows equal to that of the units, so big sellers still count as much as they sell.
+    return _demand(y) / scale, scale ** (2.0 - PARAMS["tweedie_variance_power"])
+
+
+def _train(rows: RowBlock, rounds: int, *, median: bool = False, valid: RowBlock | None = None) -> Any:
+    """A LightGBM booster (tweedie mean, or the median) on `rows`; with `valid`, boosting stops once the
+    validation loss (the objective's own, weighted as in training) has not improved for EARLY_STOP rounds,
+    and the booster keeps its best iteration (`best_iteration`)."""
     import lightgbm as lgb
 
     cat_idx = [FEATURES.index(c) for c in CATEGORICAL]
-    if median:
-        params = {**MEDIAN_PARAMS, "num_threads": _threads()}
-        label, weight = _median_target(y, scale)
-    else:
-        params = {**PARAMS, "num_threads": _threads()}
-        # Per-series target scaling: fit units / scale; the weight scale^(2 - p) makes the tweedie deviance
-        # of the scaled rows equal to that of the units, so big sellers still count as much as they sell.
-        label, weight = _demand(y) / scale, scale ** (2.0 - PARAMS["tweedie_variance_power"])
-    data = lgb.Dataset(X, label, weight=weight, feature_name=FEATURES, categorical_feature=cat_idx, free_raw_data=True)
-    return lgb.train(params, data, num_boost_round=rounds)
+    params = {**(MEDIAN_PARAMS if median else PARAMS), "num_threads": _threads()}
+    label, weight = _label_weight(rows.y, rows.scale, median)
+    data = lgb.Dataset(
+        rows.X, label, weight=weight, feature_name=FEATURES, categorical_feature=cat_idx, free_raw_data=True
+    )
+    if valid is None:
+        return lgb.train(params, data, num_boost_round=rounds)
+    v_label, v_weight = _label_weight(valid.y, valid.scale, median)
+    checked = lgb.Dataset(valid.X, v_label, weight=v_weight, reference=data)
+    stop = lgb.early_stopping(EARLY_STOP, first_metric_only=True, verbose=False)
+    return lgb.train(params, data, num_boost_round=rounds, valid_sets=[checked], callbacks=[stop])
+
+
+def _best_rounds(booster: Any, rounds: int) -> int:
+    """Rounds for the refit on all rows: the early-stopped count (at least MIN_ROUNDS, at most `rounds`)."""
+    best = int(getattr(booster, "best_iteration", 0) or 0)
+    return rounds if best <= 0 else int(min(rounds, max(MIN_ROUNDS, best)))
 
 
 def _demand(y: np.ndarray) -> np.ndarray:
@@ -320,19 +361,29 @@ def fit(
     # long horizons are calibrated on as many steps as leave half the spare history to the fitting model
     h_cal = min(horizon, max(1, steps - MIN_STEPS), max(28, (steps - MIN_STEPS) // 2))
     c = last - h_cal - 6
-    fit_rows = fb.rows(_origins(6, c - 1, panel.n_series, horizon, max_rows), max_target=c)
-    cal_rows = fb.rows(list(range(c, c + 7)), max_target=last)
-    ok = ~np.isnan(fit_rows.y)
-    if ok.sum() < 50:
+    fit_rows = _training_rows(fb, 6, c - 1, c, max_rows)  # one copy of the labelled rows, for the three learners
+    if len(fit_rows.y) < 50:
         raise InputDataError("too few days with sales to train a model")
-    fit_rows = _subset(fit_rows, ok)  # one copy of the labelled rows, shared by the three learners
-    model = _train(fit_rows.X, fit_rows.y, fit_rows.scale, rounds)
-    median = _train(fit_rows.X, fit_rows.y, fit_rows.scale, rounds, median=True)
-    xgb = xgb_member.train(fit_rows.X, *_median_target(fit_rows.y, fit_rows.scale), rounds, _threads())
-    del fit_rows
-    ok = ~np.isnan(cal_rows.y)
-    cal_rows = _subset(cal_rows, ok)
+    cal_rows = fb.rows(list(range(c, c + 7)), max_target=last, only=_sample_series(panel.n_series, 7 * h_cal))
+    cal_rows = _subset(cal_rows, ~np.isnan(cal_rows.y))
     ok = np.ones(len(cal_rows.y), dtype=bool)
+    # boosting stops early on the calibration week (time-based: targets after every fitting row's)
+    model = _train(fit_rows, rounds, valid=cal_rows)
+    median = _train(fit_rows, rounds, median=True, valid=cal_rows)
+    xgb = xgb_member.train(
+        fit_rows.X,
+        *_median_target(fit_rows.y, fit_rows.scale),
+        rounds,
+        _threads(),
+        valid=(cal_rows.X, *_median_target(cal_rows.y, cal_rows.scale)),
+        early_stop=EARLY_STOP,
+    )
+    used = {
+        "mean": _best_rounds(model, rounds),
+        "median": _best_rounds(median, rounds),
+        "xgboost": min(rounds, max(MIN_ROUNDS, xgb_member.rounds_used(xgb))),
+    }
+    del fit_rows
     cal_mean = _predict(model, cal_rows)
     ensemble = _choose_ensemble(
         cal_rows, _predict(median, cal_rows), xgb_member.predict(xgb, cal_rows.X, _threads()) * cal_rows.scale
@@ -345,14 +396,13 @@ def fit(
     conformal = conformal_buckets(resid, cal_h, horizon)
     holdout = _holdout_metrics(cal_rows, ok, cal_mean, cal_center, conformal)
     del cal_rows
-    all_rows = fb.rows(_origins(6, last - 1, panel.n_series, horizon, max_rows), max_target=last)
-    all_rows = _subset(all_rows, ~np.isnan(all_rows.y))
+    all_rows = _training_rows(fb, 6, last - 1, last, max_rows)
     n_train = len(all_rows.y)
-    booster = _train(all_rows.X, all_rows.y, all_rows.scale, rounds)
-    median = _train(all_rows.X, all_rows.y, all_rows.scale, rounds, median=True)
+    booster = _train(all_rows, used["mean"])
+    median = _train(all_rows, used["median"], median=True)
     xgb = None
     if ensemble["xgboost"] > 0:
-        xgb = xgb_member.train(all_rows.X, *_median_target(all_rows.y, all_rows.scale), rounds, _threads())
+        xgb = xgb_member.train(all_rows.X, *_median_target(all_rows.y, all_rows.scale), used["xgboost"], _threads())
     del all_rows
     import lightgbm as lgb
 
@@ -363,9 +413,10 @@ def fit(
         "grain": panel.grain.code,
         "features": FEATURES,
         "categorical": CATEGORICAL,
-        "params": {**PARAMS, "num_boost_round": rounds},
-        "median_model": {**MEDIAN_PARAMS, "num_boost_round": rounds},
-        "xgboost_model": {**xgb_member.PARAMS, "num_boost_round": rounds},
+        "params": {**PARAMS, "num_boost_round": used["mean"]},
+        "median_model": {**MEDIAN_PARAMS, "num_boost_round": used["median"]},
+        "xgboost_model": {**xgb_member.PARAMS, "num_boost_round": used["xgboost"]},
+        "early_stopping": {"max_rounds": rounds, "patience": EARLY_STOP, "on": "calibration week", **used},
         "ensemble": ensemble,
         "conformal": conformal,
         "blend": blend,

@@ -26,12 +26,36 @@ PARAMS: dict[str, Any] = {
 }
 
 
-def train(X: np.ndarray, label: np.ndarray, weight: np.ndarray, rounds: int, threads: int) -> Any:
-    """Fit the median on the label and weights the LightGBM median model gets (forecast._median_target)."""
+def train(
+    X: np.ndarray,
+    label: np.ndarray,
+    weight: np.ndarray,
+    rounds: int,
+    threads: int,
+    *,
+    valid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    early_stop: int = 15,
+) -> Any:
+    """Fit the median on the label and weights the LightGBM median model gets (forecast._median_target).
+
+    With `valid` (X, label, weight), boosting stops once its weighted quantile loss has not improved for
+    `early_stop` rounds, and the booster is cut back to its best round."""
     import xgboost as xgb
 
     data = xgb.DMatrix(X, label=label, weight=weight, missing=np.nan)
-    return xgb.train({**PARAMS, "nthread": threads}, data, num_boost_round=rounds)
+    params = {**PARAMS, "nthread": threads}
+    if valid is None:
+        return xgb.train(params, data, num_boost_round=rounds)
+    checked = xgb.DMatrix(valid[0], label=valid[1], weight=valid[2], missing=np.nan)
+    stop = xgb.callback.EarlyStopping(rounds=early_stop, save_best=True)
+    return xgb.train(
+        params, data, num_boost_round=rounds, evals=[(checked, "calibration")], callbacks=[stop], verbose_eval=False
+    )
+
+
+def rounds_used(booster: Any) -> int:
+    """Boosting rounds the booster holds (after early stopping: up to its best round)."""
+    return int(booster.num_boosted_rounds())
 
 
 def predict(booster: Any, X: np.ndarray, threads: int) -> np.ndarray:
