@@ -4,7 +4,8 @@ For every series: each candidate forecasts from several origins near the end of 
 origin, `folds` cuts of one horizon each); MASE and MAPE over those folds score it. The ensemble (mean of the
 best three non-baseline candidates) is scored from the same fold forecasts. The lowest mean MASE wins; the
 winner is refitted on the whole history. Intervals: the winner's fold errors, normalised by sqrt(step),
-give an empirical 90% quantile that widens with sqrt(step) (the same for every model).
+give an empirical 90% quantile that widens with sqrt(step) (the same for every model): the band is P5-P95.
+For a series that is never negative (revenue) the point forecast and the lower bound are clipped at 0.
 """
 
 from __future__ import annotations
@@ -266,6 +267,9 @@ class Forecaster:
                 parts = [models.seasonal_naive(p.y, h, contexts[p.series_id])]
             point = np.mean(parts, axis=0)
             width = interval_width(getattr(r, "_errors", None), p.y, h, p.freq.season)
+            lower, upper = point - width, point + width
+            if non_negative(p):  # revenue cannot go below 0: clip the point and the P5 bound there
+                point, lower = np.maximum(point, 0.0), np.maximum(lower, 0.0)
             score = r.scores.get(r.selected, {})
             frames.append(
                 pd.DataFrame(
@@ -274,8 +278,8 @@ class Forecaster:
                         "ds": future_index(p.y.index[-1], p.freq, h),
                         "step": np.arange(1, h + 1),
                         "yhat": point,
-                        "yhat_lower": point - width,
-                        "yhat_upper": point + width,
+                        "yhat_lower": lower,
+                        "yhat_upper": upper,
                         "model": r.selected,
                         "members": ",".join(r.members),
                         "cv_mase": score.get("cv_mase", np.nan),
@@ -285,6 +289,12 @@ class Forecaster:
                 )
             )
         return pd.concat(frames, ignore_index=True)
+
+
+def non_negative(p: Prepared) -> bool:
+    """True when the series never goes below 0 (revenue, units): its forecasts and intervals are clipped at 0."""
+    observed = p.raw.dropna()
+    return bool((p.y >= 0).all() and (observed >= 0).all())
 
 
 def single_threaded_blas():

@@ -12,6 +12,7 @@ import math
 
 import pandas as pd
 
+from market_intelligence.trends import change_text
 from retail_platform.presentation import ReportFragment
 from retail_platform.presentation.charts import Draw
 
@@ -19,13 +20,19 @@ TOP_MOVERS = 10
 
 
 def _draw_forecast(history: pd.DataFrame, forecast: pd.DataFrame, title: str) -> Draw:
-    """The series' actual revenue, then the selected model's forecast with its interval."""
+    """The series' actual revenue, then the selected model's forecast with its interval (named by its
+    quantiles: a 90% interval is the band from P5 to P95; lower bounds are already clipped at 0 for revenue)."""
+    coverage = float(forecast["interval"].iloc[0]) if "interval" in forecast else 0.9
+    low, high = (1 - coverage) / 2 * 100, (1 + coverage) / 2 * 100
 
     def draw(ax) -> None:
         ax.plot(history["ds"], history["y"], color="#333", lw=1.2, label="actual")
         label = f"forecast ({forecast['model'].iloc[0]})"
         ax.plot(forecast["ds"], forecast["yhat"], color="#1f77b4", lw=1.5, label=label)
-        ax.fill_between(forecast["ds"], forecast["yhat_lower"], forecast["yhat_upper"], color="#1f77b4", alpha=0.2)
+        band = f"{coverage:.0%} prediction interval (P{low:.0f}-P{high:.0f})"
+        ax.fill_between(
+            forecast["ds"], forecast["yhat_lower"], forecast["yhat_upper"], color="#1f77b4", alpha=0.2, label=band
+        )
         ax.set_title(title, fontsize=9)
         ax.legend(fontsize=7)
         ax.tick_params(labelsize=7)
@@ -44,21 +51,45 @@ def elasticity_text(row: dict) -> str:
     return text
 
 
+def headline_change(trends: pd.DataFrame) -> pd.Series:
+    """The change each market's text states: `trend_change` (a year, or over the span observed when there is
+    less than a year); the yearly figure for outputs written before that field existed."""
+    if "trend_change" in trends:
+        return trends["trend_change"].astype(float)
+    return trends["relative_change_per_year"].astype(float)
+
+
 def top_movers(trends: pd.DataFrame, n: int = TOP_MOVERS) -> pd.DataFrame:
-    """Markets with a significant trend, largest yearly change first (at most `n`)."""
+    """Markets with a significant trend, largest change first by the figure shown (at most `n`)."""
     moving = trends[trends["direction"] != "flat"]
-    order = moving["relative_change_per_year"].abs().sort_values(ascending=False, kind="stable").index
+    order = headline_change(moving).abs().sort_values(ascending=False, kind="stable").index
     return moving.loc[order].head(n)
+
+
+def _seasonality_cell(r: dict) -> str:
+    value = r.get("seasonality_strength")
+    if value is None or not math.isfinite(float(value)):
+        return f"n/a ({r.get('seasonality_note') or 'needs 2 full cycles'})"
+    return f"{float(value):.2f}"
+
+
+def _change_cell(r: dict) -> str:
+    if "trend_change" in r:
+        return change_text(r["trend_change"], str(r.get("trend_change_period") or ""))
+    return change_text(r["relative_change_per_year"], "a year")
 
 
 def _table(rows: pd.DataFrame) -> str:
     body = "".join(
         f"<tr><td>{html.escape(str(r['series_id']))}</td><td>{html.escape(str(r['direction']))}</td>"
-        f"<td>{r['relative_change_per_year'] * 100:+.0f}%</td><td>{r['seasonality_strength']:.2f}</td>"
+        f"<td>{html.escape(_change_cell(r))}</td><td>{html.escape(_seasonality_cell(r))}</td>"
         f"<td>{html.escape(elasticity_text(r))}</td><td>{html.escape(str(r['summary']))}</td></tr>"
         for r in rows.to_dict("records")
     )
-    head = "<tr><th>market</th><th>trend</th><th>change a year</th><th>seasonality</th><th>price elasticity</th>"
+    head = (
+        "<tr><th>market</th><th>trend</th><th>change (fitted trend; a year, or first to last period observed)</th>"
+        "<th>seasonality</th><th>price elasticity</th>"
+    )
     return f"<table class='t'>{head}<th>summary</th></tr>{body}</table>"
 
 

@@ -27,12 +27,17 @@ class TrendReport:
     sen_slope_per_year: float
     hac_slope_per_year: float
     hac_p: float
-    relative_change_per_year: float
+    relative_change_per_year: float  # NaN with less than a year of history (not extrapolated)
     trend_strength: float
-    seasonality_strength: float
+    seasonality_strength: float  # NaN with fewer than two full seasonal cycles (not estimable)
     changepoints: list[str] = field(default_factory=list)
     anomalies: list[str] = field(default_factory=list)
     summary: str = ""
+    # the headline change: the yearly rate with a year of history or more, else the fitted trend's change over
+    # the observed span (`trend_change_period` says which: "a year" or "over 13 weeks")
+    trend_change: float = math.nan
+    trend_change_period: str = ""
+    seasonality_note: str = ""  # why seasonality_strength is n/a, e.g. "needs 2 years"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -277,6 +282,33 @@ def _season_period(freq: Frequency) -> float:
 
 
 MIN_TREND_EFFECT = 1.0  # the trend must move the level by at least one noise sd over the window
+YEAR_DAYS = 364  # 52 weeks, 12 months or 365 days of history count as a year
+
+
+def _span_text(n: int, freq: Frequency) -> str:
+    unit = {"W": "week", "MS": "month", "D": "day"}.get(freq.code, "period")
+    return f"over {n} {unit}{'s' if n != 1 else ''}"
+
+
+def _cycles_text(freq: Frequency) -> str:
+    return "needs 2 weeks" if freq.code == "D" else "needs 2 years"
+
+
+def trend_changes(sen: float, n: int, freq: Frequency, log_scale: bool, level: float) -> tuple[float, float, str]:
+    """(yearly change or NaN, headline change, its period) of a trend with Sen slope `sen` per period.
+
+    The headline is the fitted trend line's change from the first to the last of the `n` periods observed
+    (exp(sen * (n - 1)) - 1 on the log scale, sen * (n - 1) / level otherwise): an interpolation, never an
+    extrapolation. Only with a year of history or more is the yearly rate given (compounded on the log scale)
+    and used as the headline: compounding a 13-week slope to a year turns +10% into +46% and noise into
+    thousands of per cent.
+    """
+    per_year = 365.25 / freq.period_days
+    yearly = math.expm1(sen * per_year) if log_scale else sen * per_year / level
+    if n * freq.period_days >= YEAR_DAYS:
+        return yearly, yearly, "a year"
+    span = math.expm1(sen * (n - 1)) if log_scale else sen * (n - 1) / level
+    return math.nan, span, _span_text(n, freq)
 
 
 def analyse(p: Prepared) -> TrendReport:
@@ -318,7 +350,7 @@ def analyse(p: Prepared) -> TrendReport:
     hac_slope = hac_trend(level_adjusted, breaks)[0] if n >= 6 + len(breaks) else 0.0
     per_year = 365.25 / p.freq.period_days
     level = float(np.mean(np.abs(values))) or 1.0
-    relative = math.expm1(sen * per_year) if log_scale else sen * per_year / level
+    yearly, headline, period = trend_changes(sen, n, p.freq, log_scale, level)
     effect = abs(sen) * (n - 1) >= MIN_TREND_EFFECT * shifts.sigma
     significant = mk_p < 0.05 and hac_p < 0.05 and effect
     direction = ("up" if sen > 0 else "down") if significant and sen != 0 else "flat"
@@ -336,14 +368,32 @@ def analyse(p: Prepared) -> TrendReport:
         sen_slope_per_year=sen_level * per_year,
         hac_slope_per_year=hac_slope * per_year,
         hac_p=hac_p,
-        relative_change_per_year=relative,
+        relative_change_per_year=yearly,
         trend_strength=strength(trend, resid),
-        seasonality_strength=strength(seasonal, resid),
+        seasonality_strength=strength(seasonal, resid) if two_seasons else math.nan,
         changepoints=[str(d.date()) for d in cps],
         anomalies=[str(d.date()) for d in anomalies],
+        trend_change=headline,
+        trend_change_period=period,
+        seasonality_note="" if two_seasons else _cycles_text(p.freq),
     )
     report.summary = summarise(report)
     return report
+
+
+def change_text(change: float, period: str) -> str:
+    """'+12% a year', '+10% over 13 weeks' (the fitted trend's first-to-last change), 'n/a'."""
+    if change is None or not math.isfinite(change):
+        return "n/a"
+    return f"{change * 100:+.0f}% {period}".strip()
+
+
+def seasonality_sentence(value: float, note: str) -> str:
+    """'Seasonality is strong (0.81).' or, below two cycles, that it cannot be judged yet."""
+    if value is None or not math.isfinite(value):
+        return f"Seasonality cannot be judged yet ({note or 'needs 2 full cycles'})."
+    word = "strong" if value >= 0.6 else "moderate" if value >= 0.3 else "weak"
+    return f"Seasonality is {word} ({value:.2f})."
 
 
 def _mad(x: np.ndarray) -> float:
@@ -359,12 +409,11 @@ def summarise(r: TrendReport, elasticity: dict | None = None, pooled_from: str |
         first = f"{market}: no significant trend (Mann-Kendall p={r.mk_p:.2f})"
     else:
         first = (
-            f"{market} is trending {r.direction} by about {abs(r.relative_change_per_year) * 100:.0f}% a year "
+            f"{market} is trending {r.direction}: {change_text(r.trend_change, r.trend_change_period)} "
             f"(Mann-Kendall p={r.mk_p:.3f}, HAC p={r.hac_p:.3f})"
         )
     parts = [first + "."]
-    season_word = "strong" if r.seasonality_strength >= 0.6 else "moderate" if r.seasonality_strength >= 0.3 else "weak"
-    parts.append(f"Seasonality is {season_word} ({r.seasonality_strength:.2f}).")
+    parts.append(seasonality_sentence(r.seasonality_strength, r.seasonality_note))
     if r.changepoints:
         parts.append(f"Level changes around {', '.join(r.changepoints[:3])}.")
     if r.anomalies:
