@@ -28,7 +28,7 @@ from compliance_guardian.store import Buckets, ModelStore
 from retail_platform.exceptions import BadEventError
 from retail_platform.storage import BlobStore, PartitionedDataset, overlaps, period_of
 from retail_platform.storage.blobstore import S3Client
-from retail_platform.storage.partitions import grain_of, span
+from retail_platform.storage.partitions import grain_of, overlapping, span
 from retail_platform.storage.partitions import label_of as partition_label
 
 PAYMENTS = "payment_transactions"
@@ -67,11 +67,6 @@ def within(inner: str, outer: str) -> bool:
     return o0 <= i0 and i1 <= o1
 
 
-def _overlapping(dataset: PartitionedDataset, first: date, last: date) -> list[str]:
-    """Labels of the dataset's partitions sharing a day with [first, last]."""
-    return [p for p in dataset.partitions() if span(p)[0] <= last and first <= span(p)[1]]
-
-
 def _day_rows(frame: pd.DataFrame, first: date, last: date) -> pd.DataFrame:
     """Rows of payments whose day lies in [first, last] (month objects hold more than a window needs)."""
     if frame.empty:
@@ -108,9 +103,7 @@ def write_findings(store: BlobStore, dataset: str, by_label: dict[str, pd.DataFr
     stale = [
         k
         for k in PartitionedDataset(store, FINDINGS).keys(labels)
-        if k not in written
-        and k.endswith(f"/{part}")
-        and any(within(period_of(k) or label, label) for label in labels)
+        if k not in written and k.endswith(f"/{part}") and any(within(period_of(k) or label, label) for label in labels)
     ]
     store.delete(stale)
 
@@ -129,21 +122,54 @@ def audit_partitions(store: BlobStore, dataset: str, periods: Iterable[str]) -> 
     return {"dataset": dataset, "partitions": len(counts), "findings": sum(counts.values()), "by_partition": counts}
 
 
+class PaymentHistory:
+    """payment_transactions for one event, each object read at most once: the newest day, the training window
+    and the scoring window overlap, and each used to read the dataset again."""
+
+    def __init__(self, store: BlobStore) -> None:
+        self.dataset = PartitionedDataset(store, PAYMENTS)
+        self._listing: dict[str | None, list[str]] | None = None
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def _read(self, labels: list[str]) -> pd.DataFrame:
+        """Rows of the objects overlapping `labels` (as `PartitionedDataset.read`), from the cache when read."""
+        if self._listing is None:
+            self._listing = self.dataset.listing()
+        keys = overlapping(self._listing, labels)
+        missing = [k for k in keys if k not in self._frames]
+        for key, table in zip(missing, self.dataset.read_tables(missing), strict=True):
+            self._frames[key] = table.to_pandas()
+        kept = [self._frames[k] for k in keys if not self._frames[k].empty]
+        return pd.concat(kept, ignore_index=True) if kept else pd.DataFrame()
+
+    def newest_day(self, periods: list[str]) -> date | None:
+        """The last day with payments in the named partitions (a month label's end may lie past its data)."""
+        frame = self._read(periods)
+        if frame.empty:
+            return None
+        return pd.to_datetime(frame["payment_ts"], utc=True).max().date()
+
+    def between(self, first: date, last: date) -> pd.DataFrame:
+        """Payments of the days [first, last], from every partition (day or month) overlapping them."""
+        if self._listing is None:
+            self._listing = self.dataset.listing()
+        labels = [p for p in self._listing if p is not None and span(p)[0] <= last and first <= span(p)[1]]
+        return _day_rows(self._read(sorted(labels)), first, last)
+
+
 def newest_payment_day(store: BlobStore, periods: list[str]) -> date | None:
     """The last day with payments in the named partitions (a month label's end may lie past its data)."""
-    frame = PartitionedDataset(store, PAYMENTS).read(periods, columns=["payment_ts"])
-    if frame.empty:
-        return None
-    return pd.to_datetime(frame["payment_ts"], utc=True).max().date()
+    return PaymentHistory(store).newest_day(periods)
 
 
 def payments_between(store: BlobStore, first: date, last: date) -> pd.DataFrame:
     """Payments of the days [first, last], read from every partition (day or month) overlapping them."""
-    payments = PartitionedDataset(store, PAYMENTS)
-    return _day_rows(payments.read(_overlapping(payments, first, last)), first, last)
+    return PaymentHistory(store).between(first, last)
 
 
-def ensure_fraud_model(buckets: Buckets, cfg: GuardianSettings, newest_day: date) -> tuple[Any, str, dict]:
+def ensure_fraud_model(
+    buckets: Buckets, cfg: GuardianSettings, newest_day: date, history: PaymentHistory | None = None
+) -> tuple[Any, str, dict]:
     """The current fraud model; (re)trained from prod history when missing or stale (the retraining policy)."""
     from compliance_guardian.fraud.model import FraudModel, train
 
@@ -159,12 +185,13 @@ def ensure_fraud_model(buckets: Buckets, cfg: GuardianSettings, newest_day: date
             return model, model.version, info
     except ModelUnavailableError:
         info["reason"] = "no model yet"
-    history = payments_between(buckets.prod, newest_day - timedelta(days=cfg.training_days), newest_day)
+    history = history or PaymentHistory(buckets.prod)
+    labelled = history.between(newest_day - timedelta(days=cfg.training_days), newest_day)
     try:
-        if history.empty or "is_fraud" not in history.columns:
+        if labelled.empty or "is_fraud" not in labelled.columns:
             raise TrainingDataError("no labelled payments in prod")
-        history = history.loc[history["is_fraud"].notna()]
-        new_model, report = train(history, objective=cfg.threshold_objective)
+        labelled = labelled.loc[labelled["is_fraud"].notna()]
+        new_model, report = train(labelled, objective=cfg.threshold_objective)
     except TrainingDataError as e:
         if model is None:
             raise ModelUnavailableError(f"no fraud model and cannot train one: {e}") from e
@@ -175,7 +202,9 @@ def ensure_fraud_model(buckets: Buckets, cfg: GuardianSettings, newest_day: date
     return new_model, new_model.version, info
 
 
-def score_days(buckets: Buckets, cfg: GuardianSettings, model: Any, periods: list[str]) -> dict[str, Any]:
+def score_days(
+    buckets: Buckets, cfg: GuardianSettings, model: Any, periods: list[str], history: PaymentHistory | None = None
+) -> dict[str, Any]:
     """Score the payments of the named days, or of every day with payments in a named month; `history_days`
     of earlier payments feed the velocity features. Alerts are written per day.
 
@@ -187,7 +216,7 @@ def score_days(buckets: Buckets, cfg: GuardianSettings, model: Any, periods: lis
 
     labels = [label_of(p) for p in periods]
     first, last = min(span(p)[0] for p in labels), max(span(p)[1] for p in labels)
-    frame = payments_between(buckets.prod, first - timedelta(days=cfg.history_days), last)
+    frame = (history or PaymentHistory(buckets.prod)).between(first - timedelta(days=cfg.history_days), last)
     day_of, df, features = np.array([], dtype=object), None, None
     if not frame.empty:
         df = prepare(frame)
@@ -255,19 +284,20 @@ def run_prod_update(
     emitted = publish(settings, FINDINGS, sorted(audited["by_partition"]), events_client)
     if dataset != PAYMENTS and next(buckets.prod.list(f"{PAYMENTS}/"), None) is None:  # one listed key is enough
         result["skipped"] = [f"no {PAYMENTS} in prod (no payments export): fraud scoring skipped; card-data audit ran"]
-    newest = newest_payment_day(buckets.prod, periods) if dataset == PAYMENTS and periods else None
+    history = PaymentHistory(buckets.prod)
+    newest = history.newest_day(periods) if dataset == PAYMENTS and periods else None
     if dataset == PAYMENTS and periods and newest is None:
         result["fraud"] = {"status": "skipped", "reason": f"no payments in {PAYMENTS} partitions {periods}"}
     if newest is not None:
         try:
-            model, version, info = ensure_fraud_model(buckets, cfg, newest)
+            model, version, info = ensure_fraud_model(buckets, cfg, newest, history)
         except ModelUnavailableError as e:
             result["fraud"] = {"status": "skipped", "reason": str(e)}
         else:
             info.setdefault("threshold", model.metadata.get("threshold_choice"))  # why this threshold (the report)
             info.setdefault("metrics_holdout", model.metadata.get("metrics_holdout"))
             try:
-                scored = score_days(buckets, cfg, model, periods)
+                scored = score_days(buckets, cfg, model, periods, history)
             except BadRequestError as e:  # a model of own feature columns that payment_transactions lacks
                 result["fraud"] = {"status": "skipped", "reason": str(e), "model_version": version}
                 result["events_emitted"] = emitted
