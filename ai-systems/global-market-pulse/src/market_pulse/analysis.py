@@ -195,6 +195,8 @@ def _pulse(result: PulseResult, panel: pd.DataFrame, days: int) -> pd.DataFrame:
     countries = sorted(panel["country"].unique())
     signals = pd.DataFrame({"country": countries}).set_index("country")
     revenue_growth = t["growth"][t["growth"]["measure"] == "revenue"]
+    orders_wide = panel.pivot(index="date", columns="country", values="orders").astype(float).fillna(0.0)
+    bases = growth.base_orders(orders_wide)
     for window, column in (("mom", "mom_growth"), ("yoy", "yoy_growth"), ("wow", "wow_growth")):
         rows = revenue_growth[revenue_growth["window"] == window].set_index("country")
         if not rows.empty:
@@ -202,8 +204,13 @@ def _pulse(result: PulseResult, panel: pd.DataFrame, days: int) -> pd.DataFrame:
                 rows["growth_sa"].where(rows["growth_sa"].notna(), rows["growth"])
                 if window == "mom"
                 else rows["growth"]
-            )
-            signals[column] = value.astype(float)
+            ).astype(float)
+            base = bases[bases["window"] == window].set_index("country")["base_orders"].reindex(rows.index)
+            material = base >= pulse_index.MIN_BASE_ORDERS
+            # a percentage off a tiny base neither drives the index nor is shown: the change in money is
+            signals[column] = value.where(material)
+            signals[f"{column}_change"] = (rows["recent"] - rows["reference"]).where(~material | value.isna())
+            signals[f"{column}_base_orders"] = base
     if not t["shares"].empty:
         signals["share_shift_pp"] = t["shares"].set_index("country")["shift_pp"]
     signals["new_customer_share_change"] = _rate_change(
@@ -219,7 +226,7 @@ def _pulse(result: PulseResult, panel: pd.DataFrame, days: int) -> pd.DataFrame:
     significant = {}
     if not t["country_tests"].empty:
         significant = t["country_tests"].set_index("country")["significant"].astype(bool).to_dict()
-    out = pulse_index.compute(signals.reset_index(), significant)
+    out = pulse_index.compute(signals.reset_index(), significant, currency=result.reporting_currency)
     return out.merge(signals.reset_index(), on="country", how="left")
 
 

@@ -104,3 +104,24 @@ def growth_table(
 
 def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
+
+
+def base_orders(orders: pd.DataFrame) -> pd.DataFrame:
+    """Per country and window, the fewest orders in any window a growth rate of growth_table divides by:
+    the reference window, and for the yearly-adjusted month over month also last year's two windows. A
+    percentage off a base of a handful of orders is noise (one order more or less moves it by its whole size)."""
+    n = len(orders)
+    values = orders.to_numpy(dtype=float)
+    frames = []
+    for window in WINDOWS:
+        if n < window.days + window.lag:
+            continue
+        bases = [values[n - window.days - window.lag : n - window.lag].sum(axis=0)]
+        if window.name == "mom" and n >= window.days + window.lag + 364:
+            bases.append(values[n - window.days - 364 : n - 364].sum(axis=0))
+            bases.append(values[n - window.days - window.lag - 364 : n - window.lag - 364].sum(axis=0))
+        frames.append(
+            pd.DataFrame({"country": orders.columns, "window": window.name, "base_orders": np.min(bases, axis=0)})
+        )
+    empty = pd.DataFrame(columns=["country", "window", "base_orders"])
+    return pd.concat(frames, ignore_index=True) if frames else empty

@@ -10,6 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+# a growth rate is given as a percentage only when every window it divides by holds at least this many
+# orders: one order more or less then moves it by at most 5%; below, the change is stated in money
+MIN_BASE_ORDERS = 20
+NO_PERCENT_NET = "(no percentage: net revenue was not positive the month before)"
+GROWTHS = ("mom_growth", "yoy_growth", "wow_growth")
+
 # component: (weight, direction, description of the raw value)
 COMPONENTS: dict[str, tuple[float, int, str]] = {
     "mom_growth": (0.30, +1, "revenue month over month"),
@@ -33,18 +39,39 @@ def _robust_z(values: pd.Series) -> pd.Series:
     return ((values - centre) / scale).clip(-3, 3)
 
 
-def _describe(component: str, value: float) -> str:
-    if component in ("mom_growth", "yoy_growth", "wow_growth"):
-        return f"{COMPONENTS[component][2]} {value:+.1%}"
+def _value(component: str, value: float) -> str:
+    if component in GROWTHS:
+        return f"{value:+.1%}"
     if component == "share_shift_pp":
-        return f"market share {value:+.2f} pp"
-    if component == "new_customer_share_change":
-        return f"share of new customers {value:+.1%} pts"
-    if component == "cancellation_rate_change":
-        return f"cancellation rate {value:+.1%} pts"
-    if value < 0:
-        return f"{-value:.0f} more unusual drop(s) than spikes in the last 28 days"
-    return f"{value:.0f} more unusual spike(s) than drops in the last 28 days"
+        return f"{value:+.2f} pp"
+    return f"{value:+.1%} pts"
+
+
+def _describe(component: str, value: float, typical: float | None, verdict: str = "") -> str:
+    """The component's value, and for all but the anomaly count how it compares with the typical market
+    (the median over markets, the centre of the index): the index ranks markets against each other, so a
+    fall can lift a market whose fall is smaller than most."""
+    if component == "recent_anomalies":
+        if value < 0:
+            return f"{-value:.0f} more unusual drop(s) than spikes in the last 28 days"
+        return f"{value:.0f} more unusual spike(s) than drops in the last 28 days"
+    text = f"{COMPONENTS[component][2]} {_value(component, value)}{verdict}"
+    if typical is None or not np.isfinite(typical):
+        return text
+    direction = COMPONENTS[component][1]
+    if np.isclose(value, typical):
+        return f"{text}, like the typical market,"
+    better = (value - typical) * direction > 0
+    return f"{text}, {'better' if better else 'worse'} than the typical market's {_value(component, typical)},"
+
+
+def _money_change(component: str, change: float, base_orders: float, currency: str) -> str:
+    """A growth too small a base for a percentage, stated as the change in the reporting currency."""
+    orders = f"{base_orders:.0f} order{'s' if round(base_orders) != 1 else ''}"
+    return (
+        f"{COMPONENTS[component][2]} {'+' if change >= 0 else '-'}{currency} {abs(change):,.2f}"
+        f" (base of {orders}: too few for a percentage, left out of the index)"
+    )
 
 
 def _band(index: float) -> str:
@@ -59,15 +86,22 @@ def _band(index: float) -> str:
     return "well below the typical market"
 
 
-def compute(signals: pd.DataFrame, significant_growth: dict[str, bool] | None = None) -> pd.DataFrame:
-    """signals: one row per country, columns = COMPONENTS (NaN where unknown). Returns index + explanation."""
+def compute(
+    signals: pd.DataFrame, significant_growth: dict[str, bool] | None = None, *, currency: str = ""
+) -> pd.DataFrame:
+    """signals: one row per country, columns = COMPONENTS (NaN where unknown), optionally `<growth>_change`
+    (the change in money where no percentage is given) and `<growth>_base_orders`. Returns index + explanation.
+    Each figure is said once: month over month growth in the drivers when it is one, else after the band."""
     frame = signals.set_index("country")
     contributions = pd.DataFrame(index=frame.index)
     weights = pd.DataFrame(index=frame.index)
+    typical: dict[str, float] = {}
     for component, (weight, direction, _) in COMPONENTS.items():
         if component not in frame:
             continue
-        z = _robust_z(frame[component].astype(float)) * direction
+        values = frame[component].astype(float)
+        typical[component] = float(values.median()) if values.notna().any() else float("nan")
+        z = _robust_z(values) * direction
         contributions[component] = weight * z
         weights[component] = np.where(z.notna(), weight, 0.0)
     total_weight = weights.sum(axis=1).replace(0.0, np.nan)
@@ -76,22 +110,23 @@ def compute(signals: pd.DataFrame, significant_growth: dict[str, bool] | None = 
     for country in frame.index:
         parts = contributions.loc[country].dropna()
         drivers = parts.reindex(parts.abs().sort_values(ascending=False).index)[:2]
+        sig = (significant_growth or {}).get(country)
+        verdict = " (a significant change)" if sig else " (not significant)" if sig is False else ""
         phrases = []
         for component, contribution in drivers.items():
             if abs(contribution) < 0.02:
                 continue
-            raw = frame.loc[country, component]
+            raw = float(frame.loc[country, component])
             word = "lifted" if contribution > 0 else "held back"
-            phrases.append(f"{_describe(component, float(raw))} {word} it")
+            said = verdict if component == "mom_growth" else ""
+            phrases.append(f"{_describe(component, raw, typical.get(component), said)} {word} it")
         value = float(index[country])
         text = f"{country}: pulse {value:.0f}, {_band(value)}"
-        growth = frame.loc[country].get("mom_growth")
-        if growth is not None and np.isfinite(growth):
-            sig = (significant_growth or {}).get(country)
-            verdict = " (a significant change)" if sig else " (not significant)" if sig is False else ""
-            text += f"; revenue {growth:+.1%} month over month{verdict}"
+        if not any(p.startswith(COMPONENTS["mom_growth"][2]) for p in phrases):
+            text += _growth_clause(frame.loc[country], verdict, currency)
         if phrases:
-            text += ". " + "; ".join(phrases).capitalize()
+            joined = "; ".join(phrases)
+            text += ". " + joined[0].upper() + joined[1:]
         rows.append(
             {
                 "country": country,
@@ -102,3 +137,20 @@ def compute(signals: pd.DataFrame, significant_growth: dict[str, bool] | None = 
             }
         )
     return pd.DataFrame(rows)
+
+
+def _growth_clause(row: pd.Series, verdict: str, currency: str) -> str:
+    """'; revenue +12.0% month over month (not significant)', or the change in money off a tiny base."""
+    growth = row.get("mom_growth")
+    if growth is not None and np.isfinite(growth):
+        return f"; revenue {growth:+.1%} month over month{verdict}"
+    change = row.get("mom_growth_change")
+    if change is not None and np.isfinite(change):
+        base = row.get("mom_growth_base_orders")
+        if base is not None and np.isfinite(base) and base < MIN_BASE_ORDERS:
+            if base == 0 and change == 0:
+                return ""  # no sales in either month: nothing to say
+            return "; " + _money_change("mom_growth", float(change), float(base), currency)
+        sign = "+" if change >= 0 else "-"
+        return f"; revenue month over month {sign}{currency} {abs(change):,.2f} " + NO_PERCENT_NET
+    return ""

@@ -11,6 +11,7 @@ from retail_platform.presentation import ReportFragment, bullet_list
 from retail_platform.presentation.charts import Draw
 
 TOP_MARKETS = 4
+MAX_BARS = 30  # beyond, the pulse chart names the top and bottom 15 markets
 
 
 def anomaly_marks(anomalies: pd.DataFrame, wide: pd.DataFrame, markets: list[str]) -> pd.DataFrame:
@@ -22,14 +23,30 @@ def anomaly_marks(anomalies: pd.DataFrame, wide: pd.DataFrame, markets: list[str
     return marks
 
 
+def bars_shown(pulse: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The markets the bar chart names (pulse sorted high to low): all up to MAX_BARS, else the top and the
+    bottom MAX_BARS // 2, with a note for the title."""
+    if len(pulse) <= MAX_BARS:
+        return pulse, ""
+    half = MAX_BARS // 2
+    return pd.concat([pulse.head(half), pulse.tail(half)]), f"\ntop and bottom {half} of {len(pulse)} markets"
+
+
+def chart_height(markets: int) -> float:
+    """Inches: room for one readable label per bar (0.2 in at 90 dpi is 18 px for an 8 pt label)."""
+    return max(3.5, 1.4 + 0.2 * min(markets, MAX_BARS))
+
+
 def _draw_pulse(result: PulseResult, pulse: pd.DataFrame, panel: pd.DataFrame) -> Draw:
     """Left: the pulse index per market; right: the largest markets' daily revenue (thin) and 7-day mean
     (thick), their anomalies marked at the day's value on the daily line."""
 
     def draw(axes) -> None:
-        axes[0].barh(pulse["country"][::-1], pulse["pulse_index"][::-1], color="#4477aa")
+        shown, note = bars_shown(pulse)
+        axes[0].barh(shown["country"][::-1], shown["pulse_index"][::-1], color="#4477aa")
+        axes[0].tick_params(axis="y", labelsize=8)
         axes[0].axvline(50, color="#999", lw=1)
-        axes[0].set_title("pulse index (50 = typical market)")
+        axes[0].set_title("pulse index (50 = typical market)" + note)
         wide = panel.pivot(index="date", columns="country", values="revenue")
         top = list(wide.sum().sort_values(ascending=False).index[:TOP_MARKETS])
         marks = anomaly_marks(result.tables["anomalies"], wide, top)
@@ -60,5 +77,5 @@ def html_section(result: PulseResult, panel: pd.DataFrame) -> str:
         f"{int(result.tables['granger'].get('significant', pd.Series(dtype=bool)).sum())} lead/lag relations.</p>",
         bullet_list(pulse["explanation"].head(8)),
     )
-    fragment.add_chart(_draw_pulse(result, pulse, panel), figsize=(12, 3.5), dpi=90, ncols=2)
+    fragment.add_chart(_draw_pulse(result, pulse, panel), figsize=(12, chart_height(len(pulse))), dpi=90, ncols=2)
     return fragment.html()
