@@ -29,7 +29,8 @@ DIMENSIONS = ("region", "segment")
 
 def golden_weekly() -> pd.Series:
     """Weekly sales per region x segment with ALL totals, from the raw file (the contract's rules restated:
-    a line needs a positive quantity and sales >= 0)."""
+    a line needs a positive quantity and sales >= 0). Only whole weeks: a first or last week the export covers
+    partly (it starts or ends mid-week) is left out."""
     raw = pd.read_csv(SOURCE, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     sales = pd.to_numeric(raw["Sales"].str.replace(r"[$,]", "", regex=True))
     ok = (pd.to_numeric(raw["Quantity"]) > 0) & (sales >= 0)
@@ -42,6 +43,8 @@ def golden_weekly() -> pd.Series:
             "sales": sales,
         }
     )[ok]
+    whole = (lines["week"] >= day[ok].min()) & (lines["week"] + pd.Timedelta(days=6) <= day[ok].max())
+    lines = lines[whole]
     sums = []
     for k in range(3):
         for rolled in combinations(DIMENSIONS, k):

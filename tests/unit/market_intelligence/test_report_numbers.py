@@ -1,6 +1,6 @@
 """The numbers the report states, against golden answers known by construction: a trend's change over a short
 span is not compounded to a year, a yearly rate is given from a year of history on, seasonality strength is n/a
-below two cycles, and revenue forecasts never go below 0."""
+below two cycles, revenue forecasts never go below 0, and part-weeks at the data's edges are left out."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ import math
 
 import numpy as np
 import pandas as pd
-from market_intelligence import report, trends
+from market_intelligence import prod_sql, report, trends
+from market_intelligence.batch import full_weeks, read_markets
 from market_intelligence.forecast import Forecaster, Options
 from market_intelligence.series import prepare
+
+from retail_platform.storage import MemoryBlobStore, codec
 
 WEEKS_PER_YEAR = 365.25 / 7
 
@@ -108,3 +111,19 @@ def test_revenue_forecast_bounds_never_go_below_zero_but_a_signed_series_keeps_i
     assert (shop["yhat_lower"] == 0).any()  # the unclipped band would have gone below 0 here
     assert (margin["yhat_lower"] < 0).all()
     np.testing.assert_allclose(margin["yhat_upper"] - margin["yhat"], margin["yhat"] - margin["yhat_lower"])
+
+
+def test_partial_first_and_last_weeks_are_left_out_of_the_markets():
+    # a quarter from Sunday 2023-10-01 to Wednesday 2023-12-27: the week of 2023-09-25 holds one day, that of
+    # 2023-12-25 three; the 12 Mondays from 2023-10-02 to 2023-12-18 are whole weeks
+    prod = MemoryBlobStore("prod")
+    days = pd.date_range("2023-10-01", "2023-12-27", freq="D")
+    mart = pd.DataFrame({"date": days, "sku": "A", "category": "Toys", "country": "DE", "revenue_reporting": 100.0})
+    codec.write_parquet(prod, "copilot_mart/month=2023-10/part-0.parquet", mart)
+    mondays = pd.date_range("2023-09-25", "2023-12-25", freq="W-MON")
+    weekly = pd.DataFrame({"date": mondays, "category": "Toys", "country": "DE", "revenue_reporting": 700.0})
+    codec.write_parquet(prod, "market_series/month=2023-10/part-0.parquet", weekly)
+    assert prod_sql.days_observed(prod) == (pd.Timestamp("2023-10-01"), pd.Timestamp("2023-12-27"))
+    got = read_markets(prod, ("category", "country"))
+    assert pd.to_datetime(got["date"]).tolist() == list(pd.date_range("2023-10-02", "2023-12-18", freq="W-MON"))
+    assert full_weeks(weekly, None).equals(weekly)  # no daily span known: nothing is dropped

@@ -81,8 +81,28 @@ def read_markets(prod: BlobStore, dims: tuple[str, ...]) -> pd.DataFrame:
     """Weekly revenue per market: prod market_series for category x country (the default), else summed from
     copilot_mart's daily rows over the custom dimensions (empty when the dataset is not in prod)."""
     if dimensions.is_default(dims):
-        return store.read_dataset(prod, "market_series", columns=["date", *dims, "revenue_reporting"])
-    return prod_sql.weekly_markets(prod, dims)  # summed by DuckDB: copilot_mart is never loaded whole
+        weekly = store.read_dataset(prod, "market_series", columns=["date", *dims, "revenue_reporting"])
+    else:
+        weekly = prod_sql.weekly_markets(prod, dims)  # summed by DuckDB: copilot_mart is never loaded whole
+    if weekly.empty:
+        return weekly
+    return full_weeks(weekly, prod_sql.days_observed(prod))
+
+
+def full_weeks(weekly: pd.DataFrame, span: tuple[pd.Timestamp, pd.Timestamp] | None) -> pd.DataFrame:
+    """The weeks (Monday dates) wholly inside the days observed: a first or last week the data covers only
+    partly (a quarter starting on a Sunday has a one-day first week) would read as a slump, bend the trend
+    ("+675%" from a one-day week) and start the forecast from a part-week. Unchanged without a span."""
+    if span is None:
+        return weekly
+    days = pd.to_datetime(weekly["date"])
+    if (days.dt.weekday != 0).any():
+        return weekly  # not weekly Mondays: nothing to tell
+    first, last = span
+    inside = (days >= first.normalize()) & (days + pd.Timedelta(days=6) <= last.normalize())
+    if not inside.any():
+        return weekly  # under a week of data: nothing whole to keep, the coverage notes say it is too short
+    return weekly[inside].reset_index(drop=True)
 
 
 def zero_weeks_without_sales(long: pd.DataFrame) -> pd.DataFrame:

@@ -59,6 +59,20 @@ def weekly_markets(prod: BlobStore, dims: tuple[str, ...]) -> pd.DataFrame:
     return frame
 
 
+def days_observed(prod: BlobStore) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """First and last day with a row in copilot_mart (None without the dataset or a date column): the
+    span the weekly markets were summed from, to tell a partial first or last week."""
+    with prod_views(prod, SOURCE_DATASET, threads=1) as sql:
+        if sql is None or "date" not in _columns(sql, SOURCE_DATASET):
+            return None
+        first, last = sql.query_df(
+            f"SELECT min(CAST(date AS DATE)) AS first, max(CAST(date AS DATE)) AS last FROM {SOURCE_DATASET}"  # noqa: S608
+        ).iloc[0]
+    if pd.isna(first) or pd.isna(last):
+        return None
+    return pd.Timestamp(first), pd.Timestamp(last)
+
+
 def weekly_sku_panel(prod: BlobStore) -> pd.DataFrame | None:
     """SKU x country x week: units, mean shelf price, any promotion, category (None when prod has no
     daily_sales); a ValueError names the columns daily_sales lacks."""
