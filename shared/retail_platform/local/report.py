@@ -32,9 +32,10 @@ def quality_section(summary: dict[str, Any], curation: list[dict[str, Any]], rep
     if not reason_frame.empty:
         reason_frame = reason_frame.sort_values("rows", ascending=False)
     failed_files = [c for c in curation if c.get("file_error")]
+    objects = f"{totals['objects']} object{'' if totals['objects'] == 1 else 's'}"
     parts = [
         "<h2>Data quality</h2>",
-        f"<p><b>{totals['rows_in']:,}</b> raw rows in {totals['objects']} objects: "
+        f"<p><b>{totals['rows_in']:,}</b> raw rows in {objects}: "
         f"<b>{totals['rows_curated']:,}</b> curated, <b>{totals['rows_quarantined']:,}</b> quarantined with a reason. "
         f"Conservation (in = curated + quarantined): <b>{'holds' if totals['conservation_ok'] else 'BROKEN'}</b>. "
         f"Files quarantined whole: {totals['files_quarantined_whole']}.</p>",
