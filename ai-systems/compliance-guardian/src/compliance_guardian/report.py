@@ -23,6 +23,34 @@ def _draw_alerts(days: dict[str, dict[str, int]]) -> Draw:
     return draw
 
 
+def holdout_verdict(metrics: dict[str, Any]) -> str | None:
+    """Plain words on the holdout: which of the model and the rules baseline ranks frauds better (PR-AUC), how
+    they compare at their alert thresholds, and which one serves the alerts (always the model: what serves is
+    fixed before the holdout is looked at, so the holdout stays an unbiased check; it is not re-chosen on it)."""
+    model, rules = metrics.get("model"), metrics.get("rules_baseline")
+    if not model or not rules:
+        return None
+    frauds = f"{model['positives']} fraud{'s' if model['positives'] != 1 else ''}"
+    if rules["pr_auc"] > model["pr_auc"]:
+        ranking = (
+            f"On the holdout ({frauds}) the <b>rules baseline ranks frauds better than the model</b>: "
+            f"PR-AUC {rules['pr_auc']} against {model['pr_auc']}."
+        )
+    elif rules["pr_auc"] < model["pr_auc"]:
+        ranking = (
+            f"On the holdout ({frauds}) the model ranks frauds better than the rules baseline: "
+            f"PR-AUC {model['pr_auc']} against {rules['pr_auc']}."
+        )
+    else:
+        ranking = f"On the holdout ({frauds}) the model and the rules baseline rank frauds equally well."
+    at = (
+        f"At their alert thresholds the model has precision {model['precision_at_threshold']} and recall "
+        f"{model['recall_at_threshold']} ({model['alerts']} alerts), the rules {rules['precision_at_threshold']} "
+        f"and {rules['recall_at_threshold']} ({rules['alerts']} alerts)."
+    )
+    return f"<p>{ranking} {at} The alerts come from the model, not the rules baseline.</p>"
+
+
 def _threshold_and_holdout(info: dict[str, Any]) -> list[str]:
     """Why the alert threshold is what it is, and the holdout's precision and recall at it."""
     parts = []
@@ -44,6 +72,9 @@ def _threshold_and_holdout(info: dict[str, Any]) -> list[str]:
             "<table><tr><th>holdout</th><th>PR-AUC</th><th>recall@1%FPR</th><th>precision@threshold</th>"
             f"<th>recall@threshold</th><th>alerts</th></tr>{rows}</table>"
         )
+        verdict = holdout_verdict(metrics)
+        if verdict:
+            parts.append(verdict)
     return parts
 
 
