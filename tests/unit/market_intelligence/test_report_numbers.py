@@ -127,3 +127,7 @@ def test_partial_first_and_last_weeks_are_left_out_of_the_markets():
     got = read_markets(prod, ("category", "country"))
     assert pd.to_datetime(got["date"]).tolist() == list(pd.date_range("2023-10-02", "2023-12-18", freq="W-MON"))
     assert full_weeks(weekly, None).equals(weekly)  # no daily span known: nothing is dropped
+    # a daily span that starts on a Monday and ends on a Sunday cuts no week; one far from the weeks neither
+    whole_span = (pd.Timestamp("2023-10-02"), pd.Timestamp("2023-12-31"))
+    assert full_weeks(weekly, whole_span).equals(weekly)
+    assert full_weeks(weekly, (pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-01"))).equals(weekly)

@@ -90,19 +90,25 @@ def read_markets(prod: BlobStore, dims: tuple[str, ...]) -> pd.DataFrame:
 
 
 def full_weeks(weekly: pd.DataFrame, span: tuple[pd.Timestamp, pd.Timestamp] | None) -> pd.DataFrame:
-    """The weeks (Monday dates) wholly inside the days observed: a first or last week the data covers only
-    partly (a quarter starting on a Sunday has a one-day first week) would read as a slump, bend the trend
-    ("+675%" from a one-day week) and start the forecast from a part-week. Unchanged without a span."""
+    """Without the week the first day observed falls in when that day is not a Monday, and the week of the
+    last day when it is not a Sunday: a week the data covers only partly (a quarter starting on a Sunday has a
+    one-day first week) would read as a slump, bend the trend and start the forecast from a part-week.
+    Weeks away from the span's edges are kept; unchanged without a span or when nothing whole would remain."""
     if span is None:
         return weekly
     days = pd.to_datetime(weekly["date"])
     if (days.dt.weekday != 0).any():
         return weekly  # not weekly Mondays: nothing to tell
-    first, last = span
-    inside = (days >= first.normalize()) & (days + pd.Timedelta(days=6) <= last.normalize())
-    if not inside.any():
+    first, last = (d.normalize() for d in span)
+    partial = []
+    if first.weekday() != 0:
+        partial.append(first - pd.Timedelta(days=first.weekday()))
+    if last.weekday() != 6:
+        partial.append(last - pd.Timedelta(days=last.weekday()))
+    whole = ~days.isin(partial)
+    if not whole.any():
         return weekly  # under a week of data: nothing whole to keep, the coverage notes say it is too short
-    return weekly[inside].reset_index(drop=True)
+    return weekly[whole].reset_index(drop=True)
 
 
 def zero_weeks_without_sales(long: pd.DataFrame) -> pd.DataFrame:
