@@ -23,7 +23,7 @@ def test_a_tiny_base_gives_the_change_in_money_not_a_percentage():
         }
     )
     text = pulse_index.compute(signals, currency="GBP").set_index("country").loc["FI", "explanation"]
-    assert "revenue month over month +GBP 9.70 (base of 1 order: too few for a percentage" in text
+    assert "revenue month over month +GBP 9.70 (previous 28 days: 1 order, too few for a percentage" in text
     assert "%" not in text
 
 
@@ -49,14 +49,16 @@ def test_a_lower_cancellation_rate_is_better_than_the_typical_market():
     assert "cancellation rate -2.0% pts, better than the typical market's +0.0% pts, lifted it" in text.lower()
 
 
-def test_base_orders_are_the_fewest_orders_a_growth_rate_divides_by():
+def test_base_orders_count_the_reference_window_and_last_years_windows_apart():
     days = pd.date_range("2023-01-01", periods=430, freq="D")
     orders = pd.DataFrame({"A": 2.0, "B": 1.0}, index=days)
     orders.iloc[430 - 28 - 364 : 430 - 364, 0] = 0.0  # A sold nothing in last year's weeks of the recent month
-    bases = growth.base_orders(orders).set_index(["window", "country"])["base_orders"]
-    assert bases[("wow", "A")] == 14 and bases[("wow", "B")] == 7
-    assert bases[("mom", "A")] == 0 and bases[("mom", "B")] == 28  # the yearly adjustment divides by last year
-    assert bases[("yoy", "A")] == 0 and bases[("yoy", "B")] == 28
+    bases = growth.base_orders(orders).set_index(["window", "country"])
+    assert bases.loc[("wow", "A"), "base_orders"] == 14 and bases.loc[("wow", "B"), "base_orders"] == 7
+    assert bases.loc[("mom", "A"), "base_orders"] == 56 and bases.loc[("mom", "B"), "base_orders"] == 28
+    # the yearly adjustment of month over month divides by last year's two windows: A's recent one is empty
+    assert bases.loc[("mom", "A"), "last_year_orders"] == 0 and bases.loc[("mom", "B"), "last_year_orders"] == 28
+    assert bases.loc[("yoy", "A"), "base_orders"] == 0 and np.isnan(bases.loc[("yoy", "A"), "last_year_orders"])
 
 
 def test_the_bar_chart_names_every_market_up_to_thirty_then_the_top_and_bottom_fifteen():
@@ -84,5 +86,8 @@ def test_the_analysis_leaves_a_growth_off_a_tiny_base_out_of_the_index_and_state
     change = fr[-28:].sum() - fr[-56:-28].sum()  # the last 28 days against the 28 before
     assert np.isnan(pulse.loc["FR", "mom_growth"])
     sign = "+" if change >= 0 else "-"
-    assert f"revenue month over month {sign}EUR {abs(change):,.2f} (base of 4 orders" in pulse.loc["FR", "explanation"]
+    assert (
+        f"revenue month over month {sign}EUR {abs(change):,.2f} (previous 28 days: 4 orders, too few"
+        in pulse.loc["FR", "explanation"]
+    )
     assert all(np.isfinite(pulse.loc[c, "mom_growth"]) for c in pulse.index if c != "FR")

@@ -200,13 +200,14 @@ def _pulse(result: PulseResult, panel: pd.DataFrame, days: int) -> pd.DataFrame:
     for window, column in (("mom", "mom_growth"), ("yoy", "yoy_growth"), ("wow", "wow_growth")):
         rows = revenue_growth[revenue_growth["window"] == window].set_index("country")
         if not rows.empty:
-            value = (
-                rows["growth_sa"].where(rows["growth_sa"].notna(), rows["growth"])
-                if window == "mom"
-                else rows["growth"]
-            ).astype(float)
-            base = bases[bases["window"] == window].set_index("country")["base_orders"].reindex(rows.index)
+            counts = bases[bases["window"] == window].set_index("country").reindex(rows.index)
+            base = counts["base_orders"]
             material = base >= pulse_index.MIN_BASE_ORDERS
+            value = rows["growth"].astype(float)
+            if window == "mom":  # adjusted by last year's same weeks only when those hold enough orders too
+                last_year = counts["last_year_orders"]
+                usable = last_year.isna() | (last_year >= pulse_index.MIN_BASE_ORDERS)
+                value = rows["growth_sa"].where(rows["growth_sa"].notna() & usable, value).astype(float)
             # a percentage off a tiny base neither drives the index nor is shown: the change in money is
             signals[column] = value.where(material)
             signals[f"{column}_change"] = (rows["recent"] - rows["reference"]).where(~material | value.isna())

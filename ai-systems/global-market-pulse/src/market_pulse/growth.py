@@ -107,21 +107,26 @@ def _finite(value: float) -> float | None:
 
 
 def base_orders(orders: pd.DataFrame) -> pd.DataFrame:
-    """Per country and window, the fewest orders in any window a growth rate of growth_table divides by:
-    the reference window, and for the yearly-adjusted month over month also last year's two windows. A
-    percentage off a base of a handful of orders is noise (one order more or less moves it by its whole size)."""
+    """Per country and window, the orders of the reference window a growth rate of growth_table divides by
+    (`base_orders`) and, for the yearly-adjusted month over month, the fewer orders of last year's two windows
+    (`last_year_orders`, NaN elsewhere). A percentage off a handful of orders is noise: one order more or less
+    moves it by its whole size."""
     n = len(orders)
     values = orders.to_numpy(dtype=float)
     frames = []
     for window in WINDOWS:
         if n < window.days + window.lag:
             continue
-        bases = [values[n - window.days - window.lag : n - window.lag].sum(axis=0)]
+        base = values[n - window.days - window.lag : n - window.lag].sum(axis=0)
+        last_year = np.full(len(orders.columns), np.nan)
         if window.name == "mom" and n >= window.days + window.lag + 364:
-            bases.append(values[n - window.days - 364 : n - 364].sum(axis=0))
-            bases.append(values[n - window.days - window.lag - 364 : n - window.lag - 364].sum(axis=0))
+            last_recent = values[n - window.days - 364 : n - 364].sum(axis=0)
+            last_reference = values[n - window.days - window.lag - 364 : n - window.lag - 364].sum(axis=0)
+            last_year = np.minimum(last_recent, last_reference)
         frames.append(
-            pd.DataFrame({"country": orders.columns, "window": window.name, "base_orders": np.min(bases, axis=0)})
+            pd.DataFrame(
+                {"country": orders.columns, "window": window.name, "base_orders": base, "last_year_orders": last_year}
+            )
         )
-    empty = pd.DataFrame(columns=["country", "window", "base_orders"])
+    empty = pd.DataFrame(columns=["country", "window", "base_orders", "last_year_orders"])
     return pd.concat(frames, ignore_index=True) if frames else empty

@@ -70,7 +70,7 @@ def _money_change(component: str, change: float, base_orders: float, currency: s
     orders = f"{base_orders:.0f} order{'s' if round(base_orders) != 1 else ''}"
     return (
         f"{COMPONENTS[component][2]} {'+' if change >= 0 else '-'}{currency} {abs(change):,.2f}"
-        f" (base of {orders}: too few for a percentage, left out of the index)"
+        f" (previous 28 days: {orders}, too few for a percentage; left out of the index)"
     )
 
 
@@ -117,9 +117,9 @@ def compute(
             if abs(contribution) < 0.02:
                 continue
             raw = float(frame.loc[country, component])
-            word = "lifted" if contribution > 0 else "held back"
+            word = "lifted it" if contribution > 0 else "held it back"
             said = verdict if component == "mom_growth" else ""
-            phrases.append(f"{_describe(component, raw, typical.get(component), said)} {word} it")
+            phrases.append(f"{_describe(component, raw, typical.get(component), said)} {word}")
         value = float(index[country])
         text = f"{country}: pulse {value:.0f}, {_band(value)}"
         if not any(p.startswith(COMPONENTS["mom_growth"][2]) for p in phrases):
