@@ -317,10 +317,15 @@ def _train(rows: RowBlock, rounds: int, *, median: bool = False, valid: RowBlock
     return lgb.train(params, data, num_boost_round=rounds, valid_sets=[checked], callbacks=[stop])
 
 
-def _best_rounds(booster: Any, rounds: int) -> int:
-    """Rounds for the refit on all rows: the early-stopped count (at least MIN_ROUNDS, at most `rounds`)."""
+def _use_rounds(booster: Any, rounds: int) -> int:
+    """Rounds an early-stopped booster keeps: its best round, at least MIN_ROUNDS (as far as it grew trees),
+    at most `rounds`. The booster predicts with that many from now on (`best_iteration`), so the calibration
+    residuals, ensemble and blend are those of the model the refit reproduces with the same count."""
     best = int(getattr(booster, "best_iteration", 0) or 0)
-    return rounds if best <= 0 else int(min(rounds, max(MIN_ROUNDS, best)))
+    grown = int(booster.current_iteration())
+    use = grown if best <= 0 else min(rounds, grown, max(MIN_ROUNDS, best))
+    booster.best_iteration = use
+    return use
 
 
 def _demand(y: np.ndarray) -> np.ndarray:
@@ -367,8 +372,8 @@ def fit(
     cal_rows = fb.rows(list(range(c, c + 7)), max_target=last, only=_sample_series(panel.n_series, 7 * h_cal))
     cal_rows = _subset(cal_rows, ~np.isnan(cal_rows.y))
     ok = np.ones(len(cal_rows.y), dtype=bool)
-    # boosting stops early on the calibration week (time-based: targets after every fitting row's)
-    model = _train(fit_rows, rounds, valid=cal_rows)
+    # the median models stop early on the calibration week (time-based: targets after every fitting row's)
+    model = _train(fit_rows, rounds)  # the mean is not stopped early: its calibration deviance is flat early on
     median = _train(fit_rows, rounds, median=True, valid=cal_rows)
     xgb = xgb_member.train(
         fit_rows.X,
@@ -379,10 +384,10 @@ def fit(
         early_stop=EARLY_STOP,
     )
     used = {
-        "mean": _best_rounds(model, rounds),
-        "median": _best_rounds(median, rounds),
-        "xgboost": min(rounds, max(MIN_ROUNDS, xgb_member.rounds_used(xgb))),
+        "mean": rounds,
+        "median": _use_rounds(median, rounds),
     }
+    xgb, used["xgboost"] = xgb_member.keep_rounds(xgb, MIN_ROUNDS)
     del fit_rows
     cal_mean = _predict(model, cal_rows)
     ensemble = _choose_ensemble(

@@ -39,7 +39,7 @@ def train(
     """Fit the median on the label and weights the LightGBM median model gets (forecast._median_target).
 
     With `valid` (X, label, weight), boosting stops once its weighted quantile loss has not improved for
-    `early_stop` rounds, and the booster is cut back to its best round."""
+    `early_stop` rounds (`keep_rounds` then cuts the booster back)."""
     import xgboost as xgb
 
     data = xgb.DMatrix(X, label=label, weight=weight, missing=np.nan)
@@ -47,15 +47,19 @@ def train(
     if valid is None:
         return xgb.train(params, data, num_boost_round=rounds)
     checked = xgb.DMatrix(valid[0], label=valid[1], weight=valid[2], missing=np.nan)
-    stop = xgb.callback.EarlyStopping(rounds=early_stop, save_best=True)
+    stop = xgb.callback.EarlyStopping(rounds=early_stop, save_best=False)
     return xgb.train(
         params, data, num_boost_round=rounds, evals=[(checked, "calibration")], callbacks=[stop], verbose_eval=False
     )
 
 
-def rounds_used(booster: Any) -> int:
-    """Boosting rounds the booster holds (after early stopping: up to its best round)."""
-    return int(booster.num_boosted_rounds())
+def keep_rounds(booster: Any, min_rounds: int) -> tuple[Any, int]:
+    """An early-stopped booster cut back to its best round, at least `min_rounds` (as far as it grew trees),
+    and that count (what the refit on all rows trains)."""
+    grown = int(booster.num_boosted_rounds())
+    best = getattr(booster, "best_iteration", None)
+    use = grown if best is None else min(grown, max(min_rounds, int(best) + 1))
+    return (booster[:use] if use < grown else booster), use
 
 
 def predict(booster: Any, X: np.ndarray, threads: int) -> np.ndarray:
