@@ -27,22 +27,12 @@ OPTIONAL = {"price": "AVG", "promo_flag": "MAX", "stockout_flag": "MAX", "on_han
 
 @contextmanager
 def prod_views(prod: BlobStore, *datasets: str) -> Iterator[Any]:
-    """A SqlEngine with one view per prod dataset (objects mirrored into the local cache), or None when a
-    dataset has no object yet (the caller reports the empty input)."""
+    """retail_platform.sql.prod_views with this system's thread count (DEMAND_NUM_THREADS)."""
     from demand_insights.config import get_demand_settings
-    from retail_platform.sql import SqlEngine, SqlError
+    from retail_platform.sql import prod_views as views
 
-    sql = SqlEngine(threads=get_demand_settings().num_threads)
-    try:
-        try:
-            for name in datasets:  # no partition columns: the rows' own `date` is the one that counts
-                sql.register(name, prod, f"{name}/", hive_partitioning=False)
-        except SqlError:  # no object under the prefix
-            yield None
-            return
+    with views(prod, *datasets, threads=get_demand_settings().num_threads) as sql:
         yield sql
-    finally:
-        sql.close()
 
 
 def columns(sql: Any, name: str) -> set[str]:
