@@ -747,6 +747,7 @@ def compose(
         out.append("")
 
     out += main_job_section(figures.get("main-job"), judged)
+    out += scaling_section(figures.get("scaling"), judged)
 
     # -------- quality
     out += ["## Model quality vs. baselines", ""]
@@ -891,6 +892,61 @@ def main_job_section(fig: dict | None, judged) -> list[str]:
     if fig.get("note"):
         out += [fig["note"], ""]
     return out
+
+
+def _scale_note(run: dict) -> str:
+    if run.get("skipped"):
+        return f"not run: {run['skipped']} (pandas holds ~2 GB per million lines)"
+    estimate = run.get("estimated_seconds_on_an_idle_2_core_machine")
+    if estimate:
+        return f"~{estimate:,.0f} s estimated without the run-queue wait of the shared machine; " + str(
+            run.get("estimate_note") or ""
+        )
+    return str(run.get("note") or "")
+
+
+SCALE_GOAL_LINES = 50_000_000
+SCALE_GOAL = Goal("<=", 600, "≤ 10 min within 4 GB for 50M lines (issue 18)")
+
+
+def scaling_section(fig: dict | None, judged) -> list[str]:
+    """Prod full rebuild and ten copilot questions per size, DuckDB against pandas (docs/benchmarks/scaling.json)."""
+    out = ["## Scale out: prod rebuild and ten copilot questions (`tools/benchmarks/scaling.py`)", ""]
+    runs = (fig or {}).get("runs") or []
+    if not runs:
+        return [*out, "Not measured (`python tools/benchmarks/scaling.py`).", ""]
+    rows = []
+    for run in sorted(runs, key=lambda r: (r.get("lines", 0), r.get("engine", ""))):
+        questions = run.get("copilot_ten_questions") or {}
+        at_goal = run.get("engine") == "duckdb" and run.get("lines") == SCALE_GOAL_LINES
+        within_memory = (run.get("peak_rss_mb") or 0) <= 4096
+        status = NO_GOAL
+        if at_goal:
+            status = (
+                judged(SCALE_GOAL, run.get("seconds"), "scale: 50M lines rebuilt") if within_memory else "**missed**"
+            )
+        rows.append(
+            [
+                f"{run.get('lines', 0):,}",
+                str(run.get("engine", "-")),
+                num(run.get("seconds"), 1, " s"),
+                num(run.get("cpu_seconds"), 1, " s"),
+                num(run.get("peak_rss_mb"), 0, " MB"),
+                f"{run.get('objects_written', '-'):,}" if run.get("objects_written") else "-",
+                num(questions.get("ten_questions_s"), 2, " s") if questions else "-",
+                str(run.get("load_1m") or "-"),
+                status,
+                _scale_note(run),
+            ]
+        )
+    header = ["order lines", "engine", "wall", "CPU", "peak RSS", "objects", "ten questions", "load", "goal", "note"]
+    out += table(header, rows)
+    fit = ((fig.get("linear_fit_seconds") or {}).get("duckdb") or {}).get("cpu_seconds") or {}
+    if fit:
+        out += ["", f"DuckDB CPU grows linearly: {fit.get('s_per_million_lines')} s per million lines (least squares)."]
+    if fig.get("machine"):
+        out += ["", str(fig["machine"])]
+    return [*out, "", "Method, the Athena cost model and the catalog: docs/SCALING.md.", ""]
 
 
 # ------------------------------------------------------------------------------------ main
