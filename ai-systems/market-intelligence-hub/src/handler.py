@@ -58,8 +58,8 @@ def run(trigger: DatasetUpdated | Scheduled) -> dict:
 
 
 @router.step("plan")
-def plan(_: dict) -> dict:
-    return steps.plan(buckets(), get_market_settings())
+def plan(event: dict) -> dict:
+    return steps.plan(buckets(), get_market_settings(), force=steps.forced(event))
 
 
 @router.step("forecast_shard")

@@ -158,6 +158,11 @@ def test_market_state_machine_steps(monkeypatch, clients, context):
     monkeypatch.setattr(fn.steps, "forecast_shard", Recorder({"shard": 0, "series": 3}))
     monkeypatch.setattr(fn.steps, "merge", Recorder(batch_result(7)))
     assert fn.lambda_handler(event(MARKET, "stepfunctions-plan"), context) == {"status": "planned"}
+    assert fn.steps.plan.calls[0][1] == {"force": False}  # the state machine's plan: up to date when unchanged
+    assert fn.lambda_handler(event(MARKET, "stepfunctions-plan-refit"), context) == {"status": "planned"}
+    assert fn.steps.plan.calls[1][1] == {"force": True}  # the README's step-by-step run plans all the same
+    with pytest.raises(BadEventError, match="'force' as true or false"):
+        fn.lambda_handler({"step": "plan", "force": "yes"}, context)
     assert fn.lambda_handler(event(MARKET, "stepfunctions-forecast-shard"), context) == {"shard": 0, "series": 3}
     shard_event = fn.steps.forecast_shard.calls[0][0][1]
     assert (shard_event["version"], shard_event["shard"]) == ("20240101-0123456789", 0)

@@ -122,6 +122,9 @@ def test_plan_step_says_up_to_date_after_a_completed_run():
     steps.merge(buckets, {"step": "merge", "version": planned["version"]})
     again = steps.plan(buckets, cfg)
     assert again == {"version": planned["version"], "n_series": 0, "shards": [], "status": "up_to_date"}
+    forced = steps.plan(buckets, cfg, force=True)  # a refit on demand plans the same markets all the same
+    assert forced["status"] == "planned" and forced["n_series"] == planned["n_series"]
+    assert len(forced["shards"]) == len(planned["shards"])
 
 
 def test_a_missing_stored_result_is_recomputed(counted):

@@ -25,16 +25,25 @@ def whole(buckets: Buckets, dataset: str, cfg: MarketSettings) -> Any:
     return batch.run(buckets, dataset, cfg.options, cfg.shard_size, cfg.dimensions)
 
 
-def plan(buckets: Buckets, cfg: MarketSettings) -> dict[str, Any]:
+def forced(event: dict[str, Any]) -> bool:
+    """The plan step's optional `force` (a boolean): plan a new run even when the inputs are unchanged."""
+    value = event.get("force", False)
+    if not isinstance(value, bool):
+        raise BadEventError("step 'plan' takes 'force' as true or false")
+    return value
+
+
+def plan(buckets: Buckets, cfg: MarketSettings, force: bool = False) -> dict[str, Any]:
     """Write the run's plan (markets per shard); `status` is `empty` when there is nothing to forecast, and
     `up_to_date` when the last completed run read exactly these inputs with these settings (`freshness`): the
-    state machine then ends without forecasting (its Choice goes on to the shards only for `planned`)."""
+    state machine then ends without forecasting (its Choice goes on to the shards only for `planned`).
+    `force` plans a new run all the same (a refit on demand, or stepping through the state machine by hand)."""
     from market_intelligence import batch, freshness
 
     prints = freshness.fingerprints(buckets.prod, cfg.options, cfg.shard_size, cfg.dimensions)
     record = freshness.last_complete(buckets.artifacts)
     done = freshness.matches(record, "forecast", prints.forecast)
-    if done and freshness.matches(record, "trends", prints.trends):
+    if done and not force and freshness.matches(record, "trends", prints.trends):
         logger.info("forecast run up to date", extra={"version": done.get("version")})
         return {"version": done.get("version"), "n_series": 0, "shards": [], "status": "up_to_date"}
     planned = batch.start(buckets, cfg.options, cfg.shard_size, cfg.dimensions, prints)
