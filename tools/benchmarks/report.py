@@ -907,6 +907,7 @@ def _scale_note(run: dict) -> str:
 
 SCALE_GOAL_LINES = 50_000_000
 SCALE_GOAL = Goal("<=", 600, "≤ 10 min within 4 GB for 50M lines (issue 18)")
+SCALE_MEMORY_GOAL = Goal("<=", 4096, "≤ 4 GB peak RSS for 50M lines (issue 18)")
 
 
 def scaling_section(fig: dict | None, judged) -> list[str]:
@@ -918,13 +919,13 @@ def scaling_section(fig: dict | None, judged) -> list[str]:
     rows = []
     for run in sorted(runs, key=lambda r: (r.get("lines", 0), r.get("engine", ""))):
         questions = run.get("copilot_ten_questions") or {}
-        at_goal = run.get("engine") == "duckdb" and run.get("lines") == SCALE_GOAL_LINES
-        within_memory = (run.get("peak_rss_mb") or 0) <= 4096
         status = NO_GOAL
-        if at_goal:
-            status = (
-                judged(SCALE_GOAL, run.get("seconds"), "scale: 50M lines rebuilt") if within_memory else "**missed**"
+        if run.get("engine") == "duckdb" and run.get("lines") == SCALE_GOAL_LINES:  # both judged, both listed
+            statuses = (
+                judged(SCALE_GOAL, run.get("seconds"), "scale: 50M lines rebuilt"),
+                judged(SCALE_MEMORY_GOAL, run.get("peak_rss_mb"), "scale: 50M lines within 4 GB"),
             )
+            status = next((s for s in statuses if s != "met"), "met")
         rows.append(
             [
                 f"{run.get('lines', 0):,}",
